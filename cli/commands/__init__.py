@@ -1,0 +1,1 @@
+"""One module per ``aigov`` sub-command group; each exposes ``register(subparsers)``."""

@@ -1,0 +1,68 @@
+"""``aigov questionnaire validate|show``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questionnaire, load_questionnaire
+from questionnaires.loader import ROOT
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("questionnaire", help="validate or show questionnaire data")
+    qsub = p.add_subparsers(dest="action", metavar="ACTION")
+    qsub.required = True
+
+    v = qsub.add_parser("validate", help="validate a questionnaire folder (default: every shipped one)")
+    v.add_argument("path", nargs="?", help="folder holding meta.yml and dimensions/")
+    v.set_defaults(func=_validate)
+
+    s = qsub.add_parser("show", help="print a shipped questionnaire (normalised)")
+    s.add_argument("id", nargs="?", default=DEFAULT_ID, help=f"questionnaire id (default {DEFAULT_ID})")
+    s.add_argument("--json", action="store_true", help="print the normalised JSON (docs/questionnaire.md)")
+    s.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the text summary")
+    s.set_defaults(func=_show)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    folders = [Path(args.path)] if args.path else [ROOT / qid for qid in available()]
+    status = 0
+    for folder in folders:
+        try:
+            q = load_questionnaire(folder)
+        except QuestionnaireError as exc:
+            print(f"{folder}: INVALID — {len(exc.problems)} problem(s)", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            status = 1
+            continue
+        n = len(q.questions())
+        print(f"{folder}: OK — {q.id} {q.version}, {len(q.dimensions)} dimensions, "
+              f"{sum(len(d.subdimensions) for d in q.dimensions)} sub-dimensions, {n} questions")
+    return status
+
+
+def _show(args: argparse.Namespace) -> int:
+    from cli.main import CLIError
+
+    try:
+        q = get_questionnaire(args.id)
+    except QuestionnaireError as exc:
+        raise CLIError(str(exc)) from exc
+    if args.json:
+        json.dump(q.to_normalised(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    lang = args.lang
+    print(f"{q.t(q.meta.title, lang)} — {q.id} {q.version}")
+    for d in q.dimensions:
+        print(f"{d.id}  {q.t(d.name, lang)}")
+        for s in d.subdimensions:
+            print(f"  {s.id}  {q.t(s.name, lang)}")
+            for question in s.questions:
+                flags = "".join(f for f, on in (("C", question.critical), ("*", question.core)) if on)
+                print(f"    {question.id:<12} {flags:<2} {q.t(question.text, lang)}")
+    return 0

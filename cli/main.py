@@ -1,0 +1,57 @@
+"""Entry point of ``aigov``. Each sub-command lives in ``cli/commands/<name>.py`` with a ``register``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES = (
+    "cli.commands.db",
+    "cli.commands.demo",
+    "cli.commands.questionnaire",
+    "cli.commands.score",
+    "cli.commands.excel",
+    "cli.commands.benchmark",
+    "cli.commands.users",
+)
+
+
+class CLIError(Exception):
+    """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aigov",
+        description="AI risk-governance maturity self-assessment (人工智能风险治理成熟度自评估) — command line.",
+        epilog="Database: DATABASE_URL (default sqlite file data/aigov.db). Docs: README.md and docs/.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # command not built yet in this checkout
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CLIError as exc:
+        print(f"aigov: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

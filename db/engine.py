@@ -1,0 +1,105 @@
+"""Engine and session factories for SQLite (embedded default) and PostgreSQL.
+
+SQLite gets WAL, a busy timeout and foreign keys on every connection, and SQLAlchemy emits
+BEGIN itself so that write sessions can ask for ``BEGIN IMMEDIATE`` (two deferred writers on
+SQLite deadlock into "database is locked"; see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DB_FILE = "data/aigov.db"
+
+
+class DatabaseURLError(ValueError):
+    """DATABASE_URL is malformed or names an unsupported backend."""
+
+
+def database_url() -> str:
+    """The configured database URL: ``DATABASE_URL`` or the embedded SQLite file under ``data/``."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    path = Path(os.environ.get("AIGOV_DATA_DIR", "data")).resolve() / Path(DEFAULT_DB_FILE).name
+    return f"sqlite:///{path}"
+
+
+def _check_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
+        raise DatabaseURLError(
+            f"DATABASE_URL {url!r} is not a database URL. Use sqlite:///path/to/file.db "
+            "or postgresql+psycopg://user:password@host:5432/dbname."
+        ) from exc
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise DatabaseURLError(
+            f"DATABASE_URL backend {parsed.get_backend_name()!r} is not supported. "
+            "Use sqlite:///… or postgresql+psycopg://…"
+        )
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN (documented SQLite recipe)
+    cur = dbapi_conn.cursor()
+    for pragma in ("journal_mode=WAL", "busy_timeout=15000", "foreign_keys=ON", "synchronous=NORMAL"):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def make_engine(url: str | None = None, **kwargs: object) -> Engine:
+    """A new engine for ``url`` (default: :func:`database_url`) with backend-specific settings."""
+    url = url or database_url()
+    _check_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    return engine
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """Process-wide engine, one per URL (Streamlit sessions share it)."""
+    return make_engine(url or database_url())
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reads; nothing is committed."""
+    with sessionmaker(engine, expire_on_commit=False)() as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A transaction for writes: commits on success, rolls back on any exception.
+
+    On SQLite it takes the write lock up front (BEGIN IMMEDIATE) so concurrent writers queue on
+    the busy timeout instead of failing on lock upgrade.
+    """
+    bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if is_sqlite(engine) else engine
+    with sessionmaker(bind, expire_on_commit=False)() as session, session.begin():
+        yield session

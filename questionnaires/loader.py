@@ -1,0 +1,411 @@
+"""Load questionnaire folders (meta.yml, profile.yml, targets.yml, dimensions/*.yml) and validate them.
+
+``parse_documents`` is the single entry point: it never raises anything but
+:class:`~questionnaires.schema.QuestionnaireError`, whatever the bytes it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from questionnaires.schema import (
+    LEVELS,
+    Dimension,
+    Meta,
+    Problem,
+    ProfileDoc,
+    Questionnaire,
+    QuestionnaireError,
+    Rule,
+    TargetsDoc,
+)
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_ID = "caict-aigov"
+FIXED_FILES = ("meta.yml", "profile.yml", "targets.yml")
+DOCS_HINT = "see docs/questionnaire.md"
+
+
+# --- YAML with duplicate-key detection -----------------------------------------------------------
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (plain YAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:  # unhashable key, reported by the constructor below
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _load_yaml(name: str, text: str, problems: list[Problem]) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(name, where, "", f"the file is not valid YAML: {problem}.",
+                                "check indentation and quoting at that line (quote text containing ': ')."))
+    except Exception as exc:  # e.g. recursion in pathological input; still the user's file
+        problems.append(Problem(name, "", "", f"the file could not be read as YAML ({type(exc).__name__}).",
+                                "save it as UTF-8 YAML."))
+    return None
+
+
+# --- shape validation with located messages ------------------------------------------------------
+
+def _where(raw: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
+    """Turn a pydantic error location into ("question GOV-INS-01", "levels.3") using the raw data."""
+    where, node, rest = "", raw, list(loc)
+    i = 0
+    while i < len(rest):
+        key = rest[i]
+        if key in ("subdimensions", "questions", "presets", "fields") and i + 1 < len(rest):
+            idx = rest[i + 1]
+            items = node.get(key) if isinstance(node, dict) else None
+            item = items[idx] if isinstance(items, list) and isinstance(idx, int) and idx < len(items) else None
+            kind = {"subdimensions": "sub-dimension", "questions": "question", "presets": "preset",
+                    "fields": "profile field"}[key]
+            ident = item.get("id") if isinstance(item, dict) else None
+            where = f"{kind} {ident}" if ident else f"{kind} #{idx + 1 if isinstance(idx, int) else idx}"
+            node, i = item, i + 2
+            continue
+        break
+    field = ".".join(str(k) for k in rest[i:])
+    return where, field
+
+
+def _fix_for(err: dict[str, Any], field: str) -> str:
+    kind = err.get("type", "")
+    leaf = field.rsplit(".", 1)[-1] if field else "the field"
+    if kind == "missing":
+        return f"add '{leaf}' ({DOCS_HINT} for its format)."
+    if kind == "extra_forbidden":
+        return f"remove '{leaf}' or correct its spelling ({DOCS_HINT} lists the allowed fields)."
+    if kind == "string_pattern_mismatch":
+        return "use the id format DIM, DIM-SUB or DIM-SUB-NN in upper case (e.g. GOV-INS-01)."
+    if kind.startswith(("greater_than", "less_than")):
+        return "use a number within the allowed range (weights > 0; levels and targets 0 to 5)."
+    if "literal" in kind or "int_parsing" in kind:
+        return "use level keys 1..5 for 'levels' and 0..4 for 'recommendations'."
+    if "too_short" in kind:
+        return f"give at least one entry in '{leaf}'."
+    if kind in {"dict_type", "model_type"}:
+        return f"'{leaf}' must be a mapping (key: value lines), e.g. {{zh: …, en: …}} for texts."
+    if kind == "list_type":
+        return f"'{leaf}' must be a list, e.g. [a, b]."
+    if kind in {"string_type", "bool_type", "bool_parsing", "float_parsing", "float_type", "date_from_datetime_parsing",
+                "date_parsing", "date_type"}:
+        return f"give '{leaf}' a value of the right type ({DOCS_HINT})."
+    return f"correct the value ({DOCS_HINT})."
+
+
+def _shape(model: type[BaseModel], name: str, raw: Any, problems: list[Problem]) -> Any:
+    if not isinstance(raw, dict):
+        problems.append(Problem(name, "", "", "the file must contain a mapping of fields at its top level.",
+                                f"start the file with the fields of {DOCS_HINT}, e.g. 'id: …'."))
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            where, field = _where(raw, tuple(err["loc"]))
+            problems.append(Problem(name, where, field, err["msg"] + ".", _fix_for(err, field)))
+    except (RecursionError, TypeError, ValueError) as exc:
+        problems.append(Problem(name, "", "", f"the file could not be validated ({type(exc).__name__}).",
+                                f"check it against {DOCS_HINT}."))
+    return None
+
+
+# --- content checks ----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _crosswalk_ids() -> dict[str, Any]:
+    with open(ROOT / "crosswalks.yml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _crosswalk_ok(scheme: str, ref: str) -> bool:
+    spec = _crosswalk_ids()[scheme]
+    if "ids" in spec:
+        return ref in spec["ids"]
+    m = re.match(spec["pattern"], ref)
+    return bool(m) and 1 <= int(m.group(1)) <= spec["max_article"]
+
+
+class _Checker:
+    def __init__(self, langs: list[str], problems: list[Problem]):
+        self.langs = langs
+        self.problems = problems
+
+    def add(self, file: str, where: str, field: str, message: str, fix: str) -> None:
+        self.problems.append(Problem(file, where, field, message, fix))
+
+    def text(self, file: str, where: str, field: str, value: dict[str, str]) -> None:
+        missing = [lang for lang in self.langs if not str(value.get(lang) or "").strip()]
+        extra = [k for k in value if k not in self.langs]
+        if missing:
+            self.add(file, where, field, f"the {'/'.join(missing)} text is missing or empty.",
+                     f"add a translation under '{missing[0]}:' (every text needs {', '.join(self.langs)}).")
+        if extra:
+            self.add(file, where, field, f"unknown language key(s) {', '.join(map(str, extra))}.",
+                     f"use only the declared languages {', '.join(self.langs)} (meta.yml 'languages').")
+
+    def rule(self, file: str, where: str, field: str, rule: Rule, profile: ProfileDoc) -> None:
+        declared = {f.id: f for f in profile.fields}
+        for fid, values in rule.fields().items():
+            if fid not in declared:
+                self.add(file, where, field, f"'{fid}' is not a profile field.",
+                         f"use one of {', '.join(declared)} (declared in profile.yml).")
+                continue
+            allowed = declared[fid].option_ids()
+            for v in values:
+                if v not in allowed or (declared[fid].type != "bool" and isinstance(v, bool)):
+                    self.add(file, where, field, f"{v!r} is not a value of profile field '{fid}'.",
+                             f"use one of {', '.join(map(str, allowed))}.")
+
+
+def _check_meta(meta: Meta, c: _Checker) -> None:
+    f = "meta.yml"
+    for key in ("title", "description"):
+        c.text(f, "", key, getattr(meta, key))
+    if sorted(s.level for s in meta.scale) != list(LEVELS):
+        c.add(f, "", "scale", "the scale must define each level 0, 1, 2, 3, 4, 5 once.",
+              "list six entries with level: 0 to level: 5.")
+    for s in meta.scale:
+        c.text(f, f"scale level {s.level}", "name", s.name)
+        c.text(f, f"scale level {s.level}", "description", s.description)
+    for vocab in ("principles", "stages"):
+        for key, label in getattr(meta, vocab).items():
+            c.text(f, f"{vocab} {key}", "label", label)
+    if len(set(meta.dimensions)) != len(meta.dimensions):
+        c.add(f, "", "dimensions", "a dimension is listed twice.", "list each dimension id once.")
+
+
+def _check_profile(profile: ProfileDoc, c: _Checker) -> None:
+    f = "profile.yml"
+    seen: set[str] = set()
+    for fld in profile.fields:
+        where = f"profile field {fld.id}"
+        if fld.id in seen:
+            c.add(f, where, "id", "duplicate profile field id.", "give every field a unique id.")
+        seen.add(fld.id)
+        c.text(f, where, "label", fld.label)
+        if fld.help:
+            c.text(f, where, "help", fld.help)
+        if fld.type != "bool" and not fld.options:
+            c.add(f, where, "options", f"a '{fld.type}' field needs options.", "add options with id and label.")
+        ids = [o.id for o in fld.options]
+        if len(set(ids)) != len(ids):
+            c.add(f, where, "options", "duplicate option id.", "give every option a unique id.")
+        for o in fld.options:
+            c.text(f, f"{where} option {o.id}", "label", o.label)
+        default = fld.default
+        allowed = fld.option_ids()
+        bad = (
+            (fld.type == "multi" and (not isinstance(default, list) or any(d not in allowed for d in default)))
+            or (fld.type == "single" and default not in allowed)
+            or (fld.type == "bool" and not isinstance(default, bool))
+        )
+        if bad:
+            c.add(f, where, "default", f"default {default!r} is not a valid value.",
+                  f"use {'a list of ' if fld.type == 'multi' else ''}one of {', '.join(map(str, allowed))}.")
+
+
+def _check_targets(targets: TargetsDoc, dim_ids: list[str], profile: ProfileDoc, c: _Checker) -> None:
+    f = "targets.yml"
+    ids = [p.id for p in targets.presets]
+    if len(set(ids)) != len(ids):
+        c.add(f, "", "presets", "duplicate preset id.", "give every preset a unique id.")
+    for p in targets.presets:
+        where = f"preset {p.id}"
+        c.text(f, where, "name", p.name)
+        c.text(f, where, "description", p.description)
+        if set(p.levels) != set(dim_ids):
+            c.add(f, where, "levels", f"targets must be given for exactly the dimensions {', '.join(dim_ids)}.",
+                  f"set one level per dimension (found {', '.join(p.levels) or 'none'}).")
+        if p.levels and p.critical < max(p.levels.values()):
+            c.add(f, where, "critical", "the critical target is below a dimension target.",
+                  "set 'critical' to at least the highest dimension level.")
+    for i, rule in enumerate(targets.default_rules, 1):
+        if rule.preset not in ids:
+            c.add(f, f"default rule #{i}", "preset", f"unknown preset '{rule.preset}'.", f"use one of {', '.join(ids)}.")
+        c.rule(f, f"default rule #{i}", "when", rule.when, profile)
+    if targets.default not in ids:
+        c.add(f, "", "default", f"unknown preset '{targets.default}'.", f"use one of {', '.join(ids)}.")
+
+
+def _check_dimensions(files: dict[str, Dimension], meta: Meta, profile: ProfileDoc, c: _Checker) -> None:
+    seen: dict[str, str] = {}
+    total = critical = 0
+    for pos, (file, dim) in enumerate(files.items(), 1):
+        expected = meta.dimensions[pos - 1]
+        if dim.id != expected:
+            c.add(file, f"dimension {dim.id}", "id", f"the file declares '{dim.id}' but meta.yml lists '{expected}' here.",
+                  f"set 'id: {expected}' or rename the file.")
+        if dim.order != pos:
+            c.add(file, f"dimension {dim.id}", "order", f"order {dim.order} disagrees with its place {pos} in meta.yml.",
+                  f"set 'order: {pos}'.")
+        c.text(file, f"dimension {dim.id}", "name", dim.name)
+        c.text(file, f"dimension {dim.id}", "description", dim.description)
+        for sub in dim.subdimensions:
+            swhere = f"sub-dimension {sub.id}"
+            for ident, where in ((sub.id, swhere),):
+                if ident in seen:
+                    c.add(file, where, "id", f"id '{ident}' is already used in {seen[ident]}.", "give it a new, unique id.")
+                seen[ident] = file
+            if not sub.id.startswith(dim.id + "-"):
+                c.add(file, swhere, "id", f"'{sub.id}' does not start with its dimension id '{dim.id}-'.",
+                      f"rename it {dim.id}-XXX.")
+            c.text(file, swhere, "name", sub.name)
+            c.text(file, swhere, "description", sub.description)
+            if not any(q.core for q in sub.questions):
+                c.add(file, swhere, "core", "no question is marked core, so the short form would skip this sub-dimension.",
+                      "mark its most fundamental question 'core: true'.")
+            for q in sub.questions:
+                total += 1
+                critical += q.critical
+                _check_question(file, sub.id, q, meta, profile, seen, c)
+    if total and critical / total > 0.2:
+        c.add("dimensions", "", "critical", f"{critical} of {total} questions are critical ({critical / total:.0%}).",
+              "mark at most 20% of the questions 'critical: true'.")
+
+
+def _check_question(file: str, sub_id: str, q: Any, meta: Meta, profile: ProfileDoc,
+                    seen: dict[str, str], c: _Checker) -> None:
+    where = f"question {q.id}"
+    if q.id in seen:
+        c.add(file, where, "id", f"id '{q.id}' is already used in {seen[q.id]}.", "give it a new, unique id.")
+    seen[q.id] = file
+    if not q.id.startswith(sub_id + "-"):
+        c.add(file, where, "id", f"'{q.id}' does not start with its sub-dimension id '{sub_id}-'.",
+              f"rename it {sub_id}-NN.")
+    for key in ("text", "guidance"):
+        c.text(file, where, key, getattr(q, key))
+    for lvl, txt in q.levels.items():
+        c.text(file, where, f"levels.{lvl}", txt)
+    for lvl, txt in q.recommendations.items():
+        c.text(file, where, f"recommendations.{lvl}", txt)
+    missing = [lang for lang in meta.languages if not [e for e in q.evidence.get(lang, []) if str(e).strip()]]
+    if missing:
+        c.add(file, where, "evidence", f"no {'/'.join(missing)} evidence examples.",
+              f"list evidence examples under '{missing[0]}:'.")
+    counts = {len(v) for k, v in q.evidence.items() if k in meta.languages}
+    if len(counts) > 1:
+        c.add(file, where, "evidence", "the languages list different numbers of evidence examples.",
+              "translate every example, one for one.")
+    for vocab, values in (("principles", q.principles), ("stages", q.stages)):
+        known = getattr(meta, vocab)
+        for v in values:
+            if v not in known:
+                c.add(file, where, vocab, f"unknown tag '{v}'.", f"use one of {', '.join(known)} (meta.yml '{vocab}').")
+    if q.applies_if is not None:
+        c.rule(file, where, "applies_if", q.applies_if, profile)
+    for scheme in ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act"):
+        for ref in getattr(q.crosswalk, scheme):
+            if not _crosswalk_ok(scheme, ref):
+                c.add(file, where, f"crosswalk.{scheme}", f"'{ref}' is not a known {scheme} id.",
+                      "use an id from questionnaires/crosswalks.yml; never invent one.")
+
+
+# --- entry points ------------------------------------------------------------------------------------
+
+def parse_documents(texts: dict[str, str]) -> Questionnaire:
+    """Validate a questionnaire given as {relative file name: YAML text}.
+
+    Expects ``meta.yml``, ``profile.yml``, ``targets.yml`` and ``dimensions/<ID>.yml`` for every id
+    that meta.yml lists. Raises :class:`QuestionnaireError` listing every problem found.
+    """
+    problems: list[Problem] = []
+    raw: dict[str, Any] = {}
+    for name in FIXED_FILES:
+        if name not in texts:
+            problems.append(Problem(name, "", "", "the file is missing.", f"create {name} ({DOCS_HINT})."))
+        else:
+            raw[name] = _load_yaml(name, texts[name], problems)
+    meta = _shape(Meta, "meta.yml", raw["meta.yml"], problems) if "meta.yml" in raw else None
+    profile = _shape(ProfileDoc, "profile.yml", raw["profile.yml"], problems) if "profile.yml" in raw else None
+    targets = _shape(TargetsDoc, "targets.yml", raw["targets.yml"], problems) if "targets.yml" in raw else None
+
+    dims: dict[str, Dimension] = {}
+    if meta is not None:
+        for dim_id in meta.dimensions:
+            name = f"dimensions/{dim_id}.yml"
+            if name not in texts:
+                problems.append(Problem(name, "", "", f"meta.yml lists dimension {dim_id} but the file is missing.",
+                                        f"create {name} or remove {dim_id} from meta.yml 'dimensions'."))
+                continue
+            dim = _shape(Dimension, name, _load_yaml(name, texts[name], problems), problems)
+            if dim is not None:
+                dims[name] = dim
+        listed = {f"dimensions/{d}.yml" for d in meta.dimensions}
+        for name in sorted(texts):
+            if name.startswith("dimensions/") and name not in listed:
+                problems.append(Problem(name, "", "", "this dimension file is not listed in meta.yml.",
+                                        "add its id to meta.yml 'dimensions' or delete the file."))
+
+    if problems or meta is None or profile is None or targets is None:
+        raise QuestionnaireError(problems)
+
+    checker = _Checker(meta.languages, problems)
+    _check_meta(meta, checker)
+    _check_profile(profile, checker)
+    _check_targets(targets, meta.dimensions, profile, checker)
+    _check_dimensions(dims, meta, profile, checker)
+    if problems:
+        raise QuestionnaireError(problems)
+    return Questionnaire(meta=meta, profile=profile, targets=targets, dimensions=list(dims.values()))
+
+
+def read_folder(path: Path) -> dict[str, str]:
+    """The YAML texts of a questionnaire folder, keyed as :func:`parse_documents` expects."""
+    texts: dict[str, str] = {}
+    for file in sorted(path.glob("*.yml")) + sorted((path / "dimensions").glob("*.yml")):
+        rel = file.relative_to(path).as_posix()
+        try:
+            texts[rel] = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            texts[rel] = "\x00not utf-8"  # reported as invalid YAML with the file's name
+    return texts
+
+
+def load_questionnaire(path: Path | str) -> Questionnaire:
+    path = Path(path)
+    if not path.is_dir():
+        raise QuestionnaireError([Problem(str(path), "", "", "no such questionnaire folder.",
+                                          "give the folder that holds meta.yml and dimensions/.")])
+    return parse_documents(read_folder(path))
+
+
+def available() -> list[str]:
+    """Ids of the questionnaires shipped under ``questionnaires/``."""
+    return sorted(p.name for p in ROOT.iterdir() if (p / "meta.yml").is_file())
+
+
+@lru_cache(maxsize=8)
+def get_questionnaire(qid: str = DEFAULT_ID) -> Questionnaire:
+    """A shipped questionnaire by id (cached; models are frozen so callers cannot corrupt it)."""
+    if qid not in available():
+        raise QuestionnaireError([Problem(qid, "", "", "no shipped questionnaire has this id.",
+                                          f"use one of {', '.join(available()) or '(none)'}.")])
+    return load_questionnaire(ROOT / qid)

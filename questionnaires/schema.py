@@ -1,0 +1,354 @@
+"""The questionnaire schema: pydantic models for shape, explicit checks for content rules.
+
+Validation runs in two passes so that every error can name its place:
+1. shape: each YAML document is validated by pydantic (types, required fields, level keys);
+2. content: languages, vocabularies, unique ids, applicability fields, crosswalk ids, targets.
+Every problem carries the file, the question (or other object) id, the field and a fix, in the
+manner of pyxform's error messages. :class:`QuestionnaireError` is the only exception the loader
+raises for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LText = dict[str, str]
+LEVELS = (0, 1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    where: str  # "question GOV-INS-01", "dimension GOV", "preset leading", …
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        place = f"{self.file}" + (f", {self.where}" if self.where else "") + (f", field '{self.field}'" if self.field else "")
+        return f"[{place}] {self.message} Fix: {self.fix}"
+
+
+class QuestionnaireError(ValueError):
+    """The questionnaire files are invalid; ``problems`` lists every error found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the questionnaire:\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- applicability ---------------------------------------------------------------------------
+
+Scalar = str | bool | int
+
+
+class Rule(_Strict):
+    """``applies_if``/``when``: field → allowed value(s), all must match; ``any_of`` adds an OR."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    any_of: list[Rule] | None = None
+
+    @property
+    def conditions(self) -> dict[str, list[Scalar]]:
+        extra = self.model_extra or {}
+        return {k: (v if isinstance(v, list) else [v]) for k, v in extra.items()}
+
+    def is_empty(self) -> bool:
+        return not self.conditions and not self.any_of
+
+    def matches(self, profile: dict[str, Any]) -> bool:
+        for fid, allowed in self.conditions.items():
+            value = profile.get(fid)
+            values = value if isinstance(value, list) else [value]
+            if not any(v in allowed for v in values):
+                return False
+        return not self.any_of or any(r.matches(profile) for r in self.any_of)
+
+    def fields(self) -> dict[str, list[Scalar]]:
+        out = dict(self.conditions)
+        for r in self.any_of or []:
+            for k, v in r.fields().items():
+                out.setdefault(k, []).extend(v)
+        return out
+
+
+# --- content ---------------------------------------------------------------------------------
+
+class Crosswalk(_Strict):
+    nist_ai_rmf: list[str] = Field(default_factory=list)
+    iso42001: list[str] = Field(default_factory=list)
+    tc260: list[str] = Field(default_factory=list)
+    eu_ai_act: list[str] = Field(default_factory=list)
+
+    @field_validator("tc260", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, v: Any) -> Any:
+        # YAML reads an unquoted 5.4 as a float; the section number is what was meant.
+        return [str(x) if isinstance(x, int | float) else x for x in v] if isinstance(v, list) else v
+
+
+class Question(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Z]{2,5}-[A-Z]{2,5}-\d{2}$")]
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+    critical: bool = False
+    core: bool = False
+    principles: list[str] = Field(min_length=1)
+    stages: list[str] = Field(min_length=1)
+    applies_if: Rule | None = None
+    text: LText
+    guidance: LText
+    evidence: dict[str, list[str]]
+    levels: dict[Literal[1, 2, 3, 4, 5], LText]
+    recommendations: dict[Literal[0, 1, 2, 3, 4], LText]
+    crosswalk: Crosswalk = Field(default_factory=Crosswalk)
+
+    @field_validator("levels")
+    @classmethod
+    def _five_levels(cls, v: dict[int, LText]) -> dict[int, LText]:
+        if sorted(v) != [1, 2, 3, 4, 5]:
+            raise ValueError(f"needs exactly the five levels 1, 2, 3, 4, 5 (found {sorted(v)})")
+        return v
+
+    @field_validator("recommendations")
+    @classmethod
+    def _five_recommendations(cls, v: dict[int, LText]) -> dict[int, LText]:
+        if sorted(v) != [0, 1, 2, 3, 4]:
+            raise ValueError(f"needs one recommendation for each level 0, 1, 2, 3, 4 (found {sorted(v)})")
+        return v
+
+
+class SubDimension(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Z]{2,5}-[A-Z]{2,5}$")]
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+    name: LText
+    description: LText
+    questions: list[Question] = Field(min_length=1)
+
+
+class Dimension(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")]
+    order: int
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+    name: LText
+    description: LText
+    subdimensions: list[SubDimension] = Field(min_length=1)
+
+
+class ScaleLevel(_Strict):
+    level: int
+    name: LText
+    description: LText
+
+
+class Source(_Strict):
+    publisher: LText
+    title: LText
+    date: str | int
+    note: LText | None = None
+
+
+class Meta(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,60}$")]
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]] = Field(min_length=1)
+    published: date
+    title: LText
+    description: LText
+    source: Source
+    dimensions: list[str] = Field(min_length=1)
+    scale: list[ScaleLevel]
+    principles: dict[str, LText]
+    stages: dict[str, LText]
+
+
+class Option(_Strict):
+    id: str
+    label: LText
+
+
+class ProfileField(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
+    type: Literal["multi", "single", "bool"]
+    label: LText
+    help: LText | None = None
+    options: list[Option] = Field(default_factory=list)
+    default: Any = None
+
+    def option_ids(self) -> list[Any]:
+        return [True, False] if self.type == "bool" else [o.id for o in self.options]
+
+
+class ProfileDoc(_Strict):
+    fields: list[ProfileField] = Field(min_length=1)
+
+
+class Preset(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,40}$")]
+    name: LText
+    description: LText
+    levels: dict[str, Annotated[float, Field(ge=0, le=5)]]
+    critical: Annotated[float, Field(ge=0, le=5)]
+
+
+class DefaultRule(_Strict):
+    when: Rule
+    preset: str
+
+
+class TargetsDoc(_Strict):
+    presets: list[Preset] = Field(min_length=1)
+    default_rules: list[DefaultRule] = Field(default_factory=list)
+    default: str
+
+
+# --- the assembled, validated questionnaire ----------------------------------------------------
+
+class Questionnaire(_Strict):
+    meta: Meta
+    profile: ProfileDoc
+    targets: TargetsDoc
+    dimensions: list[Dimension]
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def version(self) -> str:
+        return self.meta.version
+
+    @property
+    def languages(self) -> list[str]:
+        return self.meta.languages
+
+    def questions(self) -> list[Question]:
+        return [q for d in self.dimensions for s in d.subdimensions for q in s.questions]
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions():
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def dimension_of(self, qid: str) -> tuple[Dimension, SubDimension]:
+        for d in self.dimensions:
+            for s in d.subdimensions:
+                if any(q.id == qid for q in s.questions):
+                    return d, s
+        raise KeyError(qid)
+
+    def profile_field(self, fid: str) -> ProfileField:
+        for f in self.profile.fields:
+            if f.id == fid:
+                return f
+        raise KeyError(fid)
+
+    def preset(self, pid: str) -> Preset:
+        for p in self.targets.presets:
+            if p.id == pid:
+                return p
+        raise KeyError(pid)
+
+    def default_profile(self) -> dict[str, Any]:
+        return {f.id: f.default for f in self.profile.fields}
+
+    def profile_problems(self, profile: dict[str, Any]) -> list[str]:
+        """What is wrong with an organisation profile, as field-named messages (empty = valid)."""
+        problems = []
+        for f in self.profile.fields:
+            value = profile.get(f.id)
+            allowed = f.option_ids()
+            if f.type == "multi":
+                if not isinstance(value, list) or not value or any(v not in allowed for v in value):
+                    problems.append(f"{f.id}: choose one or more of {', '.join(map(str, allowed))}")
+            elif f.type == "bool":
+                if not isinstance(value, bool):
+                    problems.append(f"{f.id}: must be true or false")
+            elif value not in allowed:
+                problems.append(f"{f.id}: choose one of {', '.join(map(str, allowed))}")
+        unknown = sorted(set(profile) - {f.id for f in self.profile.fields})
+        problems += [f"{k}: not a profile field of this questionnaire" for k in unknown]
+        return problems
+
+    def default_preset(self, profile: dict[str, Any]) -> str:
+        for rule in self.targets.default_rules:
+            if rule.when.matches(profile):
+                return rule.preset
+        return self.targets.default
+
+    def applies(self, question: Question, profile: dict[str, Any]) -> bool:
+        return question.applies_if is None or question.applies_if.matches(profile)
+
+    def t(self, text: LText, lang: str) -> str:
+        """A text in ``lang``, falling back to the questionnaire's first language."""
+        return text.get(lang) or text[self.languages[0]]
+
+    def to_normalised(self) -> dict[str, Any]:
+        """The documented JSON shape of ``aigov questionnaire show --json`` (docs/questionnaire.md)."""
+        meta = self.meta
+        return {
+            "id": meta.id,
+            "version": meta.version,
+            "languages": meta.languages,
+            "published": meta.published.isoformat(),
+            "title": meta.title,
+            "source": meta.source.model_dump(),
+            "scale": [s.model_dump() for s in meta.scale],
+            "principles": meta.principles,
+            "stages": meta.stages,
+            "profile_fields": [f.model_dump() for f in self.profile.fields],
+            "targets": {
+                "presets": [p.model_dump() for p in self.targets.presets],
+                "default_rules": [
+                    {"when": _rule_json(r.when), "preset": r.preset} for r in self.targets.default_rules
+                ],
+                "default": self.targets.default,
+            },
+            "dimensions": [
+                {
+                    "id": d.id,
+                    "order": d.order,
+                    "weight": d.weight,
+                    "name": d.name,
+                    "description": d.description,
+                    "subdimensions": [
+                        {
+                            "id": s.id,
+                            "weight": s.weight,
+                            "name": s.name,
+                            "description": s.description,
+                            "questions": [_question_json(q) for q in s.questions],
+                        }
+                        for s in d.subdimensions
+                    ],
+                }
+                for d in self.dimensions
+            ],
+        }
+
+
+def _rule_json(rule: Rule | None) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    out: dict[str, Any] = dict(rule.conditions)
+    if rule.any_of:
+        out["any_of"] = [_rule_json(r) for r in rule.any_of]
+    return out
+
+
+def _question_json(q: Question) -> dict[str, Any]:
+    data = q.model_dump(exclude={"applies_if", "levels", "recommendations"})
+    data["applies_if"] = _rule_json(q.applies_if)
+    data["levels"] = {str(k): v for k, v in sorted(q.levels.items())}
+    data["recommendations"] = {str(k): v for k, v in sorted(q.recommendations.items())}
+    return json.loads(json.dumps(data))
