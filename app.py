@@ -1,0 +1,111 @@
+"""Streamlit entry point: page config, language, sign-in gate and the page registry (st.navigation).
+
+Pages live in ``app_pages/``, not ``pages/``: a folder named ``pages/`` beside this file switches
+Streamlit to its legacy file router, which breaks st.navigation deep links (README, "Layout").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages.common import (
+    actor,
+    current_actor,
+    current_org_id,
+    engine,
+    language_switch,
+    set_current_org,
+    sign_out,
+    tr,
+)
+from services.access import Actor
+from services.organisations import list_organisations
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str
+    title_key: str
+    url_path: str
+    icon: str
+    section_key: str
+    needs: str = "signed_in"  # signed_in | org | org_admin | association_admin | platform_admin
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home.py", "nav.home", "home", ":material/home:", "nav.section.start", default=True),
+    PageSpec("profile.py", "nav.profile", "profile", ":material/business:", "nav.section.assess", "org"),
+    PageSpec("assessments.py", "nav.assessments", "assessments", ":material/list_alt:", "nav.section.assess", "org"),
+    PageSpec("questionnaire.py", "nav.questionnaire", "questionnaire", ":material/edit_note:", "nav.section.assess", "org"),
+    PageSpec("results.py", "nav.results", "results", ":material/radar:", "nav.section.assess", "org"),
+    PageSpec("import_export.py", "nav.import_export", "excel", ":material/table_view:", "nav.section.assess", "org"),
+    PageSpec("peers.py", "nav.peers", "peers", ":material/groups:", "nav.section.benchmark", "org"),
+    PageSpec("association.py", "nav.association", "association", ":material/insights:", "nav.section.benchmark",
+             "association_admin"),
+    PageSpec("members.py", "nav.members", "members", ":material/manage_accounts:", "nav.section.admin", "org_admin"),
+    PageSpec("admin.py", "nav.admin", "admin", ":material/admin_panel_settings:", "nav.section.admin",
+             "platform_admin"),
+    PageSpec("account.py", "nav.account", "account", ":material/person:", "nav.section.admin"),
+    PageSpec("about.py", "nav.about", "about", ":material/info:", "nav.section.admin"),
+)
+
+
+def _visible(spec: PageSpec, who: Actor, org_id: int | None) -> bool:
+    if not (HERE / "app_pages" / spec.file).exists():
+        return False
+    return {
+        "signed_in": True,
+        "org": org_id is not None,
+        "org_admin": org_id is not None and who.can_admin_org(org_id),
+        "association_admin": who.is_platform_admin or bool(who.association_admin),
+        "platform_admin": who.is_platform_admin,
+    }[spec.needs]
+
+
+def _org_switcher(who: Actor) -> int | None:
+    orgs = list_organisations(engine(), who)
+    if not orgs:
+        set_current_org(None)
+        return None
+    ids = [o.id for o in orgs]
+    current = current_org_id()
+    if current not in ids:
+        current = ids[0]
+    names = {o.id: o.name for o in orgs}
+    chosen = st.sidebar.selectbox(tr("common.organisation"), ids, index=ids.index(current),
+                                  format_func=lambda i: names[i], key="org_switch")
+    set_current_org(chosen)
+    return chosen
+
+
+def main() -> None:
+    st.set_page_config(page_title=tr("app.title"), page_icon=":material/shield:", layout="wide")
+    language_switch()
+    who = current_actor()
+    if who is None:
+        page = st.navigation([st.Page("app_pages/signin.py", title=tr("nav.signin"), url_path="signin",
+                                      icon=":material/login:", default=True)], position="hidden")
+        page.run()
+        return
+    org_id = _org_switcher(who)
+    sections: dict[str, list[st.Page]] = {}
+    for spec in PAGES:
+        if _visible(spec, who, org_id):
+            sections.setdefault(tr(spec.section_key), []).append(
+                st.Page(f"app_pages/{spec.file}", title=tr(spec.title_key), url_path=spec.url_path,
+                        icon=spec.icon, default=spec.default))
+    with st.sidebar:
+        st.caption(tr("common.signed_in_as", user=actor().username))
+        if st.button(tr("common.sign_out"), key="sign_out"):
+            sign_out()
+            st.rerun()
+    st.navigation(sections).run()
+
+
+main()

@@ -1,0 +1,1 @@
+"""Demo data for a first start: ``aigov demo``."""

@@ -1,0 +1,184 @@
+"""Deterministic demo data: accounts, a demo association with 45 members and two benchmarking rounds.
+
+Answers are drawn from a simple latent-maturity model (organisation maturity + dimension offset +
+question noise, clipped to 0..5), so charts and benchmarks look like a real cohort: larger and
+provider organisations score higher, and the second round shows improvement.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from db.engine import write_session
+from db.models import (
+    Answer,
+    AnswerEvent,
+    Assessment,
+    Association,
+    AssociationAdmin,
+    AssociationMember,
+    BenchmarkRound,
+    Membership,
+    Organisation,
+    User,
+)
+from questionnaires import Questionnaire, get_questionnaire
+from services.auth import hash_password
+
+DEMO_INVITE_CODE = "DEMO-YRD-2025"
+DEMO_ACCOUNTS = (  # (username, password, display name, role) — documented in README.md
+    ("admin", "demo-admin-2024", "平台管理员 Platform admin", "platform_admin"),
+    ("org1", "demo-org-2024", "演示科技合规负责人 Demo compliance lead", "org_admin"),
+    ("resp1", "demo-resp-2024", "演示科技答题人 Demo respondent", "respondent"),
+    ("assoc", "demo-assoc-2024", "联盟秘书处 Association secretariat", "association_admin"),
+)
+DEMO_ORG_NAME = "演示科技有限公司"
+MEMBER_COUNT = 45
+
+_PREFIXES = ["华信", "智远", "锦程", "天衡", "海川", "星辰", "明德", "启航", "博雅", "恒通", "瑞达", "云启",
+             "东方", "汇智", "新禾", "卓越", "中科", "正元", "安和", "泰康", "同创", "金桥", "睿思", "远景"]
+_SUFFIX = {
+    "finance": "金融科技", "healthcare": "医疗科技", "transport": "智慧交通", "energy": "能源数字",
+    "public_services": "政务服务", "manufacturing": "智能制造", "ict": "信息技术", "retail": "零售科技",
+    "education": "教育科技", "other": "数字服务",
+}
+_HIGH_IMPACT = {"finance", "healthcare", "transport", "energy", "public_services"}
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    created: bool
+    organisations: int
+    assessments: int
+    answers: int
+
+
+def _profile(rng: random.Random, sector: str) -> dict[str, Any]:
+    roles = rng.choice([["user"], ["user"], ["app_provider"], ["app_provider", "user"], ["tech_provider"],
+                        ["tech_provider", "app_provider"]])
+    return {
+        "ai_roles": roles,
+        "genai_public": "app_provider" in roles and rng.random() < 0.5,
+        "high_impact": sector in _HIGH_IMPACT,
+        "sector": sector,
+        "size": rng.choice(["micro", "small", "small", "medium", "medium", "large"]),
+    }
+
+
+def _maturity(rng: random.Random, profile: dict[str, Any]) -> float:
+    base = {"micro": 1.0, "small": 1.5, "medium": 2.1, "large": 2.7}[profile["size"]]
+    if "tech_provider" in profile["ai_roles"]:
+        base += 0.4
+    if profile["high_impact"]:
+        base += 0.2
+    return base + rng.gauss(0, 0.5)
+
+
+def _answers(rng: random.Random, q: Questionnaire, profile: dict[str, Any], maturity: float,
+             completeness: float) -> list[dict[str, Any]]:
+    offsets = {d.id: rng.gauss(0, 0.45) for d in q.dimensions}
+    # Risk assessment is the weakest practice area in most SMEs, as the CAICT report observes.
+    offsets["ASM"] = offsets.get("ASM", 0.0) - 0.3
+    rows = []
+    for d in q.dimensions:
+        for s in d.subdimensions:
+            for question in s.questions:
+                if not q.applies(question, profile) or rng.random() > completeness:
+                    continue
+                if rng.random() < 0.04:
+                    rows.append({"question_id": question.id, "level": None, "is_na": True,
+                                 "justification": "本组织不涉及该场景（演示数据）。 Not relevant to our use (demo data).",
+                                 "note": ""})
+                    continue
+                level = round(maturity + offsets[d.id] + rng.gauss(0, 0.7) - (0.3 if question.critical else 0))
+                note = "证据见内部制度库（演示数据）。" if rng.random() < 0.15 else ""
+                rows.append({"question_id": question.id, "level": max(0, min(5, level)), "is_na": False,
+                             "justification": "", "note": note})
+    return rows
+
+
+def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> SeedReport:
+    """Create the demo data once. Idempotent: a second call finds the demo association and stops.
+
+    ``if_empty`` seeds only into a database without any account (``make run`` on a new install).
+    """
+    rng = random.Random(seed)
+    q = get_questionnaire()
+    with write_session(engine) as s:
+        if s.scalar(select(Association.id).where(Association.invite_code == DEMO_INVITE_CODE)) is not None:
+            return SeedReport(False, 0, 0, 0)
+        if if_empty and s.scalar(select(User.id).limit(1)) is not None:
+            return SeedReport(False, 0, 0, 0)
+        users = {}
+        for username, password, display, role in DEMO_ACCOUNTS:
+            u = s.scalars(select(User).where(User.username == username)).first()
+            if u is None:
+                u = User(username=username, display_name=display, password_hash=hash_password(password),
+                         is_platform_admin=role == "platform_admin")
+                s.add(u)
+            users[username] = u
+        s.flush()
+
+        assoc = Association(name="长三角人工智能产业联盟（演示）", invite_code=DEMO_INVITE_CODE, min_group_size=5,
+                            description="演示用行业联盟，成员与答案均为随机生成。 Demo alliance; members and answers are synthetic.")
+        s.add(assoc)
+        s.flush()
+        s.add(AssociationAdmin(user_id=users["assoc"].id, association_id=assoc.id))
+        now = datetime(2026, 11, 1, 9, 0)
+        rounds = [
+            BenchmarkRound(association_id=assoc.id, name="2025 年度测评 · 2025 annual round", questionnaire_id=q.id,
+                           questionnaire_version=q.version, deadline=now - timedelta(days=300), status="closed",
+                           created_at=now - timedelta(days=360)),
+            BenchmarkRound(association_id=assoc.id, name="2026 年度测评 · 2026 annual round", questionnaire_id=q.id,
+                           questionnaire_version=q.version, deadline=now + timedelta(days=60), status="open",
+                           created_at=now - timedelta(days=20)),
+        ]
+        s.add_all(rounds)
+        s.flush()
+
+        sectors = list(_SUFFIX)
+        n_assess = n_answers = 0
+        for i in range(MEMBER_COUNT):
+            sector = sectors[i % len(sectors)] if i < 20 else rng.choice(sectors)
+            profile = _profile(rng, sector)
+            name = DEMO_ORG_NAME if i == 0 else f"{_PREFIXES[i % len(_PREFIXES)]}{_SUFFIX[sector]}{'有限公司' if i % 3 else '股份有限公司'}"
+            if i >= len(_PREFIXES):
+                name = f"{name}（{i // len(_PREFIXES) + 1}）"
+            if i == 0:
+                profile = {"ai_roles": ["app_provider", "user"], "genai_public": True, "high_impact": False,
+                           "sector": "ict", "size": "small"}
+            org = Organisation(name=name, profile=profile)
+            s.add(org)
+            s.flush()
+            s.add(AssociationMember(association_id=assoc.id, organisation_id=org.id))
+            if i == 0:
+                s.add(Membership(user_id=users["org1"].id, organisation_id=org.id, role="org_admin"))
+                s.add(Membership(user_id=users["resp1"].id, organisation_id=org.id, role="respondent"))
+            maturity = _maturity(rng, profile)
+            sharing = "identified" if rng.random() < 0.35 else "anonymous"
+            for r_index, rnd in enumerate(rounds):
+                if r_index == 0 and rng.random() < 0.1:
+                    continue  # joined in the second round
+                submitted = r_index == 0 or i == 0 or rng.random() < 0.8
+                m = maturity + 0.35 * r_index + rng.gauss(0, 0.15)
+                when = rnd.created_at + timedelta(days=rng.randint(3, 18))
+                a = Assessment(organisation_id=org.id, title=rnd.name.split(" · ")[0], questionnaire_id=q.id,
+                               questionnaire_version=q.version, form="full",
+                               status="submitted" if submitted else "draft", round_id=rnd.id, sharing=sharing,
+                               profile_snapshot=dict(profile) if submitted else None, created_at=when,
+                               updated_at=when, submitted_at=when + timedelta(days=2) if submitted else None)
+                s.add(a)
+                s.flush()
+                n_assess += 1
+                for row in _answers(rng, q, profile, m, 1.0 if submitted else 0.6):
+                    s.add(Answer(assessment_id=a.id, revision=1, updated_at=when, **row))
+                    s.add(AnswerEvent(assessment_id=a.id, question_id=row["question_id"], source="demo", at=when,
+                                      new_level=row["level"], new_na=row["is_na"],
+                                      new_justification=row["justification"], new_note=row["note"]))
+                    n_answers += 1
+        return SeedReport(True, MEMBER_COUNT, n_assess, n_answers)

@@ -1,0 +1,64 @@
+"""Who is acting, and what they may touch. Checked on the server for every object, never from the URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select
+
+from db.engine import read_session
+from db.models import AssociationAdmin, Membership, User
+from services.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    username: str
+    is_platform_admin: bool = False
+    org_roles: Mapping[int, str] = field(default_factory=dict)  # organisation id → org_admin | respondent
+    association_admin: frozenset[int] = frozenset()
+    is_system: bool = False  # the operator at the command line: the database owner
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user_id=None, username="system", is_platform_admin=True, is_system=True)
+
+    @property
+    def org_ids(self) -> list[int]:
+        return sorted(self.org_roles)
+
+    def can_read_org(self, org_id: int) -> bool:
+        return self.is_platform_admin or org_id in self.org_roles
+
+    def can_answer(self, org_id: int) -> bool:
+        return self.can_read_org(org_id)
+
+    def can_admin_org(self, org_id: int) -> bool:
+        return self.is_platform_admin or self.org_roles.get(org_id) == "org_admin"
+
+    def can_admin_association(self, association_id: int) -> bool:
+        return self.is_platform_admin or association_id in self.association_admin
+
+    def require_org(self, org_id: int, *, admin: bool = False) -> None:
+        """Raise NotFound unless the actor may read (or administer) the organisation."""
+        ok = self.can_admin_org(org_id) if admin else self.can_read_org(org_id)
+        if not ok:
+            raise NotFound(object="organisation", id=org_id)
+
+    def require_association(self, association_id: int) -> None:
+        if not self.can_admin_association(association_id):
+            raise NotFound(object="association", id=association_id)
+
+
+def load_actor(engine: Engine, user_id: int) -> Actor:
+    """The actor for a signed-in user, with roles read fresh from the database."""
+    with read_session(engine) as s:
+        user = s.get(User, user_id)
+        if user is None or not user.is_active:
+            raise NotFound(object="user", id=user_id)
+        roles = {m.organisation_id: m.role for m in s.scalars(select(Membership).where(Membership.user_id == user_id))}
+        assoc = frozenset(s.scalars(select(AssociationAdmin.association_id).where(AssociationAdmin.user_id == user_id)))
+        return Actor(user_id=user.id, username=user.username, is_platform_admin=user.is_platform_admin,
+                     org_roles=roles, association_admin=assoc)

@@ -1,0 +1,65 @@
+"""Errors that services raise for callers to show to users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Base class: a message meant for the user, with an i18n key and values."""
+
+    key = "errors.generic"
+
+    def __init__(self, message: str = "", **values: Any):
+        self.values = values
+        super().__init__(message or self.key)
+
+
+class NotFound(ServiceError):
+    """The object does not exist *or* the actor may not see it (never tell which)."""
+
+    key = "errors.not_found"
+
+
+class Forbidden(ServiceError):
+    """The actor can see the object but not do this to it (e.g. a respondent deleting)."""
+
+    key = "errors.forbidden"
+
+
+class InvalidInput(ServiceError):
+    """Input that fails validation; ``problems`` lists every problem with its place."""
+
+    key = "errors.invalid"
+
+    def __init__(self, message: str = "", problems: list[str] | None = None, **values: Any):
+        self.problems = problems or ([message] if message else [])
+        super().__init__(message or "; ".join(self.problems), **values)
+
+
+class StateError(ServiceError):
+    """The object is in the wrong state for the action (e.g. editing a submitted assessment)."""
+
+    key = "errors.state"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A save over an answer that changed since it was shown: the caller shows both and lets the user choose."""
+
+    question_id: str
+    their_level: int | None
+    their_na: bool
+    their_justification: str
+    their_note: str
+    their_revision: int
+    their_author: str | None
+
+
+class ConflictError(ServiceError):
+    key = "errors.conflict"
+
+    def __init__(self, conflict: Conflict):
+        self.conflict = conflict
+        super().__init__(f"answer {conflict.question_id} changed since it was shown (revision {conflict.their_revision})")

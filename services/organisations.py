@@ -1,0 +1,107 @@
+"""Organisations and their profiles (the profile decides which questions apply)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from db.engine import read_session, write_session
+from db.models import Membership, Organisation
+from questionnaires import DEFAULT_ID, get_questionnaire
+from services.access import Actor
+from services.errors import InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class OrganisationView:
+    id: int
+    name: str
+    profile: dict[str, Any]
+    target_preset: str | None
+    updated_at: datetime
+
+
+def _view(org: Organisation) -> OrganisationView:
+    return OrganisationView(org.id, org.name, dict(org.profile or {}), org.target_preset, org.updated_at)
+
+
+def validate_profile(profile: dict[str, Any], questionnaire_id: str = DEFAULT_ID) -> dict[str, Any]:
+    """The profile restricted to declared fields, or InvalidInput naming each bad field."""
+    q = get_questionnaire(questionnaire_id)
+    problems = q.profile_problems(profile)
+    if problems:
+        raise InvalidInput(problems=problems)
+    return {f.id: profile[f.id] for f in q.profile.fields}
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidInput(problems=["name: give the organisation's name (1 to 200 characters)"])
+    return name
+
+
+def _check_preset(preset: str | None, questionnaire_id: str = DEFAULT_ID) -> str | None:
+    if preset is None:
+        return None
+    ids = [p.id for p in get_questionnaire(questionnaire_id).targets.presets]
+    if preset not in ids:
+        raise InvalidInput(problems=[f"target_preset: choose one of {', '.join(ids)}"])
+    return preset
+
+
+def create_organisation(engine: Engine, actor: Actor, name: str, profile: dict[str, Any],
+                        target_preset: str | None = None) -> OrganisationView:
+    """Create an organisation; a signed-in creator becomes its administrator."""
+    clean = validate_profile(profile)
+    with write_session(engine) as s:
+        org = Organisation(name=_check_name(name), profile=clean, target_preset=_check_preset(target_preset))
+        s.add(org)
+        s.flush()
+        if actor.user_id is not None:
+            s.add(Membership(user_id=actor.user_id, organisation_id=org.id, role="org_admin"))
+        return _view(org)
+
+
+def get_organisation(engine: Engine, actor: Actor, org_id: int) -> OrganisationView:
+    actor.require_org(org_id)
+    with read_session(engine) as s:
+        org = s.get(Organisation, org_id)
+        if org is None:
+            raise NotFound(object="organisation", id=org_id)
+        return _view(org)
+
+
+def list_organisations(engine: Engine, actor: Actor) -> list[OrganisationView]:
+    """Organisations the actor belongs to (all of them for a platform administrator)."""
+    with read_session(engine) as s:
+        stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
+        if not actor.is_platform_admin:
+            stmt = stmt.where(Organisation.id.in_(actor.org_ids or [-1]))
+        return [_view(o) for o in s.scalars(stmt)]
+
+
+def update_organisation(engine: Engine, actor: Actor, org_id: int, *, name: str | None = None,
+                        profile: dict[str, Any] | None = None,
+                        target_preset: str | type[Ellipsis] | None = ...) -> OrganisationView:
+    """Change name, profile or target preset. Answers are untouched: applicability is re-evaluated on read."""
+    actor.require_org(org_id)
+    if not actor.can_admin_org(org_id):
+        from services.errors import Forbidden
+
+        raise Forbidden(object="organisation", id=org_id)
+    with write_session(engine) as s:
+        org = s.get(Organisation, org_id)
+        if org is None:
+            raise NotFound(object="organisation", id=org_id)
+        if name is not None:
+            org.name = _check_name(name)
+        if profile is not None:
+            org.profile = validate_profile(profile)
+        if target_preset is not ...:
+            org.target_preset = _check_preset(target_preset)  # type: ignore[arg-type]
+        s.flush()
+        return _view(org)

@@ -1,0 +1,92 @@
+"""Scores of stored assessments: one call into the scoring engine per request, same numbers everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from db.engine import read_session
+from db.models import Answer, Assessment, Organisation
+from questionnaires import Questionnaire, get_questionnaire
+from scoring import score_assessment, score_cohort
+from scoring.types import AnswerInput, AssessmentResult
+from services.access import Actor
+from services.assessments import _load
+from services.errors import NotFound
+
+
+def effective_profile(a: Assessment, org: Organisation) -> dict[str, Any]:
+    """The profile an assessment is scored with: its snapshot once submitted, else the live profile."""
+    return dict(a.profile_snapshot if a.status == "submitted" and a.profile_snapshot else org.profile or {})
+
+
+def effective_preset(a: Assessment, org: Organisation, q: Questionnaire, profile: dict[str, Any]) -> str:
+    return a.target_preset or org.target_preset or q.default_preset(profile)
+
+
+def assessment_result(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentResult:
+    with read_session(engine) as s:
+        a = _load(s, actor, assessment_id)
+        org = s.get(Organisation, a.organisation_id)
+        if org is None:
+            raise NotFound(object="assessment", id=assessment_id)
+        q = get_questionnaire(a.questionnaire_id)
+        profile = effective_profile(a, org)
+        answers = {
+            r.question_id: AnswerInput(level=r.level, na=bool(r.is_na))
+            for r in s.scalars(select(Answer).where(Answer.assessment_id == a.id))
+        }
+        return score_assessment(q, profile, answers, target_preset=effective_preset(a, org, q, profile),
+                                form=a.form)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    assessment_id: int
+    title: str
+    submitted_at: Any
+    overall: float | None
+    dimensions: dict[str, float | None]
+
+
+def submitted_history(engine: Engine, actor: Actor, org_id: int) -> list[HistoryPoint]:
+    """Scores of an organisation's submitted assessments, oldest first (for trends and deltas)."""
+    actor.require_org(org_id)
+    with read_session(engine) as s:
+        org = s.get(Organisation, org_id)
+        if org is None:
+            raise NotFound(object="organisation", id=org_id)
+        rows = list(s.scalars(select(Assessment).where(Assessment.organisation_id == org_id,
+                                                       Assessment.status == "submitted")
+                              .order_by(Assessment.submitted_at, Assessment.id)))
+        if not rows:
+            return []
+        ids = [a.id for a in rows]
+        ans = pd.DataFrame(
+            s.execute(select(Answer.assessment_id, Answer.question_id, Answer.level, Answer.is_na)
+                      .where(Answer.assessment_id.in_(ids))).all(),
+            columns=["assessment_id", "question_id", "level", "na"],
+        )
+    points = []
+    by_q: dict[str, list[Assessment]] = {}
+    for a in rows:
+        by_q.setdefault(a.questionnaire_id, []).append(a)
+    scored: dict[int, AssessmentResult] = {}
+    for qid, group in by_q.items():
+        q = get_questionnaire(qid)
+        frame = pd.DataFrame([
+            {"assessment_id": a.id, "profile": effective_profile(a, org),
+             "target_preset": effective_preset(a, org, q, effective_profile(a, org)), "form": a.form}
+            for a in group
+        ])
+        cohort = score_cohort(q, frame, ans[ans["assessment_id"].isin(frame["assessment_id"])])
+        for a in group:
+            scored[a.id] = cohort.result(a.id)
+    for a in rows:
+        r = scored[a.id]
+        points.append(HistoryPoint(a.id, a.title, a.submitted_at, r.overall.score,
+                                   {d.id: d.score for d in r.dimensions}))
+    return points
