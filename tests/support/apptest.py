@@ -1,0 +1,40 @@
+"""AppTest helpers: start the real app.py against a test database, optionally signed in."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def app_test(user_id: int | None = None, *, lang: str = "zh", org_id: int | None = None,
+             query: dict[str, str] | None = None) -> AppTest:
+    """An AppTest of app.py (not yet run). DATABASE_URL must be set (fixture ``app_db``)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = lang
+    if user_id is not None:
+        at.session_state["user_id"] = user_id
+        at.session_state["last_seen"] = time.time()
+    if org_id is not None:
+        at.session_state["org_id"] = org_id
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at
+
+
+def page_texts(at: AppTest) -> str:
+    """All visible text of the last run, for assertions about what a user reads."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
+                 "success", "metric", "button", "radio", "selectbox", "expander", "table", "dataframe"):
+        for el in getattr(at, kind, []):
+            for attr in ("value", "label", "body"):
+                v = getattr(el, attr, None)
+                if isinstance(v, str):
+                    parts.append(v)
+            if kind == "metric":
+                parts.append(str(getattr(el, "value", "")))
+    return "\n".join(parts)

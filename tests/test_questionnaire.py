@@ -1,0 +1,301 @@
+"""The questionnaire data: the shipped one validates, broken copies fail with located messages,
+and the loader never raises anything but its own validation error."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cli.main import main as aigov
+from questionnaires import QuestionnaireError, get_questionnaire, parse_documents
+from questionnaires.loader import ROOT, read_folder
+
+SHIPPED = ROOT / "caict-aigov"
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+def _texts(folder: Path = SHIPPED) -> dict[str, str]:
+    return read_folder(folder)
+
+
+def _problems(texts: dict[str, str]) -> list[str]:
+    with pytest.raises(QuestionnaireError) as info:
+        parse_documents(texts)
+    return [str(p) for p in info.value.problems]
+
+
+def _edit(texts: dict[str, str], name: str, fn: Any) -> dict[str, str]:
+    data = yaml.safe_load(texts[name])
+    fn(data)
+    return {**texts, name: yaml.safe_dump(data, allow_unicode=True, sort_keys=False)}
+
+
+def _first_question(data: dict) -> dict:
+    return data["subdimensions"][0]["questions"][0]
+
+
+# --- the shipped questionnaire ------------------------------------------------------------------------
+
+def test_shipped_questionnaire_validates() -> None:
+    q = get_questionnaire()
+    assert q.id == "caict-aigov"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", q.version)
+    assert q.languages == ["zh", "en"]
+
+
+def test_content_counts_follow_the_framework() -> None:
+    q = get_questionnaire()
+    assert [d.id for d in q.dimensions] == ["GOV", "IDE", "ASM", "RES"]
+    for d in q.dimensions:
+        assert 3 <= len(d.subdimensions) <= 5, d.id
+        for s in d.subdimensions:
+            assert len(s.questions) >= 3, s.id
+            assert any(x.core for x in s.questions), f"{s.id} has no core question"
+    questions = q.questions()
+    assert len(questions) >= 60
+    assert sum(x.critical for x in questions) / len(questions) <= 0.20
+    assert all(x.weight > 0 for x in questions)
+    # The CAICT system-governance elements are sub-dimensions of the governance dimension.
+    gov_names = {s.name["zh"] for s in q.dimensions[0].subdimensions}
+    assert {"制度完善", "文化建设", "外部协作"} <= gov_names
+
+
+def test_every_principle_stage_and_role_is_covered() -> None:
+    q = get_questionnaire()
+    questions = q.questions()
+    assert {p for x in questions for p in x.principles} == set(q.meta.principles)
+    assert {s for x in questions for s in x.stages} == set(q.meta.stages)
+    rule_fields = {f for x in questions if x.applies_if for f in x.applies_if.fields()}
+    assert {"ai_roles", "genai_public", "high_impact"} <= rule_fields
+
+
+def test_crosswalk_ids_belong_to_the_known_lists() -> None:
+    known = yaml.safe_load((ROOT / "crosswalks.yml").read_text(encoding="utf-8"))
+    mapped = 0
+    for x in get_questionnaire().questions():
+        for scheme in ("nist_ai_rmf", "iso42001", "tc260"):
+            for ref in getattr(x.crosswalk, scheme):
+                assert ref in known[scheme]["ids"], (x.id, ref)
+                mapped += 1
+        for ref in x.crosswalk.eu_ai_act:
+            m = re.fullmatch(known["eu_ai_act"]["pattern"], ref)
+            assert m and 1 <= int(m.group(1)) <= 113, (x.id, ref)
+        assert x.crosswalk.nist_ai_rmf, f"{x.id} has no NIST AI RMF mapping"
+    assert mapped > 100
+
+
+QUALIFIERS = re.compile(r"部分|大部分|全部|所有|partly|partially|mostly|fully|all|some|most", re.I)
+
+
+def test_level_descriptors_differ_by_more_than_qualifiers() -> None:
+    for x in get_questionnaire().questions():
+        for lang in ("zh", "en"):
+            stripped = [QUALIFIERS.sub("", x.levels[i][lang]).strip() for i in range(1, 6)]
+            assert len(set(stripped)) == 5, f"{x.id} ({lang}): two levels differ only by a qualifier"
+            assert all(len(x.levels[i][lang]) >= 15 for i in range(1, 6)), f"{x.id} ({lang}) has a thin descriptor"
+
+
+def test_targets_and_default_rule() -> None:
+    q = get_questionnaire()
+    assert {p.id for p in q.targets.presets} >= {"baseline", "established", "leading"}
+    base = q.default_profile()
+    assert q.default_preset({**base, "ai_roles": ["user"], "size": "small"}) == "baseline"
+    assert q.default_preset({**base, "ai_roles": ["tech_provider"], "high_impact": True}) == "leading"
+    assert q.default_preset({**base, "ai_roles": ["app_provider"]}) == "established"
+    for p in q.targets.presets:
+        assert p.critical >= max(p.levels.values())
+
+
+def test_applicability_follows_the_profile() -> None:
+    q = get_questionnaire()
+    base = q.default_profile()
+    user_only = {x.id for x in q.questions() if q.applies(x, {**base, "ai_roles": ["user"]})}
+    provider = {x.id for x in q.questions() if q.applies(x, {**base, "ai_roles": ["tech_provider"], "genai_public": True,
+                                                             "high_impact": True})}
+    assert user_only < provider | user_only
+    training = [x for x in q.questions() if x.applies_if and x.applies_if.conditions.get("ai_roles") == ["tech_provider"]]
+    assert training and all(x.id not in user_only for x in training)
+
+
+# --- broken copies fail with a message naming the place ------------------------------------------------
+
+def test_duplicate_question_id() -> None:
+    def dup(d: dict) -> None:
+        d["subdimensions"][0]["questions"][1]["id"] = _first_question(d)["id"]
+
+    problems = _problems(_edit(_texts(), "dimensions/GOV.yml", dup))
+    assert any("dimensions/GOV.yml" in p and "GOV-INS-01" in p and "already used" in p for p in problems)
+
+
+def test_missing_translation() -> None:
+    problems = _problems(_edit(_texts(), "dimensions/IDE.yml", lambda d: _first_question(d)["text"].pop("en")))
+    assert any("dimensions/IDE.yml, question IDE-TEC-01, field 'text'" in p and "en" in p for p in problems)
+
+
+def test_four_level_descriptors() -> None:
+    problems = _problems(_edit(_texts(), "dimensions/ASM.yml", lambda d: _first_question(d)["levels"].pop(5)))
+    assert any("question ASM-CTX-01" in p and "levels" in p and "1, 2, 3, 4, 5" in p for p in problems)
+
+
+def test_unknown_tag() -> None:
+    problems = _problems(_edit(_texts(), "dimensions/RES.yml",
+                               lambda d: _first_question(d)["principles"].append("fairness")))
+    assert any("question RES-PLN-01" in p and "'principles'" in p and "fairness" in p and "controllable" in p
+               for p in problems)
+
+
+def test_bad_weight() -> None:
+    problems = _problems(_edit(_texts(), "dimensions/GOV.yml", lambda d: _first_question(d).update(weight=0)))
+    assert any("question GOV-INS-01, field 'weight'" in p and "greater than 0" in p for p in problems)
+
+
+def test_unknown_profile_field_in_applicability() -> None:
+    problems = _problems(_edit(_texts(), "dimensions/GOV.yml",
+                               lambda d: _first_question(d).update(applies_if={"employees": [50]})))
+    assert any("question GOV-INS-01, field 'applies_if'" in p and "'employees' is not a profile field" in p
+               for p in problems)
+
+
+def test_unknown_crosswalk_id() -> None:
+    problems = _problems(_edit(_texts(), "dimensions/GOV.yml",
+                               lambda d: _first_question(d)["crosswalk"].update(nist_ai_rmf=["GOVERN 9.9"])))
+    assert any("GOVERN 9.9" in p and "crosswalk.nist_ai_rmf" in p and "never invent" in p for p in problems)
+
+
+def test_malformed_yaml_names_the_line() -> None:
+    texts = {**_texts(), "dimensions/GOV.yml": "id: GOV\nsubdimensions: [\n  - id: x\n"}
+    problems = _problems(texts)
+    assert any(p.startswith("[dimensions/GOV.yml, line") and "not valid YAML" in p for p in problems)
+
+
+def test_duplicate_yaml_key_is_refused() -> None:
+    texts = {**_texts(), "targets.yml": _texts()["targets.yml"] + "\ndefault: leading\n"}
+    assert any("targets.yml" in p and "duplicate key 'default'" in p for p in _problems(texts))
+
+
+def test_target_out_of_range() -> None:
+    problems = _problems(_edit(_texts(), "targets.yml", lambda d: d["presets"][0]["levels"].update(GOV=7)))
+    assert any("targets.yml, preset baseline, field 'levels.GOV'" in p for p in problems)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    def two(d: dict) -> None:
+        _first_question(d)["weight"] = -1
+        d["subdimensions"][1]["questions"][0]["stages"] = ["retire"]
+
+    texts = _edit(_texts(), "dimensions/GOV.yml", two)
+    texts = _edit(texts, "dimensions/RES.yml", lambda d: _first_question(d)["guidance"].pop("zh"))
+    # Shape errors stop before content checks: the weight error is reported; after fixing it the
+    # remaining content errors are all listed together.
+    assert any("weight" in p for p in _problems(texts))
+    texts = _edit(texts, "dimensions/GOV.yml", lambda d: _first_question(d).update(weight=1))
+    problems = _problems(texts)
+    assert any("retire" in p for p in problems) and any("RES-PLN-01" in p and "guidance" in p for p in problems)
+
+
+# --- the loader never raises anything but its own error ---------------------------------------------------
+
+def _mutations() -> st.SearchStrategy:
+    junk = st.one_of(st.none(), st.booleans(), st.integers(-3, 9), st.floats(allow_nan=True), st.text(max_size=5),
+                     st.lists(st.integers(0, 3), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+    return st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(["replace", "delete", "duplicate"]), junk),
+                    min_size=1, max_size=4)
+
+
+def _nodes(obj: Any, path: tuple = ()) -> list[tuple]:
+    out = [path]
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _nodes(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += _nodes(v, (*path, i))
+    return out
+
+
+def _apply(doc: Any, path: tuple, op: str, value: Any) -> Any:
+    if not path:
+        return value if op == "replace" else doc
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    key = path[-1]
+    if op == "replace":
+        parent[key] = value
+    elif op == "delete":
+        del parent[key]
+    elif op == "duplicate" and isinstance(parent, list):
+        parent.insert(key, parent[key])
+    return doc
+
+
+MINI_TEXTS = read_folder(MINI)
+MINI_DOCS = {name: yaml.safe_load(text) for name, text in MINI_TEXTS.items()}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(MINI_DOCS)), mutations=_mutations())
+def test_mutated_documents_raise_only_validation_errors(name: str, mutations: list) -> None:
+    doc = json.loads(json.dumps(MINI_DOCS[name], default=str))
+    for pick, op, value in mutations:
+        nodes = _nodes(doc)
+        doc = _apply(doc, nodes[pick % len(nodes)], op, value)
+    texts = {**MINI_TEXTS, name: yaml.safe_dump(doc, allow_unicode=True)}
+    try:
+        parse_documents(texts)
+    except QuestionnaireError as exc:
+        assert exc.problems and all(p.file and p.message and p.fix for p in exc.problems)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(MINI_TEXTS)), cut=st.integers(0, 5000), junk=st.text(max_size=20))
+def test_mangled_yaml_text_raises_only_validation_errors(name: str, cut: int, junk: str) -> None:
+    text = MINI_TEXTS[name]
+    cut %= max(len(text), 1)
+    try:
+        parse_documents({**MINI_TEXTS, name: text[:cut] + junk + text[cut + len(junk):]})
+    except QuestionnaireError:
+        pass
+
+
+# --- CLI ----------------------------------------------------------------------------------------------------
+
+def test_cli_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert aigov(["questionnaire", "validate"]) == 0
+    assert "caict-aigov 1.0.0" in capsys.readouterr().out
+
+
+def test_cli_validate_lists_every_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    texts = _edit(_texts(), "dimensions/GOV.yml", lambda d: _first_question(d)["text"].pop("en"))
+    texts = _edit(texts, "dimensions/RES.yml", lambda d: _first_question(d)["stages"].append("retire"))
+    for name, text in texts.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert aigov(["questionnaire", "validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "INVALID — 2 problem(s)" in err and "GOV-INS-01" in err and "retire" in err
+
+
+def test_cli_show_json_is_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert aigov(["questionnaire", "show", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"id", "version", "languages", "scale", "principles", "stages", "profile_fields", "targets",
+            "dimensions"} <= set(data)
+    q = data["dimensions"][0]["subdimensions"][0]["questions"][0]
+    assert {"id", "weight", "critical", "core", "principles", "stages", "applies_if", "text", "guidance",
+            "evidence", "levels", "recommendations", "crosswalk"} <= set(q)
+    assert list(q["levels"]) == ["1", "2", "3", "4", "5"] and list(q["recommendations"]) == ["0", "1", "2", "3", "4"]
+    assert sum(len(s["questions"]) for d in data["dimensions"] for s in d["subdimensions"]) == len(
+        get_questionnaire().questions())
+
+
+def test_cli_show_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert aigov(["questionnaire", "show", "nope"]) == 2
+    assert "no shipped questionnaire" in capsys.readouterr().err
