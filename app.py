@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages import signin
 from app_pages.common import (
     actor,
     current_actor,
@@ -40,7 +41,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home.py", "nav.home", "home", ":material/home:", "nav.section.start", default=True),
-    PageSpec("profile.py", "nav.profile", "profile", ":material/business:", "nav.section.assess", "org"),
+    PageSpec("profile.py", "nav.profile", "profile", ":material/business:", "nav.section.assess"),
     PageSpec("assessments.py", "nav.assessments", "assessments", ":material/list_alt:", "nav.section.assess", "org"),
     PageSpec("questionnaire.py", "nav.questionnaire", "questionnaire", ":material/edit_note:", "nav.section.assess", "org"),
     PageSpec("results.py", "nav.results", "results", ":material/radar:", "nav.section.assess", "org"),
@@ -68,6 +69,11 @@ def _visible(spec: PageSpec, who: Actor, org_id: int | None) -> bool:
     }[spec.needs]
 
 
+def _page(spec: PageSpec) -> st.Page:
+    return st.Page(f"app_pages/{spec.file}", title=tr(spec.title_key), url_path=spec.url_path, icon=spec.icon,
+                   default=spec.default)
+
+
 def _org_switcher(who: Actor) -> int | None:
     orgs = list_organisations(engine(), who)
     if not orgs:
@@ -89,17 +95,16 @@ def main() -> None:
     language_switch()
     who = current_actor()
     if who is None:
-        page = st.navigation([st.Page("app_pages/signin.py", title=tr("nav.signin"), url_path="signin",
-                                      icon=":material/login:", default=True)], position="hidden")
-        page.run()
+        # Register every page (hidden) so a deep link keeps its URL through sign-in, but run none.
+        st.navigation([_page(spec) for spec in PAGES if (HERE / "app_pages" / spec.file).exists()],
+                      position="hidden")
+        signin.render()
         return
     org_id = _org_switcher(who)
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:
         if _visible(spec, who, org_id):
-            sections.setdefault(tr(spec.section_key), []).append(
-                st.Page(f"app_pages/{spec.file}", title=tr(spec.title_key), url_path=spec.url_path,
-                        icon=spec.icon, default=spec.default))
+            sections.setdefault(tr(spec.section_key), []).append(_page(spec))
     with st.sidebar:
         st.caption(tr("common.signed_in_as", user=actor().username))
         if st.button(tr("common.sign_out"), key="sign_out"):
@@ -108,4 +113,5 @@ def main() -> None:
     st.navigation(sections).run()
 
 
-main()
+if __name__ == "__main__":  # streamlit runs this file as __main__; tests import PAGES without running it
+    main()

@@ -1,18 +1,26 @@
-"""Sign-in, or on a new installation the creation of the first platform administrator."""
+"""Sign-in, or on a new installation the creation of the first platform administrator.
+
+With ``[auth]`` in the Streamlit secrets, a single sign-on button (``st.login``, OIDC) is offered
+as well; the identity is mapped by e-mail to the same accounts and roles (services.auth.sso_actor).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages.common import engine, show_error, sign_in_as, tr
-from services.auth import LockedOut, SignInError, authenticate, create_user, has_users, sso_actor
-from services.errors import InvalidInput
+from services.auth import (
+    LockedOut,
+    SignInError,
+    authenticate,
+    create_first_admin,
+    demo_accounts_active,
+    has_users,
+    sso_actor,
+)
+from services.errors import InvalidInput, StateError
 
-st.title(tr("app.title"))
-st.caption(tr("app.tagline"))
-
-if st.session_state.pop("expired", False):
-    st.info(tr("auth.expired"))
+SSO_HOLD = "sso_hold"  # set after an idle expiry: single sign-on waits for a click, not the old cookie
 
 
 def _sso_configured() -> bool:
@@ -22,11 +30,22 @@ def _sso_configured() -> bool:
         return False
 
 
-if _sso_configured() and getattr(st.user, "is_logged_in", False):
-    sign_in_as(sso_actor(engine(), str(st.user.get("email", "")), str(st.user.get("name", ""))))
+def _sso_sign_in() -> None:
+    """Map the provider's identity to an account; refused identities get a message, not a loop."""
+    claims = st.user.to_dict()
+    verified = claims.get("email_verified")
+    try:
+        who = sso_actor(engine(), str(claims.get("email") or ""), str(claims.get("name") or ""),
+                        email_verified=None if verified is None else verified in (True, "true", "True"))
+    except SignInError:
+        st.session_state[SSO_HOLD] = True
+        st.error(tr("account.sso_refused"))
+        return
+    sign_in_as(who)
     st.rerun()
 
-if not has_users(engine()):
+
+def _first_run() -> None:
     st.subheader(tr("auth.first_run_heading"))
     st.write(tr("auth.first_run_help"))
     with st.form("first_admin", enter_to_submit=False):
@@ -34,29 +53,57 @@ if not has_users(engine()):
         display = st.text_input(tr("auth.display_name"), key="first_display")
         pw1 = st.text_input(tr("auth.password"), type="password", key="first_pw1")
         pw2 = st.text_input(tr("auth.password_repeat"), type="password", key="first_pw2")
+        st.caption(tr("account.password_rules"))
         if st.form_submit_button(tr("auth.create_admin"), type="primary"):
             if pw1 != pw2:
                 st.error(tr("auth.passwords_differ"))
-            else:
-                try:
-                    create_user(engine(), username, pw1, display_name=display, platform_admin=True)
-                    sign_in_as(authenticate(engine(), username, pw1))
-                    st.rerun()
-                except InvalidInput as exc:
-                    show_error(exc)
-else:
+                return
+            try:
+                sign_in_as(create_first_admin(engine(), username, pw1, display_name=display))
+            except InvalidInput as exc:
+                show_error(exc)
+                return
+            except StateError:  # someone else finished the first start meanwhile
+                st.warning(tr("account.already_set_up"))
+                return
+            st.rerun()
+
+
+def _sign_in_form() -> None:
     st.subheader(tr("auth.heading"))
     with st.form("signin", enter_to_submit=True):
-        username = st.text_input(tr("auth.username"), key="signin_username")
-        password = st.text_input(tr("auth.password"), type="password", key="signin_password")
+        username = st.text_input(tr("auth.username"), key="signin_username", autocomplete="username")
+        password = st.text_input(tr("auth.password"), type="password", key="signin_password",
+                                 autocomplete="current-password")
         if st.form_submit_button(tr("auth.submit"), type="primary"):
             try:
                 sign_in_as(authenticate(engine(), username, password))
-                st.rerun()
             except LockedOut as exc:
                 st.error(tr("auth.locked", seconds=exc.seconds))
+                return
             except SignInError:
                 st.error(tr("auth.failed"))
-    if _sso_configured():
-        st.button(tr("auth.sso"), on_click=st.login, key="sso_login")
-    st.caption(tr("auth.demo_hint"))
+                return
+            st.rerun()
+
+
+def render() -> None:
+    """The sign-in page body (app.py calls it instead of routing while nobody is signed in)."""
+    st.title(tr("app.title"))
+    st.caption(tr("app.tagline"))
+
+    if st.session_state.pop("expired", False):
+        st.session_state[SSO_HOLD] = True
+        st.info(tr("auth.expired"))
+
+    sso = _sso_configured()
+    if sso and st.user.get("is_logged_in") and not st.session_state.get(SSO_HOLD):
+        _sso_sign_in()
+    if not has_users(engine()):
+        _first_run()
+    else:
+        _sign_in_form()
+        if sso:
+            st.button(tr("auth.sso"), on_click=st.login, key="sso_login", icon=":material/key:")
+        if demo_accounts_active(engine()):
+            st.caption(tr("auth.demo_hint"))
