@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, Organisation, User, utcnow
+from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog, Organisation, User, utcnow
 from questionnaires import Questionnaire, get_questionnaire
 from services.access import Actor
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, StateError
@@ -189,6 +189,10 @@ def submit(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
         a = _load(s, actor, assessment_id, for_update=True)
         if a.status == "submitted":
             raise StateError("already submitted", object="assessment", id=assessment_id)
+        if a.round_id is not None:
+            rnd = s.get(BenchmarkRound, a.round_id)
+            if rnd is not None and rnd.status != "open":
+                raise StateError("round closed", object="round", id=a.round_id)
         org = s.get(Organisation, a.organisation_id)
         assert org is not None
         a.status = "submitted"
@@ -196,6 +200,7 @@ def submit(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
         a.profile_snapshot = dict(org.profile or {})
         if a.target_preset is None:
             a.target_preset = org.target_preset
+        s.add(EventLog(user_id=actor.user_id, action="assessment_submitted", object_type="assessment", object_id=a.id))
         s.flush()
         return _view(a, org.name)
 
@@ -211,6 +216,7 @@ def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
         a.status = "draft"
         a.submitted_at = None
         a.profile_snapshot = None
+        s.add(EventLog(user_id=actor.user_id, action="assessment_reopened", object_type="assessment", object_id=a.id))
         s.flush()
         return _view(a, s.get(Organisation, a.organisation_id).name)  # type: ignore[union-attr]
 
@@ -220,6 +226,9 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int) -> None:
         a = _load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
+        # The answers and their audit trail go with the assessment; the deletion itself stays on record.
+        s.add(EventLog(user_id=actor.user_id, action="assessment_deleted", object_type="assessment", object_id=a.id,
+                       detail={"organisation_id": a.organisation_id, "title": a.title, "status": a.status}))
         s.delete(a)
 
 

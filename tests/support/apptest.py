@@ -32,7 +32,10 @@ def page_texts(at: AppTest) -> str:
                  "success", "metric", "button", "radio", "selectbox", "expander", "table", "dataframe"):
         for el in getattr(at, kind, []):
             for attr in ("value", "label", "body"):
-                v = getattr(el, attr, None)
+                try:
+                    v = getattr(el, attr, None)
+                except KeyError:  # a widget whose state the last run did not keep
+                    continue
                 if isinstance(v, str):
                     parts.append(v)
             if kind == "metric":
