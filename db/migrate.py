@@ -1,17 +1,34 @@
-"""Schema migrations, callable from the CLI, the app start-up and the tests."""
+"""Schema migrations, callable from the CLI, the app start-up and the tests — on SQLite and PostgreSQL.
+
+Several app processes may start at once against one database (N Streamlit processes behind a
+reverse proxy, docs/operations.md), and each brings the schema to head at start-up. Migrations
+therefore run in one transaction that first takes an installation-wide lock: PostgreSQL's
+transaction-scoped advisory lock, SQLite's write lock (BEGIN IMMEDIATE). The second process waits,
+then finds the schema already at head and does nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.pool import NullPool
 
-from db.engine import database_url, make_engine
+from db.engine import database_url, is_sqlite, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# pg_advisory_xact_lock key: any constant bigint unique to this application ("aigov" in ASCII).
+MIGRATION_LOCK_KEY = 0x6169676F76
+
+
+class MigrationError(RuntimeError):
+    """A migration left the database inconsistent; the transaction was rolled back."""
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -28,8 +45,13 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every revision id this version of the application has a migration for."""
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+
+
 def current_revision(url: str | None = None) -> str | None:
-    engine = make_engine(url or database_url())
+    engine = make_engine(url or database_url(), poolclass=NullPool)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -37,16 +59,45 @@ def current_revision(url: str | None = None) -> str | None:
         engine.dispose()
 
 
+@contextmanager
+def migration_connection(url: str | None = None) -> Iterator[Connection]:
+    """A connection in one transaction that holds the migration lock; commits on success.
+
+    On SQLite foreign keys are off while migrating (batch mode copies and drops tables) and are
+    verified with ``PRAGMA foreign_key_check`` before the commit.
+    """
+    engine = make_engine(url or database_url(), sqlite_foreign_keys=False, poolclass=NullPool)
+    sqlite = is_sqlite(engine)
+    bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if sqlite else engine
+    try:
+        with bind.begin() as conn:
+            if not sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            yield conn
+            if sqlite and (bad := conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                raise MigrationError(f"migration left {len(bad)} rows with broken foreign keys "
+                                     f"(first: {tuple(bad[0])}); nothing was changed")
+    finally:
+        engine.dispose()
+
+
+def _run(url: str, fn: Callable[[Config, str], None], revision: str) -> tuple[str | None, str | None]:
+    with migration_connection(url) as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        fn(cfg, revision)
+        return before, MigrationContext.configure(conn).get_current_revision()
+
+
 def upgrade(url: str | None = None, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to ``revision``; returns (before, after). A no-op when already there."""
-    url = url or database_url()
-    before = current_revision(url)
-    command.upgrade(alembic_config(url), revision)
-    return before, current_revision(url)
+    return _run(url or database_url(), command.upgrade, revision)
 
 
-def downgrade(url: str | None = None, revision: str = "base") -> None:
-    command.downgrade(alembic_config(url or database_url()), revision)
+def downgrade(url: str | None = None, revision: str = "base") -> tuple[str | None, str | None]:
+    """Take the schema back to ``revision`` (``base``: no tables); returns (before, after)."""
+    return _run(url or database_url(), command.downgrade, revision)
 
 
 def check(url: str | None = None) -> None:

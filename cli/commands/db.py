@@ -1,8 +1,9 @@
-"""``aigov db upgrade|current|check`` (dump/restore live in services.backup)."""
+"""``aigov db upgrade|current|check|dump|restore``: schema migrations and portable backups."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from db.engine import DatabaseURLError, database_url
 from db.migrate import check, current_revision, head_revision, upgrade
@@ -18,6 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_current)
     k = dsub.add_parser("check", help="fail if the models and the migrations disagree")
     k.set_defaults(func=_check)
+    d = dsub.add_parser("dump", help="back up every table to a portable JSON file (restores on SQLite or PostgreSQL)",
+                        description="Write the whole installation (accounts with password hashes, organisations, "
+                                    "assessments, answers, audit trail) to FILE in one consistent snapshot. "
+                                    "A name ending in .gz is compressed. Keep the file as safe as the database.")
+    d.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write the dump, e.g. backup.json.gz")
+    d.set_defaults(func=_dump)
+    r = dsub.add_parser("restore", help="load a dump into an EMPTY database (DATABASE_URL)",
+                        description="Restore FILE (made by `aigov db dump`) into the database named by DATABASE_URL. "
+                                    "The database must be empty (a new SQLite file or a new PostgreSQL database): "
+                                    "a restore never overwrites an installation.")
+    r.add_argument("file", type=Path, metavar="FILE", help="a dump made by `aigov db dump`")
+    r.set_defaults(func=_restore)
 
 
 def _safe_url() -> str:
@@ -49,4 +62,46 @@ def _current(_args: argparse.Namespace) -> int:
 def _check(_args: argparse.Namespace) -> int:
     check()
     print("models and migrations agree")
+    return 0
+
+
+def _dump(args: argparse.Namespace) -> int:
+    from cli.main import CLIError
+    from db.engine import make_engine
+    from services.backup import BackupError, dump
+
+    try:
+        engine = make_engine()
+    except DatabaseURLError as exc:
+        raise CLIError(str(exc)) from exc
+    try:
+        report = dump(engine, args.out)
+    except BackupError as exc:
+        raise CLIError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    print(f"{_safe_url()} → {report.path}: {report.total} rows in {len(report.rows)} tables "
+          f"(schema {report.schema_revision})")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from cli.main import CLIError
+    from db.engine import make_engine
+    from services.backup import BackupError, restore
+
+    try:
+        engine = make_engine()
+    except DatabaseURLError as exc:
+        raise CLIError(str(exc)) from exc
+    try:
+        report = restore(engine, args.file)
+    except BackupError as exc:
+        raise CLIError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    print(f"{report.path} → {_safe_url()}: restored {report.total} rows in {len(report.rows)} tables "
+          f"(dump schema {report.schema_revision}, now at {head_revision()})")
+    for name, n in report.rows.items():
+        print(f"  {name}: {n}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from db.engine import database_url, make_engine
+from db.engine import database_url
 from db.models import Base
 
 config = context.config
@@ -28,13 +28,13 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    url = config.get_main_option("sqlalchemy.url") or database_url()
-    engine = make_engine(url)
-    with engine.connect() as conn:
+    # Run from the alembic command line: the same locked, single transaction as `aigov db upgrade`.
+    from db.migrate import migration_connection
+
+    with migration_connection(config.get_main_option("sqlalchemy.url") or database_url()) as conn:
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()
-    engine.dispose()
 
 
 def run_migrations_offline() -> None:
