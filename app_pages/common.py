@@ -85,8 +85,17 @@ def sign_in_as(actor: Actor) -> None:
 
 
 def sign_out() -> None:
-    for key in ("user_id", "last_seen", "org_id", "answers_cache"):
+    """Forget everything of the signed-in user, widget values included; only the language stays.
+
+    The next person in the same browser tab must not find the previous user's answers, notes or
+    choices in the session.
+    """
+    keep = {k: st.session_state[k] for k in ("lang",) if k in st.session_state}
+    for key in list(st.session_state.keys()):
         st.session_state.pop(key, None)
+    st.session_state.update(keep)
+    if st.user.get("is_logged_in"):  # single sign-on: also drop the identity cookie, or the next visitor is let in
+        st.logout()
 
 
 def current_actor() -> Actor | None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_pages.common import engine, show_error, sign_in_as, tr
 from services.auth import (
+    AlreadySetUp,
     LockedOut,
     SignInError,
     authenticate,
@@ -18,7 +19,7 @@ from services.auth import (
     has_users,
     sso_actor,
 )
-from services.errors import InvalidInput, StateError
+from services.errors import InvalidInput
 
 SSO_HOLD = "sso_hold"  # set after an idle expiry: single sign-on waits for a click, not the old cookie
 
@@ -63,7 +64,7 @@ def _first_run() -> None:
             except InvalidInput as exc:
                 show_error(exc)
                 return
-            except StateError:  # someone else finished the first start meanwhile
+            except AlreadySetUp:  # someone else finished the first start meanwhile
                 st.warning(tr("account.already_set_up"))
                 return
             st.rerun()
@@ -97,13 +98,13 @@ def render() -> None:
         st.info(tr("auth.expired"))
 
     sso = _sso_configured()
+    if not has_users(engine()):
+        _first_run()  # the first administrator is a local account, even with single sign-on configured
+        return
     if sso and st.user.get("is_logged_in") and not st.session_state.get(SSO_HOLD):
         _sso_sign_in()
-    if not has_users(engine()):
-        _first_run()
-    else:
-        _sign_in_form()
-        if sso:
-            st.button(tr("auth.sso"), on_click=st.login, key="sso_login", icon=":material/key:")
-        if demo_accounts_active(engine()):
-            st.caption(tr("auth.demo_hint"))
+    _sign_in_form()
+    if sso:
+        st.button(tr("auth.sso"), on_click=st.login, key="sso_login", icon=":material/key:")
+    if demo_accounts_active(engine()):
+        st.caption(tr("auth.demo_hint"))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from db.engine import read_session
 from db.models import AssociationAdmin, Membership, User
-from services.errors import NotFound
+from services.errors import Forbidden, NotFound
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,16 @@ class Actor:
         if not ok:
             raise NotFound(object="organisation", id=org_id)
 
+    def require_org_admin(self, org_id: int) -> None:
+        """NotFound outside the organisation; Forbidden for its respondents (they know it exists)."""
+        self.require_org(org_id)
+        if not self.can_admin_org(org_id):
+            raise Forbidden(object="organisation", id=org_id)
+
+    def require_platform_admin(self) -> None:
+        if not self.is_platform_admin:
+            raise Forbidden()
+
     def require_association(self, association_id: int) -> None:
         if not self.can_admin_association(association_id):
             raise NotFound(object="association", id=association_id)
@@ -62,3 +72,20 @@ def load_actor(engine: Engine, user_id: int) -> Actor:
         assoc = frozenset(s.scalars(select(AssociationAdmin.association_id).where(AssociationAdmin.user_id == user_id)))
         return Actor(user_id=user.id, username=user.username, is_platform_admin=user.is_platform_admin,
                      org_roles=roles, association_admin=assoc)
+
+
+def actor_for_cli(engine: Engine, username: str | None) -> Actor:
+    """Who a command-line invocation acts as.
+
+    The operator running ``aigov`` owns the database and acts as :meth:`Actor.system` by
+    default; ``--as-user NAME`` makes a command act as that account instead, with exactly its
+    roles, so scripts run on behalf of a user get that user's view and nothing more. An unknown
+    or deactivated name raises NotFound.
+    """
+    if username is None:
+        return Actor.system()
+    with read_session(engine) as s:
+        uid = s.scalar(select(User.id).where(func.lower(User.username) == username.strip().lower()))
+    if uid is None:
+        raise NotFound(object="user", id=username)
+    return load_actor(engine, uid)

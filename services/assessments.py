@@ -195,14 +195,19 @@ def submit(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
                 raise StateError("round closed", object="round", id=a.round_id)
         org = s.get(Organisation, a.organisation_id)
         assert org is not None
-        a.status = "submitted"
-        a.submitted_at = utcnow()
-        a.profile_snapshot = dict(org.profile or {})
-        if a.target_preset is None:
-            a.target_preset = org.target_preset
-        s.add(EventLog(user_id=actor.user_id, action="assessment_submitted", object_type="assessment", object_id=a.id))
-        s.flush()
+        _mark_submitted(s, actor, a, org)
         return _view(a, org.name)
+
+
+def _mark_submitted(s: Session, actor: Actor, a: Assessment, org: Organisation) -> None:
+    """Freeze ``a`` with a snapshot of the organisation's profile (caller checked access and state)."""
+    a.status = "submitted"
+    a.submitted_at = utcnow()
+    a.profile_snapshot = dict(org.profile or {})
+    if a.target_preset is None:
+        a.target_preset = org.target_preset
+    s.add(EventLog(user_id=actor.user_id, action="assessment_submitted", object_type="assessment", object_id=a.id))
+    s.flush()
 
 
 def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
@@ -316,41 +321,51 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
 def save_answers_bulk(engine: Engine, actor: Actor, assessment_id: int, answers: Iterable[AnswerInputData], *,
                       source: Source) -> int:
     """Replace answers in one transaction (imports, restore): all or nothing; returns rows changed."""
-    answers = list(answers)
     with write_session(engine) as s:
-        a = _load(s, actor, assessment_id, for_update=True)
-        if a.status != "draft":
-            raise StateError("submitted", object="assessment", id=assessment_id)
-        q = get_questionnaire(a.questionnaire_id)
-        problems = [p for d in answers for p in validate_answer(q, d)]
-        if problems:
-            raise InvalidInput(problems=problems)
-        existing = {r.question_id: r for r in s.scalars(select(Answer).where(Answer.assessment_id == assessment_id))}
-        changed = 0
-        for d in answers:
-            new = (d.level, bool(d.na), (d.justification or "").strip(), (d.note or "").strip())
-            row = existing.get(d.question_id)
-            if row is not None and (row.level, bool(row.is_na), row.justification or "", row.note or "") == new:
-                continue
-            event = AnswerEvent(assessment_id=assessment_id, question_id=d.question_id, user_id=actor.user_id,
-                                source=source, new_level=new[0], new_na=new[1], new_justification=new[2],
-                                new_note=new[3])
-            if row is None:
-                row = Answer(assessment_id=assessment_id, question_id=d.question_id, revision=1)
-                s.add(row)
-                existing[d.question_id] = row
-            else:
-                event.old_level, event.old_na, event.old_justification, event.old_note = (
-                    row.level, row.is_na, row.justification, row.note)
-                row.revision += 1
-            row.level, row.is_na, row.justification, row.note = new
-            row.updated_at = utcnow()
-            row.updated_by = actor.user_id
-            s.add(event)
-            changed += 1
-        if changed:
-            a.updated_at = utcnow()
-        return changed
+        return _write_answers(s, actor, _load(s, actor, assessment_id, for_update=True), answers, source)
+
+
+def _write_answers(s: Session, actor: Actor, a: Assessment, answers: Iterable[AnswerInputData],
+                   source: Source) -> int:
+    """Write answers and their audit events into a draft inside the caller's transaction; returns rows changed.
+
+    The one way answers are written in bulk (bulk saves, Excel imports, association imports): the
+    whole batch is validated first, an unchanged answer keeps its revision, a changed one gets a
+    new revision and an :class:`AnswerEvent` with old and new values. Access is the caller's check.
+    """
+    if a.status != "draft":
+        raise StateError("submitted", object="assessment", id=a.id)
+    answers = list(answers)
+    q = get_questionnaire(a.questionnaire_id)
+    problems = [p for d in answers for p in validate_answer(q, d)]
+    if problems:
+        raise InvalidInput(problems=problems)
+    s.flush()  # a new assessment needs its id
+    existing = {r.question_id: r for r in s.scalars(select(Answer).where(Answer.assessment_id == a.id))}
+    changed = 0
+    for d in answers:
+        new = (d.level, bool(d.na), (d.justification or "").strip(), (d.note or "").strip())
+        row = existing.get(d.question_id)
+        if row is not None and (row.level, bool(row.is_na), row.justification or "", row.note or "") == new:
+            continue
+        event = AnswerEvent(assessment_id=a.id, question_id=d.question_id, user_id=actor.user_id, source=source,
+                            new_level=new[0], new_na=new[1], new_justification=new[2], new_note=new[3])
+        if row is None:
+            row = Answer(assessment_id=a.id, question_id=d.question_id, revision=1)
+            s.add(row)
+            existing[d.question_id] = row
+        else:
+            event.old_level, event.old_na, event.old_justification, event.old_note = (
+                row.level, row.is_na, row.justification, row.note)
+            row.revision += 1
+        row.level, row.is_na, row.justification, row.note = new
+        row.updated_at = utcnow()
+        row.updated_by = actor.user_id
+        s.add(event)
+        changed += 1
+    if changed:
+        a.updated_at = utcnow()
+    return changed
 
 
 def _username(s: Session, user_id: int | None) -> str | None:

@@ -1,35 +1,61 @@
-"""Local accounts: argon2id password hashes, sign-in with exponential back-off, roles.
+"""Local accounts: argon2id password hashes, sign-in with exponential back-off, single sign-on mapping.
 
-Passwords are never stored or logged in clear. Unknown user names are verified against a dummy
-hash so that a wrong name and a wrong password take the same time.
+Passwords are never stored or logged in clear: only argon2id hashes reach the database, and no
+event records a password or a typed user name. Every sign-in attempt does one argon2
+verification whatever happens (unknown name, deactivated account, locked account, wrong
+password), and unknown names are locked out like real ones, so neither the time taken nor the
+answer tells an attacker whether an account exists.
+
+Verification runs outside any database transaction: an argon2 check takes tens of milliseconds
+and must not hold SQLite's write lock while answers are being saved.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from threading import Lock
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import AssociationAdmin, EventLog, Membership, Organisation, User, utcnow
+from db.models import EventLog, User, utcnow
 from services.access import Actor, load_actor
-from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from services.errors import Forbidden, InvalidInput, NotFound, ServiceError, StateError
 
-HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
+HASHER = PasswordHasher()  # argon2id (type ID) with the library's current recommended parameters
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(24))
 FREE_ATTEMPTS = 5  # failures before back-off starts
-BACKOFF_BASE = timedelta(seconds=30)  # doubled for every further failure
+BACKOFF_BASE = timedelta(seconds=30)  # the first lock; doubled for every further failure
 BACKOFF_MAX = timedelta(minutes=15)
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1000
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,120}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 class SignInError(ServiceError):
     key = "auth.failed"
+
+
+class AlreadySetUp(StateError):
+    """The first administrator exists already (someone else finished the first start)."""
+
+    key = "account.already_set_up"
+
+
+class NoPassword(StateError):
+    """A single-sign-on account has no password to change."""
+
+    key = "account.sso_only"
 
 
 class LockedOut(ServiceError):
@@ -47,19 +73,44 @@ class UserView:
     display_name: str
     email: str | None
     is_platform_admin: bool
+    is_active: bool = True
+    has_password: bool = True
+    last_login_at: datetime | None = None
+
+
+def _user_view(u: User) -> UserView:
+    return UserView(u.id, u.username, u.display_name, u.email, bool(u.is_platform_admin), bool(u.is_active),
+                    u.password_hash is not None, u.last_login_at)
 
 
 def hash_password(password: str) -> str:
     return HASHER.hash(password)
 
 
+def backoff(failures: int) -> timedelta | None:
+    """How long an account is locked after ``failures`` consecutive failures (None: not locked)."""
+    extra = failures - FREE_ATTEMPTS
+    if extra < 0:
+        return None
+    return min(BACKOFF_BASE * (2 ** min(extra, 16)), BACKOFF_MAX)
+
+
 def password_problems(password: str, username: str = "") -> list[str]:
     problems = []
     if len(password) < MIN_PASSWORD:
         problems.append(f"password: use at least {MIN_PASSWORD} characters")
-    if username and password.lower() == username.lower():
+    if len(password) > MAX_PASSWORD:
+        problems.append(f"password: use at most {MAX_PASSWORD} characters")
+    if username and password.strip().lower() == username.strip().lower():
         problems.append("password: must differ from the user name")
+    if password and len(set(password)) < 3:
+        problems.append("password: use more than two different characters")
     return problems
+
+
+def find_user(s: Session, username: str) -> User | None:
+    """The account named ``username`` (case-insensitive, surrounding spaces ignored), inside a session."""
+    return s.scalars(select(User).where(func.lower(User.username) == (username or "").strip().lower())).first()
 
 
 def has_users(engine: Engine) -> bool:
@@ -67,53 +118,96 @@ def has_users(engine: Engine) -> bool:
         return bool(s.scalar(select(func.count()).select_from(User)))
 
 
-def create_user(engine: Engine, username: str, password: str | None, *, display_name: str = "",
-                email: str | None = None, platform_admin: bool = False) -> UserView:
-    """Create an account (password None: single-sign-on only)."""
-    username = (username or "").strip()
-    problems = [] if USERNAME_RE.match(username) else [
-        "username: 3 to 120 letters, digits or . _ @ -"]
+def _account_problems(s: Session, username: str, password: str | None, email: str | None) -> list[str]:
+    problems = [] if USERNAME_RE.match(username) else ["username: 3 to 120 letters, digits or . _ @ -"]
     if password is not None:
         problems += password_problems(password, username)
+    if email is not None and not EMAIL_RE.match(email):
+        problems.append(f"email: '{email}' is not an e-mail address (name@example.com)")
+    if problems:
+        return problems
+    if find_user(s, username) is not None:
+        problems.append(f"username: '{username}' is taken; choose another")
+    if email is not None and s.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        problems.append(f"email: '{email}' belongs to another account")
+    return problems
+
+
+def new_user(s: Session, username: str, password: str | None, *, display_name: str = "",
+             email: str | None = None, platform_admin: bool = False) -> User:
+    """Add an account inside the caller's transaction (InvalidInput lists every problem)."""
+    username = (username or "").strip()
+    email = (email or "").strip().lower() or None
+    problems = _account_problems(s, username, password, email)
     if problems:
         raise InvalidInput(problems=problems)
-    with write_session(engine) as s:
-        if s.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-            raise InvalidInput(problems=[f"username: '{username}' is taken; choose another"])
-        user = User(username=username, display_name=display_name or username, email=email,
-                    password_hash=hash_password(password) if password is not None else None,
-                    is_platform_admin=platform_admin)
-        s.add(user)
-        s.flush()
-        return UserView(user.id, user.username, user.display_name, user.email, user.is_platform_admin)
+    user = User(username=username, display_name=(display_name or "").strip()[:200] or username, email=email,
+                password_hash=hash_password(password) if password is not None else None,
+                is_platform_admin=platform_admin)
+    s.add(user)
+    s.flush()
+    return user
 
 
-def authenticate(engine: Engine, username: str, password: str) -> Actor:
-    """The actor for correct credentials; SignInError or LockedOut otherwise (same message either way)."""
-    now = utcnow()
+def create_user(engine: Engine, username: str, password: str | None, *, display_name: str = "",
+                email: str | None = None, platform_admin: bool = False) -> UserView:
+    """Create an account (password None: single-sign-on only). No authorisation: callers check it."""
     with write_session(engine) as s:
-        user = s.scalars(select(User).where(func.lower(User.username) == (username or "").strip().lower())).first()
-        if user is None or not user.is_active or user.password_hash is None:
-            _verify(_DUMMY_HASH, password)
-            s.add(EventLog(action="sign_in_failed", detail={"reason": "unknown"}))
-            raise SignInError()
-        if user.locked_until and user.locked_until > now:
-            raise LockedOut(int((user.locked_until - now).total_seconds()) + 1)
-        if not _verify(user.password_hash, password):
-            user.failed_logins += 1
-            extra = user.failed_logins - FREE_ATTEMPTS
-            if extra >= 0:
-                user.locked_until = now + min(BACKOFF_BASE * (2 ** extra), BACKOFF_MAX)
-            s.add(EventLog(user_id=user.id, action="sign_in_failed", detail={"failures": user.failed_logins}))
-            raise SignInError()
-        if HASHER.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        s.add(EventLog(user_id=user.id, action="sign_in"))
-        user_id = user.id
-    return load_actor(engine, user_id)
+        return _user_view(new_user(s, username, password, display_name=display_name, email=email,
+                                   platform_admin=platform_admin))
+
+
+def create_first_admin(engine: Engine, username: str, password: str, *, display_name: str = "") -> Actor:
+    """On a new installation, create the first platform administrator and sign them in.
+
+    The check for "no account yet" is made in the same transaction as the insert, so two people
+    opening a new installation at once cannot both become administrators.
+    """
+    with write_session(engine) as s:
+        if s.scalar(select(func.count()).select_from(User)):
+            raise AlreadySetUp("the installation already has accounts")
+        user = new_user(s, username, password, display_name=display_name, platform_admin=True)
+        user.last_login_at = utcnow()
+        s.add(EventLog(user_id=user.id, action="first_admin_created", object_type="user", object_id=user.id))
+        uid = user.id
+    return load_actor(engine, uid)
+
+
+# --- sign-in ---------------------------------------------------------------------------------------
+
+class _UnknownNames:
+    """Failure counts for names without an account, so they lock out exactly like real accounts.
+
+    Kept in memory (bounded), keyed by a keyed hash of the name: typed names may be passwords
+    entered in the wrong field, so they are never kept in clear.
+    """
+
+    def __init__(self, size: int = 10_000):
+        self._key = secrets.token_bytes(32)
+        self._size = size
+        self._rows: OrderedDict[bytes, tuple[int, datetime | None]] = OrderedDict()
+        self._lock = Lock()
+
+    def _k(self, name: str) -> bytes:
+        return hmac.new(self._key, name.strip().lower().encode(), hashlib.sha256).digest()
+
+    def locked_until(self, name: str) -> datetime | None:
+        with self._lock:
+            return self._rows.get(self._k(name), (0, None))[1]
+
+    def fail(self, name: str, now: datetime) -> datetime | None:
+        with self._lock:
+            k = self._k(name)
+            failures = self._rows.pop(k, (0, None))[0] + 1
+            wait = backoff(failures)
+            until = now + wait if wait else None
+            self._rows[k] = (failures, until)
+            while len(self._rows) > self._size:
+                self._rows.popitem(last=False)
+            return until
+
+
+_UNKNOWN = _UnknownNames()
 
 
 def _verify(hash_: str, password: str) -> bool:
@@ -123,74 +217,179 @@ def _verify(hash_: str, password: str) -> bool:
         return False
 
 
+def _seconds(until: datetime, now: datetime) -> int:
+    return int((until - now).total_seconds()) + 1
+
+
+def _record_failure(engine: Engine, user_id: int, now: datetime, action: str) -> datetime | None:
+    """Count a failed password check for an account; returns the new lock time, if any."""
+    with write_session(engine) as s:
+        user = s.get(User, user_id, with_for_update=True)
+        if user is None:
+            return None
+        user.failed_logins = (user.failed_logins or 0) + 1
+        wait = backoff(user.failed_logins)
+        detail = {"failures": user.failed_logins}
+        if wait:
+            user.locked_until = now + wait
+            detail["locked_seconds"] = int(wait.total_seconds())
+        s.add(EventLog(user_id=user.id, action=action, object_type="user", object_id=user.id, detail=detail))
+        return user.locked_until if wait else None
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Actor:
+    """The actor for correct credentials; SignInError or LockedOut otherwise.
+
+    A locked account refuses even the correct password until the lock ends.
+    """
+    now = utcnow()
+    password = password or ""
+    with read_session(engine) as s:
+        user = find_user(s, username)
+        snap = None if user is None else (user.id, user.password_hash, bool(user.is_active), user.locked_until)
+    if snap is None or not snap[2] or snap[1] is None:
+        _verify(_DUMMY_HASH, password)
+        until = _UNKNOWN.locked_until(username)
+        if until and until > now:
+            raise LockedOut(_seconds(until, now))
+        until = _UNKNOWN.fail(username, now)
+        with write_session(engine) as s:
+            reason = "unknown" if snap is None else ("inactive" if not snap[2] else "no_password")
+            s.add(EventLog(user_id=snap[0] if snap else None, action="sign_in_failed", detail={"reason": reason}))
+        if until:
+            raise LockedOut(_seconds(until, now))
+        raise SignInError()
+    user_id, hash_, _active, locked_until = snap
+    if locked_until and locked_until > now:
+        _verify(_DUMMY_HASH, password)  # the same work as any attempt; the real hash is not consulted
+        raise LockedOut(_seconds(locked_until, now))
+    if not _verify(hash_, password):
+        until = _record_failure(engine, user_id, now, "sign_in_failed")
+        if until:
+            raise LockedOut(_seconds(until, now))
+        raise SignInError()
+    rehash = hash_password(password) if HASHER.check_needs_rehash(hash_) else None
+    with write_session(engine) as s:
+        user = s.get(User, user_id, with_for_update=True)
+        if user is None or not user.is_active:
+            raise SignInError()
+        if rehash:
+            user.password_hash = rehash
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        s.add(EventLog(user_id=user.id, action="sign_in"))
+    return load_actor(engine, user_id)
+
+
 def change_password(engine: Engine, actor: Actor, old: str, new: str) -> None:
+    """Change one's own password; a wrong current password counts as a failed sign-in."""
     if actor.user_id is None:
         raise Forbidden()
-    with write_session(engine) as s:
+    now = utcnow()
+    with read_session(engine) as s:
         user = s.get(User, actor.user_id)
-        if user is None or user.password_hash is None or not _verify(user.password_hash, old):
-            raise SignInError()
-        problems = password_problems(new, user.username)
-        if problems:
-            raise InvalidInput(problems=problems)
-        user.password_hash = hash_password(new)
-        s.add(EventLog(user_id=user.id, action="password_changed"))
+        if user is None:
+            raise NotFound(object="user", id=actor.user_id)
+        username, hash_, locked_until = user.username, user.password_hash, user.locked_until
+    if hash_ is None:
+        raise NoPassword("single sign-on account without a password")
+    if locked_until and locked_until > now:
+        raise LockedOut(_seconds(locked_until, now))
+    if not _verify(hash_, old or ""):
+        until = _record_failure(engine, actor.user_id, now, "password_change_failed")
+        if until:
+            raise LockedOut(_seconds(until, now))
+        raise SignInError()
+    problems = password_problems(new, username)
+    if new == old:
+        problems.append("password: the new password must differ from the current one")
+    if problems:
+        raise InvalidInput(problems=problems)
+    new_hash = hash_password(new)
+    with write_session(engine) as s:
+        user = s.get(User, actor.user_id, with_for_update=True)
+        if user is None:
+            raise NotFound(object="user", id=actor.user_id)
+        user.password_hash = new_hash
+        user.failed_logins = 0
+        user.locked_until = None
+        s.add(EventLog(user_id=user.id, action="password_changed", object_type="user", object_id=user.id))
 
 
-def sso_actor(engine: Engine, email: str, name: str = "") -> Actor:
+def set_password(s: Session, user: User, password: str) -> None:
+    """Replace a password inside the caller's transaction (administrator reset); clears any lock."""
+    problems = password_problems(password, user.username)
+    if problems:
+        raise InvalidInput(problems=problems)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+# --- single sign-on --------------------------------------------------------------------------------
+
+def _free_username(s: Session, email: str) -> str:
+    base = email if USERNAME_RE.match(email) else re.sub(r"[^A-Za-z0-9_.@-]", "", email.split("@")[0])
+    base = (base or "user")[:110].ljust(3, "_")
+    name, n = base, 1
+    while find_user(s, name) is not None:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def sso_actor(engine: Engine, email: str, name: str = "", *, email_verified: bool | None = None) -> Actor:
     """The actor for an OIDC identity (st.login), matched by e-mail to the same roles table.
 
-    An identity with no account gets one with no roles: it sees nothing until an administrator
-    adds it to an organisation or association.
+    An identity whose provider says the e-mail is unverified is refused: mapping an unverified
+    address would let anyone claim a colleague's account. An identity with no account gets one
+    with no roles; it sees nothing until an administrator adds it to an organisation or
+    association. Deactivated accounts are refused.
     """
     email = (email or "").strip().lower()
-    if not email:
+    if not EMAIL_RE.match(email) or email_verified is False:
         raise SignInError()
     with write_session(engine) as s:
         user = s.scalars(select(User).where(func.lower(User.email) == email)).first()
-        if user is None:
-            user = User(username=email[:120], display_name=name or email, email=email, password_hash=None)
-            s.add(user)
-            s.flush()
-        user.last_login_at = utcnow()
-        s.add(EventLog(user_id=user.id, action="sign_in_sso"))
-        uid = user.id
+        if user is not None and not user.is_active:
+            s.add(EventLog(user_id=user.id, action="sign_in_failed", detail={"reason": "inactive", "sso": True}))
+            uid = None
+        else:
+            if user is None:
+                user = User(username=_free_username(s, email), display_name=(name or email)[:200], email=email,
+                            password_hash=None)
+                s.add(user)
+                s.flush()
+                s.add(EventLog(user_id=user.id, action="user_created_sso", object_type="user", object_id=user.id))
+            user.last_login_at = utcnow()
+            s.add(EventLog(user_id=user.id, action="sign_in_sso"))
+            uid = user.id
+    if uid is None:
+        raise SignInError()
     return load_actor(engine, uid)
 
 
-def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: str) -> None:
-    """Give a user a role in an organisation (organisation administrators)."""
-    if role not in ("org_admin", "respondent"):
-        raise InvalidInput(problems=["role: choose org_admin or respondent"])
-    actor.require_org(org_id)
-    if not actor.can_admin_org(org_id):
-        raise Forbidden()
-    with write_session(engine) as s:
-        if s.get(Organisation, org_id) is None:
-            raise NotFound(object="organisation", id=org_id)
-        user = s.scalars(select(User).where(func.lower(User.username) == username.strip().lower())).first()
-        if user is None:
-            raise InvalidInput(problems=[f"username: no account '{username}'; create it first"])
-        m = s.get(Membership, (user.id, org_id))
-        if m is None:
-            s.add(Membership(user_id=user.id, organisation_id=org_id, role=role))
-        else:
-            m.role = role
-
-
-def add_association_admin(engine: Engine, actor: Actor, association_id: int, username: str) -> None:
-    actor.require_association(association_id)
-    with write_session(engine) as s:
-        user = s.scalars(select(User).where(func.lower(User.username) == username.strip().lower())).first()
-        if user is None:
-            raise InvalidInput(problems=[f"username: no account '{username}'; create it first"])
-        if s.get(AssociationAdmin, (user.id, association_id)) is None:
-            s.add(AssociationAdmin(user_id=user.id, association_id=association_id))
-
+# --- reads -----------------------------------------------------------------------------------------
 
 def get_user(engine: Engine, user_id: int) -> UserView:
     with read_session(engine) as s:
         u = s.get(User, user_id)
         if u is None:
             raise NotFound(object="user", id=user_id)
-        return UserView(u.id, u.username, u.display_name, u.email, u.is_platform_admin)
+        return _user_view(u)
+
+
+def demo_accounts_active(engine: Engine) -> bool:
+    """Whether a documented demo account still accepts its published password.
+
+    The sign-in page shows the demo accounts only then, so a production installation never
+    advertises credentials, and an operator who kept the demo sees that its passwords work.
+    """
+    from demo.seed import DEMO_ACCOUNTS  # demo imports this module; import late
+
+    names = {u.lower(): p for u, p, _d, _r in DEMO_ACCOUNTS}
+    with read_session(engine) as s:
+        rows = s.execute(select(User.username, User.password_hash)
+                         .where(func.lower(User.username).in_(names), User.is_active.is_(True))).all()
+    return any(h is not None and _verify(h, names[u.lower()]) for u, h in rows)
