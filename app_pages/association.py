@@ -1,0 +1,384 @@
+"""Association dashboard: rounds, members, participation and the privacy-preserving benchmark.
+
+Everything shown comes from ``services.benchmark.round_dashboard`` — aggregates that passed the
+suppression rule and the scores of members that chose to be identified. The page never lists
+member organisations by name: the association sees counts, not who answered anonymously. The one
+exception is the result table of a bulk import, which echoes the names in the files just uploaded.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import (
+    actor,
+    engine,
+    fmt_pct,
+    fmt_score,
+    guarded,
+    lang,
+    qt,
+    query_int,
+    questionnaire,
+    tr,
+)
+from charts.benchmark import Box, band_radar, quartile_boxes, segment_heatmap
+from charts.figures import trend
+from excel.safety import MAX_UPLOAD_MB
+from i18n import LANGUAGE_NAMES, LANGUAGES
+from questionnaires import Questionnaire
+from services import benchmark as bm
+from services.access import Actor
+from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
+from services.benchmark_stats import SEGMENT_FIELDS, DashboardStats, Dist
+from services.errors import NotFound
+from services.exports import template_filename, template_xlsx
+from services.member_imports import MemberImportReport, import_member_workbooks
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_RESULTS = "member_import_results"  # (association id, reports) of the last bulk import
+IMPORT_GENERATION = "member_import_generation"  # bumped after an import to clear the uploader
+
+
+def _label(q: Questionnaire, unit: str) -> str:
+    return unit_name(q, unit, lang())
+
+
+def _url_id(name: str) -> int | None:
+    """An id from the URL, or None when absent; a malformed one is "not found" (never guessed at)."""
+    if st.query_params.get(name) is None:
+        return None
+    value = query_int(name)
+    if value is None:
+        raise NotFound(object=name, id=str(st.query_params.get(name)))
+    return value
+
+
+def _pick_association(who: Actor, url_round: bm.RoundView | None) -> bm.AssociationView | None:
+    """The association to show: the URL's (round's) if the actor administers it, else NotFound."""
+    wanted = url_round.association_id if url_round else _url_id("association")
+    assocs = bm.list_administered(engine(), who)
+    ids = [a.id for a in assocs]
+    if wanted is not None and wanted not in ids:
+        raise NotFound(object="association", id=wanted)
+    if not assocs:
+        st.info(tr("benchmark.assoc.none"))
+        return None
+    if len(assocs) == 1:
+        chosen = ids[0]
+    else:
+        if st.session_state.get("assoc_pick") not in ids or (wanted is not None and "assoc_pick" not in st.session_state):
+            st.session_state["assoc_pick"] = wanted if wanted is not None else ids[0]
+        names = {a.id: a.name for a in assocs}
+        chosen = st.selectbox(tr("benchmark.assoc.pick"), ids, format_func=names.get, key="assoc_pick")
+    if url_round is not None and url_round.association_id != chosen:
+        st.query_params.pop("round", None)  # the user picked another association: its rounds, not the URL's
+    st.query_params["association"] = str(chosen)
+    return assocs[ids.index(chosen)]
+
+
+def _settings(who: Actor, a: bm.AssociationView) -> None:
+    with st.expander(tr("benchmark.assoc.settings_heading")):
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**{tr('benchmark.assoc.invite_code')}**")
+            st.code(a.invite_code or "", language=None)
+            st.caption(tr("benchmark.assoc.invite_help"))
+            if st.button(tr("benchmark.assoc.rotate"), key="rotate_code"):
+                bm.rotate_invite_code(engine(), who, a.id)
+                st.rerun()
+        with right, st.form("threshold", enter_to_submit=False):
+            k = st.number_input(tr("benchmark.assoc.min_group"), min_value=bm.MIN_GROUP_FLOOR,
+                                max_value=bm.MAX_MIN_GROUP, value=a.min_group_size, step=1, key="threshold_k")
+            st.caption(tr("benchmark.assoc.min_group_help", floor=bm.MIN_GROUP_FLOOR))
+            if st.form_submit_button(tr("common.save")):
+                bm.set_min_group_size(engine(), who, a.id, int(k))
+                st.success(tr("benchmark.assoc.threshold_saved", k=int(k)))
+    with st.expander(tr("benchmark.assoc.add_member_heading")):
+        _add_member_form(who, a)
+    last = st.session_state.get(IMPORT_RESULTS)
+    with st.expander(tr("benchmark.import.heading"), expanded=bool(last and last[0] == a.id)):
+        _import_members(who, a)
+
+
+def _add_member_form(who: Actor, a: bm.AssociationView) -> None:
+    q = questionnaire()
+    st.caption(tr("benchmark.assoc.add_member_help"))
+    with st.form("add_member", enter_to_submit=False, clear_on_submit=True):
+        name = st.text_input(tr("benchmark.assoc.member_name"), key="member_name")
+        profile: dict[str, object] = {}
+        cols = st.columns(2)
+        for i, f in enumerate(q.profile.fields):
+            box = cols[i % 2]
+            label = qt(f.label)
+            names = {o.id: qt(o.label) for o in f.options}  # labels fixed for this run (format_func is re-called)
+            if f.type == "multi":
+                profile[f.id] = box.multiselect(label, f.option_ids(), default=f.default or [],
+                                                format_func=names.get, key=f"member_{f.id}")
+            elif f.type == "single":
+                opts = f.option_ids()
+                profile[f.id] = box.selectbox(label, opts, index=opts.index(f.default) if f.default in opts else 0,
+                                              format_func=names.get, key=f"member_{f.id}")
+            else:
+                profile[f.id] = box.checkbox(label, value=bool(f.default), key=f"member_{f.id}")
+        admin = st.text_input(tr("benchmark.assoc.member_admin"), key="member_admin")
+        if st.form_submit_button(tr("benchmark.assoc.add_button")):
+            bm.create_member_organisation(engine(), who, a.id, name, profile, admin_username=admin.strip() or None)
+            st.success(tr("benchmark.assoc.member_added"))
+
+
+def _import_members(who: Actor, a: bm.AssociationView) -> None:
+    """Bulk registration from filled templates: each file all or nothing, a result row per file."""
+    st.caption(tr("benchmark.import.help"))
+    st.caption(tr("benchmark.import.privacy"))
+    for column, code in zip(st.columns(len(LANGUAGES)), LANGUAGES, strict=True):
+        column.download_button(tr("benchmark.import.template", lang=LANGUAGE_NAMES[code]), data=template_xlsx(code),
+                               file_name=template_filename(code), mime=XLSX_MIME, key=f"member_template_{code}",
+                               icon=":material/download:")
+    # Labels fixed for this run: format_func is called again outside it (AppTest), where tr() has no language.
+    rounds: dict[int | None, str] = {None: tr("benchmark.import.round_none")}
+    rounds |= {r.round.id: r.round.name for r in bm.list_rounds(engine(), who, a.id) if r.round.is_open}
+    round_id = st.selectbox(tr("benchmark.import.round"), list(rounds), key="member_import_round",
+                            format_func=rounds.__getitem__)
+    modes = {x: tr(f"benchmark.import.sharing_{x}") for x in bm.SHARING}
+    sharing = st.radio(tr("benchmark.import.sharing"), list(modes), key="member_import_sharing",
+                       format_func=modes.__getitem__, disabled=round_id is None)
+    submit = st.checkbox(tr("benchmark.import.submit"), key="member_import_submit", disabled=round_id is None)
+    generation = st.session_state.get(IMPORT_GENERATION, 0)
+    uploaded = st.file_uploader(tr("benchmark.import.upload"), type=["xlsx"], accept_multiple_files=True,
+                                max_upload_size=MAX_UPLOAD_MB, key=f"member_upload_{generation}")
+    if uploaded and st.button(tr("benchmark.import.button"), type="primary", key="member_import",
+                              icon=":material/upload_file:"):
+        in_round = round_id is not None
+        reports = import_member_workbooks(engine(), who, a.id, [(f.name, f.getvalue()) for f in uploaded],
+                                          round_id=round_id, sharing=sharing if in_round else "anonymous",
+                                          submit=in_round and submit)
+        st.session_state[IMPORT_RESULTS] = (a.id, reports)
+        st.session_state[IMPORT_GENERATION] = generation + 1
+        st.rerun()
+    last = st.session_state.get(IMPORT_RESULTS)
+    if last and last[0] == a.id:
+        _import_results(last[1])
+
+
+def _import_results(reports: list[MemberImportReport]) -> None:
+    ok = sum(r.ok for r in reports)
+    (st.success if ok == len(reports) else st.warning)(tr("benchmark.import.done", ok=ok, total=len(reports)))
+    rows = []
+    for r in reports:
+        if r.ok:
+            outcome = tr("benchmark.import.created" if r.created else "benchmark.import.updated")
+            status = tr("benchmark.import.status_submitted" if r.status == "submitted" else "benchmark.import.status_draft")
+            result = f"{outcome} · {status}"
+            answers = tr("benchmark.import.answers_value", answered=r.answered, na=r.na, changed=r.changed)
+        else:
+            result, answers = tr("benchmark.import.rejected"), "—"
+        rows.append([r.file, r.organisation or "—", result, answers, "\n".join(r.messages(lang())) or "—"])
+    st.dataframe(pd.DataFrame(rows, columns=[tr(f"benchmark.import.col_{c}") for c in
+                                             ("file", "organisation", "result", "answers", "problems")]),
+                 hide_index=True, width="stretch", key="member_import_table")
+
+
+def _open_round(who: Actor, a: bm.AssociationView) -> None:
+    with st.expander(tr("benchmark.assoc.open_heading")), st.form("open_round", enter_to_submit=False):
+        name = st.text_input(tr("benchmark.assoc.round_name"), key="round_name",
+                             placeholder=tr("benchmark.assoc.round_placeholder", year=date.today().year))
+        deadline = st.date_input(tr("benchmark.assoc.deadline"), value=date.today() + timedelta(days=30),
+                                 min_value=date.today(), key="round_deadline")
+        if st.form_submit_button(tr("benchmark.assoc.open_button"), type="primary"):
+            r = bm.open_round(engine(), who, a.id, name, deadline=deadline)
+            st.session_state["round_pick"] = r.id
+            st.success(tr("benchmark.assoc.opened", name=r.name))
+
+
+def _status_text(r: bm.RoundView) -> str:
+    return tr(f"benchmark.status.{r.status}")
+
+
+def _pick_round(who: Actor, a: bm.AssociationView) -> bm.RoundSummary | None:
+    rounds = bm.list_rounds(engine(), who, a.id)
+    if not rounds:
+        st.info(tr("benchmark.assoc.no_rounds"))
+        return None
+    by_id = {r.round.id: r for r in rounds}
+    ids = list(by_id)
+    wanted = query_int("round")
+    if st.session_state.get("round_pick") not in ids or (wanted in ids and st.session_state.get("round_url") != wanted):
+        st.session_state["round_pick"] = wanted if wanted in ids else ids[0]
+    st.session_state["round_url"] = wanted
+    labels = {i: tr("benchmark.assoc.round_label", name=r.round.name, status=_status_text(r.round),
+                    submitted=r.submitted, invited=r.invited) for i, r in by_id.items()}
+    chosen = st.selectbox(tr("benchmark.assoc.round_pick"), ids, key="round_pick", format_func=labels.get)
+    st.query_params["round"] = str(chosen)
+    return by_id[chosen]
+
+
+def _round_actions(who: Actor, r: bm.RoundView) -> None:
+    deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "—"
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.caption(tr("benchmark.assoc.round_caption", status=_status_text(r), deadline=deadline,
+                    questionnaire=f"{r.questionnaire_id} v{r.questionnaire_version}"))
+    if r.is_open:
+        if right.button(tr("benchmark.assoc.close_round"), key="close_round", icon=":material/lock:"):
+            bm.close_round(engine(), who, r.id)
+            st.rerun()
+    elif right.button(tr("benchmark.assoc.reopen_round"), key="reopen_round", icon=":material/lock_open:"):
+        bm.reopen_round(engine(), who, r.id)
+        st.rerun()
+
+
+def _participation(s: DashboardStats) -> None:
+    p = s.participation
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(tr("benchmark.invited"), p.invited)
+    c2.metric(tr("benchmark.started"), p.started)
+    c3.metric(tr("benchmark.submitted"), p.submitted)
+    c4.metric(tr("benchmark.assoc.response_rate"), fmt_pct(p.submitted / p.invited if p.invited else None))
+
+
+def _dist_cells(d: Dist) -> list[object]:
+    if d.suppressed:
+        return [tr("benchmark.too_few"), "", "", "", "", ""]
+    return [str(d.count), *(fmt_score(v) for v in (d.p10, d.p25, d.median, d.p75, d.p90))]
+
+
+def _stat_columns() -> list[str]:
+    return [tr(f"benchmark.stat.{k}") for k in ("count", "p10", "p25", "median", "p75", "p90")]
+
+
+def _distributions(q: Questionnaire, s: DashboardStats) -> None:
+    st.subheader(tr("benchmark.assoc.distribution_heading"))
+    st.caption(tr("benchmark.assoc.distribution_help"))
+    units = ["overall", *s.dimension_ids]
+    boxes = [Box(_label(q, u), s.units[u].p10, s.units[u].p25, s.units[u].median, s.units[u].p75, s.units[u].p90)
+             for u in units]
+    left, right = st.columns(2)
+    left.plotly_chart(quartile_boxes(boxes, name=tr("benchmark.assoc.distribution_heading"),
+                                     too_few=tr("benchmark.too_few")), width="stretch", key="dist_boxes")
+    dims = list(s.dimension_ids)
+    right.plotly_chart(band_radar(
+        [_label(q, d) for d in dims], median=[s.units[d].median for d in dims], p25=[s.units[d].p25 for d in dims],
+        p75=[s.units[d].p75 for d in dims], title=tr("benchmark.assoc.radar_heading"),
+        names={"band": tr("benchmark.band"), "median": tr("benchmark.stat.median"), "p75": tr("benchmark.stat.p75"),
+               "own": ""}), width="stretch", key="median_radar")
+    table = pd.DataFrame([[_label(q, u), *_dist_cells(s.units[u])] for u in [*units, *s.subdimension_ids]],
+                         columns=[tr("benchmark.xlsx.unit"), *_stat_columns()])
+    with st.expander(tr("benchmark.assoc.distribution_table")):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _heatmap(q: Questionnaire, s: DashboardStats) -> None:
+    st.subheader(tr("benchmark.assoc.heatmap_heading"))
+    fields = {f: segment_field_name(f, lang()) for f in SEGMENT_FIELDS}
+    field = st.radio(tr("benchmark.assoc.segment_by"), list(fields), horizontal=True, key="heat_field",
+                     format_func=fields.get)
+    rows = s.segment_rows(field)
+    if not rows:
+        st.info(tr("benchmark.too_few"))
+        return
+    names = [segment_value_name(q, field, r.value, lang()) for r in rows]
+    subs = list(s.subdimension_ids)
+    fig = segment_heatmap(names, [f"{u} {_label(q, u)}" for u in subs], [[r.median(u) for u in subs] for r in rows],
+                          [r.suppressed for r in rows], too_few=tr("benchmark.too_few"))
+    st.plotly_chart(fig, width="stretch", key="segment_heatmap")
+    dims = ["overall", *s.dimension_ids]
+    table = pd.DataFrame(
+        [[n, tr("benchmark.too_few") if r.suppressed else str(r.units["overall"].count),
+          *("" if r.suppressed else fmt_score(r.median(u)) for u in dims)] for n, r in zip(names, rows, strict=True)],
+        columns=[segment_field_name(field, lang()), tr("benchmark.stat.count"), *(_label(q, u) for u in dims)])
+    st.caption(tr("benchmark.assoc.segment_table_caption"))
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _gaps(q: Questionnaire, s: DashboardStats) -> None:
+    st.subheader(tr("benchmark.gaps_heading"))
+    st.caption(tr("benchmark.gaps_help"))
+    if not s.gaps:
+        st.info(tr("benchmark.gaps_none"))
+        return
+    table = pd.DataFrame([[g.question_id, question_text(q, g.question_id, lang()), _label(q, g.dimension_id),
+                           g.high, g.scored, fmt_pct(g.share_high)] for g in s.gaps],
+                         columns=[tr("benchmark.col.question_id"), tr("benchmark.col.question"),
+                                  tr("benchmark.col.dimension"), tr("benchmark.col.members_high"),
+                                  tr("benchmark.col.scored"), tr("benchmark.col.share_high")])
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _identified(q: Questionnaire, s: DashboardStats) -> None:
+    st.subheader(tr("benchmark.identified_heading"))
+    st.caption(tr("benchmark.identified_help"))
+    if not s.identified:
+        st.info(tr("benchmark.identified_none"))
+        return
+    dims = list(s.dimension_ids)
+    table = pd.DataFrame(
+        [[r.organisation_name, r.submitted_at.strftime("%Y-%m-%d") if r.submitted_at else "—", fmt_score(r.overall),
+          *(fmt_score(r.dimensions.get(d)) for d in dims), fmt_pct(r.percent_to_target)] for r in s.identified],
+        columns=[tr("benchmark.col.organisation"), tr("benchmark.col.submitted_at"), _label(q, "overall"),
+                 *(_label(q, d) for d in dims), tr("benchmark.col.percent_to_target")])
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _trend(q: Questionnaire, s: DashboardStats) -> None:
+    st.subheader(tr("benchmark.trend_heading"))
+    st.caption(tr("benchmark.trend_help"))
+    units = ["overall", *s.dimension_ids]
+    labels = [p.round_name for p in s.trend]
+    series = [(_label(q, u), [p.units[u].median if u in p.units else None for p in s.trend]) for u in units]
+    if len(s.trend) > 1:
+        st.plotly_chart(trend(labels, series), width="stretch", key="round_trend")
+    table = pd.DataFrame(
+        [[p.round_name, p.submitted, *(tr("benchmark.too_few") if p.units[u].suppressed else fmt_score(p.units[u].median)
+                                       for u in units)] for p in s.trend],
+        columns=[tr("benchmark.col.round"), tr("benchmark.submitted"), *(_label(q, u) for u in units)])
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _export(who: Actor, r: bm.RoundView) -> None:
+    stamp = (r.id, lang())
+    ready = st.session_state.get("benchmark_xlsx")
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    if (ready is None or ready[0] != stamp) and left.button(tr("benchmark.assoc.prepare_export"), key="prepare_export",
+                                                            icon=":material/table_view:"):
+        ready = st.session_state["benchmark_xlsx"] = (stamp, bm.benchmark_xlsx(engine(), who, r.id, lang()))
+    if ready is not None and ready[0] == stamp:
+        left.download_button(tr("benchmark.assoc.download_export"), ready[1], key="download_export", type="primary",
+                             file_name=f"aigov-benchmark-round-{r.id}-{lang()}.xlsx", mime=XLSX_MIME,
+                             icon=":material/download:")
+    right.caption(tr("benchmark.assoc.export_help"))
+
+
+def main() -> None:
+    who = actor()
+    st.title(tr("benchmark.assoc.title"))
+    url_round = _url_id("round")
+    a = _pick_association(who, bm.get_round(engine(), who, url_round) if url_round is not None else None)
+    if a is None:
+        return
+    st.caption(tr("benchmark.assoc.caption", name=a.name, members=a.member_count, k=a.min_group_size))
+    _settings(who, a)
+    _open_round(who, a)
+    summary = _pick_round(who, a)
+    if summary is None:
+        return
+    dash = bm.round_dashboard(engine(), who, summary.round.id)
+    r, s = dash.round, dash.stats
+    _round_actions(who, r)
+    q = questionnaire(r.questionnaire_id)
+    _participation(s)
+    _export(who, r)
+    if s.suppressed:
+        st.warning(tr("benchmark.assoc.round_suppressed", k=s.min_group_size))
+    else:
+        _distributions(q, s)
+        _heatmap(q, s)
+        _gaps(q, s)
+    _identified(q, s)
+    _trend(q, s)
+    st.caption(tr("benchmark.privacy_rule", k=s.min_group_size))
+
+
+guarded(main)

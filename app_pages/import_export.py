@@ -1,0 +1,130 @@
+"""Excel import/export: download the offline template, import a filled one, export an assessment summary.
+
+An upload is validated in full before anything is offered for import: every problem is listed at
+once with its sheet and cell, and nothing is stored until the user confirms a valid file.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import actor, current_org_id, engine, guarded, lang, show_error, tr
+from excel.safety import MAX_UPLOAD_MB
+from i18n import LANGUAGE_NAMES, LANGUAGES
+from services.access import Actor
+from services.assessments import AssessmentView, list_assessments
+from services.errors import ServiceError
+from services.exports import org_template_xlsx, summary_filename, summary_xlsx, template_filename
+from services.imports import ImportReport, check_workbook, import_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FLASH = "excel_flash"
+UPLOAD_GENERATION = "excel_upload_generation"  # bumped after an import to clear the uploader
+SUMMARY = "excel_summary"  # (assessment id, language, bytes) prepared for download
+
+
+def _label(view: AssessmentView) -> str:
+    return f"#{view.id} {view.title or tr('assessments.untitled')} · {tr(f'common.{view.status}')}"
+
+
+def _templates(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
+    st.subheader(tr("excel.page.template_header"))
+    st.caption(tr("excel.page.template_help"))
+    names = {a.id: _label(a) for a in drafts}
+    prefill = st.selectbox(tr("excel.page.prefilled"), [None, *names], key="excel_prefill",
+                           format_func=lambda i: tr("excel.page.prefilled_none") if i is None else names[i])
+    for column, code in zip(st.columns(len(LANGUAGES)), LANGUAGES, strict=True):
+        column.download_button(
+            tr(f"excel.page.template_{code}"), data=org_template_xlsx(engine(), who, org_id, code, assessment_id=prefill),
+            file_name=template_filename(code), mime=XLSX, key=f"excel_template_{code}", icon=":material/download:")
+
+
+def _problem_table(report: ImportReport) -> None:
+    st.error(tr("excel.page.check_failed", count=len(report.problems)))
+    st.dataframe(pd.DataFrame([{tr("excel.page.problem_where"): p.location(lang()) or "—",
+                                tr("excel.page.problem_message"): p.message(lang())} for p in report.problems]),
+                 hide_index=True, width="stretch", key="excel_problems")
+
+
+def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
+    st.subheader(tr("excel.page.import_header"))
+    generation = st.session_state.get(UPLOAD_GENERATION, 0)
+    uploaded = st.file_uploader(tr("excel.page.upload"), type=["xlsx"], max_upload_size=MAX_UPLOAD_MB,
+                                key=f"excel_upload_{generation}")
+    names = {a.id: _label(a) for a in drafts}
+    target = st.selectbox(tr("excel.page.target"), [None, *names], key="excel_target",
+                          format_func=lambda i: tr("excel.page.target_new") if i is None else names[i])
+    update_profile = st.checkbox(tr("excel.page.update_profile"), key="excel_update_profile",
+                                 disabled=not who.can_admin_org(org_id))
+    if uploaded is None:
+        return
+    data = uploaded.getvalue()
+    report = check_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile)
+    if not report.ok:
+        _problem_table(report)
+        return
+    st.success(tr("excel.page.check_ok", answered=report.answered, na=report.na, blank=report.blank))
+    st.caption(tr("excel.page.blank_rows_note"))
+    if st.button(tr("excel.page.import_button"), type="primary", key="excel_import"):
+        try:
+            done = import_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile,
+                                   title=tr("excel.page.new_title", file=uploaded.name))
+        except ServiceError as exc:
+            show_error(exc)
+            return
+        if not done.ok:  # changed between the check and the click (e.g. the draft was submitted)
+            _problem_table(done)
+            return
+        message = tr("excel.page.imported_new" if done.created else "excel.page.imported_existing",
+                     id=done.assessment_id, changed=done.changed)
+        if done.profile_updated:
+            message += " " + tr("excel.page.profile_updated")
+        st.session_state[FLASH] = message
+        st.session_state[UPLOAD_GENERATION] = generation + 1
+        st.rerun()
+
+
+def _export(who: Actor, rows: list[AssessmentView]) -> None:
+    st.subheader(tr("excel.page.export_header"))
+    st.caption(tr("excel.page.export_help"))
+    if not rows:
+        st.info(tr("excel.page.no_assessments"))
+        return
+    names = {a.id: _label(a) for a in rows}
+    chosen = st.selectbox(tr("excel.page.choose_assessment"), list(names), format_func=names.__getitem__,
+                          key="excel_export_assessment")
+    code = st.radio(tr("excel.page.export_lang"), LANGUAGES, index=LANGUAGES.index(lang()), horizontal=True,
+                    format_func=LANGUAGE_NAMES.__getitem__, key="excel_export_lang")
+    if st.button(tr("excel.page.prepare"), key="excel_prepare"):
+        try:
+            st.session_state[SUMMARY] = (chosen, code, summary_xlsx(engine(), who, chosen, code))
+        except ServiceError as exc:
+            show_error(exc)
+    prepared = st.session_state.get(SUMMARY)
+    if prepared and prepared[:2] == (chosen, code):
+        st.download_button(tr("excel.page.export_button"), data=prepared[2], mime=XLSX, type="primary",
+                           file_name=summary_filename(engine(), who, chosen), key="excel_summary_download",
+                           icon=":material/download:")
+
+
+def _page() -> None:
+    who = actor()
+    st.title(tr("nav.import_export"))
+    st.caption(tr("excel.page.intro"))
+    org_id = current_org_id()
+    if org_id is None:
+        st.info(tr("common.no_org"))
+        return
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+    rows = list_assessments(engine(), who, org_id)
+    drafts = [a for a in rows if a.status == "draft"]
+    _templates(who, org_id, drafts)
+    st.divider()
+    _import(who, org_id, drafts)
+    st.divider()
+    _export(who, rows)
+
+
+guarded(_page)

@@ -1,0 +1,237 @@
+"""Peer comparison (member view): join an association, take part in its rounds, compare with peers.
+
+The member sees its own scores against statistics of its peers; it never sees another member's
+name or answers (``services.benchmark.member_comparison`` loads no names at all).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import (
+    actor,
+    current_org_id,
+    engine,
+    fmt_pct,
+    fmt_score,
+    guarded,
+    lang,
+    query_int,
+    questionnaire,
+    tr,
+)
+from charts.benchmark import band_radar
+from questionnaires import Questionnaire
+from services import benchmark as bm
+from services.access import Actor
+from services.assessments import list_assessments
+from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
+from services.benchmark_stats import MemberStats
+from services.errors import NotFound
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FLASH = "peers_flash"
+
+
+def _flash(message: str) -> None:
+    """Show ``message`` after the rerun that follows a change (st.rerun drops this run's output)."""
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def _join(who: Actor, org_id: int) -> None:
+    if not who.can_admin_org(org_id):
+        return
+    with st.expander(tr("benchmark.peers.join_heading")), st.form("join_association", enter_to_submit=False):
+        code = st.text_input(tr("benchmark.peers.join_code"), key="join_code", placeholder="ABCD-EFGH-JKLM")
+        if st.form_submit_button(tr("benchmark.peers.join_button")):
+            a = bm.join_association(engine(), who, org_id, code)
+            st.success(tr("benchmark.peers.joined", name=a.name))
+
+
+def _sharing_label(mode: str) -> str:
+    return tr(f"benchmark.sharing.{mode}")
+
+
+def _sharing_labels() -> dict[str, str]:
+    """Labels fixed for this run: a widget's format_func may be called again outside the run."""
+    return {m: _sharing_label(m) for m in bm.SHARING}
+
+
+def _take_part(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
+    r = mr.round
+    st.markdown(f"**{r.name}** · {r.association_name}")
+    deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "—"
+    st.caption(tr("benchmark.peers.round_open_caption", deadline=deadline))
+    admin = who.can_admin_org(org_id)
+    submitted = [a for a in list_assessments(engine(), who, org_id) if a.status == "submitted"]
+    with st.form(f"take_part_{r.id}", enter_to_submit=False):
+        sharing = st.radio(tr("benchmark.peers.sharing_label"), list(bm.SHARING), format_func=_sharing_labels().get,
+                           key=f"sharing_new_{r.id}", disabled=not admin, horizontal=True)
+        st.caption(tr("benchmark.peers.sharing_help") if admin else tr("benchmark.peers.sharing_admin_only"))
+        carry = None
+        if submitted:
+            carry = st.checkbox(tr("benchmark.peers.carry_forward", title=submitted[0].title or f"#{submitted[0].id}"),
+                                value=True, key=f"carry_{r.id}")
+        if st.form_submit_button(tr("benchmark.peers.start_button"), type="primary"):
+            view = bm.start_round_assessment(engine(), who, org_id, r.id, sharing=sharing,
+                                             carry_forward_from=submitted[0].id if carry else None)
+            st.switch_page("app_pages/questionnaire.py", query_params={"assessment": str(view.id)})
+
+
+def _own_round(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
+    r = mr.round
+    assert mr.assessment_id is not None and mr.status is not None and mr.sharing is not None
+    st.caption(tr("benchmark.peers.own_caption", id=mr.assessment_id, status=tr(f"common.{mr.status}"),
+                  sharing=_sharing_label(mr.sharing), round_status=tr(f"benchmark.status.{r.status}")))
+    params = {"assessment": str(mr.assessment_id)}
+    if mr.status != "draft":
+        return
+    links = st.columns(2)
+    links[0].page_link("app_pages/questionnaire.py", label=tr("benchmark.peers.answer_link"), query_params=params,
+                       icon=":material/edit_note:")
+    if who.can_admin_org(org_id):
+        with st.form(f"sharing_{mr.assessment_id}", enter_to_submit=False):
+            modes = list(bm.SHARING)
+            choice = st.radio(tr("benchmark.peers.sharing_label"), modes, index=modes.index(mr.sharing),
+                              format_func=_sharing_labels().get, key=f"sharing_edit_{mr.assessment_id}",
+                              horizontal=True)
+            st.caption(tr("benchmark.peers.sharing_help"))
+            if st.form_submit_button(tr("benchmark.peers.change_sharing")):
+                bm.set_sharing(engine(), who, mr.assessment_id, choice)
+                _flash(tr("benchmark.peers.sharing_saved", sharing=_sharing_label(choice)))
+    if r.is_open:
+        if st.button(tr("benchmark.peers.submit_button"), key=f"submit_{mr.assessment_id}", type="primary"):
+            bm.submit_to_round(engine(), who, mr.assessment_id)
+            _flash(tr("benchmark.peers.submitted_ok"))
+    else:
+        st.info(tr("benchmark.peers.round_closed_note"))
+
+
+def _comparison(who: Actor, mr: bm.MemberRound) -> None:
+    assert mr.assessment_id is not None
+    st.subheader(tr("benchmark.peers.compare_heading"))
+    segments = {s: segment_field_name(s, lang()) for s in bm.SEGMENTS}
+    segment = st.selectbox(tr("benchmark.peers.segment_label"), list(segments), key="peer_segment",
+                           format_func=segments.get)
+    comp = bm.member_comparison(engine(), who, mr.assessment_id, segment)
+    s = comp.stats
+    q = questionnaire(comp.round.questionnaire_id)
+    group = segment_value_name(q, s.segment, s.segment_value, lang())
+    label = group if s.segment == "all" else tr("benchmark.peers.group_label",
+                                                 field=segment_field_name(s.segment, lang()), value=group)
+    if comp.assessment_status == "draft":
+        st.caption(tr("benchmark.peers.draft_note"))
+    if s.suppressed:
+        st.warning(tr("benchmark.peers.suppressed", group=label, k=comp.min_group_size))
+        return
+    st.caption(tr("benchmark.peers.group_caption", group=label, n=s.peers))
+    dims = [u for u in s.own if u != "overall"]
+    st.plotly_chart(band_radar(
+        [unit_name(q, d, lang()) for d in dims], median=[s.units[d].median for d in dims],
+        p25=[s.units[d].p25 for d in dims], p75=[s.units[d].p75 for d in dims], own=[s.own[d] for d in dims],
+        show_p75_line=True, title=tr("benchmark.peers.radar_title"),
+        names={"band": tr("benchmark.band"), "median": tr("benchmark.peers.peer_median"),
+               "p75": tr("benchmark.peers.peer_p75"), "own": tr("benchmark.peers.own")}),
+        width="stretch", key="peer_radar")
+    _percentiles(q, s)
+    _close_first(q, s)
+    _download(who, mr.assessment_id, segment)
+
+
+def _percentiles(q: Questionnaire, s: MemberStats) -> None:
+    st.subheader(tr("benchmark.peers.percentile_heading"))
+    st.caption(tr("benchmark.peers.percentile_help"))
+    cols = st.columns(len(s.own))
+    for col, (u, own) in zip(cols, s.own.items(), strict=True):
+        rank = s.percentile.get(u)
+        col.metric(unit_name(q, u, lang()), "—" if rank is None else f"P{rank:.0f}",
+                   help=tr("benchmark.peers.metric_help", own=fmt_score(own), median=fmt_score(s.units[u].median)))
+    table = pd.DataFrame(
+        [[unit_name(q, u, lang()), fmt_score(own), fmt_score(s.units[u].median), fmt_score(s.units[u].p75),
+          "—" if s.percentile.get(u) is None else f"{s.percentile[u]:.0f}"] for u, own in s.own.items()],
+        columns=[tr("benchmark.xlsx.unit"), tr("benchmark.peers.own"), tr("benchmark.peers.peer_median"),
+                 tr("benchmark.peers.peer_p75"), tr("benchmark.peers.percentile")])
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _close_first(q: Questionnaire, s: MemberStats) -> None:
+    st.subheader(tr("benchmark.peers.close_first_heading"))
+    if s.close_first_method == "trend":
+        st.caption(tr("benchmark.peers.close_first_trend"))
+    else:
+        st.caption(tr("benchmark.peers.close_first_snapshot"))
+    if not s.close_first:
+        st.info(tr("benchmark.peers.close_first_none"))
+        return
+    table = pd.DataFrame(
+        [[c.question_id, question_text(q, c.question_id, lang()), c.own_level, fmt_score(c.target),
+          f"{c.count} / {c.peers}", fmt_pct(c.share)] for c in s.close_first],
+        columns=[tr("benchmark.col.question_id"), tr("benchmark.col.question"), tr("benchmark.peers.own_level"),
+                 tr("common.target"), tr("benchmark.peers.col_count"), tr("benchmark.peers.col_share")])
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _download(who: Actor, assessment_id: int, segment: str) -> None:
+    stamp = (assessment_id, segment, lang())
+    ready = st.session_state.get("peer_xlsx")
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    if (ready is None or ready[0] != stamp) and left.button(tr("benchmark.peers.prepare_download"),
+                                                            key="prepare_peer_xlsx", icon=":material/table_view:"):
+        ready = st.session_state["peer_xlsx"] = (stamp, bm.peer_xlsx(engine(), who, assessment_id, lang(), segment))
+    if ready is not None and ready[0] == stamp:
+        left.download_button(tr("benchmark.peers.download"), ready[1], key="download_peer_xlsx", type="primary",
+                             file_name=f"aigov-peer-comparison-{assessment_id}-{lang()}.xlsx", mime=XLSX_MIME,
+                             icon=":material/download:")
+    right.caption(tr("benchmark.peers.download_help"))
+
+
+def main() -> None:
+    who = actor()
+    org_id = current_org_id()
+    st.title(tr("benchmark.peers.title"))
+    st.caption(tr("benchmark.peers.intro"))
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+    if org_id is None:
+        st.warning(tr("common.no_org"))
+        return
+    wanted = None
+    if st.query_params.get("round") is not None:
+        wanted = query_int("round")
+        rounds = bm.member_rounds(engine(), who, org_id)
+        if wanted not in [mr.round.id for mr in rounds]:  # another association's round, or malformed
+            raise NotFound(object="round", id=str(st.query_params.get("round")))
+    _join(who, org_id)
+    assocs = bm.member_associations(engine(), who, org_id)
+    if not assocs:
+        st.info(tr("benchmark.peers.no_association"))
+        return
+    st.caption(tr("benchmark.peers.member_of", names="、".join(a.name for a in assocs)))
+    rounds = bm.member_rounds(engine(), who, org_id)
+    if not rounds:
+        st.info(tr("benchmark.peers.no_rounds"))
+        return
+    by_id = {mr.round.id: mr for mr in rounds}
+    ids = list(by_id)
+    if st.session_state.get("peers_round") not in ids or (wanted is not None and
+                                                           st.session_state.get("peers_round_url") != wanted):
+        st.session_state["peers_round"] = wanted if wanted in ids else ids[0]
+    st.session_state["peers_round_url"] = wanted
+    labels = {i: tr("benchmark.peers.round_label", name=mr.round.name, association=mr.round.association_name,
+                    status=tr(f"benchmark.status.{mr.round.status}")) for i, mr in by_id.items()}
+    chosen = st.selectbox(tr("benchmark.peers.round_pick"), ids, key="peers_round", format_func=labels.get)
+    st.query_params["round"] = str(chosen)
+    mr = by_id[chosen]
+    if mr.assessment_id is None:
+        if mr.round.is_open:
+            _take_part(who, org_id, mr)
+        else:
+            st.info(tr("benchmark.peers.not_taken_part"))
+        return
+    _own_round(who, org_id, mr)
+    _comparison(who, mr)
+
+
+guarded(main)

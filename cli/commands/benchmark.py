@@ -1,0 +1,240 @@
+"""``aigov export benchmark|peer``, ``aigov round open|close|reopen|list`` and ``aigov association ...``.
+
+The commands call the same services as the pages, so the workbooks and listings obey the same
+privacy rule: aggregates over too few organisations read "too few to show", and anonymous
+members' names and answers are never printed or exported. The operator acts as the system actor
+by default; ``--as-user NAME`` acts as that account with exactly its roles.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from db.engine import get_engine
+from db.migrate import upgrade
+from services import benchmark as bm
+from services.access import Actor, actor_for_cli
+from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+
+
+def _error(message: str) -> Exception:
+    from cli.main import CLIError
+
+    return CLIError(message)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--as-user", metavar="NAME",
+                     help="act as this account, with its roles only (default: the system operator)")
+
+    ex = sub.add_parser("export", help="export benchmark workbooks (.xlsx)")
+    exsub = ex.add_subparsers(dest="what", metavar="WHAT")
+    exsub.required = True
+    b = exsub.add_parser("benchmark", parents=[who], help="the association's benchmark workbook of a round")
+    b.add_argument("--round", type=int, required=True, metavar="ID", help="round id (see `aigov round list`)")
+    b.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
+    b.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the workbook (default zh)")
+    b.set_defaults(func=_export_benchmark)
+    p = exsub.add_parser("peer", parents=[who], help="a member's one-page peer comparison workbook")
+    p.add_argument("--assessment", type=int, required=True, metavar="ID", help="the member's assessment in a round")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the workbook (default zh)")
+    p.add_argument("--segment", default="auto", choices=list(bm.SEGMENTS), help="comparison group (default auto)")
+    p.set_defaults(func=_export_peer)
+
+    rd = sub.add_parser("round", help="benchmarking rounds (测评轮次) of an association")
+    rsub = rd.add_subparsers(dest="action", metavar="ACTION")
+    rsub.required = True
+    o = rsub.add_parser("open", parents=[who], help="open a round on the current questionnaire version")
+    o.add_argument("--association", type=int, required=True, metavar="ID")
+    o.add_argument("--name", required=True, help="round name, e.g. '2026 年度测评'")
+    o.add_argument("--deadline", metavar="YYYY-MM-DD", help="deadline shown to members (optional)")
+    o.set_defaults(func=_round_open)
+    for name, helptext in (("close", "close a round (no new submissions)"), ("reopen", "reopen a closed round")):
+        c = rsub.add_parser(name, parents=[who], help=helptext)
+        c.add_argument("round", type=int, metavar="ROUND_ID")
+        c.set_defaults(func=_round_status, status_action=name)
+    ls = rsub.add_parser("list", parents=[who], help="rounds with participation counts")
+    ls.add_argument("--association", type=int, metavar="ID", help="one association (default: all you administer)")
+    ls.set_defaults(func=_round_list)
+
+    a = sub.add_parser("association", help="industry associations that benchmark their members")
+    asub = a.add_subparsers(dest="action", metavar="ACTION")
+    asub.required = True
+    cr = asub.add_parser("create", parents=[who], help="create an association (platform administrators)")
+    cr.add_argument("--name", required=True)
+    cr.add_argument("--description", default="")
+    cr.add_argument("--admin", metavar="USERNAME", help="an existing account to administer the association")
+    cr.add_argument("--min-group", type=int, default=bm.DEFAULT_MIN_GROUP, metavar="N",
+                    help=f"smallest group shown (default {bm.DEFAULT_MIN_GROUP}, never below {bm.MIN_GROUP_FLOOR})")
+    cr.set_defaults(func=_association_create)
+    th = asub.add_parser("threshold", parents=[who], help="set the smallest group shown (never below 3)")
+    th.add_argument("association", type=int, metavar="ID")
+    th.add_argument("value", type=int, metavar="N")
+    th.set_defaults(func=_association_threshold)
+    al = asub.add_parser("list", parents=[who], help="associations you administer, with invitation codes")
+    al.set_defaults(func=_association_list)
+
+
+# --- plumbing --------------------------------------------------------------------------------------
+
+def _run(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
+    """Run a command body, turning service errors into one clear line (exit status 2)."""
+    upgrade()
+    engine = get_engine()
+    try:
+        actor = actor_for_cli(engine, args.as_user)
+    except NotFound as exc:
+        raise _error(f"--as-user {args.as_user}: there is no active account with this name") from exc
+    try:
+        return body(engine, actor)
+    except NotFound as exc:
+        what = exc.values.get("object", "object")
+        raise _error(f"{what} {exc.values.get('id', '')}: not found, or {actor.username} may not see it") from exc
+    except Forbidden as exc:
+        raise _error(f"{actor.username} is not allowed to do this") from exc
+    except InvalidInput as exc:
+        raise _error("; ".join(exc.problems)) from exc
+    except ServiceError as exc:
+        raise _error(str(exc)) from exc
+
+
+def _out_path(raw: str) -> Path:
+    path = Path(raw)
+    if path.suffix.lower() != ".xlsx":
+        raise _error(f"--out {raw}: the file name must end in .xlsx (e.g. benchmark.xlsx)")
+    if not path.parent.exists():
+        raise _error(f"--out {raw}: the folder {path.parent} does not exist; create it or choose another path")
+    return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # a reader never sees half a workbook
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+def _export_benchmark(args: argparse.Namespace) -> int:
+    path = _out_path(args.out)
+
+    def body(engine: Engine, actor: Actor) -> int:
+        dash = bm.round_dashboard(engine, actor, args.round)
+        _write(path, bm.benchmark_xlsx(engine, actor, args.round, args.lang))
+        s = dash.stats
+        state = "too few to show" if s.suppressed else f"{s.participation.submitted} submitted"
+        print(f"wrote {path}: round {dash.round.id} '{dash.round.name}' ({state}; "
+              f"{len(s.identified)} identified members; smallest group shown {s.min_group_size})")
+        return 0
+
+    return _run(args, body)
+
+
+def _export_peer(args: argparse.Namespace) -> int:
+    path = _out_path(args.out)
+
+    def body(engine: Engine, actor: Actor) -> int:
+        _write(path, bm.peer_xlsx(engine, actor, args.assessment, args.lang, args.segment))
+        print(f"wrote {path}: peer comparison of assessment {args.assessment}")
+        return 0
+
+    return _run(args, body)
+
+
+# --- rounds ----------------------------------------------------------------------------------------
+
+def _deadline(raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise _error(f"--deadline {raw}: not a date; write it as YYYY-MM-DD, e.g. 2026-12-31") from None
+
+
+def _round_line(r: bm.RoundView) -> str:
+    deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "-"
+    return f"round {r.id} '{r.name}' ({r.status}, deadline {deadline}, {r.questionnaire_id} v{r.questionnaire_version})"
+
+
+def _round_open(args: argparse.Namespace) -> int:
+    deadline = _deadline(args.deadline)
+
+    def body(engine: Engine, actor: Actor) -> int:
+        print("opened " + _round_line(bm.open_round(engine, actor, args.association, args.name, deadline=deadline)))
+        return 0
+
+    return _run(args, body)
+
+
+def _round_status(args: argparse.Namespace) -> int:
+    change = bm.close_round if args.status_action == "close" else bm.reopen_round
+
+    def body(engine: Engine, actor: Actor) -> int:
+        print(f"{'closed' if args.status_action == 'close' else 'reopened'} " + _round_line(change(engine, actor, args.round)))
+        return 0
+
+    return _run(args, body)
+
+
+def _round_list(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        ids = [args.association] if args.association is not None else [a.id for a in bm.list_administered(engine, actor)]
+        if not ids:
+            print("no associations")
+        for aid in ids:
+            a = bm.get_association(engine, actor, aid)
+            print(f"association {a.id} '{a.name}': {a.member_count} members, smallest group shown {a.min_group_size}")
+            rounds = bm.list_rounds(engine, actor, aid)
+            if not rounds:
+                print("  no rounds")
+            print(f"  {'ID':>5}  {'STATUS':<7} {'DEADLINE':<10} {'INVITED':>7} {'STARTED':>7} {'SUBMITTED':>9}  NAME")
+            for s in rounds:
+                r = s.round
+                deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "-"
+                print(f"  {r.id:>5}  {r.status:<7} {deadline:<10} {s.invited:>7} {s.started:>7} {s.submitted:>9}  {r.name}")
+        return 0
+
+    return _run(args, body)
+
+
+# --- associations ----------------------------------------------------------------------------------
+
+def _association_create(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        a = bm.create_association(engine, actor, args.name, description=args.description,
+                                  min_group_size=args.min_group, admin_username=args.admin)
+        print(f"created association {a.id} '{a.name}'; invitation code {a.invite_code}; "
+              f"smallest group shown {a.min_group_size}")
+        return 0
+
+    return _run(args, body)
+
+
+def _association_threshold(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        a = bm.set_min_group_size(engine, actor, args.association, args.value)
+        print(f"association {a.id} '{a.name}': smallest group shown is now {a.min_group_size}")
+        return 0
+
+    return _run(args, body)
+
+
+def _association_list(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        rows = bm.list_administered(engine, actor)
+        if not rows:
+            print("no associations")
+        for a in rows:
+            print(f"{a.id:>4}  {a.name}  members {a.member_count}  smallest group {a.min_group_size}  "
+                  f"code {a.invite_code}")
+        return 0
+
+    return _run(args, body)

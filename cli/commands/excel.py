@@ -1,0 +1,219 @@
+"""``aigov template`` (write the offline questionnaire template) and ``aigov import`` (load filled ones).
+
+``aigov import`` loads files into one organisation (``--org``), or registers each file's organisation
+as a member of an association (``--association``, optionally into a round: docs/benchmarking.md). It
+acts as the system operator, or with ``--as-user NAME`` as that account with exactly its roles
+(another tenant's organisation, assessment, association or round is then "no such"). Each file is all
+or nothing: a file with any problem stores nothing and is reported with every problem (sheet, cell,
+fix); the other files are still imported. Exit status 2 when any file was rejected or an argument is
+wrong, 0 when every file was imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from db.engine import DatabaseURLError, database_url, get_engine
+from db.migrate import upgrade
+from excel.problems import Problem
+from excel.safety import MAX_UPLOAD_BYTES
+from i18n import LANGUAGES, t
+from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questionnaire
+from services.access import Actor, actor_for_cli
+from services.errors import InvalidInput, NotFound, ServiceError, StateError
+from services.exports import template_xlsx
+from services.imports import ImportReport, import_workbook
+from services.member_imports import MemberImportReport, import_member_workbooks
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("template", help="write the offline questionnaire template (.xlsx)",
+                       description="Write the offline questionnaire template: fill it in Excel, then "
+                                   "`aigov import` it or upload it in the app (docs/excel.md).")
+    p.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the template (default zh)")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
+    p.add_argument("--questionnaire", default=DEFAULT_ID, metavar="ID",
+                   help=f"shipped questionnaire id (default {DEFAULT_ID})")
+    p.set_defaults(func=_template)
+
+    i = sub.add_parser("import", help="import filled questionnaire templates into an organisation or an association",
+                       description="Import filled templates. Each file is all or nothing; every problem is "
+                                   "listed with its sheet and cell. With --org, each file becomes a new draft "
+                                   "assessment (or updates --assessment). With --association, each file registers "
+                                   "the organisation named on its profile sheet as a member, with its answers; a "
+                                   "member the association registered earlier and that has no account yet is "
+                                   "updated instead.")
+    i.add_argument("files", nargs="+", metavar="FILE.xlsx", help="filled templates")
+    into = i.add_mutually_exclusive_group(required=True)
+    into.add_argument("--org", type=int, metavar="ORG_ID", help="organisation id")
+    into.add_argument("--association", type=int, metavar="ID",
+                      help="association id: register each file's organisation as a member")
+    i.add_argument("--assessment", type=int, metavar="ID",
+                   help="with --org: update this draft assessment instead of creating one (one file only)")
+    i.add_argument("--update-profile", action="store_true",
+                   help="with --org: also replace the organisation profile with the file's profile sheet")
+    i.add_argument("--round", type=int, metavar="ID", help="with --association: put the assessments into this open round")
+    i.add_argument("--sharing", choices=("anonymous", "identified"), default="anonymous",
+                   help="with --round: how the members share in the round (default anonymous)")
+    i.add_argument("--submit", action="store_true", help="with --round: submit the assessments into the round")
+    i.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the messages (default en)")
+    i.add_argument("--as-user", metavar="NAME",
+                   help="act as this account, with its roles only (default: the system operator)")
+    i.set_defaults(func=_import)
+
+
+def _error(message: str) -> Exception:
+    from cli.main import CLIError
+
+    return CLIError(message)
+
+
+def _template(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise _error(f"--out {out}: the template is an .xlsx workbook; give a file name ending in .xlsx.")
+    if not out.parent.is_dir():
+        raise _error(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
+    if args.questionnaire not in available():
+        raise _error(f"--questionnaire {args.questionnaire}: no shipped questionnaire has this id; "
+                     f"use one of {', '.join(available())}.")
+    try:
+        q = get_questionnaire(args.questionnaire)
+    except QuestionnaireError as exc:
+        raise _error(str(exc)) from exc
+    try:
+        out.write_bytes(template_xlsx(args.lang, questionnaire_id=q.id))
+    except OSError as exc:
+        raise _error(f"--out {out}: cannot write the file ({exc.strerror}); choose another path.") from exc
+    print(t("excel.cli.template_written", "en", path=out, questionnaire=q.id, version=q.version, lang=args.lang,
+            count=len(q.questions())))
+    return 0
+
+
+def _read(path: Path) -> bytes | Problem:
+    """The file's bytes, or the problem that stops it being read (checked before reading it whole)."""
+    if not path.is_file():
+        return Problem("not_found_file", values={"path": str(path)})
+    size = path.stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        return Problem("too_large", values={"size_mb": f"{size / 1024 / 1024:.1f}",
+                                            "max_mb": MAX_UPLOAD_BYTES // 1024 // 1024})
+    return path.read_bytes()
+
+
+def _import(args: argparse.Namespace) -> int:
+    misplaced = ([("--assessment", args.assessment is not None), ("--update-profile", args.update_profile)]
+                 if args.association is not None else
+                 [("--round", args.round is not None), ("--sharing", args.sharing != "anonymous"),
+                  ("--submit", args.submit)])
+    for flag, given in misplaced:
+        if given:
+            other = "--org" if args.association is not None else "--association"
+            raise _error(f"{flag} goes with {other}; leave it out or import with {other}.")
+    if args.association is not None and args.round is None and (args.submit or args.sharing != "anonymous"):
+        raise _error("--submit and --sharing need --round: name the open round to submit into "
+                     "(aigov round list --association ID).")
+    if args.assessment is not None and len(args.files) > 1:
+        raise _error("--assessment takes one file: each file would replace the same answers. "
+                     "Import one file into the assessment, or leave out --assessment to create one draft per file.")
+    try:
+        upgrade(database_url())
+        engine = get_engine(database_url())  # by URL: get_engine() without one caches the first URL
+    except DatabaseURLError as exc:
+        raise _error(str(exc)) from exc
+    try:
+        actor = actor_for_cli(engine, args.as_user)
+    except NotFound as exc:
+        raise _error(f"--as-user {args.as_user}: there is no active account with this name") from exc
+    if args.association is not None:
+        return _import_members(engine, actor, args)
+    ok = 0
+    for name in args.files:
+        path = Path(name)
+        data = _read(path)
+        if isinstance(data, Problem):
+            report = ImportReport(False, (data,))
+        else:
+            try:
+                report = import_workbook(engine, actor, args.org, data, assessment_id=args.assessment,
+                                         source="cli", update_profile=args.update_profile,
+                                         title=t("excel.page.new_title", args.lang, file=path.name))
+            except NotFound as exc:
+                what = exc.values.get("object", "organisation")
+                raise _error(f"--{'assessment' if what == 'assessment' else 'org'} "
+                             f"{exc.values.get('id')}: no such {what}.") from exc
+            except ServiceError as exc:
+                report = ImportReport(False, (Problem("answer_rule", values={"message": str(exc)}),))
+        ok += _print_report(path, report, args.lang)
+    if len(args.files) > 1:
+        print(t("excel.cli.summary", args.lang, ok=ok, total=len(args.files)))
+    return 0 if ok == len(args.files) else 2
+
+
+def _import_members(engine: Engine, actor: Actor, args: argparse.Namespace) -> int:
+    """``aigov import --association``: every readable file goes to the service in one call."""
+    paths = [Path(name) for name in args.files]
+    unreadable: dict[Path, Problem] = {}
+    readable: list[tuple[str, bytes]] = []
+    for path in paths:
+        data = _read(path)
+        if isinstance(data, Problem):
+            unreadable[path] = data
+        else:
+            readable.append((str(path), data))
+    try:
+        reports = import_member_workbooks(engine, actor, args.association, readable, round_id=args.round,
+                                          sharing=args.sharing, submit=args.submit, source="cli")
+    except NotFound as exc:
+        if exc.values.get("object") == "round":
+            raise _error(f"--round {args.round}: association {args.association} has no such round "
+                         f"(aigov round list --association {args.association}).") from exc
+        raise _error(f"--association {args.association}: no such association.") from exc
+    except StateError as exc:
+        raise _error(f"--round {args.round}: the round is closed; reopen it (aigov round reopen {args.round}) "
+                     "or import without --round.") from exc
+    except InvalidInput as exc:
+        raise _error("; ".join(exc.problems)) from exc
+    in_order = iter(reports)  # one report per readable file, in the order given
+    ok = 0
+    for path in paths:
+        if path in unreadable:
+            _print_rejected(path, [unreadable[path].text(args.lang)], args.lang)
+        else:
+            ok += _print_member(path, next(in_order), args.lang)
+    if len(paths) > 1:
+        print(t("excel.cli.summary", args.lang, ok=ok, total=len(paths)))
+    return 0 if ok == len(paths) else 2
+
+
+def _print_member(path: Path, report: MemberImportReport, lang: str) -> int:
+    if not report.ok:
+        _print_rejected(path, report.messages(lang), lang)
+        return 0
+    print(t("excel.cli.member_line", lang, path=path, name=report.organisation, org=report.organisation_id,
+            outcome=t(f"benchmark.import.{'created' if report.created else 'updated'}", lang),
+            status=t(f"benchmark.import.status_{report.status}", lang), changed=report.changed,
+            answered=report.answered, na=report.na))
+    return 1
+
+
+def _print_rejected(path: Path, messages: list[str], lang: str) -> None:
+    print(t("excel.cli.rejected", lang, path=path, count=len(messages)), file=sys.stderr)
+    for message in messages:
+        print(f"  - {message}", file=sys.stderr)
+
+
+def _print_report(path: Path, report: ImportReport, lang: str) -> int:
+    if not report.ok:
+        _print_rejected(path, report.messages(lang), lang)
+        return 0
+    key = "excel.cli.imported_new" if report.created else "excel.cli.imported_existing"
+    print(t(key, lang, path=path, id=report.assessment_id, changed=report.changed, answered=report.answered,
+            na=report.na))
+    if report.profile_updated:
+        print(t("excel.cli.profile_updated", lang, path=path))
+    return 1

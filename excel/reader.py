@@ -1,0 +1,478 @@
+"""Read a filled offline template safely, reporting every problem at once with its sheet, cell and fix.
+
+Order of defence: :mod:`excel.safety` inspects the bytes (size, zip bomb, macros, not a workbook),
+defusedxml must be active, then openpyxl reads in ``read_only`` mode with ``keep_links=False``.
+The workbook is read once with ``data_only=False`` so that a formula cell shows up as a formula
+(``data_type == "f"``) and is refused; its cached value is never used and nothing is evaluated,
+which is why one pass suffices (``data_only=True`` would hide formulas behind cached values).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from defusedxml import DefusedXmlException
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from excel.cells import decode_text
+from excel.contract import (
+    ANSWER_COLUMNS,
+    MAX_NAME,
+    MAX_ROWS,
+    MAX_TEXT,
+    META_KEYS,
+    META_SHEET,
+    NA_ALIASES,
+    NAME_ROW,
+    PROFILE_COLUMNS,
+    READABLE_FORMAT_VERSIONS,
+    TEMPLATE_FORMAT,
+    TEMPLATE_FORMAT_VERSION,
+    col,
+    heading,
+    no_words,
+    sheet_name,
+    yes_no,
+    yes_words,
+)
+from excel.problems import Problem, WorkbookRejected, shown
+from excel.safety import MAX_UPLOAD_BYTES, inspect, require_defusedxml
+from i18n import LANGUAGES, t
+from questionnaires import Questionnaire, QuestionnaireError, available, get_questionnaire
+from questionnaires.schema import ProfileField
+
+_LEVEL = re.compile(r"([0-5])(?:\.0+)?")
+
+
+@dataclass(frozen=True)
+class TemplateAnswer:
+    """One answer row that has something in it (fully blank rows are not answers)."""
+
+    question_id: str
+    level: int | None
+    na: bool
+    justification: str
+    note: str
+    row: int
+
+
+@dataclass(frozen=True)
+class FilledTemplate:
+    questionnaire_id: str
+    questionnaire_version: str
+    language: str
+    answers_sheet: str
+    profile_sheet: str
+    profile: dict[str, Any]  # the fields filled in, as option ids / booleans / lists of ids
+    profile_gaps: tuple[Problem, ...]  # blank profile cells: a problem only when the profile is to be saved
+    answers: tuple[TemplateAnswer, ...]  # in questionnaire order
+    format_version: str = TEMPLATE_FORMAT_VERSION
+    organisation_name: str = ""  # as typed, trimmed; checked only where a member is registered from it
+    organisation_cell: str = ""  # e.g. "D2" on the profile sheet; "" for format 1, which has no name row
+
+    def answer(self, question_id: str) -> TemplateAnswer | None:
+        return next((a for a in self.answers if a.question_id == question_id), None)
+
+
+class _Cells:
+    """A sheet read once in read-only mode: values by (row, column), formulas refused as problems."""
+
+    def __init__(self, ws: Any, title: str, width: int, problems: list[Problem], max_rows: int = MAX_ROWS):
+        self.title = title
+        self.rows: list[tuple[Any, ...]] = []
+        self.too_many = False
+        ws.reset_dimensions()  # never trust the file's own <dimension>: read every row that is there
+        for r, row in enumerate(ws.iter_rows(min_row=1, max_col=width), 1):
+            if r > max_rows:
+                self.too_many = True
+                break
+            values = []
+            for c, cell in enumerate(row, 1):
+                if cell.data_type == "f":
+                    problems.append(Problem("formula", title, f"{get_column_letter(c)}{r}",
+                                            {"formula": shown(cell.value)}))
+                    values.append(None)
+                elif isinstance(cell.value, str):
+                    values.append(decode_text(cell.value))
+                else:
+                    values.append(cell.value)
+            self.rows.append(tuple(values))
+
+    def get(self, row: int, column: int) -> Any:
+        if row > len(self.rows):
+            return None
+        values = self.rows[row - 1]
+        return values[column - 1] if column <= len(values) else None
+
+    def body(self) -> range:
+        """Row numbers below the heading row."""
+        return range(2, len(self.rows) + 1)
+
+
+def _text(value: Any) -> str:
+    """A cell value as the text the user typed (numbers and dates as Excel shows them, ISO dates)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds") if value.time() != time() else value.date().isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _parse_level(value: Any) -> tuple[int | None, bool] | None:
+    """(level, na) for a level cell, None when the value is not a level."""
+    if value is None:
+        return None, False
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return (int(value), False) if float(value).is_integer() and 0 <= value <= 5 else None
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if not text:
+            return None, False
+        if text.lower() in NA_ALIASES or text.lower() == "#n/a":
+            return None, True
+        m = _LEVEL.fullmatch(text)
+        return (int(m.group(1)), False) if m else None
+    return None
+
+
+# --- the workbook ---------------------------------------------------------------------------------
+
+def _meta(wb: Any, problems: list[Problem]) -> dict[str, tuple[str, str]]:
+    """{key: (value, cell)} of the _meta sheet."""
+    sheet = _Cells(wb[META_SHEET], META_SHEET, 2, problems, max_rows=50)
+    out: dict[str, tuple[str, str]] = {}
+    for r, values in enumerate(sheet.rows, 1):
+        key = _text(values[0] if values else None).strip()
+        if key in META_KEYS:
+            out[key] = (_text(values[1] if len(values) > 1 else None).strip(), f"B{r}")
+    for key in META_KEYS:
+        if not out.get(key, ("", ""))[0]:
+            problems.append(Problem("meta_missing", META_SHEET, "", {"key": key}))
+    return out
+
+
+def _questionnaire(meta: dict[str, tuple[str, str]], problems: list[Problem]) -> Questionnaire | None:
+    fmt, fmt_cell = meta.get("format", ("", ""))
+    version, version_cell = meta.get("template_format_version", ("", ""))
+    if fmt and fmt != TEMPLATE_FORMAT:
+        problems.append(Problem("not_template", META_SHEET, fmt_cell, {}))
+        return None
+    if version and version not in READABLE_FORMAT_VERSIONS:
+        problems.append(Problem("template_format", META_SHEET, version_cell,
+                                {"found": shown(version), "expected": TEMPLATE_FORMAT_VERSION}))
+        return None
+    qid, qid_cell = meta.get("questionnaire_id", ("", ""))
+    qver, qver_cell = meta.get("questionnaire_version", ("", ""))
+    if not qid:
+        return None
+    if qid not in available():
+        problems.append(Problem("unknown_questionnaire", META_SHEET, qid_cell, {"id": shown(qid)}))
+        return None
+    try:
+        q = get_questionnaire(qid)
+    except QuestionnaireError:  # a shipped questionnaire that does not load is the operator's problem
+        problems.append(Problem("unknown_questionnaire", META_SHEET, qid_cell, {"id": shown(qid)}))
+        return None
+    if qver and qver != q.version:
+        problems.append(Problem("wrong_version", META_SHEET, qver_cell,
+                                {"id": q.id, "found": shown(qver), "expected": q.version}))
+        return None
+    return q
+
+
+def _find_sheet(wb: Any, kind: str, lang: str, problems: list[Problem]) -> tuple[Any, str] | None:
+    names = [sheet_name(kind, lang)] + [sheet_name(kind, other) for other in LANGUAGES if other != lang]
+    for name in names:
+        if name in wb.sheetnames:
+            return wb[name], name
+    found = ", ".join(n for n in wb.sheetnames if n != META_SHEET and not n.startswith("_"))
+    problems.append(Problem("sheet_missing", names[0], "", {"found": found or "—"}))
+    return None
+
+
+def _check_headings(sheet: _Cells, columns: Sequence[str], lang: str, problems: list[Problem]) -> bool:
+    ok = True
+    for c, name in enumerate(columns, 1):
+        found = _text(sheet.get(1, c)).strip()
+        if found not in {heading(name, other) for other in LANGUAGES}:
+            problems.append(Problem("bad_heading", sheet.title, f"{get_column_letter(c)}1",
+                                    {"expected": heading(name, lang), "found": shown(found) or "—"}))
+            ok = False
+    return ok
+
+
+def _read_answers(sheet: _Cells, q: Questionnaire, max_text: int,
+                  problems: list[Problem]) -> list[TemplateAnswer]:
+    known = {question.id for question in q.questions()}
+    c_id, c_level = col(ANSWER_COLUMNS, "id"), col(ANSWER_COLUMNS, "level")
+    c_just, c_note = col(ANSWER_COLUMNS, "justification"), col(ANSWER_COLUMNS, "note")
+    letters = {name: get_column_letter(col(ANSWER_COLUMNS, name)) for name in ANSWER_COLUMNS}
+    rows: dict[str, int] = {}
+    found: dict[str, TemplateAnswer] = {}
+    for r in sheet.body():
+        raw_id, raw_level = sheet.get(r, c_id), sheet.get(r, c_level)
+        just, note = _text(sheet.get(r, c_just)).strip(), _text(sheet.get(r, c_note)).strip()
+        qid = _text(raw_id).strip()
+        has_answer = raw_level not in (None, "") or bool(just) or bool(note)
+        if not qid:
+            if has_answer:
+                problems.append(Problem("no_question_id", sheet.title, f"{letters['id']}{r}", {}))
+            continue
+        if qid not in known:
+            problems.append(Problem("unknown_question", sheet.title, f"{letters['id']}{r}",
+                                    {"value": shown(qid), "questionnaire": q.id, "version": q.version}))
+            continue
+        if qid in rows:
+            problems.append(Problem("duplicate_question", sheet.title, f"{letters['id']}{r}",
+                                    {"qid": qid, "first": rows[qid]}))
+            continue
+        rows[qid] = r
+        parsed = _parse_level(raw_level)
+        if parsed is None:
+            problems.append(Problem("not_a_level", sheet.title, f"{letters['level']}{r}",
+                                    {"value": shown(_text(raw_level))}))
+            continue
+        level, na = parsed
+        if na and not just:
+            problems.append(Problem("na_needs_justification", sheet.title, f"{letters['justification']}{r}",
+                                    {"qid": qid}))
+        for name, text in (("justification", just), ("note", note)):
+            if len(text) > max_text:
+                problems.append(Problem("text_too_long", sheet.title, f"{letters[name]}{r}",
+                                        {"length": len(text), "max": max_text}))
+        if level is not None or na or just or note:  # a cell of spaces is still a blank row
+            found[qid] = TemplateAnswer(qid, level, na, just, note, r)
+    if sheet.too_many:
+        problems.append(Problem("too_many_rows", sheet.title, "", {"max": MAX_ROWS}))
+    for question in q.questions():
+        if question.id not in rows:
+            problems.append(Problem("missing_question", sheet.title, "", {"qid": question.id}))
+    return [found[question.id] for question in q.questions() if question.id in found]
+
+
+def _profile_rows(q: Questionnaire) -> dict[tuple[str, str], ProfileField]:
+    """(field id, option id or "") of every profile row the template has, in order."""
+    rows: dict[tuple[str, str], ProfileField] = {}
+    for f in q.profile.fields:
+        for oid in ([o.id for o in f.options] if f.type == "multi" else [""]):
+            rows[(f.id, oid)] = f
+    return rows
+
+
+@dataclass
+class _Profile:
+    values: dict[str, Any]
+    gaps: list[Problem]
+    name: str = ""
+    name_cell: str = ""
+
+
+def _read_profile(sheet: _Cells, q: Questionnaire, lang: str, with_name: bool, problems: list[Problem]) -> _Profile:
+    """The name and the profile as option ids; blank cells are returned separately (needed only to save it)."""
+    c_field, c_option, c_value = (col(PROFILE_COLUMNS, n) for n in ("field_id", "option_id", "value"))
+    v_letter = get_column_letter(c_value)
+    expected = _profile_rows(q)
+    name, name_cell = "", ""
+    seen: dict[tuple[str, str], int] = {}
+    yes, no = yes_words(), no_words()
+    profile: dict[str, Any] = {}
+    multi: dict[str, dict[str, bool | None]] = {}
+    gaps: list[Problem] = []
+    for r in sheet.body():
+        fid, oid = _text(sheet.get(r, c_field)).strip(), _text(sheet.get(r, c_option)).strip()
+        raw = sheet.get(r, c_value)
+        if not fid and not oid and raw in (None, ""):
+            continue
+        key = (fid, oid)
+        if with_name and key == (NAME_ROW, ""):
+            if name_cell:
+                problems.append(Problem("profile_duplicate_row", sheet.title, f"A{r}", {"first": name_cell[1:]}))
+            else:
+                name, name_cell = " ".join(_text(raw).split()), f"{v_letter}{r}"
+            continue
+        if key not in expected:
+            problems.append(Problem("profile_unknown_row", sheet.title, f"A{r}",
+                                    {"value": shown(f"{fid} {oid}".strip())}))
+            continue
+        if key in seen:
+            problems.append(Problem("profile_duplicate_row", sheet.title, f"A{r}", {"first": seen[key]}))
+            continue
+        seen[key] = r
+        f = expected[key]
+        label = q.t(f.label, lang)
+        if f.type == "multi":
+            label += ": " + next(q.t(o.label, lang) for o in f.options if o.id == oid)
+        text = unicodedata.normalize("NFKC", _text(raw)).strip()
+        if not text:
+            gaps.append(Problem("profile_blank", sheet.title, f"{v_letter}{r}", {"field": label}))
+            if f.type == "multi":
+                multi.setdefault(fid, {})[oid] = None
+            continue
+        if f.type == "single":
+            match = next((o.id for o in f.options
+                          if text == o.id or text in {q.t(o.label, other) for other in q.languages}), None)
+            if match is None:
+                choices = t("excel.template.list_sep", lang).join(q.t(o.label, lang) for o in f.options)
+                problems.append(Problem("profile_bad_choice", sheet.title, f"{v_letter}{r}",
+                                        {"value": shown(text), "field": label, "choices": choices}))
+            else:
+                profile[fid] = match
+            continue
+        if raw is True or text.lower() in yes:
+            value = True
+        elif raw is False or text.lower() in no:
+            value = False
+        else:
+            y, n = yes_no(lang)
+            problems.append(Problem("profile_bad_yes_no", sheet.title, f"{v_letter}{r}",
+                                    {"value": shown(text), "field": label, "yes": y, "no": n}))
+            continue
+        if f.type == "bool":
+            profile[fid] = value
+        else:
+            multi.setdefault(fid, {})[oid] = value
+    if with_name and not name_cell:
+        problems.append(Problem("profile_missing_row", sheet.title, "",
+                                {"field": t("excel.template.organisation_name", lang), "option": "—"}))
+    for key, f in expected.items():
+        if key not in seen:
+            problems.append(Problem("profile_missing_row", sheet.title, "",
+                                    {"field": q.t(f.label, lang), "option": key[1] or "—"}))
+    for fid, options in multi.items():
+        chosen = [oid for oid, value in options.items() if value]
+        if chosen:
+            profile[fid] = chosen
+        elif None not in options.values():  # every option answered "no": at least one must apply
+            f = q.profile_field(fid)
+            first = min(r for (field, _), r in seen.items() if field == fid)
+            gaps.append(Problem("profile_multi_none", sheet.title, f"{v_letter}{first}",
+                                {"field": q.t(f.label, lang), "yes": yes_no(lang)[0]}))
+    return _Profile(profile, gaps, name, name_cell)
+
+
+def _unreadable(exc: BaseException) -> WorkbookRejected:
+    """The problem for a parse failure; openpyxl wraps defusedxml's refusal in a ValueError."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException):
+            return WorkbookRejected([Problem("xml_entities")])
+        seen = seen.__cause__ or seen.__context__
+    return WorkbookRejected([Problem("damaged", values={"detail": type(exc).__name__})])
+
+
+def read_template(data: bytes, *, max_text: int = MAX_TEXT, max_bytes: int = MAX_UPLOAD_BYTES,
+                  require_name: bool = False, require_profile: bool = False) -> FilledTemplate:
+    """The filled template in ``data``, or :class:`WorkbookRejected` listing every problem found.
+
+    ``require_name`` / ``require_profile``: the organisation's name / every profile cell must be
+    filled in (registering a member organisation needs both), reported with all other problems.
+    """
+    require_defusedxml()
+    finding = inspect(data, max_bytes=max_bytes)
+    if finding is not None:
+        raise WorkbookRejected([Problem(finding.code, values=finding.values)])
+    problems: list[Problem] = []
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many types for malformed parts; all mean "damaged"
+        raise _unreadable(exc) from exc
+    try:
+        result = _read(wb, max_text, problems, require_name, require_profile)
+    except Exception as exc:  # a sheet part that fails to parse while streaming its rows
+        raise _unreadable(exc) from exc
+    finally:
+        wb.close()
+    if problems or result is None:
+        raise WorkbookRejected(problems)
+    return result
+
+
+def _name_problems(profile: _Profile, version: str, sheet: str) -> list[Problem]:
+    if version == "1":
+        return [Problem("member_no_name_cell", sheet)]
+    if not profile.name_cell:
+        return []  # the missing row is reported already
+    if not profile.name:
+        return [Problem("member_name_blank", sheet, profile.name_cell)]
+    if len(profile.name) > MAX_NAME:
+        return [Problem("member_name_too_long", sheet, profile.name_cell, {"length": len(profile.name), "max": MAX_NAME})]
+    return []
+
+
+def _read(wb: Any, max_text: int, problems: list[Problem], require_name: bool,
+          require_profile: bool) -> FilledTemplate | None:
+    if META_SHEET not in wb.sheetnames:
+        problems.append(Problem("not_template"))
+        return None
+    meta = _meta(wb, problems)
+    lang = meta.get("language", ("", ""))[0]
+    if lang not in LANGUAGES:
+        if lang:
+            problems.append(Problem("meta_bad_language", META_SHEET, meta["language"][1], {"value": shown(lang)}))
+        lang = LANGUAGES[0]
+    q = _questionnaire(meta, problems)
+    if q is None:
+        return None
+    version = meta.get("template_format_version", ("", ""))[0]
+    found_answers = _find_sheet(wb, "answers", lang, problems)
+    found_profile = _find_sheet(wb, "profile", lang, problems)
+    answers: list[TemplateAnswer] = []
+    profile = _Profile({}, [])
+    if found_answers is not None:
+        sheet = _Cells(found_answers[0], found_answers[1], len(ANSWER_COLUMNS), problems)
+        if _check_headings(sheet, ANSWER_COLUMNS, lang, problems):
+            answers = _read_answers(sheet, q, max_text, problems)
+    if found_profile is not None:
+        sheet = _Cells(found_profile[0], found_profile[1], len(PROFILE_COLUMNS), problems, max_rows=200)
+        if _check_headings(sheet, PROFILE_COLUMNS, lang, problems):
+            profile = _read_profile(sheet, q, lang, version != "1", problems)
+            if require_name:
+                problems += _name_problems(profile, version, found_profile[1])
+            if require_profile:
+                problems += profile.gaps
+    if problems or found_answers is None or found_profile is None:
+        return None
+    return FilledTemplate(q.id, q.version, lang, found_answers[1], found_profile[1], profile.values,
+                          tuple(profile.gaps), tuple(answers), version, profile.name, profile.name_cell)
+
+
+def read_workbook_answers(path: str | Path) -> dict[str, Any]:
+    """A filled template as the answers-file data that ``aigov score`` checks and scores (docs/scoring.md).
+
+    Raises :class:`WorkbookRejected` (a ValueError) naming every problem with its sheet and cell.
+    Profile cells left blank are left out, so ``aigov score`` reports them as missing fields.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        raise WorkbookRejected([Problem("too_large", values={"size_mb": f"{size / 1024 / 1024:.1f}",
+                                                              "max_mb": MAX_UPLOAD_BYTES // 1024 // 1024})])
+    filled = read_template(path.read_bytes())
+    answers: dict[str, dict[str, Any]] = {}
+    for a in filled.answers:
+        entry: dict[str, Any] = {"na": True} if a.na else ({"level": a.level} if a.level is not None else {})
+        if a.justification:
+            entry["justification"] = a.justification
+        if a.note:
+            entry["note"] = a.note
+        answers[a.question_id] = entry
+    return {"questionnaire": filled.questionnaire_id, "version": filled.questionnaire_version,
+            "profile": dict(filled.profile), "answers": answers}

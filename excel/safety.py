@@ -1,0 +1,97 @@
+"""Checks on uploaded bytes before openpyxl parses any of them.
+
+openpyxl has no defence against zip bombs, opens macro-enabled packages and parses whatever XML
+it finds, so an upload is inspected as a zip archive first (sizes as declared in the central
+directory, which Python's zipfile enforces while decompressing), and XML parsing is only ever
+done with defusedxml in place (openpyxl switches to it by itself when it is installed; we check
+that it did rather than trust it).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_UPLOAD_MB = 5
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+MAX_MEMBERS = 300
+MAX_RATIO = 100  # uncompressed / compressed, checked for members above RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and password-encrypted .xlsx
+XLSX_MAIN = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+EXECUTABLE_PARTS = ("vbaproject", "vbadata", "activex", "embeddings/", "oleobject")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why the bytes are refused: an i18n code (``excel.problem.<code>``) and its values."""
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class UnsafeXMLParser(RuntimeError):
+    """openpyxl would parse XML without defusedxml: the installation is misconfigured."""
+
+
+def require_defusedxml() -> None:
+    """Raise unless openpyxl parses XML through defusedxml (entity expansion and DTDs refused)."""
+    import openpyxl.xml
+    from openpyxl.xml import functions
+
+    if not openpyxl.xml.DEFUSEDXML or not functions.fromstring.__module__.startswith("defusedxml"):
+        raise UnsafeXMLParser(
+            "openpyxl is not using defusedxml: install defusedxml and unset OPENPYXL_DEFUSEDXML; "
+            "uploads are refused until then"
+        )
+
+
+def inspect(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Finding | None:
+    """The first reason to refuse ``data`` as an .xlsx upload, or None when openpyxl may parse it."""
+    if not data:
+        return Finding("empty_file")
+    if len(data) > max_bytes:
+        return Finding("too_large", {"size_mb": f"{len(data) / 1024 / 1024:.1f}", "max_mb": max_bytes // 1024 // 1024})
+    if data.startswith(OLE_MAGIC):
+        return Finding("ole_file")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        return Finding("not_xlsx")
+    with zf:
+        return _inspect_members(zf, infos)
+
+
+def _inspect_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Finding | None:
+    if len(infos) > MAX_MEMBERS:
+        return Finding("zip_bomb", {"reason": f"{len(infos)} parts"})
+    total = 0
+    names = set()
+    for info in infos:
+        name = info.filename.replace("\\", "/").lower()
+        names.add(name)
+        if any(part in name for part in EXECUTABLE_PARTS):
+            return Finding("macros")
+        if info.flag_bits & 0x1:
+            return Finding("encrypted")
+        total += info.file_size
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            return Finding("zip_bomb", {"reason": f"{info.filename} expands {info.file_size // max(info.compress_size, 1)}×"})
+    if total > MAX_UNCOMPRESSED_BYTES:
+        return Finding("zip_bomb", {"reason": f"{total // 1024 // 1024} MB uncompressed"})
+    if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
+        return Finding("not_workbook")
+    try:
+        content_types = zf.read("[Content_Types].xml")
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return Finding("damaged")
+    lowered = content_types.lower()
+    if b"macroenabled" in lowered or b"vbaproject" in lowered:
+        return Finding("macros")
+    if XLSX_MAIN.lower() not in lowered:
+        return Finding("not_workbook")
+    return None

@@ -1,0 +1,387 @@
+"""The summary workbook of one assessment: what a manager reads, in Excel, with native charts.
+
+Sheets: cover (organisation, questionnaire, dates, profile, target, overall score and level,
+completeness, percent to target); scores by dimension and sub-dimension with two native radar
+charts (current vs target, and the peer median when given); principles and lifecycle stages;
+the ranked gap list with recommendations; every answer with its level, N/A justification, note
+and question text; the answer history when given; metadata.
+
+Numbers are the scoring engine's, written at full precision with a two-decimal display format,
+so a cell equals what the app shows to the last digit (openpyxl stores 16 significant digits).
+Not-scored units are written as the words "not scored", never as 0. Written in ``write_only``
+mode (fast, low memory); every text goes through :mod:`excel.cells`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Protocol
+
+from openpyxl import Workbook
+from openpyxl.chart import RadarChart, Reference
+from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
+
+from excel.cells import write_only_cell
+from excel.contract import NA_TEXT
+from i18n import t
+from questionnaires import Questionnaire
+from scoring.types import AssessmentResult, UnitScore
+
+SCORE = "0.00"
+PCT = "0.0%"
+INT = "0"
+WHEN = "yyyy-mm-dd hh:mm"
+SCALE_MAX = 5
+
+
+class SummaryAnswer(Protocol):
+    """One stored answer (services.assessments.AnswerView fits)."""
+
+    @property
+    def question_id(self) -> str: ...
+    @property
+    def level(self) -> int | None: ...
+    @property
+    def na(self) -> bool: ...
+    @property
+    def justification(self) -> str: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def updated_by(self) -> str | None: ...
+
+
+class SummaryChange(Protocol):
+    """One audit-trail entry (services.assessments.AnswerChange fits)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def question_id(self) -> str: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def old(self) -> Mapping[str, Any]: ...
+    @property
+    def new(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class SummaryInfo:
+    """Who and what the summary is about (everything the result itself does not carry)."""
+
+    organisation: str
+    assessment_id: int
+    title: str
+    status: str  # draft | submitted
+    created_at: datetime | None
+    updated_at: datetime | None
+    submitted_at: datetime | None
+    generated_at: datetime
+    generated_by: str
+
+
+def _software() -> str:
+    try:
+        return f"aigov-maturity {version('aigov-maturity')}"
+    except PackageNotFoundError:
+        return "aigov-maturity"
+
+
+class _Writer:
+    def __init__(self, q: Questionnaire, result: AssessmentResult, lang: str):
+        self.q, self.result, self.lang = q, result, lang
+        self.wb = Workbook(write_only=True)
+        for style in (
+            NamedStyle("sum_title", font=Font(bold=True, size=14)),
+            NamedStyle("sum_header", font=Font(bold=True), fill=PatternFill("solid", fgColor="DCE6F1"),
+                       alignment=Alignment(wrap_text=True, vertical="center")),
+            NamedStyle("sum_label", font=Font(bold=True)),
+            NamedStyle("sum_wrap", alignment=Alignment(wrap_text=True, vertical="top")),
+        ):
+            self.wb.add_named_style(style)
+        self.levels = {s.level: q.t(s.name, lang) for s in q.meta.scale}
+        self.names: dict[str, str] = {}
+        for d in q.dimensions:
+            self.names[d.id] = q.t(d.name, lang)
+            for s in d.subdimensions:
+                self.names[s.id] = q.t(s.name, lang)
+        self.names.update({k: q.t(v, lang) for k, v in q.meta.principles.items()})
+        self.names.update({k: q.t(v, lang) for k, v in q.meta.stages.items()})
+
+    def tr(self, key: str, **values: Any) -> str:
+        return t(f"excel.summary.{key}", self.lang, **values)
+
+    def sheet(self, kind: str, widths: Sequence[float]) -> Any:
+        ws = self.wb.create_sheet(t(f"excel.sheet.{kind}", self.lang))
+        for i, width in enumerate(widths):
+            ws.column_dimensions[chr(ord("A") + i)].width = width
+        return ws
+
+    def cell(self, ws: Any, value: Any, fmt: str | None = None, style: str | None = None) -> Any:
+        return write_only_cell(ws, value, number_format=fmt, style=style)
+
+    def header(self, ws: Any, labels: Sequence[str]) -> None:
+        ws.append([self.cell(ws, label, style="sum_header") for label in labels])
+
+    def score(self, ws: Any, value: float | None) -> Any:
+        return self.cell(ws, value, SCORE) if value is not None else self.cell(ws, self.tr("not_scored"))
+
+    def level_name(self, level: int | None) -> str:
+        return "" if level is None else self.levels.get(level, str(level))
+
+    def answer_level(self, level: int | None, na: bool | None) -> Any:
+        return NA_TEXT if na else level
+
+
+def _gap(u: UnitScore) -> float | None:
+    return None if u.score is None or u.target is None else u.target - u.score
+
+
+def _yes_no(w: _Writer, value: bool) -> str:
+    return t("excel.template.yes" if value else "excel.template.no", w.lang)
+
+
+# --- sheets -----------------------------------------------------------------------------------------
+
+def _cover(w: _Writer, info: SummaryInfo) -> None:
+    q, r = w.q, w.result
+    ws = w.sheet("cover", (30, 60, 24))
+    ws.append([w.cell(ws, w.tr("title"), style="sum_title")])
+    ws.append([])
+    preset = q.preset(r.target_preset)
+    o = r.overall
+    rows: list[tuple[str, Any, str | None, Any]] = [
+        ("organisation", info.organisation, None, None),
+        ("assessment", info.title or f"#{info.assessment_id}", None, None),
+        ("assessment_id", info.assessment_id, INT, None),
+        ("status", w.tr(f"status_{info.status}"), None, None),
+        ("form", w.tr(f"form_{r.form}"), None, None),
+        ("questionnaire", f"{q.t(q.meta.title, w.lang)} — {q.id} {q.version}", None, None),
+        ("created_at", info.created_at, WHEN, None),
+        ("updated_at", info.updated_at, WHEN, None),
+        ("submitted_at", info.submitted_at, WHEN, None),
+        ("target_preset", q.t(preset.name, w.lang), None, preset.id),
+        ("overall_score", o.score, SCORE, None),
+        ("overall_level", o.level, INT, w.level_name(o.level)),
+        ("overall_target", o.target, SCORE, None),
+        ("completeness", o.completeness, PCT, None),
+        ("percent_to_target", r.percent_to_target, PCT, None),
+        ("applicable", o.applicable, INT, None),
+        ("answered", o.answered, INT, None),
+        ("na_count", o.na, INT, None),
+        ("to_answer", len(r.to_answer), INT, None),
+        ("gap_count", len(r.gaps), INT, None),
+    ]
+    for key, value, fmt, extra in rows:
+        if value is None and key in ("overall_score", "overall_level", "overall_target"):
+            value, fmt = w.tr("not_scored"), None
+        ws.append([w.cell(ws, w.tr(key), style="sum_label"), w.cell(ws, value, fmt),
+                   w.cell(ws, extra) if extra is not None else None])
+    ws.append([])
+    ws.append([w.cell(ws, w.tr("profile"), style="sum_header"), w.cell(ws, "", style="sum_header")])
+    for f in q.profile.fields:
+        ws.append([w.cell(ws, q.t(f.label, w.lang), style="sum_label"),
+                   w.cell(ws, _profile_text(w, f.id, r.profile.get(f.id)))])
+    ws.append([])
+    ws.append([w.cell(ws, w.tr("generated_at"), style="sum_label"), w.cell(ws, info.generated_at, WHEN)])
+    ws.append([w.cell(ws, w.tr("generated_by"), style="sum_label"), w.cell(ws, info.generated_by)])
+
+
+def _profile_text(w: _Writer, field_id: str, value: Any) -> str:
+    f = w.q.profile_field(field_id)
+    if value is None:
+        return ""
+    if f.type == "bool":
+        return _yes_no(w, bool(value))
+    labels = {o.id: w.q.t(o.label, w.lang) for o in f.options}
+    values = value if isinstance(value, list) else [value]
+    return t("excel.template.list_sep", w.lang).join(labels.get(str(v), str(v)) for v in values)
+
+
+UNIT_COLUMNS = ("kind", "unit_id", "name", "score", "target", "gap", "level", "level_name", "applicable",
+                "answered", "na_count", "completeness")
+
+
+def _unit_rows(w: _Writer, ws: Any, kind: str, units: Sequence[UnitScore],
+               peer: Mapping[str, float | None] | None) -> None:
+    for u in units:
+        row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, u.id), w.cell(ws, w.names.get(u.id, u.id)),
+               w.score(ws, u.score), w.cell(ws, u.target, SCORE), w.cell(ws, _gap(u), SCORE),
+               w.cell(ws, u.level, INT), w.cell(ws, w.level_name(u.level)), w.cell(ws, u.applicable, INT),
+               w.cell(ws, u.answered, INT), w.cell(ws, u.na, INT), w.cell(ws, u.completeness, PCT)]
+        if peer is not None:
+            row.append(w.cell(ws, peer.get(u.id), SCORE))
+        ws.append(row)
+
+
+def _radar(w: _Writer, ws: Any, title: str, header_row: int, count: int, peer: bool) -> RadarChart:
+    chart = RadarChart()
+    chart.type = "marker"
+    chart.title = title
+    chart.height, chart.width = 10, 16
+    first, last = header_row, header_row + count
+    series_cols = [UNIT_COLUMNS.index("score") + 1, UNIT_COLUMNS.index("target") + 1]
+    if peer:
+        series_cols.append(len(UNIT_COLUMNS) + 1)
+    for c in series_cols:
+        chart.add_data(Reference(ws, min_col=c, min_row=first, max_row=last), titles_from_data=True)
+    # Series differ in line style and marker, not only colour: current solid with circles,
+    # target dashed, peer median dotted with diamonds.
+    for series, (dash, symbol) in zip(chart.series, (("solid", "circle"), ("dash", "none"), ("sysDot", "diamond")),
+                                      strict=False):
+        series.graphicalProperties.line.dashStyle = dash
+        series.graphicalProperties.line.width = 22000
+        series.marker.symbol = symbol
+    name_col = UNIT_COLUMNS.index("name") + 1
+    chart.set_categories(Reference(ws, min_col=name_col, min_row=first + 1, max_row=last))
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = SCALE_MAX
+    chart.y_axis.majorUnit = 1
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+    return chart
+
+
+def _units(w: _Writer, peer: Mapping[str, float | None] | None) -> None:
+    r = w.result
+    widths = (14, 12, 28, 12, 10, 14, 8, 16, 10, 10, 8, 12, 12)
+    ws = w.sheet("units", widths)
+    labels = [w.tr(c) for c in UNIT_COLUMNS] + ([w.tr("peer_median")] if peer is not None else [])
+    ws.freeze_panes = "D2"
+    # Dimensions from row 1 (header) to 1 + n; sub-dimensions after one blank row.
+    w.header(ws, labels)
+    _unit_rows(w, ws, "dimension", r.dimensions, peer)
+    ws.append([])
+    sub_header = len(r.dimensions) + 3
+    w.header(ws, labels)
+    _unit_rows(w, ws, "subdimension", r.subdimensions, peer)
+    anchor_col = chr(ord("A") + len(labels) + 1)
+    ws.add_chart(_radar(w, ws, w.tr("radar_dimensions"), 1, len(r.dimensions), peer is not None), f"{anchor_col}2")
+    ws.add_chart(_radar(w, ws, w.tr("radar_subdimensions"), sub_header, len(r.subdimensions), False),
+                 f"{anchor_col}24")
+
+
+def _principles(w: _Writer) -> None:
+    r = w.result
+    ws = w.sheet("principles", (16, 14, 30, 12, 10, 14, 8, 16, 10, 10, 8, 12))
+    labels = [w.tr(c) for c in UNIT_COLUMNS]
+    w.header(ws, labels)
+    _unit_rows(w, ws, "principle", r.principles, None)
+    ws.append([])
+    w.header(ws, labels)
+    _unit_rows(w, ws, "stage", r.stages, None)
+
+
+def _gaps(w: _Writer) -> None:
+    q, r = w.q, w.result
+    ws = w.sheet("gaps", (7, 9, 13, 18, 20, 50, 8, 8, 8, 8, 9, 10, 60))
+    w.header(ws, [w.tr(k) for k in ("rank", "band")] + [t(f"excel.col.{k}", w.lang) for k in
+                                                         ("id", "dimension", "subdimension", "question")]
+             + [w.tr(k) for k in ("level", "target", "gap", "weight", "critical", "priority", "recommendation")])
+    ws.freeze_panes = "D2"
+    if not r.gaps:
+        ws.append([None, None, w.cell(ws, w.tr("no_gaps"))])
+    for rank, g in enumerate(r.gaps, 1):
+        question = q.question(g.question_id)
+        recommendation = q.t(g.recommendation, w.lang) if g.recommendation else ""
+        ws.append([w.cell(ws, rank, INT), w.cell(ws, w.tr(f"band_{g.band}")), w.cell(ws, g.question_id),
+                   w.cell(ws, w.names[g.dimension_id]), w.cell(ws, w.names[g.subdimension_id]),
+                   w.cell(ws, q.t(question.text, w.lang), style="sum_wrap"), w.cell(ws, g.level, INT),
+                   w.cell(ws, g.target, SCORE), w.cell(ws, g.gap, SCORE), w.cell(ws, g.weight, SCORE),
+                   w.cell(ws, _yes_no(w, g.critical)), w.cell(ws, g.priority, SCORE),
+                   w.cell(ws, recommendation, style="sum_wrap")])
+
+
+ANSWER_SHEET_COLUMNS = ("id", "dimension", "subdimension", "question", "applies", "level", "level_name",
+                        "justification", "note", "changed_at", "updated_by")
+
+
+def _answers(w: _Writer, answers: Mapping[str, SummaryAnswer]) -> None:
+    q, r = w.q, w.result
+    ws = w.sheet("all_answers", (13, 16, 18, 55, 8, 9, 14, 36, 36, 17, 14))
+    labels = []
+    for key in ANSWER_SHEET_COLUMNS:
+        labels.append(t(f"excel.col.{key}", w.lang) if key in ("id", "dimension", "subdimension", "question",
+                                                                "level", "justification", "note")
+                      else w.tr(key))
+    w.header(ws, labels)
+    ws.freeze_panes = "B2"
+    applicable = set(r.applicable)
+    for d in q.dimensions:
+        for s in d.subdimensions:
+            for question in s.questions:
+                a = answers.get(question.id)
+                level = w.answer_level(a.level, a.na) if a is not None else None
+                ws.append([
+                    w.cell(ws, question.id), w.cell(ws, f"{d.id} {w.names[d.id]}"),
+                    w.cell(ws, f"{s.id} {w.names[s.id]}"), w.cell(ws, q.t(question.text, w.lang), style="sum_wrap"),
+                    w.cell(ws, _yes_no(w, question.id in applicable)),
+                    w.cell(ws, level, INT if isinstance(level, int) else None),
+                    w.cell(ws, w.tr("na") if a is not None and a.na else w.level_name(a.level if a else None)),
+                    w.cell(ws, a.justification if a else None, style="sum_wrap"),
+                    w.cell(ws, a.note if a else None, style="sum_wrap"),
+                    w.cell(ws, a.updated_at if a else None, WHEN), w.cell(ws, a.updated_by if a else None),
+                ])
+
+
+def _history(w: _Writer, history: Sequence[SummaryChange]) -> None:
+    ws = w.sheet("history", (17, 13, 14, 9, 9, 9, 30, 30, 30, 30))
+    def col(key: str) -> str:
+        return t(f"excel.col.{key}", w.lang)
+
+    w.header(ws, [w.tr("changed_at"), col("id"), w.tr("updated_by"), w.tr("source"),
+                  f"{w.tr('old')}: {col('level')}", f"{w.tr('new')}: {col('level')}",
+                  f"{w.tr('old')}: {col('justification')}", f"{w.tr('new')}: {col('justification')}",
+                  f"{w.tr('old')}: {col('note')}", f"{w.tr('new')}: {col('note')}"])
+    ws.freeze_panes = "A2"
+    for c in history:
+        old_level = w.answer_level(c.old.get("level"), c.old.get("na"))
+        new_level = w.answer_level(c.new.get("level"), c.new.get("na"))
+        ws.append([w.cell(ws, c.at, WHEN), w.cell(ws, c.question_id), w.cell(ws, c.user), w.cell(ws, c.source),
+                   w.cell(ws, old_level), w.cell(ws, new_level),
+                   w.cell(ws, c.old.get("justification"), style="sum_wrap"),
+                   w.cell(ws, c.new.get("justification"), style="sum_wrap"),
+                   w.cell(ws, c.old.get("note"), style="sum_wrap"), w.cell(ws, c.new.get("note"), style="sum_wrap")])
+
+
+def _metadata(w: _Writer, info: SummaryInfo) -> None:
+    q, r = w.q, w.result
+    ws = w.sheet("metadata", (28, 90))
+    w.header(ws, [w.tr("key"), w.tr("value")])
+    rows = [
+        ("generator", _software()), ("generated_at", info.generated_at), ("generated_by", info.generated_by),
+        ("assessment_id", info.assessment_id), ("questionnaire", f"{q.id} {q.version}"),
+        ("language", w.lang), ("target_preset", r.target_preset), ("form", r.form),
+        ("status", info.status), ("scoring_method", w.tr("scoring_method_value")),
+        ("precision", w.tr("precision_value")), ("template_hint", w.tr("template_hint_value")),
+    ]
+    for key, value in rows:
+        ws.append([w.cell(ws, w.tr(key), style="sum_label"),
+                   w.cell(ws, value, WHEN if isinstance(value, datetime) else None)])
+
+
+def build_summary(result: AssessmentResult, q: Questionnaire, answers: Mapping[str, SummaryAnswer],
+                  info: SummaryInfo, lang: str, *, peer_median: Mapping[str, float | None] | None = None,
+                  history: Sequence[SummaryChange] | None = None) -> bytes:
+    """The summary workbook as .xlsx bytes (``peer_median``: per dimension id, when a peer group exists)."""
+    w = _Writer(q, result, lang)
+    _cover(w, info)
+    _units(w, peer_median)
+    _principles(w)
+    _gaps(w)
+    _answers(w, answers)
+    if history is not None:
+        _history(w, history)
+    _metadata(w, info)
+    out = io.BytesIO()
+    w.wb.save(out)
+    return out.getvalue()

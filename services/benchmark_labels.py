@@ -1,0 +1,46 @@
+"""Names shown for benchmark units and segments, in one language (pages, workbooks and the CLI alike)."""
+
+from __future__ import annotations
+
+from i18n import t
+from questionnaires import Questionnaire
+
+_PROFILE_FIELD = {"sector": "sector", "size": "size", "ai_role": "ai_roles"}  # segment → profile field
+
+
+def unit_name(q: Questionnaire, unit: str, lang: str) -> str:
+    """"Overall", or a dimension's or sub-dimension's name."""
+    if unit == "overall":
+        return t("benchmark.overall", lang)
+    for d in q.dimensions:
+        if d.id == unit:
+            return q.t(d.name, lang)
+        for s in d.subdimensions:
+            if s.id == unit:
+                return q.t(s.name, lang)
+    return unit
+
+
+def segment_field_name(field: str, lang: str) -> str:
+    return t(f"benchmark.segment.{field}", lang)
+
+
+def segment_value_name(q: Questionnaire, field: str, value: str | None, lang: str) -> str:
+    """The questionnaire's label of a profile option (e.g. sector "finance" → 金融)."""
+    if value is None:
+        return t("benchmark.segment.all", lang)
+    try:
+        options = q.profile_field(_PROFILE_FIELD[field]).options
+    except KeyError:
+        return str(value)
+    for o in options:
+        if o.id == value:
+            return q.t(o.label, lang)
+    return str(value)
+
+
+def question_text(q: Questionnaire, qid: str, lang: str) -> str:
+    try:
+        return q.t(q.question(qid).text, lang)
+    except KeyError:
+        return qid

@@ -1,0 +1,96 @@
+"""Excel downloads: the summary of a stored assessment and the offline questionnaire template.
+
+The summary is built from the same service calls the app's results page makes
+(:func:`services.results.assessment_result`), so its numbers are the app's numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from db.engine import write_session
+from db.models import EventLog, utcnow
+from excel.summary import SummaryInfo, build_summary
+from excel.template import build_template
+from i18n import normalise_language
+from questionnaires import DEFAULT_ID, get_questionnaire
+from services.access import Actor
+from services.assessments import AnswerView, get_assessment, history, load_answers, questionnaire_for
+from services.errors import NotFound, ServiceError, StateError
+from services.organisations import get_organisation
+from services.results import assessment_result
+
+CONSISTENT_READ_ATTEMPTS = 3
+
+
+def _peer_median(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, float | None] | None:
+    """Per-dimension peer medians when the assessment's round may show them, else None."""
+    from services.benchmark import peer_summary
+
+    try:
+        summary = peer_summary(engine, actor, assessment_id)
+    except ServiceError:
+        return None
+    return dict(summary.median) if summary is not None else None
+
+
+def summary_xlsx(engine: Engine, actor: Actor, assessment_id: int, lang: str) -> bytes:
+    """The summary workbook of one assessment in ``lang`` (zh or en); NotFound for other tenants."""
+    lang = normalise_language(lang)
+    view = get_assessment(engine, actor, assessment_id)
+    # Scores and answers come from separate reads; re-read until the answers did not change in between,
+    # so the workbook's scores are exactly those of the answers it lists.
+    for _ in range(CONSISTENT_READ_ATTEMPTS):
+        answers = load_answers(engine, actor, assessment_id)
+        result = assessment_result(engine, actor, assessment_id)
+        if _revisions(load_answers(engine, actor, assessment_id)) == _revisions(answers):
+            break
+    else:
+        raise StateError("answers kept changing during the export", object="assessment", id=assessment_id)
+    changes = history(engine, actor, assessment_id) if actor.can_admin_org(view.organisation_id) else None
+    info = SummaryInfo(organisation=view.organisation_name, assessment_id=view.id, title=view.title,
+                       status=view.status, created_at=view.created_at, updated_at=view.updated_at,
+                       submitted_at=view.submitted_at, generated_at=utcnow(), generated_by=actor.username)
+    data = build_summary(result, questionnaire_for(view), answers, info, lang,
+                         peer_median=_peer_median(engine, actor, assessment_id), history=changes)
+    with write_session(engine) as s:
+        s.add(EventLog(user_id=actor.user_id, action="excel_export", object_type="assessment", object_id=view.id,
+                       detail={"lang": lang}))
+    return data
+
+
+def _revisions(answers: dict[str, AnswerView]) -> dict[str, int]:
+    return {qid: a.revision for qid, a in answers.items()}
+
+
+def summary_filename(engine: Engine, actor: Actor, assessment_id: int) -> str:
+    view = get_assessment(engine, actor, assessment_id)
+    return f"aigov-summary-{view.id}-{(view.submitted_at or view.updated_at):%Y%m%d}.xlsx"
+
+
+def template_xlsx(lang: str, *, questionnaire_id: str = DEFAULT_ID) -> bytes:
+    """The blank offline template of a shipped questionnaire."""
+    return build_template(get_questionnaire(questionnaire_id), normalise_language(lang))
+
+
+def org_template_xlsx(engine: Engine, actor: Actor, org_id: int, lang: str, *,
+                      assessment_id: int | None = None) -> bytes:
+    """The template with the organisation's name and profile filled in, and a draft's answers for offline editing."""
+    org = get_organisation(engine, actor, org_id)
+    answers: dict[str, Any] = {}
+    qid = DEFAULT_ID
+    if assessment_id is not None:
+        view = get_assessment(engine, actor, assessment_id)
+        if view.organisation_id != org_id:
+            raise NotFound(object="assessment", id=assessment_id)
+        answers = dict(load_answers(engine, actor, assessment_id))
+        qid = view.questionnaire_id
+    return build_template(get_questionnaire(qid), normalise_language(lang), profile=org.profile, answers=answers,
+                          organisation=org.name)
+
+
+def template_filename(lang: str, *, questionnaire_id: str = DEFAULT_ID) -> str:
+    q = get_questionnaire(questionnaire_id)
+    return f"aigov-template-{q.id}-{q.version}-{normalise_language(lang)}.xlsx"

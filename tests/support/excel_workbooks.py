@@ -1,0 +1,121 @@
+"""Filling and breaking offline templates the way users (and attackers) do, for the Excel tests."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from excel.cells import set_value
+from excel.contract import ANSWER_COLUMNS, NAME_ROW, PROFILE_COLUMNS, col, sheet_name
+from excel.template import build_template
+from questionnaires import Questionnaire, get_questionnaire
+
+Answer = tuple[Any, str, str]  # (level or "N/A" or None, justification, note)
+
+
+def answer_rows(wb: Workbook, lang: str = "zh") -> dict[str, int]:
+    ws = wb[sheet_name("answers", lang)]
+    return {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value}
+
+
+def profile_rows(wb: Workbook, lang: str = "zh") -> dict[tuple[str, str], int]:
+    """{(field id, option id): row} of the profile fields (not the organisation-name row)."""
+    ws = wb[sheet_name("profile", lang)]
+    return {(ws.cell(row=r, column=1).value, ws.cell(row=r, column=2).value or ""): r
+            for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value not in (None, NAME_ROW)}
+
+
+def name_cell(wb: Workbook, lang: str = "zh") -> str:
+    """The address of the organisation-name value cell on the profile sheet."""
+    ws = wb[sheet_name("profile", lang)]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == NAME_ROW)
+    return f"{ws.cell(row=row, column=col(PROFILE_COLUMNS, 'value')).column_letter}{row}"
+
+
+def fill_name(wb: Workbook, name: str, lang: str = "zh") -> None:
+    set_value(wb[sheet_name("profile", lang)][name_cell(wb, lang)], name or None)
+
+
+def fill_profile(wb: Workbook, q: Questionnaire, profile: Mapping[str, Any], lang: str = "zh") -> None:
+    """Choose profile values from the drop-downs as a user would (labels in the template's language)."""
+    ws = wb[sheet_name("profile", lang)]
+    yes, no = ("是", "否") if lang == "zh" else ("Yes", "No")
+    value_col = col(PROFILE_COLUMNS, "value")
+    for (fid, oid), r in profile_rows(wb, lang).items():
+        f = q.profile_field(fid)
+        value = profile.get(fid)
+        if f.type == "multi":
+            text = yes if oid in (value or []) else no
+        elif f.type == "bool":
+            text = yes if value else no
+        else:
+            text = next(q.t(o.label, lang) for o in f.options if o.id == value)
+        ws.cell(row=r, column=value_col).value = text
+
+
+def fill_answers(wb: Workbook, answers: Mapping[str, Answer], lang: str = "zh") -> None:
+    """Type answers into the unlocked cells; texts are stored as Excel stores typed text (never formulas)."""
+    ws = wb[sheet_name("answers", lang)]
+    rows = answer_rows(wb, lang)
+    for qid, (level, justification, note) in answers.items():
+        r = rows[qid]
+        ws.cell(row=r, column=col(ANSWER_COLUMNS, "level")).value = level
+        set_value(ws.cell(row=r, column=col(ANSWER_COLUMNS, "justification")), justification or None)
+        set_value(ws.cell(row=r, column=col(ANSWER_COLUMNS, "note")), note or None)
+
+
+def save(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def filled_template(answers: Mapping[str, Answer] | None = None, *, profile: Mapping[str, Any] | None = None,
+                    lang: str = "zh", edit: Callable[[Workbook], None] | None = None,
+                    q: Questionnaire | None = None, organisation: str = "") -> bytes:
+    """A template filled in like a user would (the name only when given), then optionally edited (to break it)."""
+    q = q or get_questionnaire()
+    wb = load_workbook(io.BytesIO(build_template(q, lang)))
+    if organisation:
+        fill_name(wb, organisation, lang)
+    fill_profile(wb, q, profile if profile is not None else q.default_profile(), lang)
+    fill_answers(wb, answers if answers is not None else default_answers(q), lang)
+    if edit is not None:
+        edit(wb)
+    return save(wb)
+
+
+def default_answers(q: Questionnaire | None = None) -> dict[str, Answer]:
+    """Levels for every question, with one N/A (justified) and notes in Chinese."""
+    q = q or get_questionnaire()
+    out: dict[str, Answer] = {}
+    for i, question in enumerate(q.questions()):
+        out[question.id] = ("N/A", "本组织不研发模型", "") if i == 5 else (i % 6, "", f"证据 {i}")
+    return out
+
+
+def rezip(data: bytes, *, replace: Mapping[str, bytes] | None = None, add: Mapping[str, bytes] | None = None,
+          drop: tuple[str, ...] = ()) -> bytes:
+    """The same xlsx package with parts replaced, added or removed (for hostile files)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename in drop:
+                continue
+            dst.writestr(info.filename, (replace or {}).get(info.filename, src.read(info.filename)))
+        for name, content in (add or {}).items():
+            dst.writestr(name, content)
+    return out.getvalue()
+
+
+def sheet_part(data: bytes, title: str) -> str:
+    """The zip part name of the worksheet called ``title``."""
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    index = wb.sheetnames.index(title) + 1
+    wb.close()
+    return f"xl/worksheets/sheet{index}.xml"

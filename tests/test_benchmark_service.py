@@ -1,0 +1,248 @@
+"""Associations, invitation codes, rounds, sharing choices and who may see what (services.benchmark)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from db.engine import make_engine, read_session, write_session
+from db.models import Association, AssociationMember
+from questionnaires import get_questionnaire
+from services import benchmark as bm
+from services.access import Actor, load_actor
+from services.admin import add_member
+from services.assessments import create_assessment, get_assessment, submit
+from services.auth import create_user
+from services.benchmark_stats import Participation
+from services.errors import Forbidden, InvalidInput, NotFound, StateError
+from services.organisations import create_organisation
+from tests.support.benchmark_data import PASSWORD, cohort, profile
+
+
+def test_only_platform_admins_create_associations(engine, system):
+    user = create_user(engine, "someone", PASSWORD)
+    with pytest.raises(Forbidden):
+        bm.create_association(engine, Actor(user.id, "someone"), "Park")
+    a = bm.create_association(engine, system, "Park", admin_username="someone")
+    assert a.min_group_size == 5 and a.invite_code and len(bm.list_administered(engine, system)) == 1
+
+
+@pytest.mark.parametrize("bad", [2, 0, -5, 1.5, True, 101])
+def test_threshold_is_never_below_three(engine, system, bad):
+    with pytest.raises(InvalidInput, match="min_group_size"):
+        bm.create_association(engine, system, "Park", min_group_size=bad)
+    a = bm.create_association(engine, system, "Park", min_group_size=3)
+    with pytest.raises(InvalidInput, match="from 3"):
+        bm.set_min_group_size(engine, system, a.id, bad)
+    assert bm.get_association(engine, system, a.id).min_group_size == 3
+
+
+def test_database_refuses_a_threshold_below_three(engine, system):
+    """Even a write that bypasses the service cannot store a threshold below 3."""
+    a = bm.create_association(engine, system, "Park")
+    with pytest.raises(IntegrityError), write_session(engine) as s:
+        s.get(Association, a.id).min_group_size = 2  # type: ignore[union-attr]
+
+
+def test_join_with_invitation_code(engine, system):
+    c = cohort(engine)
+    user = create_user(engine, "lead", PASSWORD)
+    org = create_organisation(engine, load_actor(engine, user.id), "Joiner Ltd", profile())
+    lead = load_actor(engine, user.id)
+    code = bm.get_association(engine, system, c.association_id).invite_code
+    assert code is not None
+    with pytest.raises(InvalidInput, match="invitation code"):
+        bm.join_association(engine, lead, org.id, "WRONG-CODE-0000")
+    assert bm.member_associations(engine, lead, org.id) == []
+    joined = bm.join_association(engine, lead, org.id, code.lower().replace("-", " "))
+    assert joined.id == c.association_id and joined.invite_code is None  # members never see the code
+    assert [a.id for a in bm.member_associations(engine, lead, org.id)] == [c.association_id]
+    bm.join_association(engine, lead, org.id, code)  # joining twice changes nothing
+    with read_session(engine) as s:
+        assert len(list(s.scalars(select(AssociationMember).where(AssociationMember.organisation_id == org.id)))) == 1
+
+
+def test_rotated_code_stops_the_old_one(engine, system):
+    c = cohort(engine)
+    old = bm.get_association(engine, system, c.association_id).invite_code
+    new = bm.rotate_invite_code(engine, c.admin(), c.association_id).invite_code
+    assert new != old
+    user = create_user(engine, "lead", PASSWORD)
+    org = create_organisation(engine, load_actor(engine, user.id), "Late Ltd", profile())
+    lead = load_actor(engine, user.id)
+    with pytest.raises(InvalidInput):
+        bm.join_association(engine, lead, org.id, old or "")
+    bm.join_association(engine, lead, org.id, new or "")
+
+
+def test_respondents_cannot_join_or_be_identified(engine, system):
+    c = cohort(engine)
+    org_id = c.add("Member A", profile())
+    resp_user = create_user(engine, "resp", PASSWORD)
+    add_member(engine, system, org_id, "resp", "respondent")
+    resp = load_actor(engine, resp_user.id)
+    code = bm.get_association(engine, system, c.association_id).invite_code or ""
+    with pytest.raises(Forbidden):
+        bm.join_association(engine, resp, org_id, code)
+    with pytest.raises(Forbidden):
+        bm.start_round_assessment(engine, resp, org_id, c.round_id, sharing="identified")
+    view = bm.start_round_assessment(engine, resp, org_id, c.round_id)
+    assert view.sharing == "anonymous" and view.round_id == c.round_id
+    with pytest.raises(Forbidden):
+        bm.set_sharing(engine, resp, view.id, "identified")
+
+
+def test_rounds_open_close_and_participation(engine, system):
+    c = cohort(engine)
+    for name in ("A", "B", "C"):
+        c.add(name, profile())
+    admin = c.admin()
+    with pytest.raises(InvalidInput, match="deadline"):
+        bm.open_round(engine, admin, c.association_id, "Old", deadline=date.today() - timedelta(days=1))
+    with pytest.raises(InvalidInput, match="name"):
+        bm.open_round(engine, admin, c.association_id, "  ", deadline=None)
+    r = bm.open_round(engine, admin, c.association_id, "Spring", deadline=date.today() + timedelta(days=10))
+    assert r.is_open and r.deadline is not None and r.deadline.hour == 23
+    c.submit("A", 2)
+    bm.start_round_assessment(engine, c.member("B"), c.orgs["B"][0], c.round_id)
+    summary = {s.round.id: s for s in bm.list_rounds(engine, admin, c.association_id)}
+    assert (summary[c.round_id].invited, summary[c.round_id].started, summary[c.round_id].submitted) == (3, 1, 1)
+    assert (summary[r.id].started, summary[r.id].submitted) == (0, 0)
+    closed = bm.close_round(engine, admin, c.round_id)
+    assert closed.status == "closed"
+    with pytest.raises(StateError):
+        bm.close_round(engine, admin, c.round_id)
+    with pytest.raises(StateError):
+        bm.start_round_assessment(engine, c.member("C"), c.orgs["C"][0], c.round_id)
+    assert bm.reopen_round(engine, admin, c.round_id).is_open
+
+
+def test_submission_needs_an_open_round(engine):
+    c = cohort(engine)
+    c.add("A", profile())
+    view = bm.start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
+    bm.close_round(engine, c.admin(), c.round_id)
+    with pytest.raises(StateError):
+        bm.submit_to_round(engine, c.member("A"), view.id)
+    assert get_assessment(engine, c.member("A"), view.id).status == "draft"
+
+
+def test_one_assessment_per_round(engine):
+    c = cohort(engine)
+    c.add("A", profile())
+    bm.start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
+    with pytest.raises(StateError):
+        bm.start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
+
+
+def test_sharing_changes_only_before_submission(engine):
+    c = cohort(engine)
+    c.add("A", profile())
+    who = c.member("A")
+    view = bm.start_round_assessment(engine, who, c.orgs["A"][0], c.round_id)
+    assert bm.set_sharing(engine, who, view.id, "identified").sharing == "identified"
+    assert bm.set_sharing(engine, who, view.id, "anonymous").sharing == "anonymous"
+    with pytest.raises(InvalidInput):
+        bm.set_sharing(engine, who, view.id, "public")
+    submit(engine, who, view.id)
+    with pytest.raises(StateError):
+        bm.set_sharing(engine, who, view.id, "identified")
+    assert get_assessment(engine, who, view.id).sharing == "anonymous"
+
+
+def test_non_members_cannot_start_in_a_round(engine, system):
+    c = cohort(engine)
+    user = create_user(engine, "outsider", PASSWORD)
+    org = create_organisation(engine, load_actor(engine, user.id), "Outside Ltd", profile())
+    with pytest.raises(NotFound):
+        bm.start_round_assessment(engine, load_actor(engine, user.id), org.id, c.round_id)
+
+
+def test_members_and_other_associations_get_not_found(engine, system):
+    """A member cannot open the dashboard; another association's admin cannot open this round by id."""
+    c = cohort(engine, admin="admin-one")
+    other = cohort(engine, admin="admin-two")
+    c.add("A", profile())
+    c.submit("A", 3)
+    member, stranger = c.member("A"), other.admin()
+    for who in (member, stranger):
+        with pytest.raises(NotFound):
+            bm.round_dashboard(engine, who, c.round_id)
+        with pytest.raises(NotFound):
+            bm.get_round(engine, who, c.round_id)
+        with pytest.raises(NotFound):
+            bm.benchmark_xlsx(engine, who, c.round_id, "zh")
+        with pytest.raises(NotFound):
+            bm.list_rounds(engine, who, c.association_id)
+        with pytest.raises(NotFound):
+            bm.close_round(engine, who, c.round_id)
+        with pytest.raises(NotFound):
+            bm.get_association(engine, who, c.association_id)
+    with pytest.raises(NotFound):  # a round id that does not exist reads the same
+        bm.round_dashboard(engine, stranger, 99999)
+    with pytest.raises(NotFound):  # the other association's admin cannot read the member's comparison either
+        bm.member_comparison(engine, stranger, c.assessments["A"])
+    assert bm.round_dashboard(engine, c.admin(), c.round_id).stats.participation.submitted == 1
+
+
+def test_peer_summary_for_the_results_page(engine, system):
+    c = cohort(engine)
+    for i in range(6):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 1 + i % 4)
+    own = c.assessments["M0"]
+    summary = bm.peer_summary(engine, c.member("M0"), own)
+    assert summary is not None and summary.peers == 6 and summary.segment == "sector"
+    assert set(summary.dimensions) == {"GOV", "IDE", "ASM", "RES"}
+    assert summary.median["GOV"] == pytest.approx(2.0)  # levels 1, 1, 2, 2, 3, 4
+    # Not in a round → None; another organisation's assessment → NotFound.
+    outside = create_organisation(engine, c.member("M0"), "Second org", profile())
+    plain = create_assessment(engine, system, outside.id)
+    assert bm.peer_summary(engine, system, plain.id) is None
+    with pytest.raises(NotFound):
+        bm.peer_summary(engine, c.member("M1"), own)
+
+
+def test_peer_summary_is_none_when_the_group_is_too_small(engine):
+    c = cohort(engine)
+    for i in range(4):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 2)
+    assert bm.peer_summary(engine, c.member("M0"), c.assessments["M0"]) is None
+    comp = bm.member_comparison(engine, c.member("M0"), c.assessments["M0"])
+    assert comp.stats.suppressed and comp.stats.peers is None
+    assert all(d.median is None for d in comp.stats.units.values())
+
+
+def test_members_who_left_drop_out_of_the_dashboard(engine):
+    c = cohort(engine)
+    for i in range(5):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 2)
+    assert not bm.round_dashboard(engine, c.admin(), c.round_id).stats.suppressed
+    bm.leave_association(engine, c.member("M4"), c.orgs["M4"][0], c.association_id)
+    dash = bm.round_dashboard(engine, c.admin(), c.round_id)
+    assert dash.stats.participation == Participation(invited=4, started=0, submitted=4)
+    assert dash.stats.suppressed
+
+
+def test_dashboard_and_comparison_on_both_backends(any_db_url):
+    """The one-query loaders read the same frames from SQLite and PostgreSQL (N/A and levels alike)."""
+    engine = make_engine(any_db_url)
+    try:
+        c = cohort(engine)
+        first = get_questionnaire().questions()[0].id
+        for i in range(5):
+            c.add(f"M{i}", profile())
+            c.submit(f"M{i}", 1 + i, na=(first,) if i == 0 else (), sharing="identified" if i == 4 else "anonymous")
+        s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+        assert s.units["overall"].count == 5 and s.units["overall"].median == pytest.approx(3.0)
+        assert [r.organisation_name for r in s.identified] == ["M4"] and s.identified[0].overall == pytest.approx(5.0)
+        comp = bm.member_comparison(engine, c.member("M0"), c.assessments["M0"], "all")
+        assert comp.stats.peers == 5 and comp.stats.percentile["overall"] == pytest.approx(0.0)
+        assert bm.peer_summary(engine, c.member("M2"), c.assessments["M2"]) is not None
+    finally:
+        engine.dispose()

@@ -1,0 +1,247 @@
+"""The summary workbook: its numbers are the app's numbers, its radar chart is a real Excel chart,
+and texts that look like formulas stay text."""
+
+from __future__ import annotations
+
+import io
+import math
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import datetime
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+
+from excel.cells import decode_text
+from excel.summary import SummaryInfo, build_summary
+from i18n import t
+from questionnaires import get_questionnaire
+from services.access import Actor, load_actor
+from services.admin import add_member
+from services.assessments import (
+    AnswerInputData,
+    create_assessment,
+    list_assessments,
+    load_answers,
+    save_answers_bulk,
+)
+from services.auth import create_user
+from services.exports import summary_xlsx
+from services.organisations import create_organisation
+from services.results import assessment_result
+
+Q = get_questionnaire()
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+EPS = 1e-12
+INJECTION = '=HYPERLINK("http://evil.example","点我")'
+
+
+def _answers() -> list[AnswerInputData]:
+    out = []
+    for i, x in enumerate(Q.questions()):
+        if i % 9 == 4:
+            continue  # left unanswered
+        if i % 11 == 3:
+            out.append(AnswerInputData(x.id, None, True, "本组织不研发模型，该实践不适用", "+86 138 0000 0000"))
+        else:
+            out.append(AnswerInputData(x.id, (i * 7) % 6, False, "", f"证据 {i}" if i % 4 else INJECTION))
+    return out
+
+
+@pytest.fixture
+def stored(engine: Engine, system: Actor) -> dict[str, Any]:
+    profile = {"ai_roles": ["tech_provider", "user"], "genai_public": True, "high_impact": True,
+               "sector": "finance", "size": "medium"}
+    org = create_organisation(engine, system, "演示科技有限公司", profile)
+    lead_id = create_user(engine, "lead", "a-long-password-1").id
+    resp_id = create_user(engine, "resp", "a-long-password-2").id
+    add_member(engine, system, org.id, "lead", "org_admin")
+    add_member(engine, system, org.id, "resp", "respondent")
+    lead = load_actor(engine, lead_id)
+    a = create_assessment(engine, lead, org.id, title="2024 年度自评估")
+    save_answers_bulk(engine, lead, a.id, _answers(), source="ui")
+    return {"org": org.id, "id": a.id, "lead": lead, "resp": load_actor(engine, resp_id)}
+
+
+def _rows(ws: Any) -> list[tuple[Any, ...]]:
+    return [tuple(c.value for c in row) for row in ws.iter_rows()]
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and math.isclose(a, b, abs_tol=EPS, rel_tol=0))
+
+
+def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) -> None:
+    lead = stored["lead"]
+    result = assessment_result(engine, lead, stored["id"])
+    wb = load_workbook(io.BytesIO(summary_xlsx(engine, lead, stored["id"], "zh")))
+    assert wb.sheetnames == ["概要", "得分", "原则与生命周期", "差距清单", "全部答案", "修改记录", "元数据"]
+
+    cover = {row[0]: row[1] for row in _rows(wb["概要"]) if row and row[0]}
+
+    def s(key: str) -> str:
+        return t(f"excel.summary.{key}", "zh")
+
+    assert _close(cover[s("overall_score")], result.overall.score)
+    assert _close(cover[s("overall_target")], result.overall.target)
+    assert cover[s("overall_level")] == result.overall.level
+    assert _close(cover[s("completeness")], result.completeness)
+    assert _close(cover[s("percent_to_target")], result.percent_to_target)
+    assert (cover[s("applicable")], cover[s("answered")], cover[s("na_count")]) == (
+        result.overall.applicable, result.overall.answered, result.overall.na)
+    assert cover[s("gap_count")] == len(result.gaps) and cover[s("to_answer")] == len(result.to_answer)
+    score_cell = next(r for r in wb["概要"].iter_rows() if r[0].value == s("overall_score"))[1]
+    assert score_cell.number_format == "0.00"
+
+    units = {}
+    for sheet in ("得分", "原则与生命周期"):
+        for row in wb[sheet].iter_rows(min_row=2):
+            if row[1].value and row[1].value != s("unit_id"):
+                units[row[1].value] = row
+    expected = [*result.dimensions, *result.subdimensions, *result.principles, *result.stages]
+    assert set(units) == {u.id for u in expected}
+    for u in expected:
+        row = units[u.id]
+        score = row[3].value
+        assert (score == s("not_scored")) if u.score is None else _close(score, u.score), u.id
+        assert _close(row[4].value, u.target), u.id
+        gap = None if u.score is None or u.target is None else u.target - u.score
+        assert _close(row[5].value, gap), u.id
+        assert row[6].value == u.level and _close(row[11].value, u.completeness), u.id
+        assert (row[8].value, row[9].value, row[10].value) == (u.applicable, u.answered, u.na), u.id
+        if u.score is not None:
+            assert row[3].number_format == "0.00"
+
+    gap_rows = [r for r in _rows(wb["差距清单"])[1:]]
+    assert len(result.gaps) > 5 and len(gap_rows) == len(result.gaps)
+    for rank, (g, row) in enumerate(zip(result.gaps, gap_rows, strict=True), 1):
+        assert (row[0], row[2], row[6]) == (rank, g.question_id, g.level)
+        for got, want in zip(row[7:10], (g.target, g.gap, g.weight), strict=True):
+            assert _close(got, want)
+        assert _close(row[11], g.priority)
+        assert row[12] == Q.t(g.recommendation, "zh") and row[1] == s(f"band_{g.band}")
+
+
+def test_not_scored_is_words_never_zero(engine: Engine, system: Actor) -> None:
+    org = create_organisation(engine, system, "新组织", Q.default_profile())
+    a = create_assessment(engine, system, org.id)
+    first = Q.dimensions[0].subdimensions[0].questions[0]
+    save_answers_bulk(engine, system, a.id, [AnswerInputData(first.id, 3)], source="ui")
+    wb = load_workbook(io.BytesIO(summary_xlsx(engine, system, a.id, "en")))
+    rows = {r[1]: r for r in _rows(wb["Scores"]) if r[0] == "Dimension"}
+    assert rows[Q.dimensions[0].id][3] == 3
+    for d in Q.dimensions[1:]:
+        assert rows[d.id][3] == "Not scored" and rows[d.id][6] is None
+
+
+def test_every_answer_is_listed_with_level_justification_note_and_question(engine: Engine,
+                                                                         stored: dict[str, Any]) -> None:
+    lead = stored["lead"]
+    answers = load_answers(engine, lead, stored["id"])
+    wb = load_workbook(io.BytesIO(summary_xlsx(engine, lead, stored["id"], "en")))
+    rows = {r[0]: r for r in _rows(wb["Answers in full"])[1:]}
+    assert list(rows) == [x.id for x in Q.questions()]
+    for x in Q.questions():
+        row = rows[x.id]
+        assert row[3] == Q.t(x.text, "en")
+        a = answers.get(x.id)
+        if a is None:
+            assert row[5:9] == (None, None, None, None)
+            continue
+        assert row[5] == ("N/A" if a.na else a.level)
+        assert decode_text(row[7] or "") == a.justification and decode_text(row[8] or "") == a.note
+        assert row[10] == "lead"
+
+
+def test_radar_chart_is_a_native_excel_chart_of_the_dimension_table(engine: Engine, stored: dict[str, Any]) -> None:
+    data = summary_xlsx(engine, stored["lead"], stored["id"], "zh")
+    z = zipfile.ZipFile(io.BytesIO(data))
+    chart = ET.fromstring(z.read("xl/charts/chart1.xml"))
+    radar = chart.find(f".//{C}radarChart")
+    assert radar is not None and radar.find(f"{C}radarStyle").get("val") == "marker"
+    series = radar.findall(f"{C}ser")
+    assert [s.find(f"{C}val//{C}f").text for s in series] == ["'得分'!$D$2:$D$5", "'得分'!$E$2:$E$5"]
+    assert [s.find(f"{C}tx//{C}f").text for s in series] == ["'得分'!D1", "'得分'!E1"]
+    assert {s.find(f"{C}cat//{C}f").text for s in series} == {"'得分'!$C$2:$C$5"}
+    sub = ET.fromstring(z.read("xl/charts/chart2.xml")).find(f".//{C}radarChart")
+    n = len(Q.dimensions)
+    last = n + 3 + sum(len(d.subdimensions) for d in Q.dimensions)
+    assert sub.find(f"{C}ser/{C}val//{C}f").text == f"'得分'!$D${n + 4}:$D${last}"
+    # the chart is drawn on the scores sheet and its ranges hold the app's dimension scores
+    wb = load_workbook(io.BytesIO(data))
+    index = wb.sheetnames.index("得分") + 1
+    assert "drawing" in z.read(f"xl/worksheets/_rels/sheet{index}.xml.rels").decode()
+    assert "charts/chart1.xml" in z.read("xl/drawings/_rels/drawing1.xml.rels").decode()
+    result = assessment_result(engine, stored["lead"], stored["id"])
+    ws = wb["得分"]
+    assert [ws[f"C{r}"].value for r in range(2, 2 + n)] == [Q.t(d.name, "zh") for d in Q.dimensions]
+    for r, u in enumerate(result.dimensions, 2):
+        assert _close(ws[f"D{r}"].value, u.score) and _close(ws[f"E{r}"].value, u.target)
+
+
+def test_peer_median_is_a_third_radar_series() -> None:
+    from scoring import AnswerInput, score_assessment
+
+    result = score_assessment(Q, Q.default_profile(), {x.id: AnswerInput(level=2) for x in Q.questions()})
+    info = SummaryInfo("组织", 1, "", "submitted", None, None, None, datetime(2025, 1, 1), "tester")
+    data = build_summary(result, Q, {}, info, "en", peer_median={d.id: 2.25 for d in Q.dimensions})
+    radar = ET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("xl/charts/chart1.xml")).find(f".//{C}radarChart")
+    assert [s.find(f"{C}val//{C}f").text for s in radar.findall(f"{C}ser")] == [
+        "'Scores'!$D$2:$D$5", "'Scores'!$E$2:$E$5", "'Scores'!$M$2:$M$5"]
+    ws = load_workbook(io.BytesIO(data))["Scores"]
+    assert ws["M1"].value == "Peer median" and [ws[f"M{r}"].value for r in range(2, 6)] == [2.25] * 4
+
+
+def test_injection_strings_are_exported_as_text(engine: Engine, stored: dict[str, Any]) -> None:
+    data = summary_xlsx(engine, stored["lead"], stored["id"], "zh")
+    z = zipfile.ZipFile(io.BytesIO(data))
+    sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any(b"<f>" in z.read(n) for n in sheets)  # no formula anywhere in the workbook
+    ws = load_workbook(io.BytesIO(data))["全部答案"]
+    risky = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    assert {c.value for c in risky} >= {INJECTION, "+86 138 0000 0000"}
+    for c in risky:
+        assert c.data_type == "s" and c.quotePrefix is True, c.coordinate
+
+
+def test_history_only_for_organisation_administrators(engine: Engine, stored: dict[str, Any]) -> None:
+    wb = load_workbook(io.BytesIO(summary_xlsx(engine, stored["lead"], stored["id"], "en")))
+    history = _rows(wb["Answer history"])
+    assert len(history) - 1 == len(_answers())
+    assert {r[1] for r in history[1:]} == {a.question_id for a in _answers()} and history[1][2] == "lead"
+    respondent = load_workbook(io.BytesIO(summary_xlsx(engine, stored["resp"], stored["id"], "en")))
+    assert "Answer history" not in respondent.sheetnames
+
+
+def test_other_tenants_cannot_export(engine: Engine, system: Actor, stored: dict[str, Any]) -> None:
+    from services.errors import NotFound
+
+    other = create_organisation(engine, system, "别家公司", Q.default_profile())
+    stranger = create_user(engine, "stranger", "a-long-password-3").id
+    add_member(engine, system, other.id, "stranger", "org_admin")
+    with pytest.raises(NotFound):
+        summary_xlsx(engine, load_actor(engine, stranger), stored["id"], "zh")
+
+
+def test_demo_round_assessment_carries_the_peer_median(demo_db_url: str) -> None:
+    from db.engine import make_engine
+    from services.benchmark import peer_summary
+    from tests.support.databases import user_id
+
+    engine = make_engine(demo_db_url)
+    org1 = load_actor(engine, user_id(demo_db_url, "org1"))
+    checked = 0
+    for org_id in org1.org_ids:
+        for view in list_assessments(engine, org1, org_id):
+            peers = peer_summary(engine, org1, view.id)
+            if peers is None:
+                continue
+            ws = load_workbook(io.BytesIO(summary_xlsx(engine, org1, view.id, "en")))["Scores"]
+            assert ws["M1"].value == "Peer median"
+            for r, d in enumerate(Q.dimensions, 2):
+                assert ws[f"B{r}"].value == d.id and _close(ws[f"M{r}"].value, peers.median[d.id])
+            checked += 1
+    engine.dispose()
+    assert checked >= 1
