@@ -16,11 +16,14 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -50,6 +53,9 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "user_account"
+    # User names are unique regardless of case ("Bob" and "bob" are one account), enforced by the
+    # database so that two concurrent sign-ups cannot both pass the service's check.
+    __table_args__ = (Index("uq_user_account_username_lower", func.lower(text("username")), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(120), unique=True)
@@ -159,6 +165,8 @@ class Assessment(Base):
         CheckConstraint("status IN ('draft', 'submitted')", name="status"),
         CheckConstraint("form IN ('full', 'core')", name="form"),
         CheckConstraint("sharing IS NULL OR sharing IN ('anonymous', 'identified')", name="sharing"),
+        # One assessment per organisation and round (NULL rounds are distinct, so unlimited outside rounds).
+        UniqueConstraint("organisation_id", "round_id", name="uq_assessment_organisation_round"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -136,12 +136,28 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
                       carry_forward_from: int | None = None, round_id: int | None = None,
                       sharing: str | None = None, questionnaire_id: str | None = None,
                       source: Source = "ui") -> AssessmentView:
-    """Start a draft; optionally copy the answers (not the audit trail) of an earlier assessment."""
+    """Start a draft; optionally copy the answers (not the audit trail) of an earlier assessment.
+
+    An organisation has one assessment per round; a second one (e.g. two clicks racing) is a StateError.
+    """
     actor.require_org(org_id)
     if form not in ("full", "core"):
         raise InvalidInput(problems=["form: choose full or core"])
     if sharing not in (None, "anonymous", "identified"):
         raise InvalidInput(problems=["sharing: choose anonymous or identified"])
+    try:
+        return _create_assessment(engine, actor, org_id, form=form, title=title,
+                                  carry_forward_from=carry_forward_from, round_id=round_id, sharing=sharing,
+                                  questionnaire_id=questionnaire_id, source=source)
+    except IntegrityError as exc:
+        if round_id is None:
+            raise
+        raise StateError("already in round", object="round", id=round_id) from exc
+
+
+def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, title: str,
+                       carry_forward_from: int | None, round_id: int | None, sharing: str | None,
+                       questionnaire_id: str | None, source: Source) -> AssessmentView:
     with write_session(engine) as s:
         org = s.get(Organisation, org_id)
         if org is None:
