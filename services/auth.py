@@ -24,6 +24,7 @@ from threading import Lock
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
@@ -152,9 +153,12 @@ def new_user(s: Session, username: str, password: str | None, *, display_name: s
 def create_user(engine: Engine, username: str, password: str | None, *, display_name: str = "",
                 email: str | None = None, platform_admin: bool = False) -> UserView:
     """Create an account (password None: single-sign-on only). No authorisation: callers check it."""
-    with write_session(engine) as s:
-        return _user_view(new_user(s, username, password, display_name=display_name, email=email,
-                                   platform_admin=platform_admin))
+    try:
+        with write_session(engine) as s:
+            return _user_view(new_user(s, username, password, display_name=display_name, email=email,
+                                       platform_admin=platform_admin))
+    except IntegrityError as exc:  # a concurrent sign-up took the name between the check and the insert
+        raise InvalidInput(problems=[f"username: '{username.strip()}' is taken; choose another"]) from exc
 
 
 def create_first_admin(engine: Engine, username: str, password: str, *, display_name: str = "") -> Actor:
