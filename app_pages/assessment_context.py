@@ -1,0 +1,116 @@
+"""Which assessment the questionnaire and results pages show, and how its metadata is displayed.
+
+Not a page (app.py routes only the files in its registry). The URL decides first: ``?assessment=<id>``
+is checked against the signed-in user by the service (another tenant's id is "not found", never
+data); then the session's last assessment of the current organisation; then its latest one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+from app_pages.common import current_org_id, engine, qt, query_int, questionnaire, tr
+from questionnaires import Questionnaire
+from services.access import Actor
+from services.assessments import AssessmentView, get_assessment, list_assessments
+from services.errors import NotFound
+
+SESSION_KEY = "assessment_id"
+
+
+def current_assessment(who: Actor, *, prefer_draft: bool = False) -> AssessmentView | None:
+    """The assessment to show, or None when the organisation has none yet.
+
+    Raises NotFound for a URL id the user may not see (or that is malformed): the page then
+    shows "not found" and nothing else, never falling back to other data.
+    """
+    if st.query_params.get("assessment") is not None:
+        aid = query_int("assessment")
+        if aid is None:
+            raise NotFound(object="assessment", id=str(st.query_params.get("assessment")))
+        view = get_assessment(engine(), who, aid)
+        st.session_state[SESSION_KEY] = view.id
+        return view
+    org_id = current_org_id()
+    remembered = st.session_state.get(SESSION_KEY)
+    if remembered is not None:
+        try:
+            view = get_assessment(engine(), who, int(remembered))
+        except NotFound:  # deleted meanwhile, or the user lost access
+            view = None
+        if view is not None and (org_id is None or view.organisation_id == org_id):
+            return _remember(view)
+        st.session_state.pop(SESSION_KEY, None)
+    if org_id is None:
+        return None
+    rows = list_assessments(engine(), who, org_id)
+    if prefer_draft:
+        rows = sorted(rows, key=lambda a: a.status != "draft")  # stable: newest draft first
+    return _remember(rows[0]) if rows else None
+
+
+def _remember(view: AssessmentView) -> AssessmentView:
+    """Put the id in the session and the URL, so a browser refresh shows the same assessment."""
+    st.session_state[SESSION_KEY] = view.id
+    st.query_params["assessment"] = str(view.id)
+    return view
+
+
+def assessment_questionnaire(view: AssessmentView) -> Questionnaire:
+    return questionnaire(view.questionnaire_id)
+
+
+def form_name(form: str) -> str:
+    return tr("common.core_form") if form == "core" else tr("common.full_form")
+
+
+def fmt_time(value: datetime | None) -> str:
+    """A stored (naive UTC) time in the browser's time zone when known, else in UTC."""
+    if value is None:
+        return "—"
+    aware = value.replace(tzinfo=UTC)
+    zone = None
+    try:
+        zone = st.context.timezone
+    except Exception:  # outside a browser session (AppTest)
+        zone = None
+    if zone:
+        try:
+            return aware.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return aware.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def assessment_caption(view: AssessmentView) -> str:
+    """One line that says which assessment this is (shown under every page title that uses one)."""
+    q = questionnaire(view.questionnaire_id)
+    return tr("assessments.caption", id=view.id, title=view.title or tr("assessments.untitled"),
+              org=view.organisation_name, status=tr(f"common.{view.status}"), form=form_name(view.form),
+              questionnaire=qt(q.meta.title), version=view.questionnaire_version)
+
+
+def level_name(q: Questionnaire, level: int | None) -> str:
+    """'3 已定义级' for a level, or 'not scored'."""
+    if level is None:
+        return tr("common.not_scored")
+    names = {s.level: s.name for s in q.meta.scale}
+    return f"{level} {qt(names[level])}" if level in names else str(level)
+
+
+def keep_choice(key: str, default: Any = None) -> None:
+    """Re-assign an option widget's value just before the widget is drawn.
+
+    Streamlit sends a choice back as its displayed label. When labels change between runs (a
+    language switch, or live counts in a menu), the browser's label no longer matches any option
+    and Streamlit would reset the widget. Read now, the value still decodes against the labels the
+    user saw; assigning it back makes Streamlit send the new label with the value.
+    """
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+    elif default is not None:
+        st.session_state[key] = default

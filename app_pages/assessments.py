@@ -1,0 +1,185 @@
+"""The organisation's assessments: list with scores, start a new one, open, submit, reopen, delete drafts.
+
+Irreversible or state-changing actions (submit, delete) ask for a confirmation first.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.assessment_context import SESSION_KEY, fmt_time, form_name, keep_choice, level_name
+from app_pages.common import (
+    actor,
+    current_org_id,
+    engine,
+    fmt_pct,
+    fmt_score,
+    guarded,
+    questionnaire,
+    show_error,
+    tr,
+)
+from services.access import Actor
+from services.assessments import (
+    AssessmentView,
+    create_assessment,
+    delete_assessment,
+    list_assessments,
+    reopen,
+    submit,
+)
+from services.errors import ServiceError
+from services.results import assessment_result
+
+FLASH = "assessments_flash"
+CONFIRM = "assessments_confirm"  # (action, assessment id) awaiting confirmation
+
+
+def _flash(message: str) -> None:
+    st.session_state[FLASH] = message
+
+
+def _start(who: Actor, org_id: int, rows: list[AssessmentView]) -> None:
+    """The 'start a new assessment' form; on success opens the questionnaire of the new draft."""
+    with st.form("new_assessment", enter_to_submit=False, border=True):
+        st.subheader(tr("assessments.new_heading"))
+        title = st.text_input(tr("assessments.title_label"), key="new_title", max_chars=200,
+                              placeholder=tr("assessments.title_placeholder"))
+        forms = {f: _form_help(f) for f in ("core", "full")}
+        keep_choice("new_form")
+        form = st.radio(tr("assessments.form_label"), list(forms), format_func=forms.__getitem__, key="new_form")
+        carry = False
+        if rows:
+            carry = st.checkbox(tr("assessments.carry_forward", id=rows[0].id,
+                                   title=rows[0].title or tr("assessments.untitled")),
+                                key="new_carry", help=tr("assessments.carry_forward_help"))
+        if st.form_submit_button(tr("assessments.start"), type="primary"):
+            try:
+                view = create_assessment(engine(), who, org_id, form=form, title=title,
+                                         carry_forward_from=rows[0].id if carry and rows else None)
+            except ServiceError as exc:
+                show_error(exc)
+                return
+            st.session_state[SESSION_KEY] = view.id
+            st.switch_page("app_pages/questionnaire.py", query_params={"assessment": str(view.id)})
+
+
+def _form_help(form: str) -> str:
+    q = questionnaire()
+    n = len(q.questions()) if form == "full" else sum(x.core for x in q.questions())
+    return tr("assessments.form_option", form=form_name(form), n=n)
+
+
+def _table(who: Actor, rows: list[AssessmentView]) -> None:
+    """Every assessment in one sortable table, with its overall score."""
+    records = []
+    for a in rows:
+        result = assessment_result(engine(), who, a.id)
+        q = questionnaire(a.questionnaire_id)
+        records.append({
+            "id": a.id,
+            tr("assessments.col_title"): a.title or tr("assessments.untitled"),
+            tr("common.status"): tr(f"common.{a.status}"),
+            tr("assessments.col_form"): form_name(a.form),
+            tr("assessments.col_version"): a.questionnaire_version,
+            tr("common.created"): fmt_time(a.created_at),
+            tr("common.updated"): fmt_time(a.updated_at),
+            tr("assessments.col_submitted"): fmt_time(a.submitted_at) if a.submitted_at else "—",
+            tr("common.score"): fmt_score(result.overall.score),
+            tr("common.level"): level_name(q, result.overall.level),
+            tr("assessments.col_completeness"): fmt_pct(result.completeness),
+        })
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
+                 column_config={"id": st.column_config.NumberColumn("#", format="%d", width="small")})
+
+
+def _actions(who: Actor, rows: list[AssessmentView]) -> None:
+    """Pick one assessment and act on it: open, submit, reopen, delete."""
+    st.subheader(tr("assessments.actions_heading"))
+    ids = [a.id for a in rows]
+    by_id = {a.id: a for a in rows}
+    remembered = st.session_state.get(SESSION_KEY)
+    keep_choice("assess_pick")
+    if st.session_state.get("assess_pick") not in ids:
+        st.session_state["assess_pick"] = remembered if remembered in ids else ids[0]
+    labels = {a.id: f"#{a.id} {a.title or tr('assessments.untitled')} · {tr('common.' + a.status)}" for a in rows}
+    aid = st.selectbox(tr("assessments.pick"), ids, key="assess_pick", format_func=labels.__getitem__)
+    a = by_id[aid]
+    st.session_state[SESSION_KEY] = a.id
+    params = {"assessment": str(a.id)}
+    links = st.columns(2)
+    links[0].page_link("app_pages/questionnaire.py", query_params=params, icon=":material/edit_note:",
+                       label=tr("assessments.open_questionnaire" if a.status == "draft" else "assessments.view_answers"))
+    links[1].page_link("app_pages/results.py", query_params=params, icon=":material/radar:",
+                       label=tr("assessments.open_results"))
+    admin = who.can_admin_org(a.organisation_id)
+    buttons = st.columns(3)
+    if a.status == "draft":
+        if buttons[0].button(tr("assessments.submit"), key="act_submit", type="primary"):
+            st.session_state[CONFIRM] = ("submit", a.id)
+        if admin and buttons[1].button(tr("assessments.delete"), key="act_delete"):
+            st.session_state[CONFIRM] = ("delete", a.id)
+    elif admin and buttons[0].button(tr("assessments.reopen"), key="act_reopen"):
+        _run(lambda: reopen(engine(), who, a.id), tr("assessments.reopened", id=a.id))
+    if not admin:
+        st.caption(tr("assessments.admin_only"))
+    _confirm(who, a)
+
+
+def _confirm(who: Actor, a: AssessmentView) -> None:
+    pending = st.session_state.get(CONFIRM)
+    if not pending or pending[1] != a.id:
+        return
+    action = pending[0]
+    with st.container(border=True):
+        if action == "submit":
+            open_count = len(assessment_result(engine(), who, a.id).to_answer)
+            st.warning(tr("assessments.confirm_submit", n=open_count))
+        else:
+            st.warning(tr("assessments.confirm_delete", id=a.id, title=a.title or tr("assessments.untitled")))
+        yes, no = st.columns(2)
+        if yes.button(tr(f"assessments.confirm_{action}_button"), key="confirm_yes", type="primary"):
+            st.session_state.pop(CONFIRM, None)
+            if action == "submit":
+                _run(lambda: submit(engine(), who, a.id), tr("assessments.submitted", id=a.id))
+            else:
+                st.session_state.pop(SESSION_KEY, None)
+                st.session_state.pop("assess_pick", None)
+                _run(lambda: delete_assessment(engine(), who, a.id), tr("assessments.deleted", id=a.id))
+        if no.button(tr("common.cancel"), key="confirm_no"):
+            st.session_state.pop(CONFIRM, None)
+            st.rerun()
+
+
+def _run(action: object, message: str) -> None:
+    try:
+        action()  # type: ignore[operator]
+    except ServiceError as exc:
+        show_error(exc)
+        return
+    _flash(message)
+    st.rerun()
+
+
+def main() -> None:
+    who = actor()
+    st.title(tr("assessments.title"))
+    st.caption(tr("assessments.intro"))
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        st.success(flash)
+    org_id = current_org_id()
+    if org_id is None:
+        st.warning(tr("common.no_org"))
+        return
+    rows = list_assessments(engine(), who, org_id)
+    if rows:
+        _table(who, rows)
+        _actions(who, rows)
+    else:
+        st.info(tr("assessments.none_yet"))
+    _start(who, org_id, rows)
+
+
+guarded(main)

@@ -1,0 +1,358 @@
+"""Results: the scores a manager reads at a glance, the ranked gaps with recommendations, and why.
+
+Every number comes from the scoring engine through services.results (the same numbers as the
+exports and the CLI). A unit without a scored question is "not scored", never 0. Colour is never
+the only signal: bands are text, chart series differ in line style and marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.assessment_context import (
+    assessment_caption,
+    assessment_questionnaire,
+    current_assessment,
+    fmt_time,
+    keep_choice,
+    level_name,
+)
+from app_pages.common import actor, engine, fmt_pct, fmt_score, guarded, lang, qt, tr
+from charts import radar, stage_bars, trend
+from questionnaires import Questionnaire
+from scoring.types import AssessmentResult, UnitScore
+from services.access import Actor
+from services.assessments import AssessmentView
+from services.benchmark import PeerSummary, peer_summary
+from services.benchmark_labels import segment_value_name
+from services.errors import ServiceError
+from services.exports import summary_filename, summary_xlsx
+from services.results import assessment_result, submitted_history
+
+BANDS = ("high", "medium", "low")
+
+
+# --- labels --------------------------------------------------------------------------------------------
+
+def _names(q: Questionnaire) -> dict[tuple[str, str], str]:
+    """Display names of every unit, keyed by (kind, id)."""
+    names: dict[tuple[str, str], str] = {("overall", "overall"): tr("results.overall")}
+    for d in q.dimensions:
+        names[("dimension", d.id)] = qt(d.name)
+        for s in d.subdimensions:
+            names[("subdimension", s.id)] = qt(s.name)
+    for pid, text in q.meta.principles.items():
+        names[("principle", pid)] = qt(text)
+    for sid, text in q.meta.stages.items():
+        names[("stage", sid)] = qt(text)
+    return names
+
+
+def _axis_label(name: str, unit: UnitScore) -> str:
+    return name if unit.scored else tr("results.axis_not_scored", name=name, not_scored=tr("common.not_scored"))
+
+
+def _preset_target(q: Questionnaire, result: AssessmentResult, dimension_id: str) -> float:
+    return float(q.preset(result.target_preset).levels.get(dimension_id, 0.0))
+
+
+# --- sections ------------------------------------------------------------------------------------------
+
+def _metrics(q: Questionnaire, result: AssessmentResult) -> None:
+    c = st.columns(5)
+    c[0].metric(tr("results.overall_score"), fmt_score(result.overall.score))
+    c[1].metric(tr("results.overall_level"), level_name(q, result.overall.level))
+    c[2].metric(tr("results.completeness"), fmt_pct(result.completeness),
+                help=tr("results.completeness_help", answered=result.overall.answered,
+                        applicable=result.overall.applicable, na=result.overall.na))
+    c[3].metric(tr("results.percent_to_target"), fmt_pct(result.percent_to_target),
+                help=tr("results.percent_to_target_help"))
+    c[4].metric(tr("results.target_preset"), qt(q.preset(result.target_preset).name),
+                help=qt(q.preset(result.target_preset).description))
+
+
+def _peer(who: Actor, view: AssessmentView) -> PeerSummary | None:
+    """The peer distribution when the assessment is in a benchmarking round whose group may be shown."""
+    try:
+        return peer_summary(engine(), who, view.id)
+    except ServiceError:
+        return None
+
+
+def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: AssessmentView) -> None:
+    names = _names(q)
+    st.subheader(tr("results.dimensions_heading"))
+    left, right = st.columns([4, 3], gap="medium")
+    labels = [_axis_label(f"{u.id} {names[('dimension', u.id)]}", u) for u in result.dimensions]
+    # A dimension with nothing scored still has the target profile's level as its target.
+    targets = [u.target if u.target is not None else _preset_target(q, result, u.id) for u in result.dimensions]
+    series: list[tuple[str, str, Sequence[float | None]]] = [
+        ("current", tr("results.series_current"), [u.score for u in result.dimensions]),
+        ("target", tr("results.series_target"), targets),
+    ]
+    peer = _peer(who, view)
+    if peer is not None:
+        series.append(("peer", tr("results.series_peer"), [peer.median.get(u.id) for u in result.dimensions]))
+    with left:
+        st.plotly_chart(radar(labels, series, title=tr("results.radar_dimensions")), width="stretch",
+                        key="radar_dimensions")
+        if peer is not None:
+            segment = segment_value_name(q, peer.segment, peer.segment_value, lang())
+            st.caption(tr("results.peer_note", round=peer.round_name, peers=peer.peers, segment=segment))
+    with right:
+        rows = [{
+            tr("common.dimension"): f"{u.id} {names[('dimension', u.id)]}",
+            tr("common.score"): fmt_score(u.score),
+            tr("common.level"): level_name(q, u.level),
+            tr("common.target"): fmt_score(target),
+            tr("results.completeness"): fmt_pct(u.completeness),
+        } for u, target in zip(result.dimensions, targets, strict=True)]
+        st.table(pd.DataFrame(rows).set_index(tr("common.dimension")))  # static: wraps instead of cutting
+        st.caption(tr("results.scale_note"))
+
+
+def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
+    """Sub-dimension radar (full width: 15 axes), then principles radar beside the lifecycle bars."""
+    names = _names(q)
+    st.subheader(tr("results.detail_heading"))
+    dim_of = {s.id: d.id for d in q.dimensions for s in d.subdimensions}
+    subs = [u for u in result.subdimensions if u.applicable]
+    st.plotly_chart(radar(
+        [_axis_label(names[("subdimension", u.id)], u) for u in subs],
+        [("current", tr("results.series_current"), [u.score for u in subs]),
+         ("target", tr("results.series_target"),
+          [u.target if u.target is not None else _preset_target(q, result, dim_of[u.id]) for u in subs])],
+        title=tr("results.radar_subdimensions"), height=560), width="stretch", key="radar_subdimensions")
+    left, right = st.columns(2, gap="large")
+    principles = [u for u in result.principles if u.applicable]
+    with left:
+        st.plotly_chart(radar(
+            [_axis_label(names[("principle", u.id)], u) for u in principles],
+            [("current", tr("results.series_current"), [u.score for u in principles]),
+             ("target", tr("results.series_target"), [u.target for u in principles])],
+            title=tr("results.radar_principles"), height=440), width="stretch", key="radar_principles")
+    stages = [u for u in result.stages if u.applicable]
+    with right:
+        st.plotly_chart(stage_bars(
+            [_axis_label(names[("stage", u.id)], u) for u in stages],
+            (tr("results.series_current"), [u.score for u in stages]),
+            (tr("results.series_target"), [u.target for u in stages]),
+            title=tr("results.stages_chart"), height=440), width="stretch", key="stage_bars")
+
+
+def _gap_rows(q: Questionnaire, result: AssessmentResult) -> list[dict[str, Any]]:
+    """Every gap with the texts a reader needs, in the engine's priority order."""
+    dim_names = {d.id: f"{d.id} {qt(d.name)}" for d in q.dimensions}
+    sub_names = {s.id: qt(s.name) for d in q.dimensions for s in d.subdimensions}
+    rows = []
+    for rank, g in enumerate(result.gaps, 1):
+        question = q.question(g.question_id)
+        advice = g.recommendation or question.recommendations[g.level]  # type: ignore[index]
+        rows.append({"rank": rank, "gap": g, "question": qt(question.text), "advice": qt(advice),
+                     "dimension": dim_names[g.dimension_id], "subdimension": sub_names[g.subdimension_id]})
+    return rows
+
+
+def _top_gaps(rows: list[dict[str, Any]], n: int = 5) -> None:
+    """The first gaps in full sentences: what a manager reads first."""
+    st.markdown(f"**{tr('results.top_gaps', n=min(n, len(rows)))}**")
+    for row in rows[:n]:
+        g = row["gap"]
+        with st.container(border=True, key=f"top_gap_{row['rank']}"):
+            st.markdown(tr("results.top_gap_line", rank=row["rank"], band=tr(f"results.band_{g.band}"),
+                           id=g.question_id, level=g.level, target=f"{g.target:.2f}",
+                           critical=f" · {tr('results.critical_tag')}" if g.critical else ""))
+            st.write(row["question"])
+            st.markdown(tr("results.advice_line", advice=row["advice"]))
+
+
+def _gaps(q: Questionnaire, result: AssessmentResult) -> None:
+    st.subheader(tr("results.gaps_heading"))
+    st.caption(tr("results.gaps_help"))
+    if not result.gaps:
+        st.success(tr("results.no_gaps") if result.overall.scored else tr("results.no_scores"))
+        return
+    all_rows = _gap_rows(q, result)
+    _top_gaps(all_rows)
+    dim_names = {d.id: f"{d.id} {qt(d.name)}" for d in q.dimensions}
+    f1, f2, f3 = st.columns([1, 2, 1], vertical_alignment="bottom")
+    keep_choice("gap_band", list(BANDS))
+    keep_choice("gap_dimension", list(dim_names))
+    band_names = {b: tr(f"results.band_{b}") for b in BANDS}
+    bands = f1.multiselect(tr("results.filter_band"), list(BANDS), key="gap_band", format_func=band_names.__getitem__)
+    dims = f2.multiselect(tr("results.filter_dimension"), list(dim_names), key="gap_dimension",
+                          format_func=dim_names.__getitem__)
+    critical_only = f3.toggle(tr("results.filter_critical"), key="gap_critical")
+    table = []
+    for row in all_rows:
+        g = row["gap"]
+        if g.band not in bands or g.dimension_id not in dims or (critical_only and not g.critical):
+            continue
+        table.append({
+            tr("results.col_rank"): row["rank"],
+            tr("results.col_band"): tr(f"results.band_{g.band}"),
+            tr("results.col_question_id"): g.question_id,
+            tr("common.question"): row["question"],
+            tr("results.col_level"): g.level,
+            tr("common.target"): g.target,
+            tr("common.gap"): g.gap,
+            tr("results.col_recommendation"): row["advice"],
+            tr("results.col_critical"): tr("results.critical_yes") if g.critical else tr("results.critical_no"),
+            tr("results.col_weight"): g.weight,
+            tr("results.col_priority"): g.priority,
+            tr("common.dimension"): row["dimension"],
+            tr("common.subdimension"): row["subdimension"],
+        })
+    st.caption(tr("results.gaps_shown", shown=len(table), total=len(all_rows)))
+    if not table:
+        st.info(tr("results.gaps_filtered_out"))
+        return
+    number = st.column_config.NumberColumn
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="gap_table", column_config={
+        tr("results.col_rank"): number(format="%d", width="small"),
+        tr("results.col_level"): number(format="%d", width="small"),
+        tr("common.target"): number(format="%.2f", width="small"),
+        tr("common.gap"): number(format="%.2f", width="small"),
+        tr("results.col_weight"): number(format="%.2f", width="small"),
+        tr("results.col_priority"): number(format="%.2f", width="small"),
+        tr("common.question"): st.column_config.TextColumn(width="large"),
+        tr("results.col_recommendation"): st.column_config.TextColumn(width="large"),
+    })
+
+
+def _to_answer(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> None:
+    st.subheader(tr("results.to_answer_heading"))
+    if not result.to_answer:
+        st.success(tr("results.all_answered"))
+        return
+    st.warning(tr("results.to_answer_intro", n=len(result.to_answer)))
+    by_sub: dict[str, list[str]] = {}
+    for qid in result.to_answer:
+        by_sub.setdefault(q.dimension_of(qid)[1].id, []).append(qid)
+    for d in q.dimensions:
+        for s in d.subdimensions:
+            if s.id in by_sub:
+                ids = by_sub[s.id]
+                st.page_link("app_pages/questionnaire.py", icon=":material/edit_note:",
+                             query_params={"assessment": str(view.id), "sub": s.id},
+                             label=tr("results.to_answer_link", sub=f"{d.id} {qt(d.name)} › {qt(s.name)}",
+                                      n=len(ids), ids=", ".join(ids)))
+
+
+def _why(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> None:
+    st.subheader(tr("results.why_heading"))
+    names = _names(q)
+    units: list[UnitScore] = [result.overall, *result.dimensions, *result.subdimensions, *result.principles,
+                              *result.stages]
+    keys = [f"{u.kind}:{u.id}" for u in units]
+    by_key = dict(zip(keys, units, strict=True))
+    keep_choice("why_unit")
+    if st.session_state.get("why_unit") not in keys:
+        st.session_state["why_unit"] = keys[0]
+    labels = {k: tr("results.why_option", kind=tr(f"results.kind_{u.kind}"), name=names[(u.kind, u.id)],
+                    score=fmt_score(u.score)) for k, u in by_key.items()}
+    key = st.selectbox(tr("results.why_pick"), keys, key="why_unit", format_func=labels.__getitem__)
+    u = by_key[key]
+    st.markdown(tr("results.why_summary", score=fmt_score(u.score), level=level_name(q, u.level),
+                   target=fmt_score(u.target), applicable=u.applicable, answered=u.answered, na=u.na))
+    if u.kind in ("overall", "dimension"):
+        child = "dimension" if u.kind == "overall" else "subdimension"
+        rows = [{tr(f"results.kind_{child}"): f"{w.id} {names[(child, w.id)]}", tr("results.col_weight"): w.weight,
+                 tr("common.score"): fmt_score(w.level)} for w in u.why]
+        st.caption(tr("results.why_rollup"))
+    else:
+        rows = [{tr("results.col_question_id"): w.id, tr("common.question"): qt(q.question(w.id).text),
+                 tr("results.col_weight"): w.weight, tr("results.col_level"): level_name(q, int(w.level))}
+                for w in u.why if w.level is not None]
+        st.caption(tr("results.why_questions"))
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="why_table")
+    else:
+        st.info(tr("results.why_nothing"))
+    if u.na or u.applicable > u.answered:
+        st.caption(tr("results.why_excluded", na=u.na, open=u.applicable - u.answered))
+
+
+def _history(q: Questionnaire, result: AssessmentResult, who: Actor, view: AssessmentView) -> None:
+    st.subheader(tr("results.history_heading"))
+    points = submitted_history(engine(), who, view.organisation_id)
+    before = [p for p in points if p.assessment_id != view.id
+              and (view.submitted_at is None or (p.submitted_at or view.submitted_at) <= view.submitted_at)]
+    if not before:
+        st.info(tr("results.no_previous"))
+        return
+    prev = before[-1]
+    names = _names(q)
+    current = {u.id: u.score for u in result.dimensions}
+    rows = [(tr("results.overall"), prev.overall, result.overall.score)]
+    rows += [(f"{d.id} {names[('dimension', d.id)]}", prev.dimensions.get(d.id), current.get(d.id))
+             for d in q.dimensions]
+    st.caption(tr("results.compared_with", id=prev.assessment_id, title=prev.title or tr("assessments.untitled"),
+                  at=fmt_time(prev.submitted_at)))
+    st.dataframe(pd.DataFrame([{
+        tr("results.col_unit"): name,
+        tr("results.col_previous"): fmt_score(old),
+        tr("results.col_current"): fmt_score(new),
+        tr("results.col_delta"): "—" if old is None or new is None else f"{new - old:+.2f}",
+    } for name, old, new in rows]), hide_index=True, width="stretch", key="delta_table")
+    shown = [p for p in points if view.submitted_at is None or p.assessment_id == view.id or p in before]
+    labels = [f"#{p.assessment_id} {fmt_time(p.submitted_at)[:10]}" for p in shown]
+    overall = [p.overall for p in shown]
+    per_dim = {d.id: [p.dimensions.get(d.id) for p in shown] for d in q.dimensions}
+    if view.status == "draft":
+        labels.append(f"#{view.id} {tr('results.draft_point')}")
+        overall.append(result.overall.score)
+        for d in q.dimensions:
+            per_dim[d.id].append(current.get(d.id))
+    series = [(tr("results.overall"), overall)]
+    series += [(f"{d.id} {names[('dimension', d.id)]}", per_dim[d.id]) for d in q.dimensions]
+    st.plotly_chart(trend(labels, series, title=tr("results.trend_chart")), width="stretch", key="trend")
+
+
+def _export(who: Actor, view: AssessmentView) -> None:
+    """The Excel summary, built only when asked for (reruns stay fast)."""
+    stamp = (view.id, view.updated_at.isoformat(), lang())
+    ready = st.session_state.get("results_xlsx")
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    stale = ready is None or ready[0] != stamp
+    if stale and left.button(tr("results.prepare_excel"), key="prepare_excel", icon=":material/table_view:"):
+        with st.spinner(tr("results.preparing_excel")):
+            data = summary_xlsx(engine(), who, view.id, lang())
+        ready = st.session_state["results_xlsx"] = (stamp, data)
+    if ready is not None and ready[0] == stamp:
+        left.download_button(tr("results.download_excel"), ready[1], key="download_excel", type="primary",
+                             file_name=summary_filename(engine(), who, view.id), icon=":material/download:",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    right.caption(tr("results.excel_help"))
+
+
+def main() -> None:
+    who = actor()
+    st.title(tr("results.title"))
+    view = current_assessment(who)
+    if view is None:
+        st.info(tr("results.no_assessment"))
+        st.page_link("app_pages/assessments.py", label=tr("nav.assessments"), icon=":material/list_alt:")
+        return
+    st.caption(assessment_caption(view))
+    q = assessment_questionnaire(view)
+    result = assessment_result(engine(), who, view.id)
+    _export(who, view)
+    if view.status == "draft":
+        st.caption(tr("results.draft_note"))
+    _metrics(q, result)
+    if not result.overall.scored:
+        st.info(tr("results.no_scores"))
+    _dimensions(q, result, who, view)
+    _sub_and_principles(q, result)
+    _gaps(q, result)
+    _to_answer(q, result, view)
+    _why(q, result, view)
+    _history(q, result, who, view)
+
+
+guarded(main)

@@ -1,0 +1,192 @@
+"""The results page: charts, gap list, "to answer", "why this score", history, peers and Excel.
+
+Every number is compared with the scoring engine run directly on the same answers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import openpyxl
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from services.assessments import AnswerInputData, save_answers_bulk, submit
+from services.auth import authenticate
+from services.organisations import list_organisations
+from tests.ui_flow import Member, expected, gap_frame, msg, new_assessment, open_page, org_admin, q, texts
+
+
+def _charts(at: AppTest) -> dict[str, dict[str, Any]]:
+    """Plotly figures of the page by title."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def _answer(engine: Engine, member: Member, aid: int, levels: dict[str, int | None]) -> None:
+    save_answers_bulk(engine, member.actor(engine), aid, [
+        AnswerInputData(qid, level, na=level is None, justification="不涉及" if level is None else "")
+        for qid, level in levels.items()], source="cli")
+
+
+def _spread() -> dict[str, int | None]:
+    """Answers to every question of the first two dimensions: levels 0–5 and a few N/A."""
+    qs = [x for d in q().dimensions[:2] for s in d.subdimensions for x in s.questions]
+    return {x.id: (None if i % 7 == 6 else i % 6) for i, x in enumerate(qs)}
+
+
+def test_radars_and_stage_bars_draw_the_engines_scores(app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    _answer(engine, alice, aid, _spread())
+    want = expected(engine, aid, q().default_profile())
+    at = open_page(alice, "results", assessment=aid)
+    charts = _charts(at)
+
+    dims = charts[msg("results.radar_dimensions")]["data"]
+    assert [t["type"] for t in dims] == ["scatterpolar", "scatterpolar"]  # no peers: not in a round
+    current = [u.score for u in want.dimensions]
+    assert dims[0]["r"] == [*current, current[0]]  # closed polygon; not scored stays a gap (None)
+    assert None in current, "two dimensions are left unanswered on purpose"
+    labels = dims[0]["theta"]
+    for u, label in zip(want.dimensions, labels, strict=False):
+        assert (msg("common.not_scored") in label) == (u.score is None)
+    assert dims[0]["line"]["dash"] != dims[1]["line"]["dash"]  # told apart without colour
+
+    subs = charts[msg("results.radar_subdimensions")]["data"][0]["r"][:-1]
+    assert subs == [u.score for u in want.subdimensions if u.applicable]
+    principles = charts[msg("results.radar_principles")]["data"][0]["r"][:-1]
+    assert principles == [u.score for u in want.principles if u.applicable]
+    bars = charts[msg("results.stages_chart")]["data"]
+    assert bars[0]["x"] == [u.score for u in want.stages if u.applicable]
+    assert bars[0]["text"] == [f"{u.score:.2f}" for u in want.stages if u.applicable]
+
+    (table,) = (t.value for t in at.table)
+    shown = list(table[msg("common.score")])
+    assert shown == [msg("common.not_scored") if u.score is None else f"{u.score:.2f}" for u in want.dimensions]
+
+
+def test_gap_list_ranks_filters_and_carries_each_recommendation(app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    _answer(engine, alice, aid, _spread())
+    want = expected(engine, aid, q().default_profile())
+    assert {g.band for g in want.gaps} == {"high", "medium", "low"}, "the fixture must cover every band"
+    at = open_page(alice, "results", assessment=aid)
+    table = gap_frame(at)
+    assert list(table[msg("results.col_question_id")]) == [g.question_id for g in want.gaps]
+    assert list(table[msg("results.col_band")]) == [msg(f"results.band_{g.band}") for g in want.gaps]
+    assert list(table[msg("results.col_recommendation")]) == [
+        q().question(g.question_id).recommendations[g.level]["zh"] for g in want.gaps]
+    assert list(table[msg("results.col_priority")]) == [g.priority for g in want.gaps]
+    top = want.gaps[0]
+    assert msg("results.top_gap_line", rank=1, band=msg(f"results.band_{top.band}"), id=top.question_id,
+               level=top.level, target=f"{top.target:.2f}",
+               critical=f" · {msg('results.critical_tag')}" if top.critical else "") in texts(at)
+
+    at.multiselect(key="gap_band").set_value(["high"]).run()
+    assert list(gap_frame(at)[msg("results.col_question_id")]) == [g.question_id for g in want.gaps
+                                                                  if g.band == "high"]
+    at.multiselect(key="gap_band").set_value(["high", "medium", "low"]).run()
+    dim = want.gaps[-1].dimension_id
+    at.multiselect(key="gap_dimension").set_value([dim]).run()
+    assert list(gap_frame(at)[msg("results.col_question_id")]) == [g.question_id for g in want.gaps
+                                                                  if g.dimension_id == dim]
+    at.multiselect(key="gap_dimension").set_value([d.id for d in q().dimensions]).run()
+    at.toggle(key="gap_critical").set_value(True).run()
+    frame = gap_frame(at)
+    assert list(frame[msg("results.col_question_id")]) == [g.question_id for g in want.gaps if g.critical]
+    assert set(frame[msg("results.col_critical")]) == {msg("results.critical_yes")}
+
+
+def test_to_answer_and_why_this_score(app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    _answer(engine, alice, aid, _spread())
+    want = expected(engine, aid, q().default_profile())
+    at = open_page(alice, "results", assessment=aid)
+    assert msg("results.to_answer_intro", n=len(want.to_answer)) in texts(at)
+    linked = [qid for el in at.get("page_link") if "sub=" in el.proto.query_string
+              for qid in el.proto.label.rsplit("（", 1)[1].rstrip("）").split(", ")]
+    assert linked == list(want.to_answer)
+
+    sub = want.subdimensions[0]
+    at.selectbox(key="why_unit").set_value(f"subdimension:{sub.id}").run()
+    why = next(df.value for df in at.dataframe if msg("results.col_question_id") in df.value.columns
+               and msg("results.col_recommendation") not in df.value.columns)
+    assert list(why[msg("results.col_question_id")]) == [w.id for w in sub.why]
+    assert list(why[msg("results.col_weight")]) == [w.weight for w in sub.why]
+    assert msg("results.why_summary", score=f"{sub.score:.2f}",
+               level=f"{sub.level} {q().meta.scale[sub.level].name['zh']}", target=f"{sub.target:.2f}",
+               applicable=sub.applicable, answered=sub.answered, na=sub.na) in texts(at)
+
+    missing = next(u for u in want.dimensions if u.score is None)
+    at.selectbox(key="why_unit").set_value(f"dimension:{missing.id}").run()
+    assert msg("results.why_nothing") in texts(at)
+
+
+def test_comparison_with_the_previous_submitted_assessment(app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    first = new_assessment(engine, alice, title="2024")
+    _answer(engine, alice, first, {x.id: 1 for x in q().questions()})
+    submit(engine, alice.actor(engine), first)
+    second = new_assessment(engine, alice, title="2025")
+    _answer(engine, alice, second, {x.id: 3 for x in q().questions()[:40]})
+    before = expected(engine, first, q().default_profile())
+    now = expected(engine, second, q().default_profile())
+
+    at = open_page(alice, "results", assessment=second)
+    delta = next(df.value for df in at.dataframe if msg("results.col_delta") in df.value.columns)
+    rows = list(zip(delta[msg("results.col_previous")], delta[msg("results.col_current")],
+                    delta[msg("results.col_delta")], strict=True))
+    pairs = [(before.overall.score, now.overall.score)] + [
+        (b.score, n.score) for b, n in zip(before.dimensions, now.dimensions, strict=True)]
+    assert rows == [(f"{b:.2f}", f"{n:.2f}" if n is not None else msg("common.not_scored"),
+                     f"{n - b:+.2f}" if n is not None else "—") for b, n in pairs]
+    trend = _charts(at)[msg("results.trend_chart")]["data"]
+    assert trend[0]["y"] == [before.overall.score, now.overall.score]
+    assert len(trend) == 1 + len(q().dimensions)
+
+    only = open_page(alice, "results", assessment=first)
+    assert msg("results.no_previous") in texts(only)
+
+
+def test_peer_median_is_drawn_for_an_assessment_in_a_benchmark_round(app_db: str, engine: Engine) -> None:
+    from demo.seed import seed_demo
+    from services.assessments import list_assessments
+    from services.benchmark import peer_summary
+
+    seed_demo(engine)
+    who = authenticate(engine, "org1", "demo-org-2024")
+    org = list_organisations(engine, who)[0]
+    view = next(a for a in list_assessments(engine, who, org.id) if a.round_id is not None)
+    peers = peer_summary(engine, who, view.id)
+    assert peers is not None
+    at = open_page(Member(who.user_id, who.username, org.id), "results", assessment=view.id)  # type: ignore[arg-type]
+    dims = _charts(at)[msg("results.radar_dimensions")]["data"]
+    assert [t["name"] for t in dims] == [msg("results.series_current"), msg("results.series_target"),
+                                         msg("results.series_peer")]
+    median = [peers.median[d.id] for d in q().dimensions]
+    assert dims[2]["r"] == [*median, median[0]]
+    assert str(peers.peers) in texts(at)
+
+
+def test_excel_summary_is_built_only_when_asked_for(app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    _answer(engine, alice, aid, _spread())
+    at = open_page(alice, "results", assessment=aid)
+    assert not at.get("download_button")  # nothing is built on a plain visit
+    at.button(key="prepare_excel").click().run()
+    assert not at.exception
+    (button,) = at.get("download_button")
+    assert button.proto.label == msg("results.download_excel")
+    stamp, data = at.session_state["results_xlsx"]
+    assert stamp[0] == aid and stamp[2] == "zh"
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert len(book.sheetnames) >= 2
