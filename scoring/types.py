@@ -66,6 +66,7 @@ class GapRow:
     critical: bool
     priority: float  # gap × weight × (2 if critical else 1)
     band: Band  # high ≥ 4, medium ≥ 2, low < 2
+    recommendation: dict[str, str] = field(default_factory=dict)  # {lang: text} for the current level
 
 
 @dataclass(frozen=True)

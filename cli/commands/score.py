@@ -1,0 +1,309 @@
+"""``aigov score FILE``: score a filled questionnaire (JSON answers file or .xlsx workbook), no database.
+
+The answers-file format and the JSON output are documented in docs/scoring.md. Every problem in the
+file is reported at once, each naming its place and the fix, and ends the command with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, load_questionnaire
+from questionnaires.schema import Questionnaire
+from scoring.engine import score_assessment
+from scoring.types import AnswerInput, AssessmentResult
+
+TOP_KEYS = ("questionnaire", "version", "profile", "target_preset", "form", "answers")
+ANSWER_KEYS = ("level", "na", "justification", "note")
+ANSWER_SHAPE = '{"level": 3} or {"na": true, "justification": "why it does not apply"}'
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("score", help="score a filled questionnaire (JSON answers file or .xlsx) without a database",
+                       description="Score a filled questionnaire by the documented method (docs/scoring.md).")
+    p.add_argument("file", help="JSON answers file (format: docs/scoring.md) or a filled .xlsx workbook")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/scoring.md, 'JSON output')")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the readable table")
+    p.add_argument("--questionnaire-dir", metavar="PATH",
+                   help="score against this questionnaire folder instead of a shipped questionnaire")
+    p.set_defaults(func=_score)
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """A validated answers file, ready for :func:`scoring.score_assessment`."""
+
+    profile: dict[str, Any]
+    answers: dict[str, AnswerInput]
+    target_preset: str | None
+    form: str
+    ignored: tuple[str, ...]  # answered questions that do not apply (left out of everything)
+
+
+def _error(message: str) -> Exception:
+    from cli.main import CLIError
+
+    return CLIError(message)
+
+
+def read_answers_file(path: Path) -> Any:
+    """The raw answers data of ``path``: a JSON file, or a workbook read by ``excel.reader``."""
+    if not path.is_file():
+        raise _error(f"{path}: no such file. Fix: give the path of a JSON answers file (docs/scoring.md) "
+                     "or of a filled .xlsx questionnaire workbook.")
+    if path.suffix.lower() == ".xlsx":
+        try:
+            from excel.reader import read_workbook_answers
+        except ImportError as exc:
+            raise _error(f"{path}: reading .xlsx workbooks needs the Excel reader (excel/reader.py), which is not "
+                         f"available in this installation ({exc}). Fix: save the answers as a JSON answers file "
+                         "(format: docs/scoring.md) and score that.") from exc
+        try:
+            return read_workbook_answers(path)
+        except (ValueError, KeyError, OSError) as exc:
+            raise _error(f"{path}: the workbook could not be read: {exc}") from exc
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _error(f"{path}: the file is not UTF-8 text. Fix: save it as UTF-8 JSON.") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _error(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}). "
+                     "Fix: correct the JSON at that place (a missing comma or quote is typical).") from exc
+
+
+def _choose_questionnaire(data: Any, folder: str | None) -> Questionnaire:
+    try:
+        if folder:
+            return load_questionnaire(folder)
+        qid = data.get("questionnaire") if isinstance(data, dict) else None
+        return get_questionnaire(qid if isinstance(qid, str) and qid else DEFAULT_ID)
+    except QuestionnaireError as exc:
+        raise _error(str(exc)) from exc
+
+
+def _suggest(value: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(value, options, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def validate_answers_file(data: Any, q: Questionnaire) -> tuple[ScoreInput | None, list[str]]:
+    """Check an answers file against a questionnaire: (input, []) or (None, every problem found)."""
+    problems: list[str] = []
+
+    def problem(place: str, message: str, fix: str) -> None:
+        problems.append(f"{place}: {message} Fix: {fix}")
+
+    if not isinstance(data, dict):
+        problem("top level", "the file must hold a JSON object.", 'start from {"profile": {...}, "answers": {...}}.')
+        return None, problems
+    for key in data:
+        if key not in TOP_KEYS:
+            problem(str(key), "unknown key.", f"use only {', '.join(TOP_KEYS)}{_suggest(str(key), list(TOP_KEYS))}.")
+    qid = data.get("questionnaire")
+    if qid is not None and qid != q.id:
+        problem("questionnaire", f"the answers are for '{qid}' but are being scored against '{q.id}'.",
+                f"set \"questionnaire\": \"{q.id}\" or score against the right folder with --questionnaire-dir.")
+    version = data.get("version")
+    if version is not None and version != q.version:
+        problem("version", f"the answers are for version {version} but the questionnaire is version {q.version}.",
+                f"re-export the answers from version {q.version}, or set \"version\": \"{q.version}\" once you "
+                "have checked that the questions are the same.")
+
+    profile = data.get("profile")
+    fields = ", ".join(f.id for f in q.profile.fields)
+    if profile is None:
+        problem("profile", "missing; the profile decides which questions apply and the default target.",
+                f"add \"profile\": {{...}} with the fields {fields}.")
+    elif not isinstance(profile, dict):
+        problem("profile", "must be an object.", f"give an object with the fields {fields}.")
+    else:
+        declared = {f.id for f in q.profile.fields}
+        for msg in q.profile_problems(profile):
+            name, _, rest = msg.partition(": ")
+            if name not in declared:
+                problem(f"profile.{name}", "not a profile field of this questionnaire.",
+                        f"remove it; the fields are {fields}{_suggest(name, sorted(declared))}.")
+            elif name not in profile:
+                problem(f"profile.{name}", "missing.", rest + ".")
+            else:
+                problem(f"profile.{name}", f"invalid value {json.dumps(profile[name], ensure_ascii=False)}.", rest + ".")
+
+    preset = data.get("target_preset")
+    presets = [p.id for p in q.targets.presets]
+    if preset is not None and preset not in presets:
+        problem("target_preset", f"unknown preset {preset!r}.",
+                f"use null (the profile's default) or one of {', '.join(presets)}{_suggest(str(preset), presets)}.")
+    form = data.get("form", "full")
+    if form not in ("full", "core"):
+        problem("form", f"unknown form {form!r}.", 'use "full" (every question) or "core" (the short form).')
+
+    raw = data.get("answers")
+    answers: dict[str, AnswerInput] = {}
+    ids = [question.id for question in q.questions()]
+    known = set(ids)
+    if raw is None:
+        problem("answers", "missing.", f'add "answers": {{"QUESTION-ID": {ANSWER_SHAPE}, ...}}.')
+        raw = {}
+    elif not isinstance(raw, dict):
+        problem("answers", "must be an object keyed by question id.", f'use {{"QUESTION-ID": {ANSWER_SHAPE}}}.')
+        raw = {}
+    for key, value in raw.items():
+        place = f"answers.{key}"
+        if key not in known:
+            problem(place, "unknown question id.", f"use an id of {q.id} {q.version}{_suggest(key, ids)}; "
+                    "`aigov questionnaire show` lists them.")
+            continue
+        if not isinstance(value, dict):
+            problem(place, "must be an object.", f"write {ANSWER_SHAPE}.")
+            continue
+        for k in value:
+            if k not in ANSWER_KEYS:
+                problem(f"{place}.{k}", "unknown key.", f"use only {', '.join(ANSWER_KEYS)}.")
+        level, na = value.get("level"), value.get("na", False)
+        ok = True
+        if not isinstance(na, bool):
+            problem(f"{place}.na", f"{na!r} is not true or false.", "write true for N/A, or leave it out.")
+            ok = False
+        is_int = isinstance(level, int) or (isinstance(level, float) and level.is_integer())
+        if level is not None and (isinstance(level, bool) or not is_int):
+            problem(f"{place}.level", f"{level!r} is not a whole number.", "use a level 0, 1, 2, 3, 4 or 5.")
+            ok = False
+        elif level is not None and not 0 <= level <= 5:
+            problem(f"{place}.level", f"{level} is out of range.", "use a level from 0 (not performed) to 5 (optimizing).")
+            ok = False
+        if na is True and level is not None:
+            problem(place, "both a level and N/A are given.", "keep either the level or \"na\": true, not both.")
+            ok = False
+        for k in ("justification", "note"):
+            if k in value and not isinstance(value[k], str):
+                problem(f"{place}.{k}", "must be text.", "write it as a JSON string.")
+        justification = value.get("justification")
+        if na is True and not (isinstance(justification, str) and justification.strip()):
+            problem(place, "N/A needs a written justification.",
+                    'add "justification": "why this practice does not apply to your organisation".')
+            ok = False
+        if ok:
+            answers[key] = AnswerInput(level=None if level is None else int(level), na=na is True)
+    if problems:
+        return None, problems
+
+    assert isinstance(profile, dict)
+    core_only = form == "core"
+    ignored = tuple(
+        question.id for question in q.questions()
+        if question.id in answers and answers[question.id].answered
+        and (not q.applies(question, profile) or (core_only and not question.core)))
+    return ScoreInput(profile, answers, preset, form, ignored), []
+
+
+# --- output ---------------------------------------------------------------------------------------------
+
+LABELS = {
+    "en": {"target": "Target profile", "form": "Form", "complete": "Completeness", "to_target": "Percent to target",
+           "unit": "Unit", "score": "Score", "level": "Level", "goal": "Target", "answered": "Answered",
+           "overall": "Overall", "principles": "Principles", "stages": "Lifecycle stages", "gaps": "Gaps",
+           "to_answer": "To answer", "none": "none", "not_scored": "not scored", "priority": "priority",
+           "high": "High", "medium": "Medium", "low": "Low", "full": "full", "core": "short (core)",
+           "ignored": "answers to questions that do not apply were ignored"},
+    "zh": {"target": "目标档位", "form": "问卷形式", "complete": "完成度", "to_target": "目标达成率",
+           "unit": "单元", "score": "得分", "level": "等级", "goal": "目标", "answered": "已答",
+           "overall": "总体", "principles": "治理原则", "stages": "生命周期阶段", "gaps": "差距清单",
+           "to_answer": "待回答", "none": "无", "not_scored": "未评分", "priority": "优先级",
+           "high": "高", "medium": "中", "low": "低", "full": "完整版", "core": "简版（核心题）",
+           "ignored": "以下不适用题目的回答已忽略"},
+}
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(width - _width(text), 0) + text
+
+
+def _num(x: float | None, lab: dict[str, str]) -> str:
+    return lab["not_scored"] if x is None else f"{x:.2f}"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
+    """A readable summary: scores and levels by unit, the gap list and the questions left to answer."""
+    lab = LABELS[lang]
+    preset = q.preset(result.target_preset)
+    print(f"{q.t(q.meta.title, lang)} — {q.id} {q.version}")
+    print(f"{lab['target']}: {q.t(preset.name, lang)} ({preset.id}) · {lab['form']}: {lab[result.form]} · "
+          f"{lab['complete']}: {_pct(result.completeness)} · {lab['to_target']}: {_pct(result.percent_to_target)}")
+    print()
+    names: dict[str, str] = {}
+    for d in q.dimensions:
+        names[d.id] = q.t(d.name, lang)
+        for s in d.subdimensions:
+            names[s.id] = q.t(s.name, lang)
+    names.update({k: q.t(v, lang) for k, v in q.meta.principles.items()})
+    names.update({k: q.t(v, lang) for k, v in q.meta.stages.items()})
+    names["overall"] = lab["overall"]
+
+    def row(unit: Any, indent: str = "") -> None:
+        label = indent + f"{unit.id if unit.id != 'overall' else ''} {names.get(unit.id, '')}".strip()
+        level = "" if unit.level is None else f"L{unit.level}"
+        target = "" if unit.target is None else f"{unit.target:.2f}"
+        print(f"  {_ljust(label, 38)} {_rjust(_num(unit.score, lab), 10)} {level:>5} {target:>7} "
+              f"{unit.answered:>4}/{unit.applicable}")
+
+    header = (f"  {_ljust(lab['unit'], 38)} {_rjust(lab['score'], 10)} {_rjust(lab['level'], 5)} "
+              f"{_rjust(lab['goal'], 7)} {_rjust(lab['answered'], 9)}")
+    print(header)
+    row(result.overall)
+    for d in result.dimensions:
+        row(d)
+        for s in result.subdimensions:
+            if s.id.startswith(d.id + "-"):
+                row(s, "  ")
+    for title, units in ((lab["principles"], result.principles), (lab["stages"], result.stages)):
+        print(f"\n  {title}")
+        for u in units:
+            row(u, "  ")
+    print(f"\n{lab['gaps']} ({len(result.gaps)})")
+    if not result.gaps:
+        print(f"  {lab['none']}")
+    for g in result.gaps:
+        rec = q.t(g.recommendation, lang) if g.recommendation else ""
+        print(f"  {g.question_id:<12} L{g.level}→{g.target:g}  {lab['priority']} {g.priority:5.2f}  "
+              f"{_ljust(lab[g.band], 6)} {rec}")
+    print(f"\n{lab['to_answer']} ({len(result.to_answer)}): {', '.join(result.to_answer) or lab['none']}")
+
+
+def _score(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    data = read_answers_file(path)
+    q = _choose_questionnaire(data, args.questionnaire_dir)
+    parsed, problems = validate_answers_file(data, q)
+    if parsed is None:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise _error(f"{path}: {len(problems)} problem(s) in the answers file:\n{lines}")
+    result = score_assessment(q, parsed.profile, parsed.answers, parsed.target_preset, parsed.form)  # type: ignore[arg-type]
+    if parsed.ignored:
+        print(f"aigov: note: {LABELS['en']['ignored']}: {', '.join(parsed.ignored)}", file=sys.stderr)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print_table(result, q, args.lang)
+    return 0

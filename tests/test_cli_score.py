@@ -1,0 +1,188 @@
+"""``aigov score``: bad answers files fail with exit 2 and messages that name the place and the fix."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.main import main
+
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+PROFILE = {"ai_roles": ["user"], "genai_public": True, "high_impact": False, "sector": "finance", "size": "medium"}
+
+
+def answers_file(tmp_path: Path, **overrides: Any) -> Path:
+    data: dict[str, Any] = {
+        "questionnaire": "mini-test", "version": "0.1.0", "profile": PROFILE, "target_preset": None, "form": "full",
+        "answers": {"ALP-ONE-01": {"level": 1, "note": "policy drafted"},
+                    "ALP-TWO-02": {"na": True, "justification": "We offer no public generative AI."}},
+    }
+    for key, value in overrides.items():
+        if value is ...:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(["score", *argv, "--questionnaire-dir", str(MINI)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def fails(capsys: pytest.CaptureFixture[str], path: Path, *fragments: str) -> str:
+    status, out, err = run(capsys, str(path), "--json")
+    assert status == 2, out
+    assert out == ""
+    assert err.startswith("aigov: error:")
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in:\n{err}"
+    return err
+
+
+def test_a_valid_file_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, str(answers_file(tmp_path)), "--json")
+    assert status == 0
+    data = json.loads(out)
+    assert data["questionnaire_id"] == "mini-test" and data["target_preset"] == "baseline"
+    assert data["overall"]["score"] == 1.0 and data["to_answer"][0] == "ALP-ONE-02"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_readable_table(tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str) -> None:
+    status, out, _ = run(capsys, str(answers_file(tmp_path)), "--lang", lang)
+    assert status == 0
+    assert ("Overall" if lang == "en" else "总体") in out
+    assert "ALP-ONE-01" in out and ("not scored" if lang == "en" else "未评分") in out
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fails(capsys, tmp_path / "nope.json", "nope.json: no such file", "Fix:")
+
+
+def test_invalid_json_names_line_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"profile": {}\n "answers": {}}', encoding="utf-8")
+    fails(capsys, path, "line 2, column 2", "not valid JSON", "Fix:")
+
+
+def test_top_level_must_be_an_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "list.json"
+    path.write_text("[1, 2]", encoding="utf-8")
+    fails(capsys, path, "top level: the file must hold a JSON object.")
+
+
+def test_unknown_question_id_suggests_the_nearest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = answers_file(tmp_path, answers={"ALP-ONE-1": {"level": 2}})
+    fails(capsys, path, "answers.ALP-ONE-1: unknown question id.", "did you mean ALP-ONE-01?")
+
+
+@pytest.mark.parametrize(("level", "message"), [
+    (7, "answers.ALP-ONE-01.level: 7 is out of range. Fix: use a level from 0"),
+    (-1, "answers.ALP-ONE-01.level: -1 is out of range."),
+    (2.5, "answers.ALP-ONE-01.level: 2.5 is not a whole number."),
+    ("3", "answers.ALP-ONE-01.level: '3' is not a whole number."),
+    (True, "answers.ALP-ONE-01.level: True is not a whole number."),
+])
+def test_bad_levels(tmp_path: Path, capsys: pytest.CaptureFixture[str], level: Any, message: str) -> None:
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": level}}), message)
+
+
+def test_na_needs_a_justification(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in ({"na": True}, {"na": True, "justification": "   "}):
+        fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": answer}),
+              "answers.ALP-ONE-02: N/A needs a written justification.", 'Fix: add "justification"')
+
+
+def test_level_and_na_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = answers_file(tmp_path, answers={"ALP-ONE-02": {"level": 2, "na": True, "justification": "x"}})
+    fails(capsys, path, "answers.ALP-ONE-02: both a level and N/A are given.")
+
+
+def test_answer_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": 3}), "answers.ALP-ONE-02: must be an object.")
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": {"levle": 3}}), "answers.ALP-ONE-02.levle: unknown key.")
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": {"na": "yes", "justification": "x"}}),
+          "answers.ALP-ONE-02.na: 'yes' is not true or false.")
+    fails(capsys, answers_file(tmp_path, answers=[1]), "answers: must be an object keyed by question id.")
+    fails(capsys, answers_file(tmp_path, answers=...), "answers: missing.")
+
+
+def test_invalid_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    profile = {**PROFILE, "ai_roles": ["robot"], "sector": "space", "colour": "red"}
+    del profile["size"]
+    err = fails(capsys, answers_file(tmp_path, profile=profile), "4 problem(s)",
+                'profile.ai_roles: invalid value ["robot"]. Fix: choose one or more of tech_provider',
+                'profile.sector: invalid value "space". Fix: choose one of finance',
+                "profile.size: missing. Fix: choose one of micro",
+                "profile.colour: not a profile field of this questionnaire.")
+    assert "Traceback" not in err
+    fails(capsys, answers_file(tmp_path, profile=...), "profile: missing;", "Fix: add \"profile\"")
+    fails(capsys, answers_file(tmp_path, profile=[]), "profile: must be an object.")
+
+
+def test_preset_form_questionnaire_and_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fails(capsys, answers_file(tmp_path, target_preset="leadin"), "target_preset: unknown preset 'leadin'.",
+          "did you mean leading?")
+    fails(capsys, answers_file(tmp_path, form="short"), "form: unknown form 'short'.", '"core"')
+    fails(capsys, answers_file(tmp_path, questionnaire="caict-aigov"),
+          "questionnaire: the answers are for 'caict-aigov' but are being scored against 'mini-test'.")
+    fails(capsys, answers_file(tmp_path, version="9.9.9"),
+          "version: the answers are for version 9.9.9 but the questionnaire is version 0.1.0.")
+    fails(capsys, answers_file(tmp_path, extra=1), "extra: unknown key.")
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = answers_file(tmp_path, form="short", answers={"ALP-ONE-01": {"level": 9}, "BAD-ID-01": {"level": 1}})
+    fails(capsys, path, "3 problem(s)", "form:", "answers.ALP-ONE-01.level:", "answers.BAD-ID-01:")
+
+
+def test_answers_to_inapplicable_questions_are_ignored_with_a_note(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = answers_file(tmp_path, answers={"ALP-ONE-03": {"level": 5}})
+    status, out, err = run(capsys, str(path), "--json")
+    assert status == 0
+    assert "ALP-ONE-03" in err and "ignored" in err
+    assert json.loads(out)["overall"]["score"] is None
+
+
+def test_bad_questionnaire_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["score", str(answers_file(tmp_path)), "--questionnaire-dir", str(tmp_path / "none")])
+    assert status == 2
+    assert "no such questionnaire folder" in capsys.readouterr().err
+
+
+def test_xlsx_without_the_excel_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "excel.reader", None)  # makes the import fail
+    path = tmp_path / "filled.xlsx"
+    path.write_bytes(b"PK")
+    fails(capsys, path, "filled.xlsx: reading .xlsx workbooks needs the Excel reader", "Fix: save the answers as a JSON")
+
+
+def test_xlsx_is_read_by_the_excel_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    data = json.loads(answers_file(tmp_path).read_text(encoding="utf-8"))
+    seen: list[Path] = []
+    fake = types.ModuleType("excel.reader")
+    fake.read_workbook_answers = lambda p: seen.append(Path(p)) or data  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "excel.reader", fake)
+    path = tmp_path / "filled.XLSX"
+    path.write_bytes(b"PK")
+    status, out, _ = run(capsys, str(path), "--json")
+    assert status == 0 and seen == [path]
+    assert json.loads(out)["target_preset"] == "baseline"
+
+    def broken(_: Path) -> dict[str, Any]:
+        raise ValueError("sheet 'Answers' is missing")
+
+    fake.read_workbook_answers = broken  # type: ignore[attr-defined]
+    fails(capsys, path, "the workbook could not be read: sheet 'Answers' is missing")
