@@ -8,7 +8,14 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from excel.contract import LISTS_SHEET, MAX_NAME, META_SHEET, NAME_ROW, TEMPLATE_FORMAT, TEMPLATE_FORMAT_VERSION
+from excel.contract import (
+    LISTS_SHEET,
+    MAX_NAME,
+    META_SHEET,
+    NAME_ROW,
+    TEMPLATE_FORMAT,
+    TEMPLATE_FORMAT_VERSION,
+)
 from excel.reader import read_template
 from excel.template import build_template
 from questionnaires import get_questionnaire
