@@ -301,16 +301,20 @@ def join_association(engine: Engine, actor: Actor, org_id: int, code: str) -> As
                 if secrets.compare_digest(_canonical_code(a.invite_code), wanted):
                     match = a
         if match is None:
+            # Recorded (committed) before the refusal, so repeated code guessing is visible to administrators.
             s.add(EventLog(user_id=actor.user_id, action="association_join_failed", object_type="organisation",
                            object_id=org_id))
-            raise InvalidInput(problems=[
-                "invite_code: no association has this invitation code; check it with your association "
-                "(letters and digits, e.g. ABCD-EFGH-JKLM)"])
-        if s.get(AssociationMember, (match.id, org_id)) is None:
-            s.add(AssociationMember(association_id=match.id, organisation_id=org_id))
-            _log(s, actor, "association_joined", "association", match.id, organisation_id=org_id)
-        s.flush()
-        return _assoc_view(s, match, admin=False)
+        else:
+            if s.get(AssociationMember, (match.id, org_id)) is None:
+                s.add(AssociationMember(association_id=match.id, organisation_id=org_id))
+                _log(s, actor, "association_joined", "association", match.id, organisation_id=org_id)
+            s.flush()
+            view = _assoc_view(s, match, admin=False)
+    if match is None:
+        raise InvalidInput(problems=[
+            "invite_code: no association has this invitation code; check it with your association "
+            "(letters and digits, e.g. ABCD-EFGH-JKLM)"])
+    return view
 
 
 def leave_association(engine: Engine, actor: Actor, org_id: int, association_id: int) -> None:

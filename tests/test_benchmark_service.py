@@ -246,3 +246,27 @@ def test_dashboard_and_comparison_on_both_backends(any_db_url):
         assert bm.peer_summary(engine, c.member("M2"), c.assessments["M2"]) is not None
     finally:
         engine.dispose()
+
+
+def test_failed_join_is_recorded(engine) -> None:  # type: ignore[no-untyped-def]
+    """A wrong invitation code is refused, and the attempt stays in the security events."""
+    from sqlalchemy import func, select
+
+    from db.engine import read_session
+    from db.models import EventLog
+    from services.access import load_actor
+    from services.auth import create_user
+    from services.benchmark import join_association
+    from services.errors import InvalidInput
+    from services.organisations import create_organisation
+
+    user = create_user(engine, "joiner", "joiner-password-1")
+    who = load_actor(engine, user.id)
+    org = create_organisation(engine, who, "加入者", {"ai_roles": ["user"], "genai_public": False,
+                                                  "high_impact": False, "sector": "ict", "size": "small"})
+    who = load_actor(engine, user.id)
+    with pytest.raises(InvalidInput):
+        join_association(engine, who, org.id, "NOPE-NOPE-NOPE")
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(EventLog)
+                        .where(EventLog.action == "association_join_failed")) == 1
