@@ -7,7 +7,6 @@ first gap is computed with the scoring engine from the answers the test gives.
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from scoring import AnswerInput, score_assessment
 from services.access import Actor
 from services.auth import create_user
 from services.organisations import list_organisations
+from tests.support.screens import publish
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 USER, PASSWORD = "compliance-lead", "e2e-password-2025"
 ORG = "星河智能科技有限公司"
 NA = -1
@@ -55,8 +54,7 @@ def _full_screenshot(page: Page, path: Path) -> None:
     page.wait_for_timeout(800)
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, SCREENSHOTS / path.name)
+    publish(path)
 
 
 def _nav(page: Page, label: str) -> None:
@@ -185,5 +183,5 @@ def test_short_form_assessment_in_chinese_from_empty_database(live_server: str, 
     expect(grid.locator("[data-testid=glide-cell-1-0]")).to_have_text(zh(f"results.band_{first.band}"),
                                                                       use_inner_text=False)
     _full_screenshot(page, tmp_path / "results.png")
-    assert (SCREENSHOTS / "questionnaire.png").stat().st_size > 20_000
-    assert (SCREENSHOTS / "results.png").stat().st_size > 20_000
+    assert (tmp_path / "questionnaire.png").stat().st_size > 20_000
+    assert (tmp_path / "results.png").stat().st_size > 20_000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -14,8 +13,7 @@ from demo.seed import seed_demo
 from i18n import t
 from services import benchmark as bm
 from services.access import Actor
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from tests.support.screens import publish
 
 
 def test_association_dashboard_in_the_browser(live_server: str, engine: Engine, page: Page, tmp_path: Path) -> None:
@@ -49,5 +47,4 @@ def test_association_dashboard_in_the_browser(live_server: str, engine: Engine, 
     shot = tmp_path / "association.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, SHOTS / "association.png")
+    publish(shot)

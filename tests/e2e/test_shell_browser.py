@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -12,9 +11,8 @@ from sqlalchemy import Engine
 from i18n import t
 from services.auth import create_user
 from services.organisations import create_organisation
+from tests.support.screens import publish
 from tests.support.server import AppServer
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _sign_in(page: Page, username: str, password: str) -> None:
@@ -52,5 +50,4 @@ def test_home_navigation_and_deep_link_in_chinese(db_url: str, engine: Engine, t
         expect(deep_nav.get_by_text(re.compile(r"^app$"))).to_have_count(0)
         deep.screenshot(path=str(tmp_path / "about.png"), full_page=True)
         assert (tmp_path / "home.png").stat().st_size > 10_000
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(tmp_path / "home.png", SHOTS / "home.png")
+        publish(tmp_path / "home.png")
