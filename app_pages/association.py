@@ -9,6 +9,7 @@ exception is the result table of a bulk import, which echoes the names in the fi
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -135,7 +136,8 @@ def _import_members(who: Actor, a: bm.AssociationView) -> None:
     st.caption(tr("benchmark.import.help"))
     st.caption(tr("benchmark.import.privacy"))
     for column, code in zip(st.columns(len(LANGUAGES)), LANGUAGES, strict=True):
-        column.download_button(tr("benchmark.import.template", lang=LANGUAGE_NAMES[code]), data=template_xlsx(code),
+        column.download_button(tr("benchmark.import.template", lang=LANGUAGE_NAMES[code]),
+                               data=partial(template_xlsx, code),  # built on click, not on every rerun
                                file_name=template_filename(code), mime=XLSX_MIME, key=f"member_template_{code}",
                                icon=":material/download:")
     # Labels fixed for this run: format_func is called again outside it (AppTest), where tr() has no language.

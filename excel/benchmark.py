@@ -4,6 +4,10 @@ Built only from the published statistics of :mod:`services.benchmark_stats` — 
 the pages show — so a workbook can never hold more than the dashboard: no anonymous names, no
 answers, and every suppressed group is written as the text "too few to show" with empty values
 (charts then leave a gap rather than plot a zero). Every text goes through :mod:`excel.cells`.
+
+Written in openpyxl's ``write_only`` mode, like the summary: a 1,000-member round's workbook is
+within 2× of writing its bare values (``python -m benchmarks excel``). Each sheet is laid out by
+(row, column) in a :class:`_Sheet` and streamed out in row order when it is complete.
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, RadarChart, Reference, Series
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from excel.cells import put
+from excel.cells import write_only_cell, write_only_sheet
 from i18n import t
 from questionnaires import Questionnaire
 from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
@@ -58,29 +63,48 @@ def _styles(wb: Workbook) -> None:
                                   alignment=Alignment(wrap_text=True, vertical="top")))
 
 
-def _header(ws: Worksheet, row: int, titles: Sequence[str]) -> None:
+class _Sheet:
+    """A ``write_only`` worksheet filled by (row, column) in any order, streamed out row by row on close."""
+
+    def __init__(self, wb: Workbook, title: str):
+        self.ws: Any = write_only_sheet(wb, title)
+        self.cells: dict[int, dict[int, WriteOnlyCell]] = {}
+
+    def put(self, row: int, column: int, value: Any, *, number_format: str | None = None,
+            style: str | None = None) -> None:
+        self.cells.setdefault(row, {})[column] = write_only_cell(self.ws, value, number_format=number_format,
+                                                                 style=style)
+
+    def merge(self, row: int, first: int, last: int) -> None:
+        self.ws.merged_cells.add(f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}")
+
+    def close(self, widths: Sequence[float]) -> None:
+        """Column widths, then every row in order (write-only sheets take widths before any row)."""
+        for i, w in enumerate(widths, 1):
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+        for r in range(1, max(self.cells, default=0) + 1):
+            row = self.cells.get(r, {})
+            self.ws.append([row.get(c) for c in range(1, max(row, default=0) + 1)])
+
+
+def _header(ws: _Sheet, row: int, titles: Sequence[str]) -> None:
     for c, title in enumerate(titles, 1):
-        put(ws, row, c, title, style="bm_header")
+        ws.put(row, c, title, style="bm_header")
 
 
-def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
-    for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+def _score(ws: _Sheet, row: int, col: int, value: float | None) -> None:
+    ws.put(row, col, value, number_format=SCORE_FORMAT, style="bm_cell")
 
 
-def _score(ws: Worksheet, row: int, col: int, value: float | None) -> None:
-    put(ws, row, col, value, number_format=SCORE_FORMAT, style="bm_cell")
-
-
-def _dist_row(ws: Worksheet, row: int, label: str, d: Dist, lang: str) -> None:
+def _dist_row(ws: _Sheet, row: int, label: str, d: Dist, lang: str) -> None:
     """A distribution row: label, organisations, P10, P25, median, P75, P90 (suppressed: text + blanks)."""
-    put(ws, row, 1, label, style="bm_cell")
+    ws.put(row, 1, label, style="bm_cell")
     if d.suppressed:
-        put(ws, row, 2, t("benchmark.too_few", lang), style="bm_hidden")
+        ws.put(row, 2, t("benchmark.too_few", lang), style="bm_hidden")
         for c in range(3, 8):
-            put(ws, row, c, None, style="bm_hidden")
+            ws.put(row, c, None, style="bm_hidden")
         return
-    put(ws, row, 2, d.count, style="bm_cell")
+    ws.put(row, 2, d.count, style="bm_cell")
     for c, v in enumerate((d.p10, d.p25, d.median, d.p75, d.p90), 3):
         _score(ws, row, c, v)
 
@@ -89,9 +113,9 @@ def _stat_titles(lang: str) -> list[str]:
     return [t(f"benchmark.stat.{k}", lang) for k in ("count", "p10", "p25", "median", "p75", "p90")]
 
 
-def _info(ws: Worksheet, info: RoundInfo, min_group: int, lang: str, title_key: str, note_key: str) -> int:
+def _info(ws: _Sheet, info: RoundInfo, min_group: int, lang: str, title_key: str, note_key: str) -> int:
     """Title, the round's facts and the privacy rule; returns the next free row."""
-    put(ws, 1, 1, t(title_key, lang), style="bm_title")
+    ws.put(1, 1, t(title_key, lang), style="bm_title")
     rows = [
         ("benchmark.xlsx.association", info.association),
         ("benchmark.xlsx.round", info.round_name),
@@ -102,12 +126,12 @@ def _info(ws: Worksheet, info: RoundInfo, min_group: int, lang: str, title_key: 
         ("benchmark.xlsx.generated", info.generated_at.strftime("%Y-%m-%d %H:%M UTC")),
     ]
     for i, (key, value) in enumerate(rows, 3):
-        put(ws, i, 1, t(key, lang), style="bm_header")
-        put(ws, i, 2, value, style="bm_cell")
+        ws.put(i, 1, t(key, lang), style="bm_header")
+        ws.put(i, 2, value, style="bm_cell")
     note = 3 + len(rows)
-    put(ws, note, 1, t(note_key, lang, k=min_group), style="bm_note")
-    ws.merge_cells(start_row=note, start_column=1, end_row=note, end_column=8)
-    ws.row_dimensions[note].height = 48
+    ws.put(note, 1, t(note_key, lang, k=min_group), style="bm_note")
+    ws.merge(note, 1, 8)
+    ws.ws.row_dimensions[note].height = 48
     return note + 2
 
 
@@ -115,27 +139,27 @@ def _info(ws: Worksheet, info: RoundInfo, min_group: int, lang: str, title_key: 
 
 def benchmark_workbook(q: Questionnaire, info: RoundInfo, stats: DashboardStats, lang: str) -> bytes:
     """The round's benchmark workbook: overview, segments, common gaps, identified members, trend."""
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     _styles(wb)
-    _overview_sheet(wb.active, q, info, stats, lang)
-    _segments_sheet(wb.create_sheet(), q, stats, lang)
-    _gaps_sheet(wb.create_sheet(), q, stats, lang)
-    _identified_sheet(wb.create_sheet(), q, stats, lang)
-    _trend_sheet(wb.create_sheet(), q, stats, lang)
+    _overview_sheet(wb, q, info, stats, lang)
+    _segments_sheet(wb, q, stats, lang)
+    _gaps_sheet(wb, q, stats, lang)
+    _identified_sheet(wb, q, stats, lang)
+    _trend_sheet(wb, q, stats, lang)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _overview_sheet(ws: Worksheet, q: Questionnaire, info: RoundInfo, stats: DashboardStats, lang: str) -> None:
-    ws.title = t("benchmark.xlsx.sheet_overview", lang)
+def _overview_sheet(wb: Workbook, q: Questionnaire, info: RoundInfo, stats: DashboardStats, lang: str) -> None:
+    ws = _Sheet(wb, t("benchmark.xlsx.sheet_overview", lang))
     row = _info(ws, info, stats.min_group_size, lang, "benchmark.xlsx.title", "benchmark.privacy_rule")
     p = stats.participation
-    put(ws, row, 1, t("benchmark.participation", lang), style="bm_header")
+    ws.put(row, 1, t("benchmark.participation", lang), style="bm_header")
     for c, (key, value) in enumerate((("invited", p.invited), ("started", p.started), ("submitted", p.submitted)), 2):
-        put(ws, row, c, f"{t('benchmark.' + key, lang)}: {value}", style="bm_cell")
+        ws.put(row, c, f"{t('benchmark.' + key, lang)}: {value}", style="bm_cell")
     row += 2
-    put(ws, row, 1, t("benchmark.xlsx.distribution", lang), style="bm_title")
+    ws.put(row, 1, t("benchmark.xlsx.distribution", lang), style="bm_title")
     row += 1
     _header(ws, row, [t("benchmark.xlsx.unit", lang), *_stat_titles(lang)])
     first = row + 1
@@ -143,28 +167,32 @@ def _overview_sheet(ws: Worksheet, q: Questionnaire, info: RoundInfo, stats: Das
     for i, u in enumerate(units):
         label = unit_name(q, u, lang) if u == "overall" else f"{u} {unit_name(q, u, lang)}"
         _dist_row(ws, first + i, label, stats.units.get(u, Dist.hidden()), lang)
-    _widths(ws, [30, 14, 10, 10, 10, 10, 10, 10])
-    ws.freeze_panes = ws.cell(row=first, column=1)
-    if stats.suppressed:
-        return
+    ws.ws.freeze_panes = f"A{first}"
+    if not stats.suppressed:
+        _overview_charts(ws, stats, first, lang)
+    ws.close([30, 14, 10, 10, 10, 10, 10, 10])
+
+
+def _overview_charts(ws: _Sheet, stats: DashboardStats, first: int, lang: str) -> None:
+    """A radar of P25/median/P75 per dimension and a bar chart of the quantiles, both on the table's cells."""
     dims_first, dims_last = first + 1, first + len(stats.dimension_ids)
     radar = RadarChart()
     radar.type = "marker"
     radar.title = t("benchmark.xlsx.radar_title", lang)
     for col, key in ((4, "p25"), (5, "median"), (6, "p75")):
-        radar.series.append(Series(Reference(ws, min_col=col, min_row=dims_first, max_row=dims_last),
+        radar.series.append(Series(Reference(ws.ws, min_col=col, min_row=dims_first, max_row=dims_last),
                                    title=t(f"benchmark.stat.{key}", lang)))
-    radar.set_categories(Reference(ws, min_col=1, min_row=dims_first, max_row=dims_last))
+    radar.set_categories(Reference(ws.ws, min_col=1, min_row=dims_first, max_row=dims_last))
     _radar_scale(radar)
-    ws.add_chart(radar, "J3")
+    ws.ws.add_chart(radar, "J3")
     bars = BarChart()
     bars.type = "col"
     bars.title = t("benchmark.xlsx.bars_title", lang)
-    bars.add_data(Reference(ws, min_col=4, max_col=6, min_row=first - 1, max_row=dims_last), titles_from_data=True)
-    bars.set_categories(Reference(ws, min_col=1, min_row=first, max_row=dims_last))
+    bars.add_data(Reference(ws.ws, min_col=4, max_col=6, min_row=first - 1, max_row=dims_last), titles_from_data=True)
+    bars.set_categories(Reference(ws.ws, min_col=1, min_row=first, max_row=dims_last))
     bars.y_axis.scaling.min, bars.y_axis.scaling.max = 0, 5
     bars.height, bars.width = 8, 16
-    ws.add_chart(bars, "J22")
+    ws.ws.add_chart(bars, "J22")
 
 
 def _radar_scale(chart: RadarChart) -> None:
@@ -174,127 +202,128 @@ def _radar_scale(chart: RadarChart) -> None:
     chart.height, chart.width = 9, 14
 
 
-def _segments_sheet(ws: Worksheet, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws.title = t("benchmark.xlsx.sheet_segments", lang)
-    put(ws, 1, 1, t("benchmark.xlsx.segments_title", lang), style="bm_title")
-    put(ws, 2, 1, t("benchmark.xlsx.segments_help", lang, k=stats.min_group_size), style="bm_note")
+def _segments_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
+    ws = _Sheet(wb, t("benchmark.xlsx.sheet_segments", lang))
+    ws.put(1, 1, t("benchmark.xlsx.segments_title", lang), style="bm_title")
+    ws.put(2, 1, t("benchmark.xlsx.segments_help", lang, k=stats.min_group_size), style="bm_note")
     units = ["overall", *stats.dimension_ids, *stats.subdimension_ids]
     row = 4
     for field in SEGMENT_FIELDS:
         rows = stats.segment_rows(field)
-        put(ws, row, 1, segment_field_name(field, lang), style="bm_title")
+        ws.put(row, 1, segment_field_name(field, lang), style="bm_title")
         row += 1
         _header(ws, row, [segment_field_name(field, lang), t("benchmark.stat.count", lang),
                           *[unit_name(q, u, lang) if u == "overall" else u for u in units]])
         top = row + 1
         for seg in rows:
             row += 1
-            put(ws, row, 1, segment_value_name(q, field, seg.value, lang), style="bm_cell")
+            ws.put(row, 1, segment_value_name(q, field, seg.value, lang), style="bm_cell")
             if seg.suppressed:
-                put(ws, row, 2, t("benchmark.too_few", lang), style="bm_hidden")
+                ws.put(row, 2, t("benchmark.too_few", lang), style="bm_hidden")
                 for c in range(3, 3 + len(units)):
-                    put(ws, row, c, None, style="bm_hidden")
+                    ws.put(row, c, None, style="bm_hidden")
                 continue
-            put(ws, row, 2, seg.units["overall"].count, style="bm_cell")
+            ws.put(row, 2, seg.units["overall"].count, style="bm_cell")
             for c, u in enumerate(units, 3):
                 _score(ws, row, c, seg.median(u))
         if rows:
             rng = f"C{top}:{get_column_letter(2 + len(units))}{row}"
-            ws.conditional_formatting.add(rng, ColorScaleRule(start_type="num", start_value=0, start_color="F8696B",
-                                                              mid_type="num", mid_value=2.5, mid_color="FFEB84",
-                                                              end_type="num", end_value=5, end_color="63BE7B"))
+            ws.ws.conditional_formatting.add(rng, ColorScaleRule(
+                start_type="num", start_value=0, start_color="F8696B", mid_type="num", mid_value=2.5,
+                mid_color="FFEB84", end_type="num", end_value=5, end_color="63BE7B"))
         row += 2
-    put(ws, row, 1, t("benchmark.xlsx.unit_legend", lang), style="bm_title")
+    ws.put(row, 1, t("benchmark.xlsx.unit_legend", lang), style="bm_title")
     for u in units[1:]:
         row += 1
-        put(ws, row, 1, u, style="bm_cell")
-        put(ws, row, 2, unit_name(q, u, lang), style="bm_cell")
-    _widths(ws, [22, 14, *[9] * len(units)])
+        ws.put(row, 1, u, style="bm_cell")
+        ws.put(row, 2, unit_name(q, u, lang), style="bm_cell")
+    ws.close([22, 14, *[9] * len(units)])
 
 
-def _gaps_sheet(ws: Worksheet, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws.title = t("benchmark.xlsx.sheet_gaps", lang)
-    put(ws, 1, 1, t("benchmark.gaps_heading", lang), style="bm_title")
-    put(ws, 2, 1, t("benchmark.gaps_help", lang), style="bm_note")
-    ws.merge_cells("A2:G2")
-    ws.row_dimensions[2].height = 36
+def _gaps_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
+    ws = _Sheet(wb, t("benchmark.xlsx.sheet_gaps", lang))
+    ws.put(1, 1, t("benchmark.gaps_heading", lang), style="bm_title")
+    ws.put(2, 1, t("benchmark.gaps_help", lang), style="bm_note")
+    ws.merge(2, 1, 7)
+    ws.ws.row_dimensions[2].height = 36
     _header(ws, 4, [t("benchmark.col.question_id", lang), t("benchmark.col.question", lang),
                     t("benchmark.col.dimension", lang), t("benchmark.col.members_high", lang),
                     t("benchmark.col.scored", lang), t("benchmark.col.share_high", lang)])
     if stats.suppressed:
-        put(ws, 5, 1, t("benchmark.too_few", lang), style="bm_hidden")
+        ws.put(5, 1, t("benchmark.too_few", lang), style="bm_hidden")
     elif not stats.gaps:
-        put(ws, 5, 1, t("benchmark.gaps_none", lang), style="bm_note")
+        ws.put(5, 1, t("benchmark.gaps_none", lang), style="bm_note")
     for i, g in enumerate(stats.gaps, 5):
-        put(ws, i, 1, g.question_id, style="bm_cell")
-        put(ws, i, 2, question_text(q, g.question_id, lang), style="bm_cell")
-        put(ws, i, 3, unit_name(q, g.dimension_id, lang), style="bm_cell")
-        put(ws, i, 4, g.high, style="bm_cell")
-        put(ws, i, 5, g.scored, style="bm_cell")
-        put(ws, i, 6, g.share_high, number_format=PCT_FORMAT, style="bm_cell")
-    _widths(ws, [13, 60, 16, 14, 12, 12])
+        ws.put(i, 1, g.question_id, style="bm_cell")
+        ws.put(i, 2, question_text(q, g.question_id, lang), style="bm_cell")
+        ws.put(i, 3, unit_name(q, g.dimension_id, lang), style="bm_cell")
+        ws.put(i, 4, g.high, style="bm_cell")
+        ws.put(i, 5, g.scored, style="bm_cell")
+        ws.put(i, 6, g.share_high, number_format=PCT_FORMAT, style="bm_cell")
     if stats.gaps:
         chart = BarChart()
         chart.type = "bar"
         chart.title = t("benchmark.col.share_high", lang)
         last = 4 + len(stats.gaps)
-        chart.add_data(Reference(ws, min_col=6, min_row=4, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=5, max_row=last))
+        chart.add_data(Reference(ws.ws, min_col=6, min_row=4, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws.ws, min_col=1, min_row=5, max_row=last))
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
         chart.x_axis.scaling.orientation = "maxMin"
         chart.height, chart.width = 10, 14
         chart.legend = None
-        ws.add_chart(chart, "H4")
+        ws.ws.add_chart(chart, "H4")
+    ws.close([13, 60, 16, 14, 12, 12])
 
 
-def _identified_sheet(ws: Worksheet, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws.title = t("benchmark.xlsx.sheet_identified", lang)
-    put(ws, 1, 1, t("benchmark.identified_heading", lang), style="bm_title")
-    put(ws, 2, 1, t("benchmark.identified_help", lang), style="bm_note")
-    ws.merge_cells("A2:H2")
-    ws.row_dimensions[2].height = 32
+def _identified_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
+    ws = _Sheet(wb, t("benchmark.xlsx.sheet_identified", lang))
+    ws.put(1, 1, t("benchmark.identified_heading", lang), style="bm_title")
+    ws.put(2, 1, t("benchmark.identified_help", lang), style="bm_note")
+    ws.merge(2, 1, 8)
+    ws.ws.row_dimensions[2].height = 32
     dims = stats.dimension_ids
     _header(ws, 4, [t("benchmark.col.organisation", lang), t("benchmark.col.submitted_at", lang),
                     unit_name(q, "overall", lang), *[unit_name(q, d, lang) for d in dims],
                     t("benchmark.col.percent_to_target", lang)])
     if not stats.identified:
-        put(ws, 5, 1, t("benchmark.identified_none", lang), style="bm_note")
+        ws.put(5, 1, t("benchmark.identified_none", lang), style="bm_note")
     for i, r in enumerate(stats.identified, 5):
-        put(ws, i, 1, r.organisation_name, style="bm_cell")
-        put(ws, i, 2, r.submitted_at, number_format="yyyy-mm-dd", style="bm_cell")
+        ws.put(i, 1, r.organisation_name, style="bm_cell")
+        ws.put(i, 2, r.submitted_at, number_format="yyyy-mm-dd", style="bm_cell")
         _score(ws, i, 3, r.overall)
         for c, d in enumerate(dims, 4):
             _score(ws, i, c, r.dimensions.get(d))
-        put(ws, i, 4 + len(dims), r.percent_to_target, number_format=PCT_FORMAT, style="bm_cell")
-    _widths(ws, [34, 13, 10, *[12] * len(dims), 12])
+        ws.put(i, 4 + len(dims), r.percent_to_target, number_format=PCT_FORMAT, style="bm_cell")
+    ws.close([34, 13, 10, *[12] * len(dims), 12])
 
 
-def _trend_sheet(ws: Worksheet, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws.title = t("benchmark.xlsx.sheet_trend", lang)
-    put(ws, 1, 1, t("benchmark.trend_heading", lang), style="bm_title")
-    put(ws, 2, 1, t("benchmark.trend_help", lang), style="bm_note")
+def _trend_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
+    ws = _Sheet(wb, t("benchmark.xlsx.sheet_trend", lang))
+    ws.put(1, 1, t("benchmark.trend_heading", lang), style="bm_title")
+    ws.put(2, 1, t("benchmark.trend_help", lang), style="bm_note")
     units = ["overall", *stats.dimension_ids]
     _header(ws, 4, [t("benchmark.col.round", lang), t("benchmark.submitted", lang),
                     *[unit_name(q, u, lang) for u in units]])
     for i, p in enumerate(stats.trend, 5):
-        put(ws, i, 1, p.round_name, style="bm_cell")
-        put(ws, i, 2, p.submitted, style="bm_cell")
+        ws.put(i, 1, p.round_name, style="bm_cell")
+        ws.put(i, 2, p.submitted, style="bm_cell")
         for c, u in enumerate(units, 3):
             d = p.units.get(u, Dist.hidden())
             if d.suppressed:
-                put(ws, i, c, t("benchmark.too_few", lang), style="bm_hidden")
+                ws.put(i, c, t("benchmark.too_few", lang), style="bm_hidden")
             else:
                 _score(ws, i, c, d.median)
-    _widths(ws, [34, 10, *[12] * len(units)])
     if len(stats.trend) > 1:
         chart = LineChart()
         chart.title = t("benchmark.trend_heading", lang)
         last = 4 + len(stats.trend)
-        chart.add_data(Reference(ws, min_col=3, max_col=2 + len(units), min_row=4, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=5, max_row=last))
+        chart.add_data(Reference(ws.ws, min_col=3, max_col=2 + len(units), min_row=4, max_row=last),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws.ws, min_col=1, min_row=5, max_row=last))
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 5
         chart.height, chart.width = 9, 16
-        ws.add_chart(chart, f"B{last + 3}")
+        ws.ws.add_chart(chart, f"B{last + 3}")
+    ws.close([34, 10, *[12] * len(units)])
 
 
 # --- the member's one-page comparison --------------------------------------------------------------
@@ -302,20 +331,19 @@ def _trend_sheet(ws: Worksheet, q: Questionnaire, stats: DashboardStats, lang: s
 def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: str, stats: MemberStats,
                   min_group: int, lang: str) -> bytes:
     """One printable page: own scores against the peer median and P75, percentile ranks, close-first."""
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     _styles(wb)
-    ws = wb.active
-    ws.title = t("benchmark.xlsx.sheet_peer", lang)
+    ws = _Sheet(wb, t("benchmark.xlsx.sheet_peer", lang))
     row = _info(ws, info, min_group, lang, "benchmark.xlsx.peer_title", "benchmark.peers.privacy_note")
-    put(ws, row, 1, t("benchmark.col.organisation", lang), style="bm_header")
-    put(ws, row, 2, f"{organisation} ({t('common.' + status, lang)})", style="bm_cell")
+    ws.put(row, 1, t("benchmark.col.organisation", lang), style="bm_header")
+    ws.put(row, 2, f"{organisation} ({t('common.' + status, lang)})", style="bm_cell")
     row += 1
     group = segment_value_name(q, stats.segment, stats.segment_value, lang)
-    put(ws, row, 1, t("benchmark.peers.group", lang), style="bm_header")
+    ws.put(row, 1, t("benchmark.peers.group", lang), style="bm_header")
     label = group if stats.segment == "all" else t("benchmark.peers.group_label", lang,
                                                    field=segment_field_name(stats.segment, lang), value=group)
-    put(ws, row, 2, label if stats.suppressed else f"{label} · {t('benchmark.peers.n', lang, n=stats.peers)}",
-        style="bm_cell")
+    ws.put(row, 2, label if stats.suppressed else f"{label} · {t('benchmark.peers.n', lang, n=stats.peers)}",
+           style="bm_cell")
     row += 2
     units = list(stats.own)
     _header(ws, row, [t("benchmark.xlsx.unit", lang), t("benchmark.peers.own", lang), t("benchmark.stat.p25", lang),
@@ -324,56 +352,57 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
     first = row + 1
     for i, u in enumerate(units):
         r = first + i
-        put(ws, r, 1, unit_name(q, u, lang), style="bm_cell")
+        ws.put(r, 1, unit_name(q, u, lang), style="bm_cell")
         _score(ws, r, 2, stats.own.get(u))
         d = stats.units.get(u, Dist.hidden())
         if d.suppressed:
-            put(ws, r, 3, t("benchmark.too_few", lang), style="bm_hidden")
+            ws.put(r, 3, t("benchmark.too_few", lang), style="bm_hidden")
             for c in (4, 5, 6):
-                put(ws, r, c, None, style="bm_hidden")
+                ws.put(r, c, None, style="bm_hidden")
             continue
         for c, v in enumerate((d.p25, d.median, d.p75), 3):
             _score(ws, r, c, v)
         rank = stats.percentile.get(u)
-        put(ws, r, 6, None if rank is None else round(rank, 1), number_format="0.0", style="bm_cell")
+        ws.put(r, 6, None if rank is None else round(rank, 1), number_format="0.0", style="bm_cell")
     last = first + len(units) - 1
     row = last + 2
-    put(ws, row, 1, t("benchmark.peers.close_first_heading", lang), style="bm_title")
+    ws.put(row, 1, t("benchmark.peers.close_first_heading", lang), style="bm_title")
     row += 1
-    put(ws, row, 1, _close_first_help(stats, lang), style="bm_note")
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
-    ws.row_dimensions[row].height = 44
+    ws.put(row, 1, _close_first_help(stats, lang), style="bm_note")
+    ws.merge(row, 1, 6)
+    ws.ws.row_dimensions[row].height = 44
     row += 1
     _header(ws, row, [t("benchmark.col.question_id", lang), t("benchmark.col.question", lang),
                       t("benchmark.peers.own_level", lang), t("common.target", lang),
                       t("benchmark.peers.col_count", lang), t("benchmark.peers.col_share", lang)])
     if not stats.close_first:
         row += 1
-        put(ws, row, 1, t("benchmark.peers.close_first_none", lang), style="bm_note")
+        ws.put(row, 1, t("benchmark.peers.close_first_none", lang), style="bm_note")
     for c in stats.close_first:
         row += 1
-        put(ws, row, 1, c.question_id, style="bm_cell")
-        put(ws, row, 2, question_text(q, c.question_id, lang), style="bm_cell")
-        put(ws, row, 3, c.own_level, style="bm_cell")
+        ws.put(row, 1, c.question_id, style="bm_cell")
+        ws.put(row, 2, question_text(q, c.question_id, lang), style="bm_cell")
+        ws.put(row, 3, c.own_level, style="bm_cell")
         _score(ws, row, 4, c.target)
-        put(ws, row, 5, f"{c.count} / {c.peers}", style="bm_cell")
-        put(ws, row, 6, c.share, number_format=PCT_FORMAT, style="bm_cell")
-    _widths(ws, [24, 46, 10, 10, 12, 12])
+        ws.put(row, 5, f"{c.count} / {c.peers}", style="bm_cell")
+        ws.put(row, 6, c.share, number_format=PCT_FORMAT, style="bm_cell")
     if not stats.suppressed:
         radar = RadarChart()
         radar.type = "marker"
         radar.title = t("benchmark.peers.radar_title", lang)
         # Row ``first`` is the overall score; the radar shows the dimensions below it.
         for col, key in ((2, "benchmark.peers.own"), (4, "benchmark.stat.median"), (5, "benchmark.stat.p75")):
-            radar.series.append(Series(Reference(ws, min_col=col, min_row=first + 1, max_row=last), title=t(key, lang)))
-        radar.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
+            radar.series.append(Series(Reference(ws.ws, min_col=col, min_row=first + 1, max_row=last),
+                                       title=t(key, lang)))
+        radar.set_categories(Reference(ws.ws, min_col=1, min_row=first + 1, max_row=last))
         _radar_scale(radar)
-        ws.add_chart(radar, "H3")
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_area = f"A1:O{max(row, 30)}"
+        ws.ws.add_chart(radar, "H3")
+    ws.ws.page_setup.orientation = "landscape"
+    ws.ws.page_setup.fitToWidth = 1
+    ws.ws.page_setup.fitToHeight = 1
+    ws.ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.ws.print_area = f"A1:O{max(row, 30)}"
+    ws.close([24, 46, 10, 10, 12, 12])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from openpyxl.chart import RadarChart, Reference
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 
-from excel.cells import write_only_cell
+from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT
 from i18n import t
 from questionnaires import Questionnaire
@@ -121,7 +121,7 @@ class _Writer:
         return t(f"excel.summary.{key}", self.lang, **values)
 
     def sheet(self, kind: str, widths: Sequence[float]) -> Any:
-        ws = self.wb.create_sheet(t(f"excel.sheet.{kind}", self.lang))
+        ws = write_only_sheet(self.wb, t(f"excel.sheet.{kind}", self.lang))
         for i, width in enumerate(widths):
             ws.column_dimensions[chr(ord("A") + i)].width = width
         return ws

@@ -32,7 +32,7 @@ from streamlit.testing.v1 import AppTest
 from app import PAGES
 from i18n import t
 from questionnaires import get_questionnaire
-from services import admin, assessments, benchmark, exports, imports, organisations, results
+from services import admin, assessments, benchmark, exports, imports, member_imports, organisations, results
 from services.access import Actor
 from services.assessments import AnswerInputData
 from services.errors import NotFound, ServiceError
@@ -193,6 +193,8 @@ ASSOCIATION_CASES = [
     Case("close_round", "round", lambda w, a, t_: benchmark.close_round(w.engine, a, w.rounds["X"])),
     Case("reopen_round", "round", lambda w, a, t_: benchmark.reopen_round(w.engine, a, w.rounds["X"])),
     Case("benchmark_xlsx", "export", lambda w, a, t_: benchmark.benchmark_xlsx(w.engine, a, w.rounds["X"], "zh")),
+    Case("import_member_workbooks", "association",
+         lambda w, a, t_: member_imports.import_member_workbooks(w.engine, a, w.associations["X"], [])),
 ]
 
 SERVICE_PARAMS = (
@@ -241,7 +243,7 @@ def test_registry_covers_every_public_service_function() -> None:
         "recent_events", "event_actions", "add_member_organisation",
     }
     missing = []
-    for module in (organisations, assessments, results, admin, benchmark, exports, imports):
+    for module in (organisations, assessments, results, admin, benchmark, exports, imports, member_imports):
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or fname.startswith("_"):
                 continue
