@@ -8,6 +8,8 @@ SQLite deadlock into "database is locked"; see docs/architecture.md).
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -48,6 +50,22 @@ def _check_url(url: str) -> None:
         )
 
 
+def _enter_wal(cur) -> None:  # type: ignore[no-untyped-def]
+    """Switch a database file to WAL (persistent once done).
+
+    The switch needs an exclusive lock, and on a brand-new file several processes starting at once
+    can see SQLITE_BUSY here without the busy handler being consulted; retry for a while.
+    """
+    for attempt in range(100):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_pragmas(foreign_keys: bool) -> Callable[..., None]:
     def on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN (documented SQLite recipe)
@@ -55,7 +73,9 @@ def _sqlite_pragmas(foreign_keys: bool) -> Callable[..., None]:
         fk = "ON" if foreign_keys else "OFF"
         # synchronous=FULL: a commit is on disk before "saved" is shown, even across a power cut
         # (NORMAL survives a process crash only); about 3 ms more per answer save.
-        for pragma in ("journal_mode=WAL", "busy_timeout=15000", f"foreign_keys={fk}", "synchronous=FULL"):
+        cur.execute("PRAGMA busy_timeout=15000")
+        _enter_wal(cur)
+        for pragma in (f"foreign_keys={fk}", "synchronous=FULL"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
