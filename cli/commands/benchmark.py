@@ -15,23 +15,18 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from db.engine import get_engine
-from db.migrate import upgrade
+from cli.context import as_user_option, run_as
+from cli.main import CLIError
 from services import benchmark as bm
-from services.access import Actor, actor_for_cli
-from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from services.access import Actor
 
 
 def _error(message: str) -> Exception:
-    from cli.main import CLIError
-
     return CLIError(message)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    who = argparse.ArgumentParser(add_help=False)
-    who.add_argument("--as-user", metavar="NAME",
-                     help="act as this account, with its roles only (default: the system operator)")
+    who = as_user_option()
 
     ex = sub.add_parser("export", help="export benchmark workbooks (.xlsx)")
     exsub = ex.add_subparsers(dest="what", metavar="WHAT")
@@ -85,24 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- plumbing --------------------------------------------------------------------------------------
 
 def _run(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
-    """Run a command body, turning service errors into one clear line (exit status 2)."""
-    upgrade()
-    engine = get_engine()
-    try:
-        actor = actor_for_cli(engine, args.as_user)
-    except NotFound as exc:
-        raise _error(f"--as-user {args.as_user}: there is no active account with this name") from exc
-    try:
-        return body(engine, actor)
-    except NotFound as exc:
-        what = exc.values.get("object", "object")
-        raise _error(f"{what} {exc.values.get('id', '')}: not found, or {actor.username} may not see it") from exc
-    except Forbidden as exc:
-        raise _error(f"{actor.username} is not allowed to do this") from exc
-    except InvalidInput as exc:
-        raise _error("; ".join(exc.problems)) from exc
-    except ServiceError as exc:
-        raise _error(str(exc)) from exc
+    return run_as(args, body)
 
 
 def _out_path(raw: str) -> Path:

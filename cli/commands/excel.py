@@ -17,13 +17,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from db.engine import DatabaseURLError, database_url, get_engine
-from db.migrate import upgrade
+from cli.context import acting, open_database
+from cli.main import CLIError
 from excel.problems import Problem
 from excel.safety import MAX_UPLOAD_BYTES
 from i18n import LANGUAGES, t
 from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questionnaire
-from services.access import Actor, actor_for_cli
+from services.access import Actor
 from services.errors import InvalidInput, NotFound, ServiceError, StateError
 from services.exports import template_xlsx
 from services.imports import ImportReport, import_workbook
@@ -67,8 +67,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _error(message: str) -> Exception:
-    from cli.main import CLIError
-
     return CLIError(message)
 
 
@@ -120,15 +118,8 @@ def _import(args: argparse.Namespace) -> int:
     if args.assessment is not None and len(args.files) > 1:
         raise _error("--assessment takes one file: each file would replace the same answers. "
                      "Import one file into the assessment, or leave out --assessment to create one draft per file.")
-    try:
-        upgrade(database_url())
-        engine = get_engine(database_url())  # by URL: get_engine() without one caches the first URL
-    except DatabaseURLError as exc:
-        raise _error(str(exc)) from exc
-    try:
-        actor = actor_for_cli(engine, args.as_user)
-    except NotFound as exc:
-        raise _error(f"--as-user {args.as_user}: there is no active account with this name") from exc
+    engine = open_database()
+    actor = acting(engine, args.as_user)
     if args.association is not None:
         return _import_members(engine, actor, args)
     ok = 0

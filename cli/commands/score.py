@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cli.main import CLIError
 from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, load_questionnaire
 from questionnaires.schema import Questionnaire
 from scoring.engine import score_assessment
@@ -48,8 +49,6 @@ class ScoreInput:
 
 
 def _error(message: str) -> Exception:
-    from cli.main import CLIError
-
     return CLIError(message)
 
 

@@ -18,12 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from db.engine import DatabaseURLError, database_url, get_engine
-from db.migrate import upgrade
+from cli.context import as_user_option, run_as
+from cli.main import CLIError
 from db.models import ANSWER_SOURCES, ORG_ROLES
 from services import admin
-from services.access import Actor, actor_for_cli
-from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from services.access import Actor
 
 DESCRIPTION = (
     "Accounts, roles, the audit history of answers and security events. The operator acts as the system "
@@ -33,15 +32,11 @@ DESCRIPTION = (
 
 
 def _error(message: str) -> Exception:
-    from cli.main import CLIError
-
     return CLIError(message)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    who = argparse.ArgumentParser(add_help=False)
-    who.add_argument("--as-user", metavar="NAME",
-                     help="act as this account, with its roles only (default: the system operator)")
+    who = as_user_option()
     p = sub.add_parser("users", help="accounts, roles, audit history of answers, security events",
                        description=DESCRIPTION)
     usub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -102,33 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # --- plumbing --------------------------------------------------------------------------------------
 
-def _context(args: argparse.Namespace) -> tuple[Engine, Actor]:
-    try:
-        url = database_url()
-        upgrade(url)
-        engine = get_engine(url)  # by URL: get_engine() without one caches the first URL of the process
-    except DatabaseURLError as exc:
-        raise _error(str(exc)) from exc
-    try:
-        return engine, actor_for_cli(engine, args.as_user)
-    except NotFound as exc:
-        raise _error(f"--as-user {args.as_user}: there is no active account with this name") from exc
-
-
 def _run(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
-    """Run a command body, turning service errors into one clear line (exit status 2)."""
-    engine, actor = _context(args)
-    try:
-        return body(engine, actor)
-    except NotFound as exc:
-        what = exc.values.get("object", "object")
-        raise _error(f"{what} {exc.values.get('id', '')}: not found, or {actor.username} may not see it") from exc
-    except Forbidden as exc:
-        raise _error(f"{actor.username} is not allowed to do this") from exc
-    except InvalidInput as exc:
-        raise _error("; ".join(exc.problems)) from exc
-    except ServiceError as exc:
-        raise _error(str(exc)) from exc
+    return run_as(args, body)
 
 
 def _password(args: argparse.Namespace) -> str:

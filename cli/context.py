@@ -1,0 +1,66 @@
+"""Plumbing shared by the ``aigov`` sub-commands: the database, the acting account, clear errors.
+
+The operator at the command line acts as the system (a platform administrator) by default;
+``--as-user NAME`` acts as that account with exactly its roles, so other tenants' objects are
+"not found" exactly as in the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from cli.main import CLIError
+from db.engine import DatabaseURLError, database_url, get_engine
+from db.migrate import upgrade
+from services.access import Actor, actor_for_cli
+from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+
+
+def as_user_option() -> argparse.ArgumentParser:
+    """A parent parser adding ``--as-user NAME`` to a sub-command."""
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--as-user", metavar="NAME",
+                     help="act as this account, with its roles only (default: the system operator)")
+    return who
+
+
+def open_database() -> Engine:
+    """The configured database, migrated to head."""
+    try:
+        url = database_url()
+        upgrade(url)
+        return get_engine(url)
+    except DatabaseURLError as exc:
+        raise CLIError(str(exc)) from exc
+
+
+def acting(engine: Engine, username: str | None) -> Actor:
+    try:
+        return actor_for_cli(engine, username)
+    except NotFound as exc:
+        raise CLIError(f"--as-user {username}: there is no active account with this name") from exc
+
+
+def service_error(exc: ServiceError, actor: Actor) -> CLIError:
+    """One clear line for a service error (not-found never says whether the object exists)."""
+    if isinstance(exc, NotFound):
+        what = exc.values.get("object", "object")
+        return CLIError(f"{what} {exc.values.get('id', '')}: not found, or {actor.username} may not see it")
+    if isinstance(exc, Forbidden):
+        return CLIError(f"{actor.username} is not allowed to do this")
+    if isinstance(exc, InvalidInput):
+        return CLIError("; ".join(exc.problems))
+    return CLIError(str(exc))
+
+
+def run_as(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
+    """Run a command body as ``args.as_user``, turning service errors into CLIError (exit status 2)."""
+    engine = open_database()
+    actor = acting(engine, getattr(args, "as_user", None))
+    try:
+        return body(engine, actor)
+    except ServiceError as exc:
+        raise service_error(exc, actor) from exc
