@@ -305,10 +305,9 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         if s.bind is not None and s.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         row = s.scalars(stmt).first()
-        new = (data.level, bool(data.na), (data.justification or "").strip(), (data.note or "").strip())
+        new = _values(data)
         if row is not None:
-            old = (row.level, bool(row.is_na), row.justification or "", row.note or "")
-            if old == new:
+            if _stored(row) == new:
                 return _answer_view(row, _username(s, row.updated_by))
             if expected_revision != row.revision:
                 raise ConflictError(Conflict(data.question_id, row.level, bool(row.is_na), row.justification or "",
@@ -316,19 +315,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         elif expected_revision not in (None, 0):
             # The user saw an answer that no longer exists (cleared by someone, then row removed).
             raise ConflictError(Conflict(data.question_id, None, False, "", "", 0, None))
-        event = AnswerEvent(assessment_id=assessment_id, question_id=data.question_id, user_id=actor.user_id,
-                            source=source, new_level=new[0], new_na=new[1], new_justification=new[2], new_note=new[3])
-        if row is None:
-            row = Answer(assessment_id=assessment_id, question_id=data.question_id, revision=1)
-            s.add(row)
-        else:
-            event.old_level, event.old_na, event.old_justification, event.old_note = (
-                row.level, row.is_na, row.justification, row.note)
-            row.revision += 1
-        row.level, row.is_na, row.justification, row.note = new
-        row.updated_at = utcnow()
-        row.updated_by = actor.user_id
-        s.add(event)
+        row = _write_row(s, actor, a.id, data.question_id, row, new, source)
         a.updated_at = utcnow()
         s.flush()
         return _answer_view(row, actor.username if actor.user_id else None)
@@ -360,28 +347,44 @@ def _write_answers(s: Session, actor: Actor, a: Assessment, answers: Iterable[An
     existing = {r.question_id: r for r in s.scalars(select(Answer).where(Answer.assessment_id == a.id))}
     changed = 0
     for d in answers:
-        new = (d.level, bool(d.na), (d.justification or "").strip(), (d.note or "").strip())
+        new = _values(d)
         row = existing.get(d.question_id)
-        if row is not None and (row.level, bool(row.is_na), row.justification or "", row.note or "") == new:
+        if row is not None and _stored(row) == new:
             continue
-        event = AnswerEvent(assessment_id=a.id, question_id=d.question_id, user_id=actor.user_id, source=source,
-                            new_level=new[0], new_na=new[1], new_justification=new[2], new_note=new[3])
-        if row is None:
-            row = Answer(assessment_id=a.id, question_id=d.question_id, revision=1)
-            s.add(row)
-            existing[d.question_id] = row
-        else:
-            event.old_level, event.old_na, event.old_justification, event.old_note = (
-                row.level, row.is_na, row.justification, row.note)
-            row.revision += 1
-        row.level, row.is_na, row.justification, row.note = new
-        row.updated_at = utcnow()
-        row.updated_by = actor.user_id
-        s.add(event)
+        existing[d.question_id] = _write_row(s, actor, a.id, d.question_id, row, new, source)
         changed += 1
     if changed:
         a.updated_at = utcnow()
     return changed
+
+
+AnswerValues = tuple[int | None, bool, str, str]  # level, N/A, justification, note
+
+
+def _values(d: AnswerInputData) -> AnswerValues:
+    return d.level, bool(d.na), (d.justification or "").strip(), (d.note or "").strip()
+
+
+def _stored(row: Answer) -> AnswerValues:
+    return row.level, bool(row.is_na), row.justification or "", row.note or ""
+
+
+def _write_row(s: Session, actor: Actor, assessment_id: int, question_id: str, row: Answer | None,
+               new: AnswerValues, source: Source) -> Answer:
+    """Write one changed answer with a new revision and its audit event (old → new); the one row writer."""
+    event = AnswerEvent(assessment_id=assessment_id, question_id=question_id, user_id=actor.user_id, source=source,
+                        new_level=new[0], new_na=new[1], new_justification=new[2], new_note=new[3])
+    if row is None:
+        row = Answer(assessment_id=assessment_id, question_id=question_id, revision=1)
+        s.add(row)
+    else:
+        event.old_level, event.old_na, event.old_justification, event.old_note = _stored(row)
+        row.revision += 1
+    row.level, row.is_na, row.justification, row.note = new
+    row.updated_at = utcnow()
+    row.updated_by = actor.user_id
+    s.add(event)
+    return row
 
 
 def _username(s: Session, user_id: int | None) -> str | None:
