@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time
-from app_pages.common import actor, engine, show_error, tr
+from app_pages.common import actor, engine, session_token, show_error, tr
 from services.auth import LockedOut, SignInError, change_password, get_user
 from services.benchmark import list_administered
 from services.errors import InvalidInput, StateError
@@ -50,7 +50,7 @@ else:
                 st.error(tr("auth.passwords_differ"))
             else:
                 try:
-                    change_password(engine(), who, old, new1)
+                    change_password(engine(), who, old, new1, keep_session=session_token())
                     st.success(tr("auth.password_changed"))
                 except LockedOut as exc:
                     st.error(tr("auth.locked", seconds=exc.seconds))

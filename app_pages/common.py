@@ -5,7 +5,6 @@ Pages import from here and from ``services``; they never open sessions or write 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,9 +17,23 @@ from db.migrate import upgrade
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
 from questionnaires import Questionnaire, get_questionnaire
 from services.access import Actor, load_actor
+from services.auth import (
+    SESSION_IDLE,
+    SESSION_LIFETIME,
+    SESSION_TOUCH,
+    end_session,
+    resume_session,
+    session_alive,
+    start_session,
+)
 from services.errors import InvalidInput, NotFound, ServiceError
 
-IDLE_MINUTES = float(os.environ.get("AIGOV_SESSION_IDLE_MINUTES", "30"))
+IDLE_MINUTES = SESSION_IDLE.total_seconds() / 60
+SESSION_COOKIE = "aigov_session"
+_TOKEN = "session_token"  # this tab's remembered sign-in (server memory only)
+_CHECKED = "session_checked"  # when the server-side session was last confirmed
+_COOKIE_WRITE = "session_cookie_write"  # (token, keep): put it in the browser, or remove it if still there
+_COOKIE_SPENT = "session_cookie_spent"  # the browser's cookie already used or refused in this tab
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,37 +91,132 @@ def language_switch() -> None:
 
 # --- who is acting ---------------------------------------------------------------------------------
 
-def sign_in_as(actor: Actor) -> None:
+def _browser_cookie() -> str | None:
+    """The session cookie the browser sent when this tab connected (st.context.cookies is read-only)."""
+    try:
+        value = st.context.cookies.get(SESSION_COOKIE)
+    except Exception:  # no browser connection (scripts, some tests)
+        return None
+    return value if isinstance(value, str) and value else None  # AppTest's stand-in client is a mock
+
+
+def _write_cookie() -> None:
+    """Put a pending token into (or remove it from) the browser's cookie jar.
+
+    Streamlit cannot set cookies; ``st.html`` with JavaScript allowed runs the script in the page
+    itself (no iframe), which writes the page's cookie. The script is ours and the token is
+    URL-safe base64, so nothing untrusted reaches it. It is rendered on the run after sign-in (that
+    run completes; the sign-in run is cut short by st.rerun() before the browser could draw it).
+    JavaScript cannot set HttpOnly (docs/security.md).
+    """
+    if _COOKIE_WRITE not in st.session_state:
+        return
+    token, keep = st.session_state.pop(_COOKIE_WRITE)
+    # Removal only if the browser still holds this token: another tab may have signed in since.
+    # No '<' in the script: st.html's sanitiser escapes it and the script would not run.
+    write = (f"c='{SESSION_COOKIE}={token}; Max-Age={int(SESSION_LIFETIME.total_seconds())}';" if keep else
+             f"if(document.cookie.split('; ').indexOf('{SESSION_COOKIE}={token}')===-1)return;"
+             f"c='{SESSION_COOKIE}=; Max-Age=0';")
+    st.html(
+        "<script>(function(){var c;" + write +
+        "document.cookie=c+'; Path=/; SameSite=Strict'+(location.protocol==='https:'?'; Secure':'');"
+        "})();</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def sign_in_as(actor: Actor, *, remember: bool = True) -> None:
+    """Sign ``actor`` in to this tab; ``remember`` (local accounts) keeps them signed in across reloads.
+
+    Single sign-on passes ``remember=False``: st.login keeps its own identity cookie.
+    """
     st.session_state["user_id"] = actor.user_id
     st.session_state["last_seen"] = time.time()
     st.session_state.pop("org_id", None)
+    if remember and actor.user_id is not None:
+        token = start_session(engine(), actor.user_id)
+        st.session_state[_TOKEN] = token
+        st.session_state[_CHECKED] = time.time()
+        st.session_state[_COOKIE_WRITE] = (token, True)
 
 
 def sign_out() -> None:
     """Forget everything of the signed-in user, widget values included; only the language stays.
 
     The next person in the same browser tab must not find the previous user's answers, notes or
-    choices in the session.
+    choices in the session. The remembered sign-in is revoked on the server and its cookie removed,
+    so a reload does not sign the user back in.
     """
-    keep = {k: st.session_state[k] for k in ("lang",) if k in st.session_state}
+    token = st.session_state.get(_TOKEN)
+    if token:
+        end_session(engine(), token)
+    keep = {k: st.session_state[k] for k in ("lang", _COOKIE_SPENT) if k in st.session_state}
     for key in list(st.session_state.keys()):
         st.session_state.pop(key, None)
     st.session_state.update(keep)
+    if token or _browser_cookie():
+        st.session_state[_COOKIE_WRITE] = (token or _browser_cookie(), False)
+        st.session_state[_COOKIE_SPENT] = _browser_cookie()  # the tab's connection still carries it
     if st.user.get("is_logged_in"):  # single sign-on: also drop the identity cookie, or the next visitor is let in
         st.logout()
 
 
+def session_token() -> str | None:
+    """This tab's remembered-sign-in token (for change_password's keep_session), or None."""
+    return st.session_state.get(_TOKEN)
+
+
+def _expire() -> None:
+    sign_out()
+    st.session_state["expired"] = True
+
+
+def _resume_from_cookie() -> bool:
+    """Sign in from the browser's remembered-session cookie (a reload or a new tab); True on success."""
+    cookie = _browser_cookie()
+    if not cookie or cookie == st.session_state.get(_COOKIE_SPENT):
+        return False
+    st.session_state[_COOKIE_SPENT] = cookie
+    who = resume_session(engine(), cookie)
+    if who is None:  # ended on the server (idle, lifetime, sign-out elsewhere, password change)
+        st.session_state[_COOKIE_WRITE] = (cookie, False)
+        st.session_state["expired"] = True
+        return False
+    sign_in_as(who, remember=False)
+    st.session_state[_TOKEN] = cookie
+    st.session_state[_CHECKED] = time.time()
+    return True
+
+
 def current_actor() -> Actor | None:
-    """The signed-in actor with roles read fresh each run, or None (idle sessions expire)."""
+    """The signed-in actor with roles read fresh each run, or None (idle sessions expire).
+
+    A tab without a signed-in user resumes a remembered sign-in from its cookie. A remembered
+    sign-in is re-checked on the server at most once a minute, which also slides its idle time:
+    revoked elsewhere (password change, deactivation), it ends here too.
+    """
+    who = _current_actor()
+    _write_cookie()
+    return who
+
+
+def _current_actor() -> Actor | None:
     uid = st.session_state.get("user_id")
     if uid is None:
-        return None
+        if not _resume_from_cookie():
+            return None
+        uid = st.session_state["user_id"]
     last = st.session_state.get("last_seen", 0.0)
     if time.time() - last > IDLE_MINUTES * 60:
-        sign_out()
-        st.session_state["expired"] = True
+        _expire()
         return None
     st.session_state["last_seen"] = time.time()
+    token = st.session_state.get(_TOKEN)
+    if token and time.time() - st.session_state.get(_CHECKED, 0.0) >= SESSION_TOUCH.total_seconds():
+        if not session_alive(engine(), token):
+            _expire()
+            return None
+        st.session_state[_CHECKED] = time.time()
     try:
         return load_actor(engine(), uid)
     except NotFound:

@@ -42,7 +42,7 @@ def _sso_sign_in() -> None:
         st.session_state[SSO_HOLD] = True
         st.error(tr("account.sso_refused"))
         return
-    sign_in_as(who)
+    sign_in_as(who, remember=False)  # st.login keeps its own identity cookie
     st.rerun()
 
 

@@ -259,3 +259,22 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
+
+
+class SignInSession(Base):
+    """A remembered sign-in (local accounts), so a browser reload keeps the user signed in.
+
+    Only the SHA-256 of the random token is stored: a copy of the database does not let anyone
+    take over a session. Rows end by idle time (``last_seen_at``), by ``expires_at`` (absolute
+    lifetime) or by ``revoked_at`` (sign-out, password change or reset, deactivation).
+    """
+
+    __tablename__ = "sign_in_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -38,7 +38,7 @@ from i18n import t
 from questionnaires import QuestionnaireError, get_questionnaire
 from services.access import Actor
 from services.assessments import AnswerChange, history
-from services.auth import find_user, new_user, set_password
+from services.auth import find_user, new_user, revoke_sessions, set_password
 from services.errors import InvalidInput, NotFound, StateError
 
 EVENT_LIMIT = 500
@@ -353,6 +353,8 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
                                             id=user_id)
         if bool(user.is_active) != active:
             user.is_active = active
+            if not active:
+                revoke_sessions(s, user.id)
             _log(s, actor, "user_activated" if active else "user_deactivated", "user", user.id, user=user.username)
 
 

@@ -39,9 +39,11 @@ def test_home_navigation_and_deep_link_in_chinese(db_url: str, engine: Engine, t
         expect(page.get_by_role("heading", name=t("app.title"))).to_be_visible()
         page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
 
-        # A deep link opened first in a new tab: sign in, then the requested page with the app's menu
-        # (not Streamlit's legacy file menu, which would list "app" as a page).
-        deep = page.context.new_page()
+        # A deep link opened first in another browser (no session cookie): sign in, then the requested
+        # page with the app's menu (not Streamlit's legacy file menu, which would list "app" as a page).
+        browser = page.context.browser
+        assert browser is not None
+        deep = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}).new_page()
         deep.goto(f"{server.url}/about")
         _sign_in(deep, "lead", "browser-test-pw-1")
         expect(deep.get_by_role("heading", name=t("about.heading"))).to_be_visible(timeout=30_000)
