@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy.engine import make_url
 
 from app_pages.common import qt, questionnaire, tr
-from db.engine import database_url
+from db.engine import backend_name
 
 q = questionnaire()
 st.title(tr("about.heading"))
@@ -28,4 +27,4 @@ st.write(tr("about.method_text"))
 st.caption(tr("about.crosswalk_note"))
 
 st.subheader(tr("about.version"))
-st.write(f"{q.id} v{q.version} · {make_url(database_url()).get_backend_name()}")
+st.write(f"{q.id} v{q.version} · {backend_name()}")

@@ -35,6 +35,11 @@ def database_url() -> str:
     return f"sqlite:///{path}"
 
 
+def backend_name(url: str | None = None) -> str:
+    """"sqlite" or "postgresql" for the configured (or given) database URL."""
+    return make_url(url or database_url()).get_backend_name()
+
+
 def _check_url(url: str) -> None:
     try:
         parsed = make_url(url)
