@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time
-from app_pages.common import actor, engine, guarded, show_error, tr
+from app_pages.common import actor, engine, flash, guarded, show_error, show_flash, tr
 from db.models import ORG_ROLES
 from services.access import Actor
 from services.admin import (
@@ -39,12 +39,9 @@ from services.benchmark import (
 )
 from services.errors import ServiceError
 
-FLASH = "admin_flash"
-
 
 def _flash(message: str) -> None:
-    st.session_state[FLASH] = message
-    st.rerun()
+    flash(message, rerun=True)
 
 
 def _yes(flag: bool) -> str:
@@ -246,8 +243,7 @@ def _events(who: Actor) -> None:
 def _page() -> None:
     who = actor()
     st.title(tr("nav.admin"))
-    if message := st.session_state.pop(FLASH, None):
-        st.success(message)
+    show_flash()
     who.require_platform_admin()
     users, orgs, assocs, events = st.tabs([tr("admin.tab.users"), tr("admin.tab.organisations"),
                                            tr("admin.tab.associations"), tr("admin.tab.events")])

@@ -13,11 +13,13 @@ from app_pages.common import (
     actor,
     current_org_id,
     engine,
+    flash,
     fmt_pct,
     fmt_score,
     guarded,
     questionnaire,
     show_error,
+    show_flash,
     tr,
 )
 from services.access import Actor
@@ -32,12 +34,11 @@ from services.assessments import (
 from services.errors import ServiceError
 from services.results import assessment_result
 
-FLASH = "assessments_flash"
 CONFIRM = "assessments_confirm"  # (action, assessment id) awaiting confirmation
 
 
 def _flash(message: str) -> None:
-    st.session_state[FLASH] = message
+    flash(message)
 
 
 def _start(who: Actor, org_id: int, rows: list[AssessmentView]) -> None:
@@ -166,9 +167,7 @@ def main() -> None:
     who = actor()
     st.title(tr("assessments.title"))
     st.caption(tr("assessments.intro"))
-    flash = st.session_state.pop(FLASH, None)
-    if flash:
-        st.success(flash)
+    show_flash()
     org_id = current_org_id()
     if org_id is None:
         st.warning(tr("common.no_org"))

@@ -250,6 +250,22 @@ def show_error(exc: ServiceError) -> None:
         st.error(tr(exc.key, **{k: v for k, v in exc.values.items() if isinstance(v, str | int | float)}))
 
 
+_FLASH = "flash_message"
+
+
+def flash(message: str, *, rerun: bool = False) -> None:
+    """Show ``message`` as a success notice on the next run (the run after an action's st.rerun)."""
+    st.session_state[_FLASH] = message
+    if rerun:
+        st.rerun()
+
+
+def show_flash() -> None:
+    """Show and clear the pending notice left by :func:`flash`."""
+    if message := st.session_state.pop(_FLASH, None):
+        st.success(message)
+
+
 def guarded(fn: Callable[[], Any]) -> Any:
     """Run a page body; NotFound and other service errors become messages, never tracebacks."""
     try:

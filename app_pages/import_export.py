@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import actor, current_org_id, engine, guarded, lang, show_error, tr
+from app_pages.common import actor, current_org_id, engine, flash, guarded, lang, show_error, show_flash, tr
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
 from services.access import Actor
@@ -19,7 +19,6 @@ from services.exports import org_template_xlsx, summary_filename, summary_xlsx, 
 from services.imports import ImportReport, check_workbook, import_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FLASH = "excel_flash"
 UPLOAD_GENERATION = "excel_upload_generation"  # bumped after an import to clear the uploader
 SUMMARY = "excel_summary"  # (assessment id, language, bytes) prepared for download
 
@@ -80,7 +79,7 @@ def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
                      id=done.assessment_id, changed=done.changed)
         if done.profile_updated:
             message += " " + tr("excel.page.profile_updated")
-        st.session_state[FLASH] = message
+        flash(message)
         st.session_state[UPLOAD_GENERATION] = generation + 1
         st.rerun()
 
@@ -116,8 +115,7 @@ def _page() -> None:
     if org_id is None:
         st.info(tr("common.no_org"))
         return
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    show_flash()
     rows = list_assessments(engine(), who, org_id)
     drafts = [a for a in rows if a.status == "draft"]
     _templates(who, org_id, drafts)

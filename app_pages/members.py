@@ -15,7 +15,18 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time
-from app_pages.common import actor, current_org_id, engine, guarded, lang, query_int, show_error, tr
+from app_pages.common import (
+    actor,
+    current_org_id,
+    engine,
+    flash,
+    guarded,
+    lang,
+    query_int,
+    show_error,
+    show_flash,
+    tr,
+)
 from db.models import ORG_ROLES
 from services.access import Actor
 from services.admin import (
@@ -34,13 +45,11 @@ from services.admin import (
 from services.assessments import AssessmentView, list_assessments
 from services.errors import NotFound, ServiceError
 
-FLASH = "members_flash"
 T = TypeVar("T")
 
 
 def _flash(message: str) -> None:
-    st.session_state[FLASH] = message
-    st.rerun()
+    flash(message, rerun=True)
 
 
 def _role(role: str) -> str:
@@ -182,8 +191,7 @@ def _history(who: Actor, org_id: int) -> None:
 def _page() -> None:
     who = actor()
     st.title(tr("nav.members"))
-    if message := st.session_state.pop(FLASH, None):
-        st.success(message)
+    show_flash()
     org_id = current_org_id()
     if org_id is None:
         raise NotFound(object="organisation", id=None)

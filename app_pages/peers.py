@@ -13,12 +13,14 @@ from app_pages.common import (
     actor,
     current_org_id,
     engine,
+    flash,
     fmt_pct,
     fmt_score,
     guarded,
     lang,
     query_int,
     questionnaire,
+    show_flash,
     tr,
 )
 from charts.benchmark import band_radar
@@ -31,13 +33,8 @@ from services.benchmark_stats import MemberStats
 from services.errors import NotFound
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FLASH = "peers_flash"
-
-
 def _flash(message: str) -> None:
-    """Show ``message`` after the rerun that follows a change (st.rerun drops this run's output)."""
-    st.session_state[FLASH] = message
-    st.rerun()
+    flash(message, rerun=True)
 
 
 def _join(who: Actor, org_id: int) -> None:
@@ -192,8 +189,7 @@ def main() -> None:
     org_id = current_org_id()
     st.title(tr("benchmark.peers.title"))
     st.caption(tr("benchmark.peers.intro"))
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    show_flash()
     if org_id is None:
         st.warning(tr("common.no_org"))
         return

@@ -15,11 +15,13 @@ from app_pages.common import (
     actor,
     current_org_id,
     engine,
+    flash,
     guarded,
     qt,
     questionnaire,
     set_current_org,
     show_error,
+    show_flash,
     tr,
 )
 from questionnaires.schema import ProfileField
@@ -28,7 +30,6 @@ from services.errors import InvalidInput
 from services.organisations import create_organisation, get_organisation, update_organisation
 
 AUTO = "__auto__"
-FLASH = "profile_flash"
 
 
 def _field(f: ProfileField, key: str, disabled: bool) -> None:
@@ -145,7 +146,7 @@ def _create(who: Actor) -> None:
             show_error(exc)
             return
         set_current_org(org.id)
-        st.session_state[FLASH] = tr("profile.created", name=org.name)
+        flash(tr("profile.created", name=org.name))
         st.rerun()
 
 
@@ -166,7 +167,7 @@ def _edit(who: Actor, org_id: int) -> None:
         except InvalidInput as exc:
             show_error(exc)
             return
-        st.session_state[FLASH] = tr("profile.saved", name=saved.name)
+        flash(tr("profile.saved", name=saved.name))
         st.rerun()
 
 
@@ -174,9 +175,7 @@ def main() -> None:
     who = actor()
     st.title(tr("profile.title"))
     st.caption(tr("profile.intro"))
-    flash = st.session_state.pop(FLASH, None)
-    if flash:
-        st.success(flash)
+    show_flash()
     org_id = current_org_id()
     if org_id is None:
         _create(who)
