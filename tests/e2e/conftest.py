@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.server import AppServer
+
+# Reruns on a loaded 2-core machine can take seconds; assertions wait for what a user would wait for.
+expect.set_options(timeout=30_000)
 
 CHROMIUM = os.environ.get("AIGOV_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_REAL = os.environ.get("AIGOV_REQUIRE_REAL_SERVICES") == "1"
