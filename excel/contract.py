@@ -8,6 +8,8 @@ Changing anything here is a new TEMPLATE_FORMAT_VERSION (docs/excel.md).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from i18n import LANGUAGES, t
 
 TEMPLATE_FORMAT = "aigov-questionnaire-template"
@@ -64,3 +66,16 @@ def yes_words() -> frozenset[str]:
 
 def no_words() -> frozenset[str]:
     return frozenset({"no", "n", "false", "0", *(yes_no(lang)[1].lower() for lang in LANGUAGES)})
+
+
+class AnswerLike(Protocol):
+    """An answer as the workbooks read it (services' AnswerView and excel.reader.TemplateAnswer fit)."""
+
+    @property
+    def level(self) -> int | None: ...
+    @property
+    def na(self) -> bool: ...
+    @property
+    def justification(self) -> str: ...
+    @property
+    def note(self) -> str: ...

@@ -26,7 +26,7 @@ from openpyxl.chart import RadarChart, Reference
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 
 from excel.cells import write_only_cell, write_only_sheet
-from excel.contract import NA_TEXT
+from excel.contract import NA_TEXT, AnswerLike
 from i18n import t
 from questionnaires import Questionnaire
 from scoring.types import AssessmentResult, UnitScore
@@ -38,19 +38,11 @@ WHEN = "yyyy-mm-dd hh:mm"
 SCALE_MAX = 5
 
 
-class SummaryAnswer(Protocol):
+class SummaryAnswer(AnswerLike, Protocol):
     """One stored answer (services.assessments.AnswerView fits)."""
 
     @property
     def question_id(self) -> str: ...
-    @property
-    def level(self) -> int | None: ...
-    @property
-    def na(self) -> bool: ...
-    @property
-    def justification(self) -> str: ...
-    @property
-    def note(self) -> str: ...
     @property
     def updated_at(self) -> datetime | None: ...
     @property

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -35,6 +35,7 @@ from excel.contract import (
     PROFILE_COLUMNS,
     TEMPLATE_FORMAT,
     TEMPLATE_FORMAT_VERSION,
+    AnswerLike,
     col,
     heading,
     letter,
@@ -49,19 +50,6 @@ HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 INPUT_FILL = PatternFill("solid", fgColor="FFFBEA")
 MISSING_FILL = PatternFill("solid", fgColor="FFC7CE")
 THIN = Side(style="thin", color="BFBFBF")
-
-
-class AnswerLike(Protocol):
-    """What a pre-filled answer needs (services' AnswerView and excel.reader.TemplateAnswer fit)."""
-
-    @property
-    def level(self) -> int | None: ...
-    @property
-    def na(self) -> bool: ...
-    @property
-    def justification(self) -> str: ...
-    @property
-    def note(self) -> str: ...
 
 
 def _styles(wb: Workbook) -> None:
