@@ -142,16 +142,22 @@ def _set_role(s: Session, actor: Actor, org_id: int, m: Membership, user: User, 
     return _member_view(m, user)
 
 
+def _member(s: Session, org_id: int, user_id: int) -> tuple[Membership, User]:
+    """A member of an existing organisation, or NotFound."""
+    _org(s, org_id)
+    m = s.get(Membership, (user_id, org_id))
+    user = s.get(User, user_id)
+    if m is None or user is None:
+        raise NotFound(object="member", id=user_id)
+    return m, user
+
+
 def set_member_role(engine: Engine, actor: Actor, org_id: int, user_id: int, role: str) -> MemberView:
     """Change a member's role; the last administrator of an organisation cannot be demoted."""
     _check_role(role)
     actor.require_org_admin(org_id)
     with write_session(engine) as s:
-        _org(s, org_id)
-        m = s.get(Membership, (user_id, org_id))
-        user = s.get(User, user_id)
-        if m is None or user is None:
-            raise NotFound(object="member", id=user_id)
+        m, user = _member(s, org_id, user_id)
         return _set_role(s, actor, org_id, m, user, role)
 
 
@@ -159,11 +165,7 @@ def remove_member(engine: Engine, actor: Actor, org_id: int, user_id: int) -> No
     """Take a member out of the organisation; their answers keep their name in the audit trail."""
     actor.require_org_admin(org_id)
     with write_session(engine) as s:
-        _org(s, org_id)
-        m = s.get(Membership, (user_id, org_id))
-        user = s.get(User, user_id)
-        if m is None or user is None:
-            raise NotFound(object="member", id=user_id)
+        m, user = _member(s, org_id, user_id)
         if m.role == "org_admin" and not _admins_left(s, org_id, user_id):
             raise LastAdministrator(f"{user.username} is the organisation's last administrator; make another "
                                     "member administrator first", object="organisation", id=org_id)

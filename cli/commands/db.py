@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine
 
 from db.engine import DatabaseURLError, database_url
 from db.migrate import check, current_revision, head_revision, upgrade
+
+T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,43 +71,40 @@ def _check(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _dump(args: argparse.Namespace) -> int:
+def _backup(action: Callable[[Engine], T]) -> T:
+    """Run a dump or restore on the configured database; bad URLs and files become one clear line."""
     from cli.main import CLIError
     from db.engine import make_engine
-    from services.backup import BackupError, dump
+    from services.backup import BackupError
 
     try:
         engine = make_engine()
     except DatabaseURLError as exc:
         raise CLIError(str(exc)) from exc
     try:
-        report = dump(engine, args.out)
+        return action(engine)
     except BackupError as exc:
         raise CLIError(str(exc)) from exc
     finally:
         engine.dispose()
+
+
+def _dump(args: argparse.Namespace) -> int:
+    from services.backup import dump
+
+    report = _backup(lambda engine: dump(engine, args.out))
     print(f"{_safe_url()} → {report.path}: {report.total} rows in {len(report.rows)} tables "
           f"(schema {report.schema_revision})")
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from cli.main import CLIError
-    from db.engine import make_engine
-    from services.backup import BackupError, restore
+    from services.backup import restore
 
-    try:
-        engine = make_engine()
-    except DatabaseURLError as exc:
-        raise CLIError(str(exc)) from exc
-    try:
-        report = restore(engine, args.file)
-    except BackupError as exc:
-        raise CLIError(str(exc)) from exc
-    finally:
-        engine.dispose()
+    report = _backup(lambda engine: restore(engine, args.file))
     print(f"{report.path} → {_safe_url()}: restored {report.total} rows in {len(report.rows)} tables "
           f"(dump schema {report.schema_revision}, now at {head_revision()})")
     for name, n in report.rows.items():
         print(f"  {name}: {n}")
+    return 0
     return 0
