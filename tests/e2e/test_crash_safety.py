@@ -8,12 +8,15 @@ in the database and in the browser, and the database is intact.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
 from i18n import t
+from questionnaires import get_questionnaire
 from services.access import load_actor
 from services.assessments import create_assessment, load_answers
 from services.auth import create_user
@@ -47,8 +50,21 @@ def new_tab(page: Page) -> Page:
     return page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}).new_page()
 
 
-def visible_questions(page: Page) -> list[str]:
-    classes = page.locator("[class*='st-key-qbox_']").evaluate_all("els => els.map(e => e.className)")
+def visible_questions(page: Page, profile: dict | None = None) -> list[str]:
+    """The question ids of the sub-dimension on screen, once all of them have been drawn.
+
+    Streamlit streams a view's elements one by one, so the first question box can be visible while
+    the rest are still arriving: wait for as many boxes as the sub-dimension (named in the URL) has
+    questions applicable to ``profile``.
+    """
+    page.wait_for_url(re.compile(r"[?&]sub="), timeout=60_000)
+    sub = parse_qs(urlparse(page.url).query)["sub"][0]
+    questionnaire = get_questionnaire()
+    expected = [q.id for d in questionnaire.dimensions for s in d.subdimensions if s.id == sub
+                for q in s.questions if questionnaire.applies(q, profile or PROFILE)]
+    boxes = page.locator("[class*='st-key-qbox_']")
+    expect(boxes).to_have_count(len(expected), timeout=60_000)
+    classes = boxes.evaluate_all("els => els.map(e => e.className)")
     return [next(c for c in cls.split() if c.startswith("st-key-qbox_"))[len("st-key-qbox_"):] for cls in classes]
 
 
