@@ -44,6 +44,25 @@ def mixed_answers(q: Questionnaire, seed: int) -> dict[str, Any]:
     return answers
 
 
+def na_heavy_answers(q: Questionnaire, seed: int) -> dict[str, Any]:
+    """Seeded: ~60% N/A with a justification, the rest levels 0..5."""
+    rng = random.Random(seed)
+    return {question.id: ({"na": True, "justification": "Not relevant to how we use AI."} if rng.random() < 0.6
+                          else {"level": rng.randint(0, 5)}) for question in q.questions()}
+
+
+def at_target_answers(q: Questionnaire, preset_id: str) -> dict[str, Any]:
+    """Every question exactly at its target of ``preset_id`` (critical ones at the critical target)."""
+    preset = q.preset(preset_id)
+    answers = {}
+    for dim in q.dimensions:
+        for sub in dim.subdimensions:
+            for question in sub.questions:
+                target = preset.levels[dim.id]
+                answers[question.id] = {"level": max(target, preset.critical) if question.critical else target}
+    return answers
+
+
 def main() -> int:
     missing = [d for d in DIMENSIONS if not (REAL / "dimensions" / f"{d}.yml").is_file()]
     if missing:
@@ -67,6 +86,38 @@ def main() -> int:
         ("04-core-mixed", "The short form for a small user organisation, preset 'established' chosen explicitly, "
          "with a seeded mix of answers (non-core answers ignored).",
          {"profile": USER_SME, "target_preset": "established", "form": "core", "answers": mixed_answers(q, 7)}),
+        ("05-na-heavy", "An application provider who marks about 60% of the questions N/A: N/A counts as "
+         "answered for completeness but is left out of every score.",
+         {"profile": APP_PROVIDER, "target_preset": None, "form": "full", "answers": na_heavy_answers(q, 3)}),
+        ("06-inapplicable-heavy", "A small organisation that only uses AI, answering every question at level 3 or "
+         "4: the many provider-only, public-generative-AI and high-impact questions are left out of everything.",
+         {"profile": USER_SME, "target_preset": None, "form": "full",
+          "answers": {i: {"level": 3 + n % 2} for n, i in enumerate(ids)}}),
+        ("07-empty-subdimension", "Culture (GOV-CUL) all N/A and dynamic detection (IDE-DYN) unanswered: both "
+         "sub-dimensions are not scored and their dimensions average the remaining ones; IDE-DYN is to answer.",
+         {"profile": EVERYTHING, "target_preset": None, "form": "full",
+          "answers": {i: ({"na": True, "justification": "Handled by the parent company."}
+                          if i.startswith("GOV-CUL") else {"level": 2})
+                      for i in ids if not i.startswith("IDE-DYN")}}),
+        ("08-critical-gaps", "Preset 'leading' chosen explicitly, every question at level 3: critical questions "
+         "(target 5, gap 2, doubled) rank first as High gaps, the rest (target 4) follow as Medium/Low.",
+         {"profile": APP_PROVIDER, "target_preset": "leading", "form": "full",
+          "answers": {i: {"level": 3} for i in ids}}),
+        ("09-at-target", "Every question exactly at its 'established' target, critical ones at the critical "
+         "target: percent to target is 1 and there are no gaps.",
+         {"profile": EVERYTHING, "target_preset": "established", "form": "full",
+          "answers": at_target_answers(q, "established")}),
+        ("10-nothing-answered", "A new assessment with no answers: nothing is scored (never 0), completeness is 0 "
+         "and every applicable question is to answer.",
+         {"profile": APP_PROVIDER, "target_preset": None, "form": "full", "answers": {}}),
+        ("11-half-hundredth", "Governance at level 2 everywhere except culture, answered on two questions only "
+         "(2 and 3): GOV is exactly 2.125, the case where rounding to two decimals must go half up (2.13).",
+         {"profile": EVERYTHING, "target_preset": None, "form": "full",
+          "answers": {**{i: {"level": 2} for i in ids if i.startswith("GOV") and not i.startswith("GOV-CUL")},
+                      "GOV-CUL-01": {"level": 2}, "GOV-CUL-02": {"level": 3}}}),
+        ("12-core-all-na", "The short form with every question N/A: fully complete, nothing scored, no gaps.",
+         {"profile": USER_SME, "target_preset": None, "form": "core",
+          "answers": {i: {"na": True, "justification": "Not applicable in our setting."} for i in ids}}),
     ]
     for name, description, case in cases:
         path = REAL / "golden" / f"{name}.yml"
