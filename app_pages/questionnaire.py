@@ -29,10 +29,11 @@ from services.assessments import (
     AnswerInputData,
     AnswerView,
     AssessmentView,
+    get_assessment,
     load_answers,
     save_answer,
 )
-from services.errors import ConflictError, InvalidInput, ServiceError
+from services.errors import ConflictError, InvalidInput, ServiceError, StateError
 from services.results import assessment_result
 
 NA = -1  # option value of "not applicable" next to the levels 0..5
@@ -42,12 +43,17 @@ SEEN = "q_seen"  # {assessment id: {qid: AnswerView | None}}: what the user was 
 CONFLICTS = "q_conflicts"  # {assessment id: {qid: (Conflict, AnswerInputData)}}
 ERRORS = "q_errors"  # {assessment id: {qid: [problem, …]}}
 VIEW = "q_view"  # {assessment id: sub-dimension id}: the view to return to
-JUMP = "q_jump"  # the jump selectbox (the current sub-dimension)
+APPLIED = "q_sub_applied"  # {assessment id: sub-dimension id}: the last view shown, to spot a new ?sub= link
 CROSSWALKS = ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act")
 
 
 def _store(name: str, aid: int) -> dict[Any, Any]:
     return st.session_state.setdefault(name, {}).setdefault(aid, {})
+
+
+def _jump_key(aid: int) -> str:
+    """The jump menu's widget key: one per assessment, so one assessment's view never leaks into another's."""
+    return f"q_jump_{aid}"
 
 
 # --- widget state <-> stored answers -------------------------------------------------------------------
@@ -120,6 +126,12 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
         return
     except InvalidInput as exc:
         errors[data.question_id] = exc.problems
+        return
+    except StateError:  # submitted by someone else meanwhile: say what was not saved; the fragment turns read only
+        q = assessment_questionnaire(get_assessment(engine(), who, aid))
+        errors[data.question_id] = [tr("questionnaire.not_saved_submitted",
+                                       mine=_answer_text(q, data.level, data.na, data.justification),
+                                       note=data.note or "—")]
         return
     except ServiceError as exc:
         errors[data.question_id] = [tr(exc.key)]
@@ -266,31 +278,33 @@ def _views(q: Questionnaire, applicable: set[str]) -> list[tuple[str, str, list[
 
 def _current_view(aid: int, ids: list[str]) -> str:
     """The sub-dimension to show: a new ?sub= link first, then the jump menu, then where the user was."""
+    jump = _jump_key(aid)
     requested = st.query_params.get("sub")
-    if requested in ids and requested != st.session_state.get("q_sub_applied"):
-        st.session_state[JUMP] = requested
+    if requested in ids and requested != st.session_state.setdefault(APPLIED, {}).get(aid):
+        st.session_state[jump] = requested
     else:
-        keep_choice(JUMP)  # the menu's labels carry live answer counts
+        keep_choice(jump)  # the menu's labels carry live answer counts
     remembered = st.session_state.setdefault(VIEW, {}).get(aid)
-    if st.session_state.get(JUMP) not in ids:
-        st.session_state[JUMP] = remembered if remembered in ids else ids[0]
-    return st.session_state[JUMP]
+    if st.session_state.get(jump) not in ids:
+        st.session_state[jump] = remembered if remembered in ids else ids[0]
+    return st.session_state[jump]
 
 
-def _step(ids: list[str], delta: int) -> None:
-    current = st.session_state.get(JUMP)
+def _step(aid: int, ids: list[str], delta: int) -> None:
+    jump = _jump_key(aid)
+    current = st.session_state.get(jump)
     i = (ids.index(current) if current in ids else 0) + delta
-    st.session_state[JUMP] = ids[max(0, min(len(ids) - 1, i))]
+    st.session_state[jump] = ids[max(0, min(len(ids) - 1, i))]
 
 
-def _nav_buttons(ids: list[str], current: str) -> None:
+def _nav_buttons(aid: int, ids: list[str], current: str) -> None:
     i = ids.index(current)
     prev_col, info_col, next_col = st.columns([1, 2, 1], vertical_alignment="center")
-    prev_col.button(tr("questionnaire.previous"), key="q_prev", on_click=_step, args=(ids, -1),
+    prev_col.button(tr("questionnaire.previous"), key="q_prev", on_click=_step, args=(aid, ids, -1),
                     disabled=i == 0, icon=":material/arrow_back:", width="stretch")
     info_col.markdown(f"<div style='text-align:center'>{tr('questionnaire.page_of', n=i + 1, total=len(ids))}</div>",
                       unsafe_allow_html=True)
-    next_col.button(tr("questionnaire.next"), key="q_next", on_click=_step, args=(ids, 1),
+    next_col.button(tr("questionnaire.next"), key="q_next", on_click=_step, args=(aid, ids, 1),
                     disabled=i == len(ids) - 1, icon=":material/arrow_forward:", width="stretch", type="primary")
 
 
@@ -299,7 +313,11 @@ def _body(view: AssessmentView, read_only: bool) -> None:
     """Everything that changes while answering: progress, the view menu, the questions, previous/next.
 
     A fragment: an answer saved by its callback reruns only this, not the page and the sidebar.
+    Someone may submit or reopen the assessment between two answers: then the whole page reruns
+    with the new state (read only, or editable again) instead of offering edits that would be refused.
     """
+    if get_assessment(engine(), actor(), view.id).status != view.status:
+        st.rerun(scope="app")
     q = assessment_questionnaire(view)
     result = assessment_result(engine(), actor(), view.id)
     views = _views(q, set(result.applicable))
@@ -315,9 +333,9 @@ def _body(view: AssessmentView, read_only: bool) -> None:
     current = _current_view(view.id, ids)
     menu = {s: tr("questionnaire.jump_option", label=labels[s], answered=counts[s][0], total=counts[s][1])
             for s in ids}
-    st.selectbox(tr("questionnaire.jump"), ids, key=JUMP, format_func=menu.__getitem__)
+    st.selectbox(tr("questionnaire.jump"), ids, key=_jump_key(view.id), format_func=menu.__getitem__)
     st.session_state.setdefault(VIEW, {})[view.id] = current
-    st.session_state["q_sub_applied"] = current
+    st.session_state.setdefault(APPLIED, {})[view.id] = current
     if st.query_params.get("sub") != current:
         st.query_params["sub"] = current
     _, _, qids, hidden = next(v for v in views if v[0] == current)
@@ -337,7 +355,7 @@ def _body(view: AssessmentView, read_only: bool) -> None:
         _sync(view.id, questions, answers)
     for x in questions:
         _question(q, view.id, x, answers.get(x.id), read_only)
-    _nav_buttons(ids, current)
+    _nav_buttons(view.id, ids, current)
     if current == ids[-1] or not result.to_answer:
         st.page_link("app_pages/results.py", query_params={"assessment": str(view.id)},
                      label=tr("questionnaire.to_results"), icon=":material/radar:")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services.access import Actor
-from services.assessments import AnswerInputData, save_answers_bulk
+from services.assessments import AnswerInputData, save_answers_bulk, submit
 from services.organisations import get_organisation, list_organisations
 from services.results import assessment_result
 from tests.support.apptest import app_test
@@ -242,7 +242,7 @@ def test_views_follow_previous_next_jump_and_the_sub_link(app_db: str, engine: E
     assert at.query_params["sub"] == subs[1].id
     at.button(key="q_prev").click().run()
     assert at.header[0].value == subs[0].name["zh"]
-    at.selectbox(key="q_jump").set_value(subs[-1].id).run()
+    at.selectbox(key=f"q_jump_{aid}").set_value(subs[-1].id).run()
     assert at.header[0].value == subs[-1].name["zh"]
     assert at.button(key="q_next").disabled
 
@@ -322,7 +322,6 @@ def _profile_making(question: Any, *, applies: bool) -> dict[str, Any]:
 
 
 def test_a_submitted_assessment_is_shown_read_only(app_db: str, engine: Engine) -> None:
-    from services.assessments import submit
 
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
@@ -356,8 +355,53 @@ def test_switching_language_on_the_questionnaire_keeps_the_view_and_the_answers(
     assert at.radio(key=f"ans_{qids[0]}").value == 4
     assert at.radio(key=f"ans_{qids[1]}").value == NA
     assert at.text_input(key=f"na_{qids[1]}").value == "不适用于本组织"
-    assert at.selectbox(key="q_jump").value == sub.id
+    assert at.selectbox(key=f"q_jump_{aid}").value == sub.id
     at.button(key="q_next").click().run()  # navigation still works after the labels changed
     assert at.header[0].value != sub.name["en"]
     assert {x: (a.level, a.na) for x, a in stored(engine, aid).items()} == {qids[0]: (4, False),
                                                                           qids[1]: (None, True)}
+
+
+def test_a_change_made_after_someone_else_submitted_is_reported_not_lost_and_the_page_turns_read_only(
+        app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    at = open_page(alice, "questionnaire", assessment=aid)
+    qids = answer_keys(at)
+    at.radio(key=f"ans_{qids[0]}").set_value(2).run()
+    submit(engine, alice.actor(engine), aid)  # e.g. a colleague in another tab submits
+
+    at.radio(key=f"ans_{qids[1]}").set_value(4).run()  # this screen still offered the question
+    assert not at.exception
+    assert {x: a.level for x, a in stored(engine, aid).items()} == {qids[0]: 2}
+    assert msg("questionnaire.read_only") in texts(at)
+    assert msg("questionnaire.not_saved_submitted", mine=f"4 {q().meta.scale[4].name['zh']}", note="—") \
+        in [e.value for e in at.error]
+    radios = [r for r in at.radio if r.key and r.key.startswith("ans_")]
+    assert radios and all(r.disabled for r in radios)
+    assert at.radio(key=f"ans_{qids[0]}").value == 2
+
+
+def test_each_assessment_keeps_its_own_view_and_a_sub_link_always_opens_that_sub_dimension(
+        app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    first, second = new_assessment(engine, alice, title="A"), new_assessment(engine, alice, title="B")
+    applicable = assessment_result(engine, alice.actor(engine), second).applicable
+    subs = [s for d in q().dimensions for s in d.subdimensions if any(x.id in applicable for x in s.questions)]
+
+    def show(aid: int, page: str = "questionnaire", sub: str | None = None) -> None:
+        at.query_params.clear()
+        at.query_params.update({"assessment": str(aid), **({"sub": sub} if sub else {})})
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception
+
+    at = open_page(alice, "questionnaire", assessment=second)
+    at.selectbox(key=f"q_jump_{second}").set_value(subs[1].id).run()  # B: left on the second view
+    show(first, sub=subs[0].id)  # A: opened through a link to the first view
+    assert at.header[0].value == subs[0].name["zh"]
+    show(second, page="results")
+    show(second, sub=subs[0].id)  # B's "to answer" link to the view A showed last
+    assert at.header[0].value == subs[0].name["zh"]
+    assert at.selectbox(key=f"q_jump_{second}").value == subs[0].id
+    show(first)  # A without a link: where A was, not where B is
+    assert at.header[0].value == subs[0].name["zh"]
