@@ -22,6 +22,7 @@ from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog,
 from questionnaires import Questionnaire, get_questionnaire
 from services.access import Actor
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, StateError
+from services.text import control_character
 
 MAX_TEXT = 5000
 Source = Literal["ui", "import", "cli", "demo", "restore"]
@@ -247,6 +248,8 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int) -> None:
         a = _load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
+        if a.status != "draft":  # a submitted one is a record (and may sit in a benchmarking round): reopen first
+            raise StateError("submitted", object="assessment", id=assessment_id)
         # The answers and their audit trail go with the assessment; the deletion itself stays on record.
         s.add(EventLog(user_id=actor.user_id, action="assessment_deleted", object_type="assessment", object_id=a.id,
                        detail={"organisation_id": a.organisation_id, "title": a.title, "status": a.status}))
@@ -271,6 +274,9 @@ def validate_answer(q: Questionnaire, data: AnswerInputData) -> list[str]:
     for name, text in (("justification", data.justification), ("note", data.note)):
         if len(text or "") > MAX_TEXT:
             problems.append(f"{data.question_id}: {name} is longer than {MAX_TEXT} characters; shorten it")
+        if (char := control_character(text)) is not None:
+            problems.append(f"{data.question_id}: {name} contains the control character {char}; remove it "
+                            "(often pasted from another program)")
     return problems
 
 

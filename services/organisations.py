@@ -13,6 +13,7 @@ from db.models import Membership, Organisation
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
 from services.errors import InvalidInput, NotFound
+from services.text import control_character
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput(problems=["name: give the organisation's name (1 to 200 characters)"])
+    if (char := control_character(name)) is not None:
+        raise InvalidInput(problems=[f"name: contains the control character {char}; remove it"])
     return name
 
 
