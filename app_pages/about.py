@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import qt, questionnaire, tr
-from db.engine import backend_name
+from services.database import backend_name
 
 q = questionnaire()
 st.title(tr("about.heading"))

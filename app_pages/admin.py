@@ -13,9 +13,9 @@ import streamlit as st
 
 from app_pages.assessment_context import fmt_time
 from app_pages.common import actor, engine, flash, guarded, show_error, show_flash, tr
-from db.models import ORG_ROLES
 from services.access import Actor
 from services.admin import (
+    ORG_ROLES,
     AccountView,
     add_association_admin,
     add_member,

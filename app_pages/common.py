@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
-from sqlalchemy import Engine
 
-from db.engine import database_url, make_engine
-from db.migrate import upgrade
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
 from questionnaires import Questionnaire, get_questionnaire
 from services.access import Actor, load_actor
@@ -26,7 +23,11 @@ from services.auth import (
     session_alive,
     start_session,
 )
+from services.database import database_url, open_database
 from services.errors import InvalidInput, NotFound, ServiceError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 IDLE_MINUTES = SESSION_IDLE.total_seconds() / 60
 SESSION_COOKIE = "aigov_session"
@@ -39,8 +40,7 @@ _COOKIE_SPENT = "session_cookie_spent"  # the browser's cookie already used or r
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str) -> Engine:
     """One engine per database URL per process; the schema is brought to head once, at first use."""
-    upgrade(url)
-    return make_engine(url)
+    return open_database(url)
 
 
 def engine() -> Engine:

@@ -27,9 +27,9 @@ from app_pages.common import (
     show_flash,
     tr,
 )
-from db.models import ORG_ROLES
 from services.access import Actor
 from services.admin import (
+    ORG_ROLES,
     MemberView,
     add_member,
     audit_history,

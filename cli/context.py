@@ -13,9 +13,9 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from cli.main import CLIError
-from db.engine import DatabaseURLError, database_url, get_engine
-from db.migrate import upgrade
+from db.engine import DatabaseURLError
 from services.access import Actor, actor_for_cli
+from services.database import open_database as services_open_database
 from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
 
 
@@ -30,9 +30,7 @@ def as_user_option() -> argparse.ArgumentParser:
 def open_database() -> Engine:
     """The configured database, migrated to head."""
     try:
-        url = database_url()
-        upgrade(url)
-        return get_engine(url)
+        return services_open_database()
     except DatabaseURLError as exc:
         raise CLIError(str(exc)) from exc
 

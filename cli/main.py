@@ -7,6 +7,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import OperationalError
+
+from db.engine import DatabaseURLError, database_url, safe_url
+
 COMMAND_MODULES = (
     "cli.commands.db",
     "cli.commands.demo",
@@ -20,6 +24,15 @@ COMMAND_MODULES = (
 
 class CLIError(Exception):
     """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def database_problem(exc: DatabaseURLError | OperationalError) -> str:
+    """What went wrong with the database, in one line, without the password."""
+    if isinstance(exc, DatabaseURLError):
+        return str(exc)
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    return (f"cannot use the database {safe_url(database_url())}: {reason}. Check DATABASE_URL and that the "
+            "database server is running and reachable.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except CLIError as exc:
         print(f"aigov: error: {exc}", file=sys.stderr)
+        return 2
+    except (DatabaseURLError, OperationalError) as exc:  # any command: one line, never a traceback
+        print(f"aigov: error: {database_problem(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -2,7 +2,7 @@
 
 SQLite gets WAL, a busy timeout, foreign keys and full durability on every connection, and SQLAlchemy emits
 BEGIN itself so that write sessions can ask for ``BEGIN IMMEDIATE`` (two deferred writers on
-SQLite deadlock into "database is locked"; see docs/architecture.md).
+SQLite deadlock into "database is locked"; see docs/operations.md).
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ def database_url() -> str:
 def backend_name(url: str | None = None) -> str:
     """"sqlite" or "postgresql" for the configured (or given) database URL."""
     return make_url(url or database_url()).get_backend_name()
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit to print: the password masked (a malformed URL is shown as the backend's name only)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # sqlalchemy raises ArgumentError; never echo a string that may hold a password
+        return "(malformed DATABASE_URL)"
 
 
 def _check_url(url: str) -> None:

@@ -49,3 +49,14 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for command in ("db", "demo", "questionnaire"):
         assert command in out
+
+
+@pytest.mark.parametrize("argv", [["db", "upgrade"], ["db", "current"], ["users", "list"], ["round", "list"]])
+def test_an_unreachable_database_is_one_clear_line_without_the_password(
+        argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://aigov:s3cret-pw@127.0.0.1:1/aigov")
+    assert aigov(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aigov: error: cannot use the database postgresql+psycopg://aigov:***@127.0.0.1:1/aigov")
+    assert "Check DATABASE_URL" in err and "s3cret-pw" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from db.engine import DatabaseURLError, database_url
+from db.engine import DatabaseURLError, database_url, safe_url
 from db.migrate import check, current_revision, head_revision, upgrade
 
 T = TypeVar("T")
@@ -40,9 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _safe_url() -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(database_url()).render_as_string(hide_password=True)
+    return safe_url(database_url())
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
@@ -106,5 +104,4 @@ def _restore(args: argparse.Namespace) -> int:
           f"(dump schema {report.schema_revision}, now at {head_revision()})")
     for name, n in report.rows.items():
         print(f"  {name}: {n}")
-    return 0
     return 0
