@@ -34,6 +34,12 @@ from tests.ui_flow import Member, new_assessment, open_page, org_admin, responde
 
 
 @pytest.fixture
+def db_url(any_db_url: str) -> str:
+    """Every test of this module on both backends: SQLite and a real PostgreSQL server."""
+    return any_db_url
+
+
+@pytest.fixture
 def team(engine: Engine) -> tuple[Member, Member, Member]:
     """An organisation administrator and two respondents of the same organisation."""
     lead = org_admin(engine, "lead", "审计测试科技 Audit Ltd")
