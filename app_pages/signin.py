@@ -2,6 +2,8 @@
 
 With ``[auth]`` in the Streamlit secrets, a single sign-on button (``st.login``, OIDC) is offered
 as well; the identity is mapped by e-mail to the same accounts and roles (services.auth.sso_actor).
+Only addresses the provider marks verified are mapped, unless the operator sets
+``[auth] trust_unverified_email = true`` (docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from services.auth import (
     has_users,
     sso_actor,
 )
-from services.errors import InvalidInput
+from services.errors import InvalidInput, StateError
 
 SSO_HOLD = "sso_hold"  # set after an idle expiry: single sign-on waits for a click, not the old cookie
 
@@ -31,16 +33,28 @@ def _sso_configured() -> bool:
         return False
 
 
+def _trust_unverified_email() -> bool:
+    """The operator's opt-out ``[auth] trust_unverified_email = true`` (a TOML boolean; anything else: no)."""
+    try:
+        return st.secrets["auth"].get("trust_unverified_email") is True
+    except Exception:  # no secrets file, or no [auth] section
+        return False
+
+
 def _sso_sign_in() -> None:
     """Map the provider's identity to an account; refused identities get a message, not a loop."""
     claims = st.user.to_dict()
-    verified = claims.get("email_verified")
     try:
         who = sso_actor(engine(), str(claims.get("email") or ""), str(claims.get("name") or ""),
-                        email_verified=None if verified is None else verified in (True, "true", "True"))
-    except SignInError:
+                        email_verified=claims.get("email_verified") in (True, "true", "True"),
+                        trust_unverified_email=_trust_unverified_email())
+    except SignInError:  # also a missing email_verified claim: only a verified address is mapped
         st.session_state[SSO_HOLD] = True
         st.error(tr("account.sso_refused"))
+        return
+    except StateError as exc:  # the same identity signing on in two tabs at once; a retry succeeds
+        st.session_state[SSO_HOLD] = True
+        show_error(exc)
         return
     sign_in_as(who, remember=False)  # st.login keeps its own identity cookie
     st.rerun()

@@ -9,6 +9,11 @@ Organisation administrators may add existing accounts to their organisation and 
 for new colleagues, but may not reset passwords or deactivate accounts: an account can belong to
 several organisations, and such powers would let one tenant take over another's users. Those are
 platform-administrator actions.
+
+The "last administrator" guards count the other administrators and then write, in one transaction
+that first takes the organisation's (or the platform's) administrators lock
+(:func:`services.auth.serialise`): two administrators demoting each other at once run one after the
+other, and the second is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
@@ -38,7 +44,16 @@ from i18n import t
 from questionnaires import QuestionnaireError, get_questionnaire
 from services.access import Actor
 from services.assessments import AnswerChange, history
-from services.auth import find_user, new_user, revoke_sessions, set_password
+from services.auth import (
+    ACCOUNTS_LOCK,
+    ORG_ADMINS_LOCK,
+    ChangedMeanwhile,
+    find_user,
+    new_user,
+    revoke_sessions,
+    serialise,
+    set_password,
+)
 from services.errors import InvalidInput, NotFound, StateError
 
 EVENT_LIMIT = 500
@@ -117,20 +132,29 @@ def _admins_left(s: Session, org_id: int, without: int) -> int:
 
 
 def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: str) -> MemberView:
-    """Give an existing account a role in the organisation (or change the role it has)."""
+    """Give an existing account a role in the organisation (or change the role it has).
+
+    The same account added twice at once is added once (the second call finds the membership);
+    a membership written meanwhile by a path that does not take the lock is ChangedMeanwhile.
+    """
     _check_role(role)
     actor.require_org_admin(org_id)
-    with write_session(engine) as s:
-        _org(s, org_id)
-        user = _user_named(s, username)
-        m = s.get(Membership, (user.id, org_id))
-        if m is None:
-            m = Membership(user_id=user.id, organisation_id=org_id, role=role)
-            s.add(m)
-            _log(s, actor, "member_added", "organisation", org_id, user=user.username, role=role)
-        elif m.role != role:
-            return _set_role(s, actor, org_id, m, user, role)
-        return _member_view(m, user)
+    try:
+        with write_session(engine) as s:
+            serialise(s, ORG_ADMINS_LOCK, org_id)
+            _org(s, org_id)
+            user = _user_named(s, username)
+            m = s.get(Membership, (user.id, org_id))
+            if m is None:
+                m = Membership(user_id=user.id, organisation_id=org_id, role=role)
+                s.add(m)
+                _log(s, actor, "member_added", "organisation", org_id, user=user.username, role=role)
+            elif m.role != role:
+                return _set_role(s, actor, org_id, m, user, role)
+            return _member_view(m, user)
+    except IntegrityError as exc:
+        raise ChangedMeanwhile(f"'{username.strip()}' was added to the organisation meanwhile; check the "
+                               "member list", object="organisation", id=org_id) from exc
 
 
 def _set_role(s: Session, actor: Actor, org_id: int, m: Membership, user: User, role: str) -> MemberView:
@@ -157,6 +181,7 @@ def set_member_role(engine: Engine, actor: Actor, org_id: int, user_id: int, rol
     _check_role(role)
     actor.require_org_admin(org_id)
     with write_session(engine) as s:
+        serialise(s, ORG_ADMINS_LOCK, org_id)
         m, user = _member(s, org_id, user_id)
         return _set_role(s, actor, org_id, m, user, role)
 
@@ -165,6 +190,7 @@ def remove_member(engine: Engine, actor: Actor, org_id: int, user_id: int) -> No
     """Take a member out of the organisation; their answers keep their name in the audit trail."""
     actor.require_org_admin(org_id)
     with write_session(engine) as s:
+        serialise(s, ORG_ADMINS_LOCK, org_id)
         m, user = _member(s, org_id, user_id)
         if m.role == "org_admin" and not _admins_left(s, org_id, user_id):
             raise LastAdministrator(f"{user.username} is the organisation's last administrator; make another "
@@ -347,6 +373,7 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
     """Deactivate (sign-in refused, open sessions end at their next click) or reactivate an account."""
     actor.require_platform_admin()
     with write_session(engine) as s:
+        serialise(s, ACCOUNTS_LOCK)
         user = _account(s, user_id)
         if not active and user.id == actor.user_id:
             raise NotYourself("you cannot deactivate your own account", object="user", id=user_id)
@@ -373,6 +400,7 @@ def set_platform_admin(engine: Engine, actor: Actor, user_id: int, flag: bool) -
     """Grant or revoke platform administration; the last active platform administrator stays."""
     actor.require_platform_admin()
     with write_session(engine) as s:
+        serialise(s, ACCOUNTS_LOCK)
         user = _account(s, user_id)
         if not flag and user.is_platform_admin and not _other_active_admins(s, user.id):
             raise LastPlatformAdministrator("the last active platform administrator must stay", object="user",

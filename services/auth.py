@@ -8,6 +8,9 @@ answer tells an attacker whether an account exists.
 
 Verification runs outside any database transaction: an argon2 check takes tens of milliseconds
 and must not hold SQLite's write lock while answers are being saved.
+
+Checks that guard an installation-wide rule ("no account yet", "another administrator is left")
+run under :func:`serialise`, so that on PostgreSQL two transactions cannot both pass the check.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ import hmac
 import os
 import re
 import secrets
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
+from weakref import WeakKeyDictionary
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy import Engine, delete, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +51,10 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 SESSION_IDLE = timedelta(minutes=float(os.environ.get("AIGOV_SESSION_IDLE_MINUTES", "30")))
 SESSION_LIFETIME = timedelta(hours=12)  # a remembered sign-in ends after this even when in constant use
 SESSION_TOUCH = timedelta(minutes=1)  # last_seen_at is written at most this often, not on every rerun
+DEMO_CHECK_TTL = 60.0  # seconds a demo_accounts_active answer is reused
+# pg_advisory_xact_lock keys (db/migrate.py takes 0x6169676F76, "aigov", for migrations).
+ACCOUNTS_LOCK = 0x6169676F7641  # "aigovA": the first administrator, the last platform administrator
+ORG_ADMINS_LOCK = 0x61696741  # "aigA", with an organisation id: that organisation's administrators
 
 
 class SignInError(ServiceError):
@@ -61,6 +71,12 @@ class NoPassword(StateError):
     """A single-sign-on account has no password to change."""
 
     key = "account.sso_only"
+
+
+class ChangedMeanwhile(StateError):
+    """Someone else made the same change at the same moment; trying again finds theirs."""
+
+    key = "errors.generic"
 
 
 class LockedOut(ServiceError):
@@ -90,6 +106,22 @@ def _user_view(u: User) -> UserView:
 
 def hash_password(password: str) -> str:
     return HASHER.hash(password)
+
+
+def serialise(s: Session, key: int, sub: int | None = None) -> None:
+    """Make transactions that call this with the same key run one after another, until commit or rollback.
+
+    Call it first in a write session, before reading what a guard checks: under PostgreSQL's READ
+    COMMITTED each later statement then sees what the previous holder committed. SQLite needs no
+    lock: write sessions begin with BEGIN IMMEDIATE, which already serialises every writer.
+    """
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    if sub is None:
+        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": key})
+    else:
+        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS integer), CAST(:sub AS integer))"),
+                  {"key": key, "sub": sub})
 
 
 def backoff(failures: int) -> timedelta | None:
@@ -151,6 +183,8 @@ def new_user(s: Session, username: str, password: str | None, *, display_name: s
                 is_platform_admin=platform_admin)
     s.add(user)
     s.flush()
+    if password is not None:
+        _forget_demo_check_at_commit(s)
     return user
 
 
@@ -168,10 +202,11 @@ def create_user(engine: Engine, username: str, password: str | None, *, display_
 def create_first_admin(engine: Engine, username: str, password: str, *, display_name: str = "") -> Actor:
     """On a new installation, create the first platform administrator and sign them in.
 
-    The check for "no account yet" is made in the same transaction as the insert, so two people
-    opening a new installation at once cannot both become administrators.
+    The check for "no account yet" is made in the same transaction as the insert, under the
+    accounts lock, so two people opening a new installation at once cannot both become administrators.
     """
     with write_session(engine) as s:
+        serialise(s, ACCOUNTS_LOCK)
         if s.scalar(select(func.count()).select_from(User)):
             raise AlreadySetUp("the installation already has accounts")
         user = new_user(s, username, password, display_name=display_name, platform_admin=True)
@@ -328,6 +363,7 @@ def change_password(engine: Engine, actor: Actor, old: str, new: str, *, keep_se
         user.locked_until = None
         revoke_sessions(s, user.id, keep=keep_session)
         s.add(EventLog(user_id=user.id, action="password_changed", object_type="user", object_id=user.id))
+    _DEMO_CHECK.forget()
 
 
 def set_password(s: Session, user: User, password: str) -> None:
@@ -342,6 +378,7 @@ def set_password(s: Session, user: User, password: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     revoke_sessions(s, user.id)
+    _forget_demo_check_at_commit(s)
 
 
 # --- remembered sign-ins ----------------------------------------------------------------------------
@@ -440,32 +477,47 @@ def _free_username(s: Session, email: str) -> str:
     return name
 
 
-def sso_actor(engine: Engine, email: str, name: str = "", *, email_verified: bool | None = None) -> Actor:
-    """The actor for an OIDC identity (st.login), matched by e-mail to the same roles table.
-
-    An identity whose provider says the e-mail is unverified is refused: mapping an unverified
-    address would let anyone claim a colleague's account. An identity with no account gets one
-    with no roles; it sees nothing until an administrator adds it to an organisation or
-    association. Deactivated accounts are refused.
-    """
-    email = (email or "").strip().lower()
-    if not EMAIL_RE.match(email) or email_verified is False:
-        raise SignInError()
+def _sso_user(engine: Engine, email: str, name: str, *, verified: bool) -> int | None:
+    """The account id for a signed-on address, created (with no roles) on first use; None if refused."""
     with write_session(engine) as s:
         user = s.scalars(select(User).where(func.lower(User.email) == email)).first()
-        if user is not None and not user.is_active:
-            s.add(EventLog(user_id=user.id, action="sign_in_failed", detail={"reason": "inactive", "sso": True}))
-            uid = None
-        else:
-            if user is None:
-                user = User(username=_free_username(s, email), display_name=(name or email)[:200], email=email,
-                            password_hash=None)
-                s.add(user)
-                s.flush()
-                s.add(EventLog(user_id=user.id, action="user_created_sso", object_type="user", object_id=user.id))
-            user.last_login_at = utcnow()
-            s.add(EventLog(user_id=user.id, action="sign_in_sso"))
-            uid = user.id
+        if user is not None and (not user.is_active or (user.is_platform_admin and not verified)):
+            reason = "inactive" if not user.is_active else "platform_admin"
+            s.add(EventLog(user_id=user.id, action="sign_in_failed", detail={"reason": reason, "sso": True}))
+            return None
+        if user is None:
+            user = User(username=_free_username(s, email), display_name=(name or email)[:200], email=email,
+                        password_hash=None)
+            s.add(user)
+            s.flush()
+            s.add(EventLog(user_id=user.id, action="user_created_sso", object_type="user", object_id=user.id))
+        user.last_login_at = utcnow()
+        s.add(EventLog(user_id=user.id, action="sign_in_sso"))
+        return user.id
+
+
+def sso_actor(engine: Engine, email: str, name: str = "", *, email_verified: bool | None = None,
+              trust_unverified_email: bool = False) -> Actor:
+    """The actor for an OIDC identity (st.login), matched by e-mail to the same roles table.
+
+    Only an address the provider vouches for (``email_verified`` True) is mapped: otherwise anyone
+    who registers a colleague's address with the provider would get the colleague's account. A
+    provider that never sends the claim needs the operator's explicit ``trust_unverified_email``
+    (``[auth] trust_unverified_email = true``); an address taken on that trust never reaches a
+    platform-administrator account (those need a verified address, or their password). An identity with no account gets one with no roles;
+    it sees nothing until an administrator adds it to an organisation or association. Deactivated
+    accounts are refused.
+    """
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email) or not (email_verified is True or trust_unverified_email):
+        raise SignInError()
+    try:
+        uid = _sso_user(engine, email, name, verified=email_verified is True)
+    except IntegrityError:  # the same identity signed on at the same moment: its account exists now
+        try:
+            uid = _sso_user(engine, email, name, verified=email_verified is True)
+        except IntegrityError as exc:
+            raise ChangedMeanwhile("the account was being created by another sign-on; try again") from exc
     if uid is None:
         raise SignInError()
     return load_actor(engine, uid)
@@ -481,12 +533,45 @@ def get_user(engine: Engine, user_id: int) -> UserView:
         return _user_view(u)
 
 
-def demo_accounts_active(engine: Engine) -> bool:
-    """Whether a documented demo account still accepts its published password.
+class _DemoCheck:
+    """The answer of :func:`demo_accounts_active` per engine, reused for :data:`DEMO_CHECK_TTL` seconds.
 
-    The sign-in page shows the demo accounts only then, so a production installation never
-    advertises credentials, and an operator who kept the demo sees that its passwords work.
+    Anyone may load the sign-in page, and each check costs up to four argon2 verifications: unbounded,
+    reloading it would be a cheap way to use up the server's CPU. A password set in this process
+    forgets the answers when it is committed; one set by another process shows within the TTL.
     """
+
+    def __init__(self) -> None:
+        self._answers: WeakKeyDictionary[Engine, tuple[float, bool]] = WeakKeyDictionary()
+        self._lock = Lock()
+
+    def get(self, engine: Engine, compute: Callable[[Engine], bool]) -> bool:
+        with self._lock:  # one check at a time: visitors arriving meanwhile reuse it rather than repeat it
+            hit = self._answers.get(engine)
+            if hit is None or time.monotonic() - hit[0] >= DEMO_CHECK_TTL:
+                hit = (time.monotonic(), compute(engine))
+                self._answers[engine] = hit
+            return hit[1]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+
+_DEMO_CHECK = _DemoCheck()
+
+
+def _forget_demo_check(_s: Session) -> None:
+    _DEMO_CHECK.forget()
+
+
+def _forget_demo_check_at_commit(s: Session) -> None:
+    """Forget the demo answers once this transaction's new password is visible to other sessions."""
+    if not event.contains(s, "after_commit", _forget_demo_check):
+        event.listen(s, "after_commit", _forget_demo_check)
+
+
+def _demo_passwords_work(engine: Engine) -> bool:
     from demo.seed import DEMO_ACCOUNTS  # demo imports this module; import late
 
     names = {u.lower(): p for u, p, _d, _r in DEMO_ACCOUNTS}
@@ -494,3 +579,13 @@ def demo_accounts_active(engine: Engine) -> bool:
         rows = s.execute(select(User.username, User.password_hash)
                          .where(func.lower(User.username).in_(names), User.is_active.is_(True))).all()
     return any(h is not None and _verify(h, names[u.lower()]) for u, h in rows)
+
+
+def demo_accounts_active(engine: Engine) -> bool:
+    """Whether a documented demo account still accepts its published password.
+
+    The sign-in page shows the demo accounts only then, so a production installation never
+    advertises credentials, and an operator who kept the demo sees that its passwords work.
+    The answer is reused for a minute (:class:`_DemoCheck`).
+    """
+    return _DEMO_CHECK.get(engine, _demo_passwords_work)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, update
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, func, select, update
 
 from db.engine import read_session, write_session
 from db.models import EventLog, User, utcnow
 from i18n import t
-from services import admin
+from services import admin, auth
 from services.access import Actor, load_actor
 from services.auth import (
     _DUMMY_HASH,
@@ -56,6 +58,20 @@ def _user(engine: Engine, username: str) -> User:
 def _param_segment(hash_: str) -> str:
     """'$argon2id$v=19$m=65536,t=3,p=4$…' → 'm=65536,t=3,p=4'."""
     return hash_.split("$")[3]
+
+
+@pytest.fixture
+def argon2_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hash of every argon2 verification made from now on, by whatever code makes it."""
+    calls: list[str] = []
+    real = PasswordHasher.verify
+
+    def counting(self: PasswordHasher, hash_: str | bytes, password: str | bytes) -> bool:
+        calls.append(str(hash_))
+        return real(self, hash_, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return calls
 
 
 # --- storage and logging ---------------------------------------------------------------------------
@@ -111,6 +127,42 @@ def test_wrong_password_and_unknown_user_are_refused_alike(engine: Engine) -> No
     real = _user(engine, "lead").password_hash or ""
     assert _DUMMY_HASH.startswith("$argon2id$v=19$")
     assert _param_segment(_DUMMY_HASH) == _param_segment(real)
+
+
+def test_every_sign_in_costs_exactly_one_argon2_verification(engine: Engine, system: Actor,
+                                                              argon2_verifications: list[str]) -> None:
+    """Refusals take as long as a wrong password, so the time taken does not tell which refusal it was."""
+    create_user(engine, "lead", PASSWORD)
+    admin.set_active(engine, system, create_user(engine, "gone", PASSWORD).id, False)
+    create_user(engine, "sso-person", None, email="sso@example.com")
+    create_user(engine, "locked", PASSWORD)
+    with write_session(engine) as s:
+        s.execute(update(User).where(User.username == "locked").values(locked_until=utcnow() + timedelta(hours=1)))
+    locked_ghost = f"ghost-{secrets.token_hex(6)}"  # unknown names lock out in memory, per process
+    for _ in range(FREE_ATTEMPTS):
+        with pytest.raises((SignInError, LockedOut)):
+            authenticate(engine, locked_ghost, "guess")
+    cases: dict[str, tuple[str, str, type[Exception] | None]] = {
+        "unknown user": (f"ghost-{secrets.token_hex(6)}", PASSWORD, SignInError),
+        "wrong password": ("lead", "wrong-password", SignInError),
+        "locked account": ("locked", PASSWORD, LockedOut),
+        "locked unknown name": (locked_ghost, PASSWORD, LockedOut),
+        "inactive account": ("gone", PASSWORD, SignInError),
+        "single-sign-on-only account": ("sso-person", PASSWORD, SignInError),
+        "success": ("lead", PASSWORD, None),
+    }
+    for case, (name, password, refusal) in cases.items():
+        argon2_verifications.clear()
+        if refusal is None:
+            authenticate(engine, name, password)
+        else:
+            with pytest.raises(refusal):
+                authenticate(engine, name, password)
+        assert len(argon2_verifications) == 1, case
+    argon2_verifications.clear()
+    with pytest.raises(SignInError):  # a wrong current password on the account page
+        change_password(engine, authenticate(engine, "lead", PASSWORD), "wrong-password", "A-New-Password-1")
+    assert len(argon2_verifications) == 2  # the sign-in, then the refused change
 
 
 def test_deactivated_and_sso_only_accounts_are_refused_like_unknown_ones(engine: Engine, system: Actor) -> None:
@@ -337,6 +389,24 @@ def test_demo_hint_only_where_demo_passwords_work(app_db: str, engine: Engine, s
     assert t("auth.demo_hint") not in page_texts(app_test().run())
 
 
+def test_demo_check_is_reused_for_a_minute_but_not_past_a_password_change(
+        engine: Engine, system: Actor, argon2_verifications: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anonymous visitors reloading the sign-in page must not each cost argon2 verifications."""
+    uid = create_user(engine, "admin", "Operator-Chose-This-1").id
+    assert [demo_accounts_active(engine) for _ in range(5)] == [False] * 5
+    assert len(argon2_verifications) == 1
+    admin.reset_password(engine, system, uid, "demo-admin-2024")  # committed: the answer is forgotten
+    assert demo_accounts_active(engine)
+    change_password(engine, load_actor(engine, uid), "demo-admin-2024", "Operator-Chose-This-2")
+    assert not demo_accounts_active(engine)
+    argon2_verifications.clear()
+    demo_accounts_active(engine)
+    assert argon2_verifications == []
+    monkeypatch.setattr(auth, "DEMO_CHECK_TTL", 0.0)  # as if the minute had passed
+    demo_accounts_active(engine)
+    assert len(argon2_verifications) == 1
+
+
 # --- single sign-on ----------------------------------------------------------------------------------
 
 AUTH_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-secret",
@@ -355,11 +425,11 @@ def test_sso_identity_maps_by_email_to_the_same_roles(engine: Engine, system: Ac
 
 def test_sso_identity_without_account_gets_one_with_no_roles(engine: Engine) -> None:
     create_user(engine, "new@example.com", PASSWORD)  # the e-mail is taken as a user name already
-    who = sso_actor(engine, "new@example.com", "New Person")
+    who = sso_actor(engine, "new@example.com", "New Person", email_verified=True)
     assert who.user_id is not None and not who.org_roles and not who.is_platform_admin
     u = _user(engine, who.username)
     assert u.email == "new@example.com" and u.password_hash is None and who.username != "new@example.com"
-    assert sso_actor(engine, "NEW@example.com").user_id == who.user_id  # the same account next time
+    assert sso_actor(engine, "NEW@example.com", email_verified=True).user_id == who.user_id  # the same account
 
 
 def test_sso_refuses_unverified_email_and_deactivated_accounts(engine: Engine, system: Actor) -> None:
@@ -371,6 +441,33 @@ def test_sso_refuses_unverified_email_and_deactivated_accounts(engine: Engine, s
     admin.set_active(engine, system, uid, False)
     with pytest.raises(SignInError):
         sso_actor(engine, "wang@example.com", email_verified=True)
+
+
+def test_sso_requires_a_verified_email_unless_the_operator_trusts_the_provider(engine: Engine) -> None:
+    """A missing ``email_verified`` claim is not a verified address (account takeover by registering it)."""
+    uid = create_user(engine, "wang", PASSWORD, email="wang@example.com").id
+    for claim in (None, False):
+        with pytest.raises(SignInError):
+            sso_actor(engine, "wang@example.com", email_verified=claim)
+    with pytest.raises(SignInError):
+        sso_actor(engine, "newcomer@example.com")
+    with read_session(engine) as s:  # no account was made for it either
+        assert s.scalar(select(func.count()).select_from(User).where(User.email == "newcomer@example.com")) == 0
+    for claim in (None, False):  # [auth] trust_unverified_email = true
+        assert sso_actor(engine, "wang@example.com", email_verified=claim, trust_unverified_email=True).user_id == uid
+
+
+def test_sso_reaches_a_platform_administrator_only_with_a_verified_address(engine: Engine) -> None:
+    chief = create_user(engine, "chief", PASSWORD, email="chief@example.com", platform_admin=True).id
+    for claim in (None, False):  # the operator trusts unverified addresses, but not for the platform's keys
+        with pytest.raises(SignInError):
+            sso_actor(engine, "Chief@Example.com", email_verified=claim, trust_unverified_email=True)
+    with read_session(engine) as s:
+        reasons = [e.detail for e in s.scalars(select(EventLog).where(EventLog.user_id == chief,
+                                                                      EventLog.action == "sign_in_failed"))]
+    assert reasons == [{"reason": "platform_admin", "sso": True}] * 2
+    assert sso_actor(engine, "Chief@Example.com", email_verified=True).user_id == chief
+    assert authenticate(engine, "chief", PASSWORD).user_id == chief  # the password still works
 
 
 def test_signin_page_signs_in_a_logged_in_sso_user(app_db: str, engine: Engine) -> None:
@@ -400,6 +497,24 @@ def test_signin_page_offers_sso_only_when_configured(app_db: str, engine: Engine
     at.run()
     assert t("auth.sso") in page_texts(at)
     assert t("auth.heading") in page_texts(at)  # local accounts keep working beside SSO
+
+
+def test_signin_page_needs_the_email_verified_claim_or_the_operators_opt_out(app_db: str, engine: Engine) -> None:
+    uid = create_user(engine, "wang", PASSWORD, email="wang@example.com").id
+    identity = {"is_logged_in": True, "email": "wang@example.com", "name": "王丽"}  # no email_verified claim
+    at = app_test()
+    at.secrets.update(AUTH_SECRETS)
+    at.user = identity
+    at.run()
+    assert not at.exception, at.exception
+    assert "user_id" not in at.session_state
+    assert t("account.sso_refused") in page_texts(at)
+    trusting = app_test()
+    trusting.secrets.update({"auth": {**AUTH_SECRETS["auth"], "trust_unverified_email": True}})
+    trusting.user = identity
+    trusting.run()
+    assert not trusting.exception, trusting.exception
+    assert trusting.session_state["user_id"] == uid
 
 
 def test_signin_page_explains_a_refused_sso_identity(app_db: str, engine: Engine) -> None:

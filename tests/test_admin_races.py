@@ -1,0 +1,190 @@
+"""Concurrent account administration on SQLite and PostgreSQL: the guards hold under a race.
+
+SQLite serialises every writer (BEGIN IMMEDIATE); PostgreSQL runs them side by side, so a check
+("no account yet", "another administrator is left", "not a member yet") and the write that depends
+on it must be serialised explicitly. Where the window between check and write is short, the tests
+widen it with a pause, so that a missing lock fails every time rather than once in a while.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+
+from db.engine import make_engine, read_session
+from db.models import Membership, User
+from services import admin, auth
+from services.access import Actor, load_actor
+from services.auth import AlreadySetUp, ChangedMeanwhile, create_first_admin, create_user, sso_actor
+from tests.ui_flow import PASSWORD, org_admin
+
+PAUSE = 0.3  # seconds between a check and its write: longer than any lock hand-over takes
+
+
+@pytest.fixture
+def db(any_db_url: str) -> Iterator[Engine]:
+    eng = make_engine(any_db_url)
+    yield eng
+    eng.dispose()
+
+
+def _at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together; each result is the return value or the exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:  # returned for the assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results
+
+
+def _slowed(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        time.sleep(PAUSE)
+        return result
+
+    return slow
+
+
+def _unexpected(results: list[Any], *allowed: type[Exception]) -> list[Any]:
+    return [r for r in results if isinstance(r, Exception) and not isinstance(r, allowed)]
+
+
+# --- the first administrator ------------------------------------------------------------------------
+
+def test_exactly_one_first_administrator(db: Engine) -> None:
+    results = _at_once(*(lambda i=i: create_first_admin(db, f"chief{i}", PASSWORD) for i in range(6)))
+    assert _unexpected(results, AlreadySetUp) == []
+    assert len([r for r in results if isinstance(r, Actor)]) == 1
+    with read_session(db) as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 1
+
+
+# --- the last organisation administrator ------------------------------------------------------------
+
+def _two_org_admins(db: Engine) -> tuple[int, Actor, Actor]:
+    lead = org_admin(db, "lead", "并发管理测试 Races Ltd")
+    deputy = create_user(db, "deputy", PASSWORD)
+    admin.add_member(db, lead.actor(db), lead.org_id, "deputy", "org_admin")
+    return lead.org_id, lead.actor(db), load_actor(db, deputy.id)
+
+
+def _org_admins(db: Engine, org_id: int) -> int:
+    with read_session(db) as s:
+        return s.scalar(select(func.count()).select_from(Membership).where(
+            Membership.organisation_id == org_id, Membership.role == "org_admin")) or 0
+
+
+def test_mutual_demotion_leaves_an_organisation_administrator(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    org, lead, deputy = _two_org_admins(db)
+    monkeypatch.setattr(admin, "_admins_left", _slowed(admin._admins_left))
+    results = _at_once(lambda: admin.set_member_role(db, lead, org, deputy.user_id or 0, "respondent"),
+                       lambda: admin.set_member_role(db, deputy, org, lead.user_id or 0, "respondent"))
+    assert _unexpected(results, admin.LastAdministrator) == []
+    assert len([r for r in results if isinstance(r, admin.LastAdministrator)]) == 1
+    assert _org_admins(db, org) == 1
+
+
+def test_mutual_removal_leaves_an_organisation_administrator(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    org, lead, deputy = _two_org_admins(db)
+    monkeypatch.setattr(admin, "_admins_left", _slowed(admin._admins_left))
+    results = _at_once(lambda: admin.remove_member(db, lead, org, deputy.user_id or 0),
+                       lambda: admin.remove_member(db, deputy, org, lead.user_id or 0))
+    assert _unexpected(results, admin.LastAdministrator) == []
+    assert _org_admins(db, org) == 1
+
+
+# --- the last platform administrator ----------------------------------------------------------------
+
+def _two_platform_admins(db: Engine) -> tuple[Actor, Actor]:
+    a = create_user(db, "chief-a", PASSWORD, platform_admin=True)
+    b = create_user(db, "chief-b", PASSWORD, platform_admin=True)
+    return load_actor(db, a.id), load_actor(db, b.id)
+
+
+def _active_platform_admins(db: Engine) -> int:
+    with read_session(db) as s:
+        return s.scalar(select(func.count()).select_from(User).where(
+            User.is_platform_admin.is_(True), User.is_active.is_(True))) or 0
+
+
+@pytest.mark.parametrize("how", ["revoke", "deactivate", "mixed"])
+def test_mutual_demotion_leaves_a_platform_administrator(db: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                         how: str) -> None:
+    a, b = _two_platform_admins(db)
+    monkeypatch.setattr(admin, "_other_active_admins", _slowed(admin._other_active_admins))
+    revoke = {"revoke": (True, True), "deactivate": (False, False), "mixed": (True, False)}[how]
+
+    def demote(by: Actor, whom: Actor, by_revoking: bool) -> None:
+        if by_revoking:
+            admin.set_platform_admin(db, by, whom.user_id or 0, False)
+        else:
+            admin.set_active(db, by, whom.user_id or 0, False)
+
+    results = _at_once(lambda: demote(a, b, revoke[0]), lambda: demote(b, a, revoke[1]))
+    assert _unexpected(results, admin.LastPlatformAdministrator) == []
+    assert len([r for r in results if isinstance(r, admin.LastPlatformAdministrator)]) == 1
+    assert _active_platform_admins(db) == 1
+
+
+# --- the same change twice at once: the second sees the first, never an IntegrityError ----------------
+
+def test_adding_the_same_member_twice_at_once(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    lead = org_admin(db, "lead", "并发成员测试 Members Ltd")
+    create_user(db, "wang", PASSWORD)
+    me = lead.actor(db)
+    monkeypatch.setattr(admin, "_log", _slowed(admin._log))  # between "not a member yet" and the insert
+    results = _at_once(*(lambda: admin.add_member(db, me, lead.org_id, "wang", "respondent") for _ in range(3)))
+    assert [type(r) for r in results] == [admin.MemberView] * 3, results
+    assert {(r.username, r.role) for r in results} == {("wang", "respondent")}
+    assert [m.username for m in admin.list_members(db, me, lead.org_id)] == ["lead", "wang"]
+
+
+def test_a_membership_added_meanwhile_is_a_clear_error(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another path (an import, a new organisation) may write the membership without taking the lock."""
+    lead = org_admin(db, "lead", "并发成员测试 Members Ltd")
+    wang = create_user(db, "wang", PASSWORD)
+    real_log = admin._log
+
+    def someone_else_adds_it(s: Any, *args: Any, **kwargs: Any) -> None:
+        real_log(s, *args, **kwargs)
+        s.execute(insert(Membership).values(user_id=wang.id, organisation_id=lead.org_id, role="respondent"))
+
+    monkeypatch.setattr(admin, "_log", someone_else_adds_it)
+    with pytest.raises(ChangedMeanwhile):
+        admin.add_member(db, lead.actor(db), lead.org_id, "wang", "respondent")
+
+
+def test_the_same_identity_signing_on_twice_at_once(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "_free_username", _slowed(auth._free_username))  # between lookup and insert
+    results = _at_once(*(lambda: sso_actor(db, "New.Person@example.com", "New", email_verified=True)
+                         for _ in range(3)))
+    assert [type(r) for r in results] == [Actor] * 3, results
+    assert len({r.user_id for r in results}) == 1
+    with read_session(db) as s:
+        assert s.scalar(select(func.count()).select_from(User).where(User.email == "new.person@example.com")) == 1
+
+
+def test_a_sign_on_that_keeps_colliding_is_a_clear_error(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    create_user(db, "taken", PASSWORD)
+    monkeypatch.setattr(auth, "_free_username", lambda _s, _email: "taken")  # as if taken after each check
+    with pytest.raises(ChangedMeanwhile):
+        sso_actor(db, "someone@example.com", email_verified=True)
+    with read_session(db) as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 1
