@@ -57,7 +57,15 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class _Unreadable:
+    """Marker for a file that is not valid YAML (already reported); its shape is not checked."""
+
+
+UNREADABLE = _Unreadable()
+
+
 def _load_yaml(name: str, text: str, problems: list[Problem]) -> Any:
+    """The parsed document, or :data:`UNREADABLE` after reporting why it could not be parsed."""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
@@ -69,7 +77,7 @@ def _load_yaml(name: str, text: str, problems: list[Problem]) -> Any:
     except Exception as exc:  # e.g. recursion in pathological input; still the user's file
         problems.append(Problem(name, "", "", f"the file could not be read as YAML ({type(exc).__name__}).",
                                 "save it as UTF-8 YAML."))
-    return None
+    return UNREADABLE
 
 
 # --- shape validation with located messages ------------------------------------------------------
@@ -108,6 +116,12 @@ def _fix_for(err: dict[str, Any], field: str) -> str:
         return "use a number within the allowed range (weights > 0; levels and targets 0 to 5)."
     if "literal" in kind or "int_parsing" in kind:
         return "use level keys 1..5 for 'levels' and 0..4 for 'recommendations'."
+    if kind == "value_error" and leaf == "levels":
+        return ("give exactly five level descriptors with the keys 1, 2, 3, 4 and 5, each in every language of "
+                "meta.yml (level 0 'Not performed' is shared and not repeated).")
+    if kind == "value_error" and leaf == "recommendations":
+        return ("give exactly five recommendations with the keys 0, 1, 2, 3 and 4 (the next step from each level), "
+                "each in every language of meta.yml.")
     if "too_short" in kind:
         return f"give at least one entry in '{leaf}'."
     if kind in {"dict_type", "model_type"}:
@@ -120,10 +134,22 @@ def _fix_for(err: dict[str, Any], field: str) -> str:
     return f"correct the value ({DOCS_HINT})."
 
 
+_TOP_FIELDS = {
+    "Meta": "'id:', 'version:', 'languages:' and 'dimensions:'",
+    "ProfileDoc": "'fields:'",
+    "TargetsDoc": "'presets:', 'default_rules:' and 'default:'",
+    "Dimension": "'id:', 'order:', 'name:' and 'subdimensions:'",
+}
+
+
 def _shape(model: type[BaseModel], name: str, raw: Any, problems: list[Problem]) -> Any:
+    """The validated model, or None after reporting every shape problem (nothing if the YAML was unreadable)."""
+    if raw is UNREADABLE:
+        return None
     if not isinstance(raw, dict):
+        fields = _TOP_FIELDS.get(model.__name__, "its fields")
         problems.append(Problem(name, "", "", "the file must contain a mapping of fields at its top level.",
-                                f"start the file with the fields of {DOCS_HINT}, e.g. 'id: …'."))
+                                f"start the file with top-level 'key: value' lines such as {fields} ({DOCS_HINT})."))
         return None
     try:
         return model.model_validate(raw)
@@ -154,7 +180,9 @@ def _crosswalk_ok(scheme: str, ref: str) -> bool:
 
 
 class _Checker:
-    def __init__(self, langs: list[str], problems: list[Problem]):
+    """Collects content problems. ``langs`` is None when meta.yml is broken: language checks are then skipped."""
+
+    def __init__(self, langs: list[str] | None, problems: list[Problem]):
         self.langs = langs
         self.problems = problems
 
@@ -162,6 +190,8 @@ class _Checker:
         self.problems.append(Problem(file, where, field, message, fix))
 
     def text(self, file: str, where: str, field: str, value: dict[str, str]) -> None:
+        if self.langs is None:
+            return
         missing = [lang for lang in self.langs if not str(value.get(lang) or "").strip()]
         extra = [k for k in value if k not in self.langs]
         if missing:
@@ -232,7 +262,8 @@ def _check_profile(profile: ProfileDoc, c: _Checker) -> None:
                   f"use {'a list of ' if fld.type == 'multi' else ''}one of {', '.join(map(str, allowed))}.")
 
 
-def _check_targets(targets: TargetsDoc, dim_ids: list[str], profile: ProfileDoc, c: _Checker) -> None:
+def _check_targets(targets: TargetsDoc, dim_ids: list[str] | None, profile: ProfileDoc | None, c: _Checker) -> None:
+    """Checks of targets.yml; those that need meta.yml's dimensions or profile.yml are skipped if that file is broken."""
     f = "targets.yml"
     ids = [p.id for p in targets.presets]
     if len(set(ids)) != len(ids):
@@ -241,7 +272,7 @@ def _check_targets(targets: TargetsDoc, dim_ids: list[str], profile: ProfileDoc,
         where = f"preset {p.id}"
         c.text(f, where, "name", p.name)
         c.text(f, where, "description", p.description)
-        if set(p.levels) != set(dim_ids):
+        if dim_ids is not None and set(p.levels) != set(dim_ids):
             c.add(f, where, "levels", f"targets must be given for exactly the dimensions {', '.join(dim_ids)}.",
                   f"set one level per dimension (found {', '.join(p.levels) or 'none'}).")
         if p.levels and p.critical < max(p.levels.values()):
@@ -250,30 +281,38 @@ def _check_targets(targets: TargetsDoc, dim_ids: list[str], profile: ProfileDoc,
     for i, rule in enumerate(targets.default_rules, 1):
         if rule.preset not in ids:
             c.add(f, f"default rule #{i}", "preset", f"unknown preset '{rule.preset}'.", f"use one of {', '.join(ids)}.")
-        c.rule(f, f"default rule #{i}", "when", rule.when, profile)
+        if profile is not None:
+            c.rule(f, f"default rule #{i}", "when", rule.when, profile)
     if targets.default not in ids:
         c.add(f, "", "default", f"unknown preset '{targets.default}'.", f"use one of {', '.join(ids)}.")
 
 
-def _check_dimensions(files: dict[str, Dimension], meta: Meta, profile: ProfileDoc, c: _Checker) -> None:
+def _check_dimensions(files: dict[str, Dimension], meta: Meta | None, profile: ProfileDoc | None, c: _Checker,
+                      complete: bool) -> None:
+    """Content checks of the dimension files that passed shape validation.
+
+    ``files`` maps "dimensions/<ID>.yml" to its model. Checks needing meta.yml or profile.yml are skipped when that
+    file is broken; the share of critical questions is checked only when every dimension file is present (``complete``).
+    """
     seen: dict[str, str] = {}
     total = critical = 0
-    for pos, (file, dim) in enumerate(files.items(), 1):
-        expected = meta.dimensions[pos - 1]
+    for file, dim in files.items():
+        expected = file.removeprefix("dimensions/").removesuffix(".yml")
         if dim.id != expected:
-            c.add(file, f"dimension {dim.id}", "id", f"the file declares '{dim.id}' but meta.yml lists '{expected}' here.",
-                  f"set 'id: {expected}' or rename the file.")
-        if dim.order != pos:
-            c.add(file, f"dimension {dim.id}", "order", f"order {dim.order} disagrees with its place {pos} in meta.yml.",
-                  f"set 'order: {pos}'.")
+            c.add(file, f"dimension {dim.id}", "id", f"the file declares '{dim.id}' but its name says '{expected}'.",
+                  f"set 'id: {expected}', or rename the file and its entry in meta.yml 'dimensions'.")
+        if meta is not None and expected in meta.dimensions:
+            pos = meta.dimensions.index(expected) + 1
+            if dim.order != pos:
+                c.add(file, f"dimension {dim.id}", "order",
+                      f"order {dim.order} disagrees with its place {pos} in meta.yml.", f"set 'order: {pos}'.")
         c.text(file, f"dimension {dim.id}", "name", dim.name)
         c.text(file, f"dimension {dim.id}", "description", dim.description)
         for sub in dim.subdimensions:
             swhere = f"sub-dimension {sub.id}"
-            for ident, where in ((sub.id, swhere),):
-                if ident in seen:
-                    c.add(file, where, "id", f"id '{ident}' is already used in {seen[ident]}.", "give it a new, unique id.")
-                seen[ident] = file
+            if sub.id in seen:
+                c.add(file, swhere, "id", f"id '{sub.id}' is already used in {seen[sub.id]}.", "give it a new, unique id.")
+            seen[sub.id] = file
             if not sub.id.startswith(dim.id + "-"):
                 c.add(file, swhere, "id", f"'{sub.id}' does not start with its dimension id '{dim.id}-'.",
                       f"rename it {dim.id}-XXX.")
@@ -286,12 +325,12 @@ def _check_dimensions(files: dict[str, Dimension], meta: Meta, profile: ProfileD
                 total += 1
                 critical += q.critical
                 _check_question(file, sub.id, q, meta, profile, seen, c)
-    if total and critical / total > 0.2:
+    if complete and total and critical / total > 0.2:
         c.add("dimensions", "", "critical", f"{critical} of {total} questions are critical ({critical / total:.0%}).",
               "mark at most 20% of the questions 'critical: true'.")
 
 
-def _check_question(file: str, sub_id: str, q: Any, meta: Meta, profile: ProfileDoc,
+def _check_question(file: str, sub_id: str, q: Any, meta: Meta | None, profile: ProfileDoc | None,
                     seen: dict[str, str], c: _Checker) -> None:
     where = f"question {q.id}"
     if q.id in seen:
@@ -306,20 +345,22 @@ def _check_question(file: str, sub_id: str, q: Any, meta: Meta, profile: Profile
         c.text(file, where, f"levels.{lvl}", txt)
     for lvl, txt in q.recommendations.items():
         c.text(file, where, f"recommendations.{lvl}", txt)
-    missing = [lang for lang in meta.languages if not [e for e in q.evidence.get(lang, []) if str(e).strip()]]
-    if missing:
-        c.add(file, where, "evidence", f"no {'/'.join(missing)} evidence examples.",
-              f"list evidence examples under '{missing[0]}:'.")
-    counts = {len(v) for k, v in q.evidence.items() if k in meta.languages}
-    if len(counts) > 1:
-        c.add(file, where, "evidence", "the languages list different numbers of evidence examples.",
-              "translate every example, one for one.")
-    for vocab, values in (("principles", q.principles), ("stages", q.stages)):
-        known = getattr(meta, vocab)
-        for v in values:
-            if v not in known:
-                c.add(file, where, vocab, f"unknown tag '{v}'.", f"use one of {', '.join(known)} (meta.yml '{vocab}').")
-    if q.applies_if is not None:
+    if meta is not None:
+        missing = [lang for lang in meta.languages if not [e for e in q.evidence.get(lang, []) if str(e).strip()]]
+        if missing:
+            c.add(file, where, "evidence", f"no {'/'.join(missing)} evidence examples.",
+                  f"list evidence examples under '{missing[0]}:'.")
+        counts = {len(v) for k, v in q.evidence.items() if k in meta.languages}
+        if len(counts) > 1:
+            c.add(file, where, "evidence", "the languages list different numbers of evidence examples.",
+                  "translate every example, one for one.")
+        for vocab, values in (("principles", q.principles), ("stages", q.stages)):
+            known = getattr(meta, vocab)
+            for v in values:
+                if v not in known:
+                    c.add(file, where, vocab, f"unknown tag '{v}'.",
+                          f"use one of {', '.join(known)} (meta.yml '{vocab}').")
+    if q.applies_if is not None and profile is not None:
         c.rule(file, where, "applies_if", q.applies_if, profile)
     for scheme in ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act"):
         for ref in getattr(q.crosswalk, scheme):
@@ -334,7 +375,9 @@ def parse_documents(texts: dict[str, str]) -> Questionnaire:
     """Validate a questionnaire given as {relative file name: YAML text}.
 
     Expects ``meta.yml``, ``profile.yml``, ``targets.yml`` and ``dimensions/<ID>.yml`` for every id
-    that meta.yml lists. Raises :class:`QuestionnaireError` listing every problem found.
+    that meta.yml lists. Every file is shape-checked; every document that passed is then content-checked
+    (checks that depend on a broken file are skipped), and :class:`QuestionnaireError` is raised once,
+    listing every problem found.
     """
     problems: list[Problem] = []
     raw: dict[str, Any] = {}
@@ -347,34 +390,41 @@ def parse_documents(texts: dict[str, str]) -> Questionnaire:
     profile = _shape(ProfileDoc, "profile.yml", raw["profile.yml"], problems) if "profile.yml" in raw else None
     targets = _shape(TargetsDoc, "targets.yml", raw["targets.yml"], problems) if "targets.yml" in raw else None
 
-    dims: dict[str, Dimension] = {}
+    # Without a valid meta.yml the dimension list is unknown: check every dimension file that was given.
+    present = sorted(name for name in texts if name.startswith("dimensions/"))
     if meta is not None:
-        for dim_id in meta.dimensions:
-            name = f"dimensions/{dim_id}.yml"
+        wanted = list(dict.fromkeys(f"dimensions/{d}.yml" for d in meta.dimensions))
+        for name in wanted:
             if name not in texts:
+                dim_id = name.removeprefix("dimensions/").removesuffix(".yml")
                 problems.append(Problem(name, "", "", f"meta.yml lists dimension {dim_id} but the file is missing.",
                                         f"create {name} or remove {dim_id} from meta.yml 'dimensions'."))
-                continue
-            dim = _shape(Dimension, name, _load_yaml(name, texts[name], problems), problems)
-            if dim is not None:
-                dims[name] = dim
-        listed = {f"dimensions/{d}.yml" for d in meta.dimensions}
-        for name in sorted(texts):
-            if name.startswith("dimensions/") and name not in listed:
+        for name in present:
+            if name not in wanted:
                 problems.append(Problem(name, "", "", "this dimension file is not listed in meta.yml.",
                                         "add its id to meta.yml 'dimensions' or delete the file."))
+        wanted = [name for name in wanted if name in texts]
+    else:
+        wanted = present
+    dims: dict[str, Dimension] = {}
+    for name in wanted:
+        dim = _shape(Dimension, name, _load_yaml(name, texts[name], problems), problems)
+        if dim is not None:
+            dims[name] = dim
 
+    checker = _Checker(meta.languages if meta is not None else None, problems)
+    if meta is not None:
+        _check_meta(meta, checker)
+    if profile is not None:
+        _check_profile(profile, checker)
+    if targets is not None:
+        _check_targets(targets, meta.dimensions if meta is not None else None, profile, checker)
+    complete = meta is not None and len(dims) == len(set(meta.dimensions))
+    _check_dimensions(dims, meta, profile, checker, complete)
     if problems or meta is None or profile is None or targets is None:
         raise QuestionnaireError(problems)
-
-    checker = _Checker(meta.languages, problems)
-    _check_meta(meta, checker)
-    _check_profile(profile, checker)
-    _check_targets(targets, meta.dimensions, profile, checker)
-    _check_dimensions(dims, meta, profile, checker)
-    if problems:
-        raise QuestionnaireError(problems)
-    return Questionnaire(meta=meta, profile=profile, targets=targets, dimensions=list(dims.values()))
+    return Questionnaire(meta=meta, profile=profile, targets=targets,
+                         dimensions=[dims[f"dimensions/{d}.yml"] for d in dict.fromkeys(meta.dimensions)])
 
 
 def read_folder(path: Path) -> dict[str, str]:

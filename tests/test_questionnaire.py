@@ -4,6 +4,7 @@ and the loader never raises anything but its own validation error."""
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import re
 from pathlib import Path
@@ -92,15 +93,52 @@ def test_crosswalk_ids_belong_to_the_known_lists() -> None:
     assert mapped > 100
 
 
-QUALIFIERS = re.compile(r"部分|大部分|全部|所有|partly|partially|mostly|fully|all|some|most", re.I)
+# Quantity and frequency qualifiers: a level descriptor must not differ from its neighbour only by these.
+# Chinese has no word boundaries, so longer words come first (大部分 before 部分); English words are matched
+# whole, so "all" is not cut out of "small".
+QUALIFIERS = {
+    "zh": re.compile(r"大部分|部分|全部|所有|大多数|多数|少数|个别|一些|某些|若干|偶尔|有时|经常|通常|总是|始终|完全"),
+    "en": re.compile(r"\b(?:partly|partially|mostly|largely|fully|entirely|completely|all|some|most|many|few|several|"
+                     r"every|each|often|usually|sometimes|occasionally|always|rarely|generally|mainly)\b", re.I),
+}
+# Neighbouring descriptors, qualifiers removed, must be less similar than this difflib ratio (Chinese compared
+# character by character, English word by word). Two descriptors that differ only by qualifiers score 1.0; the
+# shipped questionnaire's most similar neighbours score about 0.43 (zh) and 0.36 (en), so 0.70 leaves a wide margin.
+# docs/questionnaire.md ("The maturity scale") documents this rule.
+MAX_NEIGHBOUR_SIMILARITY = 0.70
+
+
+def _descriptor_similarity(a: str, b: str, lang: str) -> float:
+    def tokens(text: str) -> list[str]:
+        text = QUALIFIERS[lang].sub(" ", text)
+        return list(re.sub(r"\s+", "", text)) if lang == "zh" else re.findall(r"\w+", text.lower())
+
+    return difflib.SequenceMatcher(None, tokens(a), tokens(b), autojunk=False).ratio()
+
+
+def test_descriptor_similarity_catches_qualifier_only_differences() -> None:
+    pairs = [("部分AI系统有书面程序和责任人。", "全部AI系统有书面程序和责任人。", "zh"),
+             ("多数项目偶尔留有评审记录。", "少数项目经常留有评审记录。", "zh"),
+             ("Some AI systems have a written procedure and an owner.",
+              "All AI systems have a written procedure and an owner.", "en"),
+             ("Reviews are partly documented and usually minuted.", "Reviews are fully documented and always minuted.",
+              "en")]
+    for a, b, lang in pairs:
+        assert _descriptor_similarity(a, b, lang) >= MAX_NEIGHBOUR_SIMILARITY, (a, b)
+    # Whole words only: "all" is not cut out of "small".
+    assert QUALIFIERS["en"].sub("", "small firms") == "small firms"
 
 
 def test_level_descriptors_differ_by_more_than_qualifiers() -> None:
     for x in get_questionnaire().questions():
         for lang in ("zh", "en"):
-            stripped = [QUALIFIERS.sub("", x.levels[i][lang]).strip() for i in range(1, 6)]
-            assert len(set(stripped)) == 5, f"{x.id} ({lang}): two levels differ only by a qualifier"
-            assert all(len(x.levels[i][lang]) >= 15 for i in range(1, 6)), f"{x.id} ({lang}) has a thin descriptor"
+            texts = [x.levels[i][lang] for i in range(1, 6)]
+            assert all(len(t) >= 15 for t in texts), f"{x.id} ({lang}) has a thin descriptor"
+            for i in range(4):
+                ratio = _descriptor_similarity(texts[i], texts[i + 1], lang)
+                assert ratio < MAX_NEIGHBOUR_SIMILARITY, (
+                    f"{x.id} ({lang}): levels {i + 1} and {i + 2} are {ratio:.2f} similar once qualifiers are removed; "
+                    "make each level add a new kind of evidence")
 
 
 def test_targets_and_default_rule() -> None:
@@ -110,6 +148,12 @@ def test_targets_and_default_rule() -> None:
     assert q.default_preset({**base, "ai_roles": ["user"], "size": "small"}) == "baseline"
     assert q.default_preset({**base, "ai_roles": ["tech_provider"], "high_impact": True}) == "leading"
     assert q.default_preset({**base, "ai_roles": ["app_provider"]}) == "established"
+    # Established: any one of its conditions is enough (as its description says).
+    user_sme = {**base, "ai_roles": ["user"], "genai_public": False, "high_impact": False, "size": "micro"}
+    assert q.default_preset(user_sme) == "baseline"
+    for change in ({"ai_roles": ["tech_provider"]}, {"ai_roles": ["user", "app_provider"]}, {"genai_public": True},
+                   {"high_impact": True}, {"size": "medium"}, {"size": "large"}):
+        assert q.default_preset({**user_sme, **change}) == "established", change
     for p in q.targets.presets:
         assert p.critical >= max(p.levels.values())
 
@@ -142,7 +186,16 @@ def test_missing_translation() -> None:
 
 def test_four_level_descriptors() -> None:
     problems = _problems(_edit(_texts(), "dimensions/ASM.yml", lambda d: _first_question(d)["levels"].pop(5)))
-    assert any("question ASM-CTX-01" in p and "levels" in p and "1, 2, 3, 4, 5" in p for p in problems)
+    assert any("question ASM-CTX-01" in p and "levels" in p and "1, 2, 3, 4, 5" in p
+               and "Fix: give exactly five level descriptors" in p for p in problems)
+    assert not any("correct the value" in p for p in problems)
+
+
+def test_four_recommendations() -> None:
+    problems = _problems(_edit(_texts(), "dimensions/ASM.yml",
+                               lambda d: _first_question(d)["recommendations"].pop(4)))
+    assert any("question ASM-CTX-01, field 'recommendations'" in p and "Fix: give exactly five recommendations" in p
+               for p in problems)
 
 
 def test_unknown_tag() -> None:
@@ -174,6 +227,15 @@ def test_malformed_yaml_names_the_line() -> None:
     texts = {**_texts(), "dimensions/GOV.yml": "id: GOV\nsubdimensions: [\n  - id: x\n"}
     problems = _problems(texts)
     assert any(p.startswith("[dimensions/GOV.yml, line") and "not valid YAML" in p for p in problems)
+    # No second, misleading message about the same file's shape.
+    assert [p for p in problems if p.startswith("[dimensions/GOV.yml")] == [
+        p for p in problems if "not valid YAML" in p]
+
+
+def test_a_file_without_a_mapping_gets_a_readable_fix() -> None:
+    problems = _problems({**_texts(), "profile.yml": "- ai_roles\n"})
+    assert any(p.startswith("[profile.yml]") and "top-level" in p and "'fields:'" in p for p in problems)
+    assert not any("fields of see" in p for p in problems)
 
 
 def test_duplicate_yaml_key_is_refused() -> None:
@@ -186,19 +248,35 @@ def test_target_out_of_range() -> None:
     assert any("targets.yml, preset baseline, field 'levels.GOV'" in p for p in problems)
 
 
-def test_every_problem_is_reported_at_once() -> None:
-    def two(d: dict) -> None:
-        _first_question(d)["weight"] = -1
-        d["subdimensions"][1]["questions"][0]["stages"] = ["retire"]
+def _duplicate_second_id(d: dict) -> None:
+    d["subdimensions"][0]["questions"][1]["id"] = _first_question(d)["id"]
 
-    texts = _edit(_texts(), "dimensions/GOV.yml", two)
-    texts = _edit(texts, "dimensions/RES.yml", lambda d: _first_question(d)["guidance"].pop("zh"))
-    # Shape errors stop before content checks: the weight error is reported; after fixing it the
-    # remaining content errors are all listed together.
-    assert any("weight" in p for p in _problems(texts))
-    texts = _edit(texts, "dimensions/GOV.yml", lambda d: _first_question(d).update(weight=1))
+
+def test_every_problem_is_reported_at_once() -> None:
+    # A shape error in one file does not stop the content checks of the others.
+    texts = _edit(_texts(), "dimensions/GOV.yml", lambda d: _first_question(d).update(weight=0))
+    texts = _edit(texts, "dimensions/IDE.yml", _duplicate_second_id)
+    texts = _edit(texts, "dimensions/RES.yml", lambda d: _first_question(d).update(applies_if={"employees": [50]}))
     problems = _problems(texts)
-    assert any("retire" in p for p in problems) and any("RES-PLN-01" in p and "guidance" in p for p in problems)
+    assert any(p.startswith("[dimensions/GOV.yml, question GOV-INS-01, field 'weight']") and "greater than 0" in p
+               for p in problems)
+    assert any(p.startswith("[dimensions/IDE.yml, question IDE-TEC-01, field 'id']") and "already used" in p
+               for p in problems)
+    assert any(p.startswith("[dimensions/RES.yml, question RES-PLN-01, field 'applies_if']")
+               and "'employees' is not a profile field" in p for p in problems)
+    assert len(problems) == 3, problems
+
+
+def test_content_checks_run_when_meta_is_broken() -> None:
+    # meta.yml fails its shape check: the dimension files are still checked, minus the checks needing meta.
+    texts = {**_texts(), "meta.yml": _texts()["meta.yml"].replace("version: 1.0.0", "version: one")}
+    texts = _edit(texts, "dimensions/IDE.yml", _duplicate_second_id)
+    texts = _edit(texts, "targets.yml", lambda d: d["default_rules"][0]["when"].update(employees=[50]))
+    problems = _problems(texts)
+    assert any(p.startswith("[meta.yml, field 'version']") for p in problems)
+    assert any("dimensions/IDE.yml, question IDE-TEC-01, field 'id'" in p for p in problems)
+    assert any("targets.yml, default rule #1, field 'when'" in p and "'employees'" in p for p in problems)
+    assert len(problems) == 3, problems
 
 
 # --- the loader never raises anything but its own error ---------------------------------------------------
