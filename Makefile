@@ -23,7 +23,6 @@ run: install
 	$(VENV)/bin/aigov demo --if-empty
 	@echo ""
 	@echo "  AI 风险治理成熟度自评估平台 → http://$(HOST):$(PORT)"
-	@echo "  Demo sign-in (演示账号, demo database only): admin / demo-admin-2024, org1 / demo-org-2024, assoc / demo-assoc-2024"
 	@echo ""
 	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false

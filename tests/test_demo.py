@@ -9,7 +9,7 @@ from cli.main import main as aigov
 from db.engine import read_session
 from db.models import Answer, Assessment, Association, AssociationMember, BenchmarkRound, Organisation, User
 from demo.seed import DEMO_ACCOUNTS, seed_demo
-from services.auth import authenticate
+from services.auth import authenticate, create_user
 
 
 def _snapshot(engine: Engine) -> list[tuple]:
@@ -59,8 +59,6 @@ def test_demo_accounts_sign_in(engine: Engine) -> None:
 
 
 def test_if_empty_leaves_a_real_installation_alone(engine: Engine) -> None:
-    from services.auth import create_user
-
     create_user(engine, "owner", "an-owner-password")
     assert not seed_demo(engine, if_empty=True).created
     with read_session(engine) as s:
@@ -73,3 +71,12 @@ def test_cli_demo(app_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "demo created: 45 organisations" in out and "demo-admin-2024" in out
     assert aigov(["demo"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_cli_demo_prints_the_demo_passwords_only_where_they_work(app_db: str, engine: Engine,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    create_user(engine, "owner", "a-real-installation-password", platform_admin=True)
+    assert aigov(["demo", "--if-empty"]) == 0  # what `make run` does on a real installation
+    out = capsys.readouterr().out
+    assert "nothing to do" in out
+    assert not any(password in out for _user, password, _name, _role in DEMO_ACCOUNTS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from db.engine import get_engine
-from db.migrate import upgrade
 from demo.seed import DEMO_ACCOUNTS, seed_demo
+from services.auth import demo_accounts_active
+from services.database import open_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,14 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    upgrade()
-    report = seed_demo(get_engine(), seed=args.seed, if_empty=args.if_empty)
+    engine = open_database()
+    report = seed_demo(engine, seed=args.seed, if_empty=args.if_empty)
     if report.created:
         print(f"demo created: {report.organisations} organisations, {report.assessments} assessments, "
               f"{report.answers} answers")
     else:
         print("demo: nothing to do (already seeded, or the database has its own accounts)")
-    print("demo accounts (演示账号):")
+    if not demo_accounts_active(engine):  # a real installation: never print passwords that are not its own
+        return 0
+    print("demo sign-in (演示账号):")
     for username, password, _display, role in DEMO_ACCOUNTS:
         print(f"  {username:<8} {password:<18} {role}")
     return 0
