@@ -24,7 +24,7 @@ from services.auth import (
     start_session,
 )
 from services.database import database_url, open_database
-from services.errors import InvalidInput, NotFound, ServiceError
+from services.errors import InvalidInput, NotFound, ServiceError, problem_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -245,7 +245,7 @@ def set_current_org(org_id: int | None) -> None:
 def show_error(exc: ServiceError) -> None:
     """A service error as a user message (not-found never reveals whether the object exists)."""
     if isinstance(exc, InvalidInput):
-        st.error(tr("errors.invalid") + "\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        st.error(tr("errors.invalid") + "\n\n" + "\n".join(f"- {problem_text(p, lang())}" for p in exc.problems))
     else:
         st.error(tr(exc.key, **{k: v for k, v in exc.values.items() if isinstance(v, str | int | float)}))
 

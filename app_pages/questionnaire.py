@@ -33,7 +33,7 @@ from services.assessments import (
     load_answers,
     save_answer,
 )
-from services.errors import ConflictError, InvalidInput, ServiceError, StateError
+from services.errors import ConflictError, InvalidInput, ServiceError, StateError, problem_text
 from services.results import assessment_result
 
 NA = -1  # option value of "not applicable" next to the levels 0..5
@@ -125,7 +125,7 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
         conflicts[data.question_id] = (exc.conflict, data)
         return
     except InvalidInput as exc:
-        errors[data.question_id] = exc.problems
+        errors[data.question_id] = exc.problems  # shown in the language of the moment
         return
     except StateError:  # submitted by someone else meanwhile: say what was not saved; the fragment turns read only
         q = assessment_questionnaire(get_assessment(engine(), who, aid))
@@ -228,7 +228,7 @@ def _question(q: Questionnaire, aid: int, x: Question, stored: AnswerView | None
                      placeholder=tr("questionnaire.note_placeholder"), on_change=_on_change, args=(aid, qid),
                      disabled=read_only)
         for problem in _store(ERRORS, aid).get(qid, []):
-            st.error(problem)
+            st.error(problem_text(problem, lang()))
         _conflict(q, aid, qid)
         if stored is not None:
             st.caption(tr("questionnaire.saved", at=fmt_time(stored.updated_at), by=stored.updated_by or "—"))

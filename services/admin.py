@@ -54,7 +54,7 @@ from services.auth import (
     serialise,
     set_password,
 )
-from services.errors import InvalidInput, NotFound, StateError
+from services.errors import InvalidInput, NotFound, Problem, StateError
 
 EVENT_LIMIT = 500
 
@@ -88,7 +88,7 @@ class MemberView:
 
 def _check_role(role: str) -> None:
     if role not in ORG_ROLES:
-        raise InvalidInput(problems=[f"role: '{role}' is not a role; choose {' or '.join(ORG_ROLES)}"])
+        raise InvalidInput(problems=[Problem("role_unknown", role=role, choices=" or ".join(ORG_ROLES))])
 
 
 def _org(s: Session, org_id: int) -> Organisation:
@@ -101,8 +101,7 @@ def _org(s: Session, org_id: int) -> Organisation:
 def _user_named(s: Session, username: str) -> User:
     user = find_user(s, username)
     if user is None:
-        raise InvalidInput(problems=[f"username: there is no account '{username.strip()}'; "
-                                     "check the spelling, or create the account first"])
+        raise InvalidInput(problems=[Problem("no_account", username=username.strip())])
     return user
 
 
@@ -481,7 +480,7 @@ def remove_association_admin(engine: Engine, actor: Actor, association_id: int, 
         user = _user_named(s, username)
         row = s.get(AssociationAdmin, (user.id, association_id))
         if row is None:
-            raise InvalidInput(problems=[f"username: '{user.username}' does not administer this association"])
+            raise InvalidInput(problems=[Problem("not_association_admin", username=user.username)])
         s.delete(row)
         _log(s, actor, "association_admin_removed", "association", association_id, user=user.username)
 

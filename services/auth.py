@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, write_session
 from db.models import EventLog, SignInSession, User, utcnow
 from services.access import Actor, load_actor
-from services.errors import Forbidden, InvalidInput, NotFound, ServiceError, StateError
+from services.errors import Forbidden, InvalidInput, NotFound, Problem, ServiceError, StateError
 
 HASHER = PasswordHasher()  # argon2id (type ID) with the library's current recommended parameters
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(24))
@@ -135,13 +135,13 @@ def backoff(failures: int) -> timedelta | None:
 def password_problems(password: str, username: str = "") -> list[str]:
     problems = []
     if len(password) < MIN_PASSWORD:
-        problems.append(f"password: use at least {MIN_PASSWORD} characters")
+        problems.append(Problem("password_short", min=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:
-        problems.append(f"password: use at most {MAX_PASSWORD} characters")
+        problems.append(Problem("password_long", max=MAX_PASSWORD))
     if username and password.strip().lower() == username.strip().lower():
-        problems.append("password: must differ from the user name")
+        problems.append(Problem("password_is_username"))
     if password and len(set(password)) < 3:
-        problems.append("password: use more than two different characters")
+        problems.append(Problem("password_too_simple"))
     return problems
 
 
@@ -156,17 +156,17 @@ def has_users(engine: Engine) -> bool:
 
 
 def _account_problems(s: Session, username: str, password: str | None, email: str | None) -> list[str]:
-    problems = [] if USERNAME_RE.match(username) else ["username: 3 to 120 letters, digits or . _ @ -"]
+    problems: list[str] = [] if USERNAME_RE.match(username) else [Problem("username_format")]
     if password is not None:
         problems += password_problems(password, username)
     if email is not None and not EMAIL_RE.match(email):
-        problems.append(f"email: '{email}' is not an e-mail address (name@example.com)")
+        problems.append(Problem("email_format", email=email))
     if problems:
         return problems
     if find_user(s, username) is not None:
-        problems.append(f"username: '{username}' is taken; choose another")
+        problems.append(Problem("username_taken", username=username))
     if email is not None and s.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        problems.append(f"email: '{email}' belongs to another account")
+        problems.append(Problem("email_taken", email=email))
     return problems
 
 
@@ -196,7 +196,7 @@ def create_user(engine: Engine, username: str, password: str | None, *, display_
             return _user_view(new_user(s, username, password, display_name=display_name, email=email,
                                        platform_admin=platform_admin))
     except IntegrityError as exc:  # a concurrent sign-up took the name between the check and the insert
-        raise InvalidInput(problems=[f"username: '{username.strip()}' is taken; choose another"]) from exc
+        raise InvalidInput(problems=[Problem("username_taken", username=username.strip())]) from exc
 
 
 def create_first_admin(engine: Engine, username: str, password: str, *, display_name: str = "") -> Actor:
@@ -350,7 +350,7 @@ def change_password(engine: Engine, actor: Actor, old: str, new: str, *, keep_se
         raise SignInError()
     problems = password_problems(new, username)
     if new == old:
-        problems.append("password: the new password must differ from the current one")
+        problems.append(Problem("password_unchanged"))
     if problems:
         raise InvalidInput(problems=problems)
     new_hash = hash_password(new)

@@ -5,6 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from i18n import t
+
+
+class Problem(str):
+    """One thing wrong with the input, "field: what is wrong; how to fix it".
+
+    It is its English text (what the command line prints and logs hold), and it keeps the message
+    key ``problem.<code>`` and its values so the app can show it in the user's language.
+    """
+
+    code: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, **values: Any) -> Problem:
+        self = super().__new__(cls, t(f"problem.{code}", "en", **values))
+        self.code = code
+        self.values = values
+        return self
+
+    def text(self, lang: str) -> str:
+        return t(f"problem.{self.code}", lang, **self.values)
+
+
+def problem_text(problem: str, lang: str) -> str:
+    """A problem in ``lang`` when it is translatable (a :class:`Problem`), else as it was written."""
+    return problem.text(lang) if isinstance(problem, Problem) else problem
+
 
 class ServiceError(Exception):
     """Base class: a message meant for the user, with an i18n key and values."""

@@ -44,6 +44,7 @@ from services import benchmark as bm
 from services.access import Actor
 from services.assessments import MAX_TEXT, Source, _mark_submitted, _write_answers
 from services.errors import InvalidInput, NotFound, StateError
+from services.errors import Problem as ServiceProblem
 from services.imports import answer_problems, answers_of, new_draft, profile_problems
 from services.organisations import validate_profile
 
@@ -109,9 +110,9 @@ def _target(engine: Engine, actor: Actor, association_id: int, round_id: int | N
         bm._admin_association(s, actor, association_id)
         problems = []
         if sharing not in bm.SHARING:
-            problems.append("sharing: choose anonymous or identified")
+            problems.append(ServiceProblem("sharing"))
         if submit and round_id is None:
-            problems.append("submit: choose the round to submit into, or import the members as drafts")
+            problems.append(ServiceProblem("submit_needs_round"))
         if round_id is None:
             if problems:
                 raise InvalidInput(problems=problems)

@@ -12,7 +12,7 @@ from db.engine import read_session, write_session
 from db.models import Membership, Organisation
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput, NotFound, Problem
 from services.text import control_character
 
 
@@ -41,9 +41,9 @@ def validate_profile(profile: dict[str, Any], questionnaire_id: str = DEFAULT_ID
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise InvalidInput(problems=["name: give the organisation's name (1 to 200 characters)"])
+        raise InvalidInput(problems=[Problem("org_name")])
     if (char := control_character(name)) is not None:
-        raise InvalidInput(problems=[f"name: contains the control character {char}; remove it"])
+        raise InvalidInput(problems=[Problem("name_control", char=char)])
     return name
 
 
@@ -52,7 +52,7 @@ def _check_preset(preset: str | None, questionnaire_id: str = DEFAULT_ID) -> str
         return None
     ids = [p.id for p in get_questionnaire(questionnaire_id).targets.presets]
     if preset not in ids:
-        raise InvalidInput(problems=[f"target_preset: choose one of {', '.join(ids)}"])
+        raise InvalidInput(problems=[Problem("target_preset", choices=", ".join(ids))])
     return preset
 
 

@@ -55,3 +55,34 @@ def test_duplicate_key_across_files_is_an_error() -> None:
     _flatten("", {"a": {"b": "x"}}, out, "one.yml")
     with pytest.raises(CatalogError, match="defined twice"):
         _flatten("", {"a": {"b": "y"}}, out, "two.yml")
+
+
+SERVICE_PROBLEM = re.compile(r"""\bServiceProblem\(f?["']([a-z_{}]+)["']""")
+PLAIN_PROBLEM = re.compile(r"""\bProblem\(f?["']([a-z_{}]+)["']""")
+
+
+def test_every_service_problem_has_a_message_in_every_language() -> None:
+    codes: set[str] = set()
+    for file in sorted((ROOT / "services").glob("*.py")):
+        text = file.read_text(encoding="utf-8")
+        # ``Problem`` is services.errors.Problem where that module's is imported under its own name
+        # (an Excel problem, excel.problems.Problem, has its own catalog: excel.problem.*).
+        own = re.search(r"^from services\.errors import [^\n]*\bProblem\b(?! as)", text, re.M) is not None
+        found = SERVICE_PROBLEM.findall(text) + (PLAIN_PROBLEM.findall(text) if own else [])
+        for code in found:
+            # f"{name}_too_long" and the like: every field the code fills in
+            codes |= {code.replace("{name}", n) for n in ("justification", "note")} if "{name}" in code else {code}
+    assert {"password_short", "na_justification", "note_control", "org_name"} <= codes
+    for lang in LANGUAGES:
+        missing = sorted(c for c in codes if f"problem.{c}" not in catalog(lang))
+        assert missing == [], f"{lang}: problems without a message: {missing}"
+
+
+def test_a_service_problem_is_english_on_the_command_line_and_translated_in_the_app() -> None:
+    from services.auth import password_problems
+    from services.errors import problem_text
+
+    [short] = password_problems("abc123", "someone")
+    assert short == "password: use at least 10 characters"  # its own text: the CLI and logs
+    assert problem_text(short, "zh") == "密码：至少 10 个字符"
+    assert problem_text("a plain message", "zh") == "a plain message"
