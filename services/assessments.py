@@ -21,7 +21,7 @@ from db.engine import read_session, write_session
 from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog, Organisation, User, utcnow
 from questionnaires import Questionnaire, get_questionnaire
 from services.access import Actor
-from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, StateError
+from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.text import control_character
 
 MAX_TEXT = 5000
@@ -143,9 +143,9 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
     """
     actor.require_org(org_id)
     if form not in ("full", "core"):
-        raise InvalidInput(problems=["form: choose full or core"])
+        raise InvalidInput(problems=[Problem("form")])
     if sharing not in (None, "anonymous", "identified"):
-        raise InvalidInput(problems=["sharing: choose anonymous or identified"])
+        raise InvalidInput(problems=[Problem("sharing")])
     try:
         return _create_assessment(engine, actor, org_id, form=form, title=title,
                                   carry_forward_from=carry_forward_from, round_id=round_id, sharing=sharing,
@@ -266,17 +266,16 @@ def validate_answer(q: Questionnaire, data: AnswerInputData) -> list[str]:
     except KeyError:
         return [f"{data.question_id}: not a question of {q.id} {q.version}; use the ids of the questionnaire"]
     if data.na and data.level is not None:
-        problems.append(f"{data.question_id}: choose either a level or N/A, not both")
+        problems.append(Problem("level_and_na", question=data.question_id))
     if data.level is not None and (isinstance(data.level, bool) or data.level not in range(6)):
-        problems.append(f"{data.question_id}: {data.level!r} is not a level; use 0–5 or N/A")
+        problems.append(Problem("not_a_level", question=data.question_id, level=repr(data.level)))
     if data.na and not (data.justification or "").strip():
-        problems.append(f"{data.question_id}: N/A needs a written justification (why the practice does not apply)")
+        problems.append(Problem("na_justification", question=data.question_id))
     for name, text in (("justification", data.justification), ("note", data.note)):
         if len(text or "") > MAX_TEXT:
-            problems.append(f"{data.question_id}: {name} is longer than {MAX_TEXT} characters; shorten it")
+            problems.append(Problem(f"{name}_too_long", question=data.question_id, max=MAX_TEXT))
         if (char := control_character(text)) is not None:
-            problems.append(f"{data.question_id}: {name} contains the control character {char}; remove it "
-                            "(often pasted from another program)")
+            problems.append(Problem(f"{name}_control", question=data.question_id, char=char))
     return problems
 
 
