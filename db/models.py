@@ -278,3 +278,21 @@ class SignInSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins for names without an account, so they back off exactly like real accounts.
+
+    Shared by every app process (a per-process count would let an attacker spread guesses over
+    processes and tell real names from unknown ones). ``name_key`` is a keyed hash (HMAC-SHA-256
+    with the installation's ``sign_in_throttle_key`` setting): typed names may be passwords entered
+    in the wrong field, so they are never stored in clear. Rows are pruned once their back-off is
+    long over.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    name_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

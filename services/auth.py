@@ -21,10 +21,10 @@ import os
 import re
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from threading import Lock
 from weakref import WeakKeyDictionary
 
@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import EventLog, SignInSession, User, utcnow
+from db.models import EventLog, Setting, SignInSession, SignInThrottle, User, utcnow
 from services.access import Actor, load_actor
 from services.errors import Forbidden, InvalidInput, NotFound, Problem, ServiceError, StateError
 
@@ -218,39 +218,56 @@ def create_first_admin(engine: Engine, username: str, password: str, *, display_
 
 # --- sign-in ---------------------------------------------------------------------------------------
 
-class _UnknownNames:
-    """Failure counts for names without an account, so they lock out exactly like real accounts.
-
-    Kept in memory (bounded), keyed by a keyed hash of the name: typed names may be passwords
-    entered in the wrong field, so they are never kept in clear.
-    """
-
-    def __init__(self, size: int = 10_000):
-        self._key = secrets.token_bytes(32)
-        self._size = size
-        self._rows: OrderedDict[bytes, tuple[int, datetime | None]] = OrderedDict()
-        self._lock = Lock()
-
-    def _k(self, name: str) -> bytes:
-        return hmac.new(self._key, name.strip().lower().encode(), hashlib.sha256).digest()
-
-    def locked_until(self, name: str) -> datetime | None:
-        with self._lock:
-            return self._rows.get(self._k(name), (0, None))[1]
-
-    def fail(self, name: str, now: datetime) -> datetime | None:
-        with self._lock:
-            k = self._k(name)
-            failures = self._rows.pop(k, (0, None))[0] + 1
-            wait = backoff(failures)
-            until = now + wait if wait else None
-            self._rows[k] = (failures, until)
-            while len(self._rows) > self._size:
-                self._rows.popitem(last=False)
-            return until
+THROTTLE_KEY_SETTING = "sign_in_throttle_key"
+THROTTLE_KEEP = BACKOFF_MAX * 4  # an unknown name's failures are forgotten this long after the last one
 
 
-_UNKNOWN = _UnknownNames()
+@lru_cache(maxsize=8)
+def _throttle_key(engine: Engine) -> bytes:
+    """The installation's secret for hashing unknown names, made once (by whichever process is first)."""
+    for _ in range(2):
+        with read_session(engine) as s:
+            stored = s.get(Setting, THROTTLE_KEY_SETTING)
+            if stored is not None:
+                return bytes.fromhex(stored.value)
+        try:
+            with write_session(engine) as s:
+                s.add(Setting(key=THROTTLE_KEY_SETTING, value=secrets.token_hex(32)))
+        except IntegrityError:  # another process made it at the same moment: read theirs
+            continue
+    raise StateError("the sign-in throttle key could not be created")
+
+
+def _name_key(engine: Engine, name: str) -> str:
+    return hmac.new(_throttle_key(engine), (name or "").strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _unknown_locked_until(engine: Engine, name: str) -> datetime | None:
+    with read_session(engine) as s:
+        row = s.get(SignInThrottle, _name_key(engine, name))
+        return row.locked_until if row is not None else None
+
+
+def _unknown_failed(engine: Engine, name: str, now: datetime) -> datetime | None:
+    """Count a failure for a name without an account, in the database every process shares."""
+    key = _name_key(engine, name)
+    for attempt in range(2):
+        try:
+            with write_session(engine) as s:
+                s.execute(delete(SignInThrottle).where(SignInThrottle.last_failed_at < now - THROTTLE_KEEP))
+                row = s.get(SignInThrottle, key, with_for_update=True)
+                if row is None:
+                    row = SignInThrottle(name_key=key, failures=0)
+                    s.add(row)
+                row.failures += 1
+                row.last_failed_at = now
+                wait = backoff(row.failures)
+                row.locked_until = now + wait if wait else None
+                return row.locked_until
+        except IntegrityError:  # the same unknown name failed in two processes at once: count on theirs
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _verify(hash_: str, password: str) -> bool:
@@ -292,10 +309,10 @@ def authenticate(engine: Engine, username: str, password: str) -> Actor:
         snap = None if user is None else (user.id, user.password_hash, bool(user.is_active), user.locked_until)
     if snap is None or not snap[2] or snap[1] is None:
         _verify(_DUMMY_HASH, password)
-        until = _UNKNOWN.locked_until(username)
+        until = _unknown_locked_until(engine, username)
         if until and until > now:
             raise LockedOut(_seconds(until, now))
-        until = _UNKNOWN.fail(username, now)
+        until = _unknown_failed(engine, username, now)
         with write_session(engine) as s:
             reason = "unknown" if snap is None else ("inactive" if not snap[2] else "no_password")
             s.add(EventLog(user_id=snap[0] if snap else None, action="sign_in_failed", detail={"reason": reason}))

@@ -12,8 +12,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select, update
 
-from db.engine import read_session, write_session
-from db.models import EventLog, User, utcnow
+from db.engine import make_engine, read_session, write_session
+from db.models import EventLog, SignInThrottle, User, utcnow
 from i18n import t
 from services import admin, auth
 from services.access import Actor, load_actor
@@ -23,6 +23,7 @@ from services.auth import (
     BACKOFF_MAX,
     FREE_ATTEMPTS,
     HASHER,
+    THROTTLE_KEEP,
     AlreadySetUp,
     LockedOut,
     NoPassword,
@@ -138,7 +139,7 @@ def test_every_sign_in_costs_exactly_one_argon2_verification(engine: Engine, sys
     create_user(engine, "locked", PASSWORD)
     with write_session(engine) as s:
         s.execute(update(User).where(User.username == "locked").values(locked_until=utcnow() + timedelta(hours=1)))
-    locked_ghost = f"ghost-{secrets.token_hex(6)}"  # unknown names lock out in memory, per process
+    locked_ghost = f"ghost-{secrets.token_hex(6)}"  # unknown names lock out too (in the database)
     for _ in range(FREE_ATTEMPTS):
         with pytest.raises((SignInError, LockedOut)):
             authenticate(engine, locked_ghost, "guess")
@@ -238,6 +239,38 @@ def test_unknown_names_lock_out_like_real_accounts(engine: Engine) -> None:
             authenticate(engine, "ghost-account", "guess")
     with pytest.raises(LockedOut):
         authenticate(engine, "ghost-account", "guess")
+
+
+def test_unknown_names_lock_out_across_app_processes_and_restarts(any_db_url: str) -> None:
+    """Two engines on one database stand for two app processes (or one before and after a restart)."""
+    one, two = make_engine(any_db_url), make_engine(any_db_url)
+    try:
+        for attempt in range(FREE_ATTEMPTS - 1):
+            with pytest.raises(SignInError):
+                authenticate(one if attempt % 2 else two, "Ghost-Account", "guess")
+        with pytest.raises(LockedOut):  # the fifth failure, counted over both processes, locks the name
+            authenticate(one, "ghost-account ", "guess")
+        with pytest.raises(LockedOut):
+            authenticate(two, "GHOST-ACCOUNT", "guess")
+        with read_session(one) as s:
+            rows = s.scalars(select(SignInThrottle)).all()
+            stored = " ".join(f"{r.name_key} {r.failures}" for r in rows)
+        assert len(rows) == 1 and rows[0].failures == FREE_ATTEMPTS
+        assert "ghost" not in stored.lower() and len(rows[0].name_key) == 64  # a keyed hash, never the name
+    finally:
+        one.dispose()
+        two.dispose()
+
+
+def test_forgotten_unknown_name_failures_are_pruned(engine: Engine) -> None:
+    with pytest.raises(SignInError):
+        authenticate(engine, "typo-name", "guess")
+    with write_session(engine) as s:
+        s.execute(update(SignInThrottle).values(last_failed_at=utcnow() - THROTTLE_KEEP - timedelta(minutes=1)))
+    with pytest.raises(SignInError):
+        authenticate(engine, "another-typo", "guess")
+    with read_session(engine) as s:
+        assert [r.failures for r in s.scalars(select(SignInThrottle))] == [1]
 
 
 # --- changing passwords ----------------------------------------------------------------------------
