@@ -13,6 +13,7 @@ import streamlit as st
 
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
 from questionnaires import Questionnaire, get_questionnaire
+from scoring.display import format_percent, format_score
 from services.access import Actor, load_actor
 from services.auth import (
     SESSION_IDLE,
@@ -278,12 +279,12 @@ def guarded(fn: Callable[[], Any]) -> Any:
 
 
 def fmt_score(value: float | None) -> str:
-    """Scores are kept at full precision and shown with two decimals; None is 'not scored'."""
-    return tr("common.not_scored") if value is None else f"{value:.2f}"
+    """Two decimals, rounded as Excel shows them (2.125 → 2.13, scoring/display.py); None is 'not scored'."""
+    return tr("common.not_scored") if value is None else format_score(value)
 
 
 def fmt_pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+    return format_percent(value, "—")
 
 
 def query_int(name: str) -> int | None:

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import plotly.graph_objects as go
+
+from scoring.display import format_score
+
+T = TypeVar("T")
 
 CJK_FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 MAX_LEVEL = 5
@@ -54,8 +59,14 @@ def _layout(fig: go.Figure, title: str, height: int, side: int = 48, below: int 
     return fig
 
 
-def _closed(values: Sequence[float | None]) -> list[float | None]:
+def _closed(values: Sequence[T]) -> list[T]:
     return [*values, values[0]] if values else []
+
+
+def _shown(values: Sequence[float | None]) -> list[str]:
+    """Values as the app and Excel print them (2.125 → 2.13), for labels and hover text; Plotly's own
+    ``:.2f`` rounds the binary value (2.675 → 2.67) and would disagree with the tables."""
+    return [format_score(v, "") for v in values]
 
 
 def radar(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]], *,
@@ -78,7 +89,8 @@ def radar(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float
             fill="toself" if style.fill else "none",
             fillcolor="rgba(0,114,178,0.18)" if style.fill else None,
             connectgaps=False,
-            hovertemplate="%{theta}<br>" + name + ": %{r:.2f}<extra></extra>",
+            customdata=_closed(_shown(values)),
+            hovertemplate="%{theta}<br>" + name + ": %{customdata}<extra></extra>",
         ))
     fig.update_layout(polar={
         "radialaxis": {"range": [0, MAX_LEVEL], "dtick": 1, "tickfont": {"size": 11}, "angle": 90,
@@ -122,8 +134,8 @@ def stage_bars(labels: Sequence[str], current: tuple[str, Sequence[float | None]
             marker={"color": style.colour if role == "current" else "rgba(213,94,0,0.25)",
                     "line": {"color": style.colour, "width": 1.5},
                     "pattern": {"shape": "" if role == "current" else "/"}},
-            text=["" if v is None else f"{v:.2f}" for v in values], textposition="outside",
-            hovertemplate="%{y}<br>" + name + ": %{x:.2f}<extra></extra>",
+            text=_shown(values), textposition="outside", customdata=_shown(values),
+            hovertemplate="%{y}<br>" + name + ": %{customdata}<extra></extra>",
         ))
     fig.update_layout(barmode="group", xaxis={"range": [0, MAX_LEVEL + 0.4], "dtick": 1},
                       yaxis={"autorange": "reversed", "automargin": True})
@@ -140,7 +152,8 @@ def trend(x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | 
             x=list(x_labels), y=list(values), name=name, mode="lines+markers",
             line={"color": style.colour, "dash": style.dash, "width": 3 if i == 0 else 2},
             marker={"symbol": style.symbol, "size": 9, "color": style.colour},
-            hovertemplate="%{x}<br>" + name + ": %{y:.2f}<extra></extra>",
+            customdata=_shown(values),
+            hovertemplate="%{x}<br>" + name + ": %{customdata}<extra></extra>",
         ))
     fig.update_layout(yaxis={"range": [0, MAX_LEVEL], "dtick": 1}, xaxis={"type": "category"})
     return _layout(fig, title, height, below=28)

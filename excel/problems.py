@@ -36,7 +36,10 @@ class Problem:
         return ""
 
     def message(self, lang: str = "en") -> str:
-        return t(f"excel.problem.{self.code}", lang, **self.values)
+        # A value that can say itself in a language (a services.errors.Problem a rule of the services
+        # produced, quoted by ``answer_rule``) is shown in this one, not in the English it was made in.
+        values = {k: v.text(lang) if callable(getattr(v, "text", None)) else v for k, v in self.values.items()}
+        return t(f"excel.problem.{self.code}", lang, **values)
 
     def text(self, lang: str = "en") -> str:
         where = self.location(lang)

@@ -458,14 +458,15 @@ def read_workbook_answers(path: str | Path) -> dict[str, Any]:
     """A filled template as the answers-file data that ``aigov score`` checks and scores (docs/scoring.md).
 
     Raises :class:`WorkbookRejected` (a ValueError) naming every problem with its sheet and cell.
-    Profile cells left blank are left out, so ``aigov score`` reports them as missing fields.
+    The profile decides which questions apply and the default target, so scoring needs all of it:
+    blank profile cells are problems here, located at their cells like every other.
     """
     path = Path(path)
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         raise WorkbookRejected([Problem("too_large", values={"size_mb": f"{size / 1024 / 1024:.1f}",
                                                               "max_mb": MAX_UPLOAD_BYTES // 1024 // 1024})])
-    filled = read_template(path.read_bytes())
+    filled = read_template(path.read_bytes(), require_profile=True)
     answers: dict[str, dict[str, Any]] = {}
     for a in filled.answers:
         entry: dict[str, Any] = {"na": True} if a.na else ({"level": a.level} if a.level is not None else {})

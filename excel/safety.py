@@ -10,9 +10,12 @@ that it did rather than trust it).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
+
+from excel.problems import shown
 
 MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
@@ -23,6 +26,15 @@ RATIO_FLOOR = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and password-encrypted .xlsx
 XLSX_MAIN = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 EXECUTABLE_PARTS = ("vbaproject", "vbadata", "activex", "embeddings/", "oleobject")
+# Excel 4.0 (XLM) macro sheets and dialog sheets: their cells are commands, run by an Auto_Open name
+# without any VBA project, and Excel never saves them into an .xlsx. Found by part folder, by content
+# type (…ms-excel.macrosheet+xml, …intlmacrosheet+xml, binary …ms-excel.macrosheet, …dialogsheet+xml)
+# and by relationship type (xlMacrosheet, xlIntlMacrosheet, dialogsheet) in any .rels part: a crafted
+# package may store the sheet under any name, but Excel only loads it when one of the latter declares it.
+MACRO_SHEET_PARTS = ("macrosheets/", "dialogsheets/")
+MACRO_SHEET_MARKERS = (b"macrosheet", b"dialogsheet")
+_OVERRIDE = re.compile(rb"<(?:\w+:)?override\b[^>]*>")
+_PART_NAME = re.compile(rb'partname\s*=\s*["\']([^"\']+)')
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,8 @@ def _inspect_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Findi
         names.add(name)
         if any(part in name for part in EXECUTABLE_PARTS):
             return Finding("macros")
+        if any(part in name for part in MACRO_SHEET_PARTS):
+            return Finding("macro_sheets", {"part": shown(info.filename)})
         if info.flag_bits & 0x1:
             return Finding("encrypted")
         total += info.file_size
@@ -92,6 +106,27 @@ def _inspect_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Findi
     lowered = content_types.lower()
     if b"macroenabled" in lowered or b"vbaproject" in lowered:
         return Finding("macros")
+    if any(marker in lowered for marker in MACRO_SHEET_MARKERS):
+        return Finding("macro_sheets", {"part": _declared_part(lowered)})
     if XLSX_MAIN.lower() not in lowered:
         return Finding("not_workbook")
+    for info in infos:  # relationship parts are small, and sizes were checked above
+        if not info.filename.lower().endswith(".rels"):
+            continue
+        try:
+            rels = zf.read(info).lower()
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+            return Finding("damaged")
+        if any(marker in rels for marker in MACRO_SHEET_MARKERS):
+            return Finding("macro_sheets", {"part": shown(info.filename)})
     return None
+
+
+def _declared_part(content_types: bytes) -> str:
+    """The part ``[Content_Types].xml`` declares as a macro or dialog sheet (for the message)."""
+    for override in _OVERRIDE.finditer(content_types):
+        if any(marker in override.group() for marker in MACRO_SHEET_MARKERS):
+            found = _PART_NAME.search(override.group())
+            if found:
+                return shown(found.group(1).decode("utf-8", "replace").lstrip("/"))
+    return "[Content_Types].xml"

@@ -8,8 +8,11 @@ and question text; the answer history when given; metadata.
 
 Numbers are the scoring engine's, written at full precision with a two-decimal display format,
 so a cell equals what the app shows to the last digit (openpyxl stores 16 significant digits).
-Not-scored units are written as the words "not scored", never as 0. Written in ``write_only``
-mode (fast, low memory); every text goes through :mod:`excel.cells`.
+A not-scored unit's score cell is left empty and its level-name cell says "not scored": a chart
+series must hold only numbers or blanks, since Excel plots a text as 0 but leaves a gap for a
+blank. The answer sheet carries each question's weight, critical flag and target, so a reader
+can redo a sub-dimension's weighted mean by hand. Written in ``write_only`` mode (fast, low
+memory); every text goes through :mod:`excel.cells`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT, AnswerLike
 from i18n import t
 from questionnaires import Questionnaire
+from scoring.frame import question_frame
 from scoring.types import AssessmentResult, UnitScore
 
 SCORE = "0.00"
@@ -124,9 +128,6 @@ class _Writer:
     def header(self, ws: Any, labels: Sequence[str]) -> None:
         ws.append([self.cell(ws, label, style="sum_header") for label in labels])
 
-    def score(self, ws: Any, value: float | None) -> Any:
-        return self.cell(ws, value, SCORE) if value is not None else self.cell(ws, self.tr("not_scored"))
-
     def level_name(self, level: int | None) -> str:
         return "" if level is None else self.levels.get(level, str(level))
 
@@ -206,9 +207,11 @@ UNIT_COLUMNS = ("kind", "unit_id", "name", "score", "target", "gap", "level", "l
 def _unit_rows(w: _Writer, ws: Any, kind: str, units: Sequence[UnitScore],
                peer: Mapping[str, float | None] | None) -> None:
     for u in units:
+        # Score, target, gap (and peer median) stay numbers or blanks: the radar charts plot them.
+        level_name = w.level_name(u.level) if u.score is not None else w.tr("not_scored")
         row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, u.id), w.cell(ws, w.names.get(u.id, u.id)),
-               w.score(ws, u.score), w.cell(ws, u.target, SCORE), w.cell(ws, _gap(u), SCORE),
-               w.cell(ws, u.level, INT), w.cell(ws, w.level_name(u.level)), w.cell(ws, u.applicable, INT),
+               w.cell(ws, u.score, SCORE), w.cell(ws, u.target, SCORE), w.cell(ws, _gap(u), SCORE),
+               w.cell(ws, u.level, INT), w.cell(ws, level_name), w.cell(ws, u.applicable, INT),
                w.cell(ws, u.answered, INT), w.cell(ws, u.na, INT), w.cell(ws, u.completeness, PCT)]
         if peer is not None:
             row.append(w.cell(ws, peer.get(u.id), SCORE))
@@ -235,6 +238,7 @@ def _radar(w: _Writer, ws: Any, title: str, header_row: int, count: int, peer: b
         series.marker.symbol = symbol
     name_col = UNIT_COLUMNS.index("name") + 1
     chart.set_categories(Reference(ws, min_col=name_col, min_row=first + 1, max_row=last))
+    chart.display_blanks = "gap"  # a unit not scored is a gap in the line, never a point at 0
     chart.y_axis.scaling.min = 0
     chart.y_axis.scaling.max = SCALE_MAX
     chart.y_axis.majorUnit = 1
@@ -294,12 +298,15 @@ def _gaps(w: _Writer) -> None:
 
 
 ANSWER_SHEET_COLUMNS = ("id", "dimension", "subdimension", "question", "applies", "level", "level_name",
-                        "justification", "note", "changed_at", "updated_by")
+                        "question_target", "question_weight", "critical", "justification", "note", "changed_at",
+                        "updated_by")
 
 
 def _answers(w: _Writer, answers: Mapping[str, SummaryAnswer]) -> None:
     q, r = w.q, w.result
-    ws = w.sheet("all_answers", (13, 16, 18, 55, 8, 9, 14, 36, 36, 17, 14))
+    ws = w.sheet("all_answers", (13, 16, 18, 55, 8, 9, 14, 9, 9, 8, 36, 36, 17, 14))
+    frame = question_frame(q)  # the engine's own weights and per-question targets, not recomputed here
+    targets = frame.preset_targets[frame.preset_index(r.target_preset)]
     labels = []
     for key in ANSWER_SHEET_COLUMNS:
         labels.append(t(f"excel.col.{key}", w.lang) if key in ("id", "dimension", "subdimension", "question",
@@ -313,12 +320,15 @@ def _answers(w: _Writer, answers: Mapping[str, SummaryAnswer]) -> None:
             for question in s.questions:
                 a = answers.get(question.id)
                 level = w.answer_level(a.level, a.na) if a is not None else None
+                pos = frame.position[question.id]
                 ws.append([
                     w.cell(ws, question.id), w.cell(ws, f"{d.id} {w.names[d.id]}"),
                     w.cell(ws, f"{s.id} {w.names[s.id]}"), w.cell(ws, q.t(question.text, w.lang), style="sum_wrap"),
                     w.cell(ws, _yes_no(w, question.id in applicable)),
                     w.cell(ws, level, INT if isinstance(level, int) else None),
                     w.cell(ws, w.tr("na") if a is not None and a.na else w.level_name(a.level if a else None)),
+                    w.cell(ws, float(targets[pos]), SCORE), w.cell(ws, float(frame.weight[pos]), SCORE),
+                    w.cell(ws, _yes_no(w, question.critical)),
                     w.cell(ws, a.justification if a else None, style="sum_wrap"),
                     w.cell(ws, a.note if a else None, style="sum_wrap"),
                     w.cell(ws, a.updated_at if a else None, WHEN), w.cell(ws, a.updated_by if a else None),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import write_session
 from db.models import Assessment, EventLog, Organisation
+from excel.contract import ANSWER_COLUMNS, letter
 from excel.problems import Problem, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
 from questionnaires import Questionnaire, get_questionnaire
@@ -62,9 +63,25 @@ def answers_of(filled: FilledTemplate) -> list[AnswerInputData]:
     return [AnswerInputData(a.question_id, a.level, a.na, a.justification, a.note) for a in filled.answers]
 
 
+# The answer-sheet cells a services rule can be about, each with a value that satisfies every rule on
+# its own, tried in this order: a rule whose message goes away when a cell takes that value is about
+# that cell (N/A without a justification is about the empty justification, not the level).
+_RULE_CELLS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("justification", {"justification": "-"}), ("note", {"note": ""}), ("level", {"level": None, "na": False}))
+
+
+def _rule_column(q: Questionnaire, d: AnswerInputData, message: str) -> str:
+    """The answer-sheet column a services rule message is about; the question id when no input cell is."""
+    for column, valid in _RULE_CELLS:
+        if message not in validate_answer(q, replace(d, **valid)):
+            return column
+    return "id"
+
+
 def answer_problems(filled: FilledTemplate, q: Questionnaire) -> list[Problem]:
-    """The services' own answer rules, each located at its row; and a file with no answer at all."""
-    problems = [Problem("answer_rule", filled.answers_sheet, f"A{a.row}", {"message": message})
+    """The services' own answer rules, each located at the cell it is about; and a file with no answer at all."""
+    problems = [Problem("answer_rule", filled.answers_sheet, f"{letter(ANSWER_COLUMNS, _rule_column(q, d, message))}"
+                        f"{a.row}", {"message": message})
                 for a, d in zip(filled.answers, answers_of(filled), strict=True) for message in validate_answer(q, d)]
     if not filled.answers:
         problems.append(Problem("no_answers", filled.answers_sheet))

@@ -186,3 +186,142 @@ def test_xlsx_is_read_by_the_excel_reader(tmp_path: Path, capsys: pytest.Capture
 
     fake.read_workbook_answers = broken  # type: ignore[attr-defined]
     fails(capsys, path, "the workbook could not be read: sheet 'Answers' is missing")
+
+
+# --- a filled .xlsx template, read by the real reader ------------------------------------------------
+
+def _golden_workbooks() -> list[Any]:
+    """Golden cases of the shipped questionnaire that the template can carry: full form, default target."""
+    from tests.test_scoring_golden import REAL, golden_files, load_case
+
+    out = []
+    for i, path in enumerate(golden_files(REAL)):
+        case = load_case(path)
+        if case["form"] == "full" and case["target_preset"] is None:
+            out.append(pytest.param(path, ("zh", "en")[i % 2], id=path.stem))  # both template languages
+    return out
+
+
+def _template_answers(answers: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, str, str]]:
+    return {qid: ("N/A" if a.get("na") else a.get("level"), a.get("justification", ""), a.get("note", ""))
+            for qid, a in answers.items()}
+
+
+def _score_xlsx(capsys: pytest.CaptureFixture[str], path: Path, *argv: str) -> tuple[int, str, str]:
+    status = main(["score", str(path), *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize(("path", "lang"), _golden_workbooks())
+def test_a_filled_template_scores_like_its_golden_case(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       path: Path, lang: str) -> None:
+    from tests.scoring_reference import CASE_KEYS, assert_matches
+    from tests.support.excel_workbooks import filled_template
+    from tests.test_scoring_golden import load_case
+
+    case = load_case(path)
+    workbook = tmp_path / "filled.xlsx"
+    workbook.write_bytes(filled_template(_template_answers(case["answers"]), profile=case["profile"], lang=lang))
+    status, out, err = _score_xlsx(capsys, workbook, "--json")
+    assert status == 0, err
+    data = json.loads(out)
+    assert (data["questionnaire_id"], data["questionnaire_version"]) == (case["questionnaire"], case["version"])
+    assert {k: sorted(v) if isinstance(v, list) else v for k, v in data["profile"].items()} == {
+        k: sorted(v) if isinstance(v, list) else v for k, v in case["profile"].items()}
+    assert data["form"] == "full"
+    answers_file = tmp_path / "answers.json"  # the same case as an answers file: the workbook adds nothing
+    answers_file.write_text(json.dumps({k: case[k] for k in CASE_KEYS}, ensure_ascii=False), encoding="utf-8")
+    status, out, err = _score_xlsx(capsys, answers_file, "--json")
+    assert status == 0, err
+    assert {k: v for k, v in data.items() if k != "profile"} == {
+        k: v for k, v in json.loads(out).items() if k != "profile"}
+    assert_matches(data, case["expected"])  # every number to 1e-9
+
+
+def test_the_golden_workbook_cases_cover_the_kinds() -> None:
+    stems = {p.id for p in _golden_workbooks()}
+    assert len(stems) >= 6 and "11-half-hundredth" in stems and "05-na-heavy" in stems
+
+
+def test_blank_profile_cells_are_named_by_sheet_and_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import Workbook
+
+    from excel.contract import PROFILE_COLUMNS, col
+    from tests.support.excel_workbooks import filled_template, profile_rows
+
+    def blank(wb: Workbook) -> None:
+        ws = wb["Profile"]
+        rows = profile_rows(wb, "en")
+        for key in (("sector", ""), ("ai_roles", "user")):
+            ws.cell(row=rows[key], column=col(PROFILE_COLUMNS, "value")).value = None
+
+    path = tmp_path / "blank-profile.xlsx"
+    path.write_bytes(filled_template(lang="en", edit=blank))
+    status, out, err = _score_xlsx(capsys, path, "--json")
+    assert status == 2 and out == ""
+    assert "2 problem(s) in the workbook" in err
+    assert "Sheet Profile, cell D" in err and "Sector" in err and "profile.sector" not in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("error", [
+    pytest.param(lambda: __import__("excel.safety").safety.UnsafeXMLParser("openpyxl is not using defusedxml: "
+                                                                           "install defusedxml"), id="unsafe_parser"),
+    pytest.param(lambda: RuntimeError("boom\nsecond line"), id="runtime_error"),
+    pytest.param(lambda: TypeError("unexpected"), id="type_error"),
+    pytest.param(lambda: PermissionError(13, "Permission denied"), id="permission"),
+])
+def test_every_reader_error_is_one_line_and_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch, error: Any) -> None:
+    import excel.reader
+
+    def broken(_: Path) -> dict[str, Any]:
+        raise error()
+
+    monkeypatch.setattr(excel.reader, "read_workbook_answers", broken)
+    path = tmp_path / "filled.xlsx"
+    path.write_bytes(b"PK")
+    status, out, err = _score_xlsx(capsys, path, "--json")
+    assert status == 2 and out == ""
+    assert err.startswith(f"aigov: error: {path}: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b"PK\x03\x04 not really a zip", "This is not an .xlsx workbook"),
+    (b"", "The file is empty"),
+], ids=["not_a_zip", "empty"])
+def test_a_refused_workbook_lists_its_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
+                                              fragment: str) -> None:
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(content)
+    status, _, err = _score_xlsx(capsys, path, "--json")
+    assert status == 2 and "1 problem(s) in the workbook" in err and fragment in err
+
+
+def test_a_workbook_with_an_xlm_macro_sheet_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.support.excel_workbooks import filled_template, with_xlm_sheet
+
+    path = tmp_path / "macro.xlsx"
+    path.write_bytes(with_xlm_sheet(filled_template()))
+    status, out, err = _score_xlsx(capsys, path, "--json")
+    assert status == 2 and out == "" and "Excel 4.0 macro sheet" in err
+
+
+# --- display rounding: as Excel shows the summary workbook --------------------------------------------
+
+def test_the_table_rounds_half_up_as_excel_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_scoring_golden import REAL, load_case
+
+    case = load_case(REAL / "golden" / "11-half-hundredth.yml")
+    path = tmp_path / "half.json"
+    path.write_text(json.dumps({k: case[k] for k in ("questionnaire", "version", "profile", "target_preset", "form",
+                                                     "answers")}), encoding="utf-8")
+    status, out, _ = _score_xlsx(capsys, path, "--lang", "en")
+    assert status == 0
+    gov = next(line for line in out.splitlines() if line.strip().startswith("GOV "))
+    overall = next(line for line in out.splitlines() if line.strip().startswith("Overall"))
+    assert gov.split()[-4:-1] == ["2.13", "L2", "4.25"], gov  # exactly 2.125: f"{2.125:.2f}" would give 2.12
+    assert "2.13" in overall
+    assert "Completeness: 22.2%" in out and "Percent to target: 47.6%" in out

@@ -167,3 +167,18 @@ def test_import_as_a_user_acts_with_that_users_roles(engine: Engine, system: Act
     assert aigov(["import", str(path), "--org", str(org), "--as-user", "ghost"]) == 2
     assert "--as-user ghost: there is no active account" in capsys.readouterr().err
     assert len(list_assessments(engine, system, org)) == 1
+
+
+def test_without_defusedxml_import_and_score_refuse_in_one_line(org: int, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl.xml
+
+    path = tmp_path / "filled.xlsx"
+    path.write_bytes(filled_template())
+    monkeypatch.setattr(openpyxl.xml, "DEFUSEDXML", False)
+    for argv in (["import", str(path), "--org", str(org)], ["score", str(path), "--json"]):
+        assert aigov(argv) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1 and "Traceback" not in captured.err
+        assert captured.err.startswith("aigov: error: ") and "install defusedxml" in captured.err

@@ -22,7 +22,7 @@ from services.access import Actor
 from services.assessments import AnswerInputData, create_assessment, save_answers_bulk
 from services.imports import import_workbook
 from services.organisations import create_organisation
-from tests.support.excel_workbooks import filled_template, rezip, save, sheet_part
+from tests.support.excel_workbooks import filled_template, rezip, save, sheet_part, with_xlm_sheet
 
 Q = get_questionnaire()
 IDS = [x.id for x in Q.questions()]
@@ -151,6 +151,15 @@ CORPUS: list[tuple[str, Callable[[], bytes], list[tuple[str, str, str]]]] = [
     ("macro_enabled_vba_project", lambda: rezip(filled_template(), add={"xl/vbaProject.bin": NOISE(2000)}),
      [("macros", "", "")]),
     ("xlsm_content_type", _xlsm_content_type, [("macros", "", "")]),
+    # Excel 4.0 (XLM) macro sheets run without any VBA project; dialog sheets belong with them.
+    ("xlm_macro_sheet", lambda: with_xlm_sheet(filled_template()), [("macro_sheets", "", "")]),
+    ("xlm_intl_macro_sheet", lambda: with_xlm_sheet(filled_template(), "intlmacrosheet"), [("macro_sheets", "", "")]),
+    ("xlm_macro_sheet_among_worksheets", lambda: with_xlm_sheet(filled_template(), part="xl/worksheets/sheet9.xml"),
+     [("macro_sheets", "", "")]),
+    ("xlm_macro_sheet_declared_only_by_its_relationship",
+     lambda: with_xlm_sheet(filled_template(), part="xl/worksheets/sheet9.xml", declare_type=False),
+     [("macro_sheets", "", "")]),
+    ("dialog_sheet", lambda: with_xlm_sheet(filled_template(), "dialogsheet"), [("macro_sheets", "", "")]),
     ("non_xlsx_zip", lambda: _zip({"readme.txt": b"hello"}), [("not_workbook", "", "")]),
     ("word_document", lambda: _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
      [("not_workbook", "", "")]),
@@ -189,6 +198,18 @@ def test_level_message_names_sheet_cell_rule_and_fix(corpus: dict[str, bytes]) -
         read_template(corpus["level_7"])
     assert [p.text("en") for p in info.value.problems] == [f"Sheet 答题, cell F{R}: 7 is not a level; use 0–5 or N/A"]
     assert info.value.problems[0].text("zh") == f"工作表 答题，单元格 F{R}：7 不是有效等级；请填写 0–5 或 N/A"
+
+
+@pytest.mark.parametrize(("name", "part"), [
+    ("xlm_macro_sheet", "xl/macrosheets/sheet1.xml"), ("dialog_sheet", "xl/dialogsheets/sheet1.xml"),
+    ("xlm_macro_sheet_among_worksheets", "xl/worksheets/sheet9.xml"),
+    ("xlm_macro_sheet_declared_only_by_its_relationship", "xl/_rels/workbook.xml.rels")])
+def test_macro_sheet_message_names_the_part_and_the_fix(corpus: dict[str, bytes], name: str, part: str) -> None:
+    with pytest.raises(WorkbookRejected) as info:
+        read_template(corpus[name])
+    [problem] = info.value.problems
+    assert problem.text("en").startswith(f"The workbook contains an Excel 4.0 macro sheet or a dialog sheet ({part}).")
+    assert "Delete that sheet" in problem.text("en") and part in problem.text("zh")
 
 
 def test_every_problem_is_listed_not_just_the_first() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from db.engine import read_session
 from db.models import AnswerEvent, Assessment, EventLog
 from excel.cells import decode_text
+from excel.summary import ANSWER_SHEET_COLUMNS
 from questionnaires import get_questionnaire
 from services.access import Actor
 from services.assessments import (
@@ -40,7 +41,7 @@ TRICKY = [
     "-风险已接受",
     "@所有人 请补充证据",
     "字面 _x000D_ 不是换行",
-    "制表\t符与\x0b控制字符",
+    "制表\t符与 _x000B_ 字面转义",
     "引号 \"双\" 与 '单' 😀",
     "=1+1",
 ]
@@ -79,8 +80,9 @@ def test_summary_to_template_to_import_gives_identical_answers(engine: Engine, s
     # A user copies level, justification and note from the summary into a fresh template.
     summary = load_workbook(io.BytesIO(summary_xlsx(engine, system, source.id, "zh")))["全部答案"]
     copied: dict[str, tuple[Any, str, str]] = {}
+    col = [ANSWER_SHEET_COLUMNS.index(key) for key in ("id", "level", "justification", "note")]
     for row in summary.iter_rows(min_row=2, values_only=True):
-        qid, level, justification, note = row[0], row[5], row[7], row[8]
+        qid, level, justification, note = (row[i] for i in col)
         if level is not None or justification or note:
             copied[qid] = (level, decode_text(justification or ""), decode_text(note or ""))
     wb = load_workbook(io.BytesIO(template_xlsx("zh")))

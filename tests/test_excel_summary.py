@@ -31,6 +31,7 @@ from services.auth import create_user
 from services.exports import summary_xlsx
 from services.organisations import create_organisation
 from services.results import assessment_result
+from tests.support.excel_workbooks import chart_series_cells, plotted_text
 
 Q = get_questionnaire()
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
@@ -105,7 +106,9 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
     for u in expected:
         row = units[u.id]
         score = row[3].value
-        assert (score == s("not_scored")) if u.score is None else _close(score, u.score), u.id
+        assert _close(score, u.score), u.id
+        assert row[7].value == (s("not_scored") if u.score is None else (Q.t(Q.meta.scale[u.level].name, "zh")
+                                                                          if u.level is not None else None)), u.id
         assert _close(row[4].value, u.target), u.id
         gap = None if u.score is None or u.target is None else u.target - u.score
         assert _close(row[5].value, gap), u.id
@@ -124,16 +127,43 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
         assert row[12] == Q.t(g.recommendation, "zh") and row[1] == s(f"band_{g.band}")
 
 
-def test_not_scored_is_words_never_zero(engine: Engine, system: Actor) -> None:
+def test_not_scored_is_an_empty_score_and_words_never_zero(engine: Engine, system: Actor) -> None:
     org = create_organisation(engine, system, "新组织", Q.default_profile())
     a = create_assessment(engine, system, org.id)
     first = Q.dimensions[0].subdimensions[0].questions[0]
     save_answers_bulk(engine, system, a.id, [AnswerInputData(first.id, 3)], source="ui")
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, system, a.id, "en")))
     rows = {r[1]: r for r in _rows(wb["Scores"]) if r[0] == "Dimension"}
-    assert rows[Q.dimensions[0].id][3] == 3
-    for d in Q.dimensions[1:]:
-        assert rows[d.id][3] == "Not scored" and rows[d.id][6] is None
+    assert rows[Q.dimensions[0].id][3] == 3 and rows[Q.dimensions[0].id][7] == Q.t(Q.meta.scale[3].name, "en")
+    for d in Q.dimensions[1:]:  # score, target and gap empty (a chart gap); the words in the level-name column
+        assert rows[d.id][3:7] == (None, None, None, None) and rows[d.id][7] == "Not scored"
+
+
+def _with_unscored_dimension(peer: bool) -> bytes:
+    """A summary whose second dimension has nothing scored (and, with ``peer``, no peer median either)."""
+    from scoring import AnswerInput, score_assessment
+
+    skipped = {x.id for s in Q.dimensions[1].subdimensions for x in s.questions}
+    answers = {x.id: AnswerInput(level=i % 6) for i, x in enumerate(Q.questions()) if x.id not in skipped}
+    result = score_assessment(Q, Q.default_profile(), answers)
+    assert result.dimensions[1].score is None and result.dimensions[0].score is not None
+    info = SummaryInfo("组织", 1, "", "submitted", None, None, None, datetime(2025, 1, 1), "tester")
+    median = {d.id: (None if i == 2 else 2.5) for i, d in enumerate(Q.dimensions)} if peer else None
+    return build_summary(result, Q, {}, info, "zh", peer_median=median)
+
+
+@pytest.mark.parametrize("peer", [False, True], ids=["own", "with_peer_median"])
+def test_every_cell_a_chart_plots_is_a_number_or_empty(peer: bool) -> None:
+    """Excel draws a text in a series as 0: a unit not scored must be an empty cell, i.e. a gap."""
+    data = _with_unscored_dimension(peer)
+    plotted = chart_series_cells(data)
+    assert {part for part, *_ in plotted} == {"xl/charts/chart1.xml", "xl/charts/chart2.xml"}
+    assert len({ref for _, ref, _, _ in plotted}) == (3 if peer else 2) + 2  # dimensions' series, sub-dimensions'
+    assert plotted_text(data) == []
+    blanks = {cell for _, _, cell, value in plotted if value is None}
+    assert {"D3", "E3"} <= blanks and (("M4" in blanks) if peer else True)  # the unscored dimension: a gap
+    dispblanks = ET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("xl/charts/chart1.xml")).find(f".//{C}dispBlanksAs")
+    assert dispblanks is not None and dispblanks.get("val") == "gap"
 
 
 def test_every_answer_is_listed_with_level_justification_note_and_question(engine: Engine,
@@ -141,18 +171,49 @@ def test_every_answer_is_listed_with_level_justification_note_and_question(engin
     lead = stored["lead"]
     answers = load_answers(engine, lead, stored["id"])
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, lead, stored["id"], "en")))
-    rows = {r[0]: r for r in _rows(wb["Answers in full"])[1:]}
+    table = _rows(wb["Answers in full"])
+    assert table[0][5:10] == ("Level (0–5 or N/A)", "Level name", "Target level", "Weight in sub-dimension",
+                              "Critical")
+    rows = {r[0]: r for r in table[1:]}
     assert list(rows) == [x.id for x in Q.questions()]
     for x in Q.questions():
         row = rows[x.id]
         assert row[3] == Q.t(x.text, "en")
+        assert row[8] == x.weight and row[9] == ("Yes" if x.critical else "No")
         a = answers.get(x.id)
         if a is None:
-            assert row[5:9] == (None, None, None, None)
+            assert row[5:7] == (None, None) and row[10:14] == (None, None, None, None)
             continue
         assert row[5] == ("N/A" if a.na else a.level)
-        assert decode_text(row[7] or "") == a.justification and decode_text(row[8] or "") == a.note
-        assert row[10] == "lead"
+        assert decode_text(row[10] or "") == a.justification and decode_text(row[11] or "") == a.note
+        assert row[13] == "lead"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_subdimension_score_can_be_redone_from_the_answer_sheet(engine: Engine, stored: dict[str, Any],
+                                                                  lang: str) -> None:
+    """Σ weight·level / Σ weight (and the same of the targets) over the applicable levelled rows = the app's."""
+    result = assessment_result(engine, stored["lead"], stored["id"])
+    wb = load_workbook(io.BytesIO(summary_xlsx(engine, stored["lead"], stored["id"], lang)))
+    ws = wb[t("excel.sheet.all_answers", lang)]
+    yes = t("excel.template.yes", lang)
+    assert ws["H2"].number_format == "0.00" and ws["I2"].number_format == "0.00"
+    rows = _rows(ws)[1:]
+    gap_targets = {g.question_id: g.target for g in result.gaps}
+    checked = 0
+    for u in result.subdimensions:
+        scored = [r for r in rows if r[2].split(" ")[0] == u.id and r[4] == yes and isinstance(r[5], int)]
+        for r in scored:
+            if r[0] in gap_targets:
+                assert _close(r[7], gap_targets[r[0]]), r[0]
+        if not scored:
+            assert u.score is None, u.id
+            continue
+        weight = sum(r[8] for r in scored)
+        assert _close(sum(r[8] * r[5] for r in scored) / weight, u.score), u.id
+        assert _close(sum(r[8] * r[7] for r in scored) / weight, u.target), u.id
+        checked += 1
+    assert checked >= 10
 
 
 def test_radar_chart_is_a_native_excel_chart_of_the_dimension_table(engine: Engine, stored: dict[str, Any]) -> None:

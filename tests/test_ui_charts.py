@@ -55,3 +55,14 @@ def test_trend_draws_one_distinct_line_per_unit() -> None:
     assert list(fig.data[0].x) == ["#1", "#2", "#3"]
     assert len({(t.line.dash, t.marker.symbol) for t in fig.data}) == 3
     assert list(fig.layout.yaxis.range) == [0, MAX_LEVEL]
+
+
+def test_labels_and_hover_text_round_like_the_tables_and_excel() -> None:
+    """2.125 and 2.675 are shown 2.13 and 2.68 everywhere (Plotly's own :.2f would show 2.12 and 2.67)."""
+    fig = radar(["A", "B", "C"], [("current", "现状", [2.125, 2.675, None])])
+    assert list(fig.data[0].customdata) == ["2.13", "2.68", "", "2.13"]
+    assert "%{customdata}" in fig.data[0].hovertemplate and ":.2f" not in fig.data[0].hovertemplate
+    bars = stage_bars(["研发", "部署"], ("现状", [2.125, None]))
+    assert list(bars.data[0].text) == ["2.13", ""] == list(bars.data[0].customdata)
+    lines = trend(["2025", "2026"], [("总体", [2.675, 3.0])])
+    assert list(lines.data[0].customdata) == ["2.68", "3.00"]

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from cli.context import acting, open_database
 from cli.main import CLIError
 from excel.problems import Problem
-from excel.safety import MAX_UPLOAD_BYTES
+from excel.safety import MAX_UPLOAD_BYTES, UnsafeXMLParser, require_defusedxml
 from i18n import LANGUAGES, t
 from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questionnaire
 from services.access import Actor
@@ -118,6 +118,10 @@ def _import(args: argparse.Namespace) -> int:
     if args.assessment is not None and len(args.files) > 1:
         raise _error("--assessment takes one file: each file would replace the same answers. "
                      "Import one file into the assessment, or leave out --assessment to create one draft per file.")
+    try:
+        require_defusedxml()  # the installation's fault, not a file's: one message, not a traceback per file
+    except UnsafeXMLParser as exc:
+        raise _error(f"no file was read: {exc}.") from exc
     engine = open_database()
     actor = acting(engine, args.as_user)
     if args.association is not None:

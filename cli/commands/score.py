@@ -18,6 +18,7 @@ from typing import Any
 from cli.main import CLIError
 from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, load_questionnaire
 from questionnaires.schema import Questionnaire
+from scoring.display import format_percent, format_score
 from scoring.engine import score_assessment
 from scoring.types import AnswerInput, AssessmentResult
 
@@ -59,15 +60,24 @@ def read_answers_file(path: Path) -> Any:
                      "or of a filled .xlsx questionnaire workbook.")
     if path.suffix.lower() == ".xlsx":
         try:
+            from excel.problems import WorkbookRejected
             from excel.reader import read_workbook_answers
+            from excel.safety import UnsafeXMLParser
         except ImportError as exc:
             raise _error(f"{path}: reading .xlsx workbooks needs the Excel reader (excel/reader.py), which is not "
                          f"available in this installation ({exc}). Fix: save the answers as a JSON answers file "
                          "(format: docs/scoring.md) and score that.") from exc
         try:
             return read_workbook_answers(path)
-        except (ValueError, KeyError, OSError) as exc:
-            raise _error(f"{path}: the workbook could not be read: {exc}") from exc
+        except WorkbookRejected as exc:  # every problem located: sheet, cell, rule and fix
+            if not exc.problems:
+                raise _error(_unreadable(path, exc)) from exc
+            lines = "\n".join(f"  - {p}" for p in exc.problems)
+            raise _error(f"{path}: {len(exc.problems)} problem(s) in the workbook:\n{lines}") from exc
+        except UnsafeXMLParser as exc:  # the installation's fault, not the file's: the message names the fix
+            raise _error(f"{path}: the workbook was not read: {exc}.") from exc
+        except Exception as exc:  # any other reader failure is one line and status 2, never a traceback
+            raise _error(_unreadable(path, exc)) from exc
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -77,6 +87,16 @@ def read_answers_file(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise _error(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}). "
                      "Fix: correct the JSON at that place (a missing comma or quote is typical).") from exc
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """One line for a workbook the reader could not process at all (an unreadable file, an unforeseen error)."""
+    if isinstance(exc, OSError):
+        return (f"{path}: the file cannot be read ({exc.strerror or exc}). Fix: check the path and that you "
+                "may read the file.")
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return (f"{path}: the workbook could not be read: {detail}. Fix: open it in Excel, save it as Excel "
+            "Workbook (*.xlsx) and score it again; if this message stays, report it.")
 
 
 def _choose_questionnaire(data: Any, folder: str | None) -> Questionnaire:
@@ -235,11 +255,11 @@ def _rjust(text: str, width: int) -> str:
 
 
 def _num(x: float | None, lab: dict[str, str]) -> str:
-    return lab["not_scored"] if x is None else f"{x:.2f}"
+    return format_score(x, lab["not_scored"])
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
+    return format_percent(x, "—")
 
 
 def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
@@ -262,7 +282,7 @@ def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
     def row(unit: Any, indent: str = "") -> None:
         label = indent + f"{unit.id if unit.id != 'overall' else ''} {names.get(unit.id, '')}".strip()
         level = "" if unit.level is None else f"L{unit.level}"
-        target = "" if unit.target is None else f"{unit.target:.2f}"
+        target = format_score(unit.target, "")
         print(f"  {_ljust(label, 38)} {_rjust(_num(unit.score, lab), 10)} {level:>5} {target:>7} "
               f"{unit.answered:>4}/{unit.applicable}")
 
@@ -284,7 +304,7 @@ def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
         print(f"  {lab['none']}")
     for g in result.gaps:
         rec = q.t(g.recommendation, lang) if g.recommendation else ""
-        print(f"  {g.question_id:<12} L{g.level}→{g.target:g}  {lab['priority']} {g.priority:5.2f}  "
+        print(f"  {g.question_id:<12} L{g.level}→{g.target:g}  {lab['priority']} {format_score(g.priority):>5}  "
               f"{_ljust(lab[g.band], 6)} {rec}")
     print(f"\n{lab['to_answer']} ({len(result.to_answer)}): {', '.join(result.to_answer) or lab['none']}")
 

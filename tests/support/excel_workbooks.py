@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.cell import range_to_tuple
 
 from excel.cells import set_value
 from excel.contract import ANSWER_COLUMNS, NAME_ROW, PROFILE_COLUMNS, col, sheet_name
@@ -119,3 +122,79 @@ def sheet_part(data: bytes, title: str) -> str:
     index = wb.sheetnames.index(title) + 1
     wb.close()
     return f"xl/worksheets/sheet{index}.xml"
+
+
+# Excel 4.0 (XLM) macro sheets and dialog sheets, as Excel stores them in a package (ECMA-376 and
+# [MS-XLSX] 2.1): the part, its content type, its relationship from the workbook and its <sheet>.
+XLM_SHEETS: dict[str, tuple[str, str, str, bytes]] = {  # kind: (folder, content type, relationship type, root)
+    "macrosheet": ("xl/macrosheets", "application/vnd.ms-excel.macrosheet+xml",
+                   "http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet", b"xm:macrosheet"),
+    "intlmacrosheet": ("xl/macrosheets", "application/vnd.ms-excel.intlmacrosheet+xml",
+                       "http://schemas.microsoft.com/office/2006/relationships/xlIntlMacrosheet", b"xm:macrosheet"),
+    "dialogsheet": ("xl/dialogsheets", "application/vnd.openxmlformats-officedocument.spreadsheetml.dialogsheet+xml",
+                    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/dialogsheet", b"dialogsheet"),
+}
+
+
+def with_xlm_sheet(data: bytes, kind: str = "macrosheet", *, part: str | None = None,
+                   declare_type: bool = True) -> bytes:
+    """``data`` with a hidden XLM macro sheet (or dialog sheet) whose A1 runs on open (Auto_Open).
+
+    ``part``: store it under another name (e.g. among the worksheets) to dodge a folder check;
+    ``declare_type=False``: leave its content type to the ``xml`` default, so that only the
+    workbook's relationship says what it is.
+    """
+    folder, content_type, rel_type, root = XLM_SHEETS[kind]
+    part = part or f"{folder}/sheet1.xml"
+    body = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<' + root
+            + b' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+            b' xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData><row r="1"><c r="A1">'
+            b'<f>EXEC("calc.exe")</f></c></row><row r="2"><c r="A2"><f>HALT()</f></c></row></sheetData></'
+            + root + b">")
+    z = zipfile.ZipFile(io.BytesIO(data))
+    types = z.read("[Content_Types].xml")
+    if declare_type:
+        types = types.replace(b"</Types>", f'<Override PartName="/{part}" ContentType="{content_type}" /></Types>'
+                              .encode())
+    rels = z.read("xl/_rels/workbook.xml.rels").replace(
+        b"</Relationships>", f'<Relationship Type="{rel_type}" Target="/{part}" Id="rIdXlm" /></Relationships>'.encode())
+    workbook = z.read("xl/workbook.xml").replace(
+        b"</sheets>", b'<sheet name="Macro1" sheetId="99" state="hidden" r:id="rIdXlm" /></sheets>').replace(
+        b"<definedNames>", b"<definedNames><definedName name=\"_xlnm.Auto_Open\">Macro1!$A$1</definedName>")
+    return rezip(data, replace={"[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels,
+                                "xl/workbook.xml": workbook}, add={part: body})
+
+
+CHART_NS = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+VALUE_REFS = ("val", "yVal", "xVal", "bubbleSize")  # the parts of a series that are plotted as numbers
+
+
+def chart_series_cells(data: bytes) -> list[tuple[str, str, str, Any]]:
+    """(chart part, series values reference, cell, value) for every cell a chart of ``data`` plots.
+
+    Read from the saved package (the chart XML and the sheets as openpyxl loads them), so it sees
+    what Excel sees: a text there is drawn as 0, a blank as a gap.
+    """
+    z = zipfile.ZipFile(io.BytesIO(data))
+    wb = load_workbook(io.BytesIO(data))
+    out = []
+    for part in sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)):
+        for ser in ET.fromstring(z.read(part)).iter(f"{CHART_NS}ser"):
+            for kind in VALUE_REFS:
+                f = ser.find(f"{CHART_NS}{kind}//{CHART_NS}f")
+                if f is None or not f.text:
+                    continue
+                sheet_ref, _, cells = f.text.rpartition("!")
+                if ":" not in cells:
+                    cells = f"{cells}:{cells}"
+                title, (min_col, min_row, max_col, max_row) = range_to_tuple(f"{sheet_ref}!{cells}")
+                ws = wb[title.replace("''", "'")]
+                for row in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col):
+                    out.extend((part, f.text, c.coordinate, c.value) for c in row)
+    return out
+
+
+def plotted_text(data: bytes) -> list[tuple[str, str, str, Any]]:
+    """The cells of :func:`chart_series_cells` that are neither a number nor empty (Excel plots them as 0)."""
+    return [item for item in chart_series_cells(data)
+            if not (item[3] is None or (isinstance(item[3], int | float) and not isinstance(item[3], bool)))]

@@ -1,0 +1,40 @@
+"""Numbers as people read them: the same digits Excel shows for the ``0.00`` and ``0.0%`` formats.
+
+Scores are kept at full precision and rounded only for display. Python's ``f"{x:.2f}"`` rounds the
+exact binary value half to even, so 2.675 (stored as 2.67499…) shows as 2.67 and 2.125 as 2.12,
+while Excel, which the summary workbook is read in, shows 2.68 and 2.13: it first reduces a number
+to 15 significant digits and then rounds half away from zero. These functions do the same, so the
+app, the command line and the workbook agree to the last digit. ``None`` (not scored) becomes the
+caller's marker: each caller decides its own word or dash.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+SCORE_PLACES = 2  # Excel format 0.00
+PERCENT_PLACES = 1  # Excel format 0.0%
+EXCEL_DIGITS = 15  # significant digits Excel keeps of a double before formatting it
+
+
+def _excel_decimal(x: float) -> Decimal:
+    """``x`` reduced to 15 significant digits, as Excel does before applying a number format."""
+    if not math.isfinite(x):
+        raise ValueError(f"{x!r} cannot be shown as a number; scores are finite or None")
+    return Decimal(f"{x + 0.0:.{EXCEL_DIGITS}g}")  # + 0.0: a cell cannot hold -0, so neither do we
+
+
+def _rounded(value: Decimal, places: int) -> str:
+    # ROUND_HALF_UP in decimal means ties away from zero (-2.125 → -2.13), as Excel rounds.
+    return format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
+
+
+def format_score(x: float | None, none: str = "—") -> str:
+    """A score with two decimals as Excel's ``0.00`` shows it (2.125 → "2.13"); ``none`` for None."""
+    return none if x is None else _rounded(_excel_decimal(x), SCORE_PLACES)
+
+
+def format_percent(x: float | None, none: str = "—") -> str:
+    """A share 0–1 as a percentage with one decimal, as Excel's ``0.0%`` shows it (0.1225 → "12.3%")."""
+    return none if x is None else _rounded(_excel_decimal(x).scaleb(2), PERCENT_PLACES) + "%"
