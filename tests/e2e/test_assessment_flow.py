@@ -94,7 +94,7 @@ def _choose(page: Page, qid: str, level: int) -> Locator:
         expect(box).to_contain_text(zh("questionnaire.na_needs_justification",
                                        stored=zh("questionnaire.no_answer")))
         field = box.get_by_label(zh("questionnaire.justification"))
-        field.fill("本组织不向公众提供该类服务，不涉及此项")
+        field.fill("由集团总部统一负责对外协作，本公司不单独开展（见集团《AI 治理分工办法》）")
         field.press("Enter")
         _settle(page)
     expect(box).to_contain_text(zh("questionnaire.saved", at="", by="").split("·")[0].strip())
