@@ -5,12 +5,16 @@ Irreversible or state-changing actions (submit, delete) ask for a confirmation f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.assessment_context import SESSION_KEY, fmt_time, form_name, keep_choice, level_name
 from app_pages.common import (
     actor,
+    attempt,
     current_org_id,
     engine,
     flash,
@@ -31,6 +35,7 @@ from services.assessments import (
     reopen,
     submit,
 )
+from services.benchmark import round_of
 from services.errors import ServiceError
 from services.results import assessment_result
 
@@ -121,11 +126,21 @@ def _actions(who: Actor, rows: list[AssessmentView]) -> None:
             st.session_state[CONFIRM] = ("submit", a.id)
         if admin and buttons[1].button(tr("assessments.delete"), key="act_delete"):
             st.session_state[CONFIRM] = ("delete", a.id)
-    elif admin and buttons[0].button(tr("assessments.reopen"), key="act_reopen"):
-        _run(lambda: reopen(engine(), who, a.id), tr("assessments.reopened", id=a.id))
+    elif admin:
+        _reopen_button(who, a, buttons[0])
     if not admin:
         st.caption(tr("assessments.admin_only"))
     _confirm(who, a)
+
+
+def _reopen_button(who: Actor, a: AssessmentView, place: DeltaGenerator) -> None:
+    """Reopen, except while the assessment's benchmarking round is closed (the service refuses it too)."""
+    rnd = round_of(engine(), a)  # ``a`` was listed for ``who`` by list_assessments
+    closed = rnd is not None and not rnd.is_open
+    if place.button(tr("assessments.reopen"), key="act_reopen", disabled=closed):
+        _run(lambda: reopen(engine(), who, a.id), tr("assessments.reopened", id=a.id))
+    if rnd is not None and closed:
+        st.caption(tr("assessments.reopen_closed_help", round=rnd.name))
 
 
 def _confirm(who: Actor, a: AssessmentView) -> None:
@@ -153,11 +168,9 @@ def _confirm(who: Actor, a: AssessmentView) -> None:
             st.rerun()
 
 
-def _run(action: object, message: str) -> None:
-    try:
-        action()  # type: ignore[operator]
-    except ServiceError as exc:
-        show_error(exc)
+def _run(action: Callable[[], object], message: str) -> None:
+    """An action that changes the list: on success, a notice and a fresh list; on failure, the error."""
+    if attempt(lambda: action() or True) is None:
         return
     _flash(message)
     st.rerun()

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages.common import (
     actor,
+    attempt,
     engine,
     fmt_pct,
     fmt_score,
@@ -42,6 +43,8 @@ from services.member_imports import MemberImportReport, import_member_workbooks
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_RESULTS = "member_import_results"  # (association id, reports) of the last bulk import
 IMPORT_GENERATION = "member_import_generation"  # bumped after an import to clear the uploader
+EXPORT = "benchmark_xlsx"  # (stamp, workbook bytes) of the last prepared benchmark workbook
+
 
 
 def _label(q: Questionnaire, unit: str) -> str:
@@ -88,15 +91,15 @@ def _settings(who: Actor, a: bm.AssociationView) -> None:
             st.markdown(f"**{tr('benchmark.assoc.invite_code')}**")
             st.code(a.invite_code or "", language=None)
             st.caption(tr("benchmark.assoc.invite_help"))
-            if st.button(tr("benchmark.assoc.rotate"), key="rotate_code"):
-                bm.rotate_invite_code(engine(), who, a.id)
+            if st.button(tr("benchmark.assoc.rotate"), key="rotate_code") and \
+                    attempt(lambda: bm.rotate_invite_code(engine(), who, a.id)) is not None:
                 st.rerun()
         with right, st.form("threshold", enter_to_submit=False):
             k = st.number_input(tr("benchmark.assoc.min_group"), min_value=bm.MIN_GROUP_FLOOR,
                                 max_value=bm.MAX_MIN_GROUP, value=a.min_group_size, step=1, key="threshold_k")
             st.caption(tr("benchmark.assoc.min_group_help", floor=bm.MIN_GROUP_FLOOR))
-            if st.form_submit_button(tr("common.save")):
-                bm.set_min_group_size(engine(), who, a.id, int(k))
+            if st.form_submit_button(tr("common.save")) and \
+                    attempt(lambda: bm.set_min_group_size(engine(), who, a.id, int(k))) is not None:
                 st.success(tr("benchmark.assoc.threshold_saved", k=int(k)))
     with st.expander(tr("benchmark.assoc.add_member_heading")):
         _add_member_form(who, a)
@@ -126,8 +129,8 @@ def _add_member_form(who: Actor, a: bm.AssociationView) -> None:
             else:
                 profile[f.id] = box.checkbox(label, value=bool(f.default), key=f"member_{f.id}")
         admin = st.text_input(tr("benchmark.assoc.member_admin"), key="member_admin")
-        if st.form_submit_button(tr("benchmark.assoc.add_button")):
-            bm.create_member_organisation(engine(), who, a.id, name, profile, admin_username=admin.strip() or None)
+        if st.form_submit_button(tr("benchmark.assoc.add_button")) and attempt(lambda: bm.create_member_organisation(
+                engine(), who, a.id, name, profile, admin_username=admin.strip() or None)) is not None:
             st.success(tr("benchmark.assoc.member_added"))
 
 
@@ -155,12 +158,13 @@ def _import_members(who: Actor, a: bm.AssociationView) -> None:
     if uploaded and st.button(tr("benchmark.import.button"), type="primary", key="member_import",
                               icon=":material/upload_file:"):
         in_round = round_id is not None
-        reports = import_member_workbooks(engine(), who, a.id, [(f.name, f.getvalue()) for f in uploaded],
-                                          round_id=round_id, sharing=sharing if in_round else "anonymous",
-                                          submit=in_round and submit)
-        st.session_state[IMPORT_RESULTS] = (a.id, reports)
-        st.session_state[IMPORT_GENERATION] = generation + 1
-        st.rerun()
+        reports = attempt(lambda: import_member_workbooks(
+            engine(), who, a.id, [(f.name, f.getvalue()) for f in uploaded], round_id=round_id,
+            sharing=sharing if in_round else "anonymous", submit=in_round and submit))
+        if reports is not None:
+            st.session_state[IMPORT_RESULTS] = (a.id, reports)
+            st.session_state[IMPORT_GENERATION] = generation + 1
+            st.rerun()
     last = st.session_state.get(IMPORT_RESULTS)
     if last and last[0] == a.id:
         _import_results(last[1])
@@ -190,8 +194,8 @@ def _open_round(who: Actor, a: bm.AssociationView) -> None:
                              placeholder=tr("benchmark.assoc.round_placeholder", year=date.today().year))
         deadline = st.date_input(tr("benchmark.assoc.deadline"), value=date.today() + timedelta(days=30),
                                  min_value=date.today(), key="round_deadline")
-        if st.form_submit_button(tr("benchmark.assoc.open_button"), type="primary"):
-            r = bm.open_round(engine(), who, a.id, name, deadline=deadline)
+        if st.form_submit_button(tr("benchmark.assoc.open_button"), type="primary") and \
+                (r := attempt(lambda: bm.open_round(engine(), who, a.id, name, deadline=deadline))) is not None:
             st.session_state["round_pick"] = r.id
             st.success(tr("benchmark.assoc.opened", name=r.name))
 
@@ -224,11 +228,11 @@ def _round_actions(who: Actor, r: bm.RoundView) -> None:
     left.caption(tr("benchmark.assoc.round_caption", status=_status_text(r), deadline=deadline,
                     questionnaire=f"{r.questionnaire_id} v{r.questionnaire_version}"))
     if r.is_open:
-        if right.button(tr("benchmark.assoc.close_round"), key="close_round", icon=":material/lock:"):
-            bm.close_round(engine(), who, r.id)
+        if right.button(tr("benchmark.assoc.close_round"), key="close_round", icon=":material/lock:") and \
+                attempt(lambda: bm.close_round(engine(), who, r.id)) is not None:
             st.rerun()
-    elif right.button(tr("benchmark.assoc.reopen_round"), key="reopen_round", icon=":material/lock_open:"):
-        bm.reopen_round(engine(), who, r.id)
+    elif right.button(tr("benchmark.assoc.reopen_round"), key="reopen_round", icon=":material/lock_open:") and \
+            attempt(lambda: bm.reopen_round(engine(), who, r.id)) is not None:
         st.rerun()
 
 
@@ -247,6 +251,11 @@ def _dist_cells(d: Dist) -> list[object]:
     return [str(d.count), *(fmt_score(v) for v in (d.p10, d.p25, d.median, d.p75, d.p90))]
 
 
+def _median_cell(d: Dist) -> str:
+    """A unit's median in a shown segment: hidden when too few of the segment scored on it (not "not scored")."""
+    return tr("benchmark.too_few") if d.suppressed else fmt_score(d.median)
+
+
 def _stat_columns() -> list[str]:
     return [tr(f"benchmark.stat.{k}") for k in ("count", "p10", "p25", "median", "p75", "p90")]
 
@@ -263,7 +272,7 @@ def _distributions(q: Questionnaire, s: DashboardStats) -> None:
     dims = list(s.dimension_ids)
     right.plotly_chart(band_radar(
         [_label(q, d) for d in dims], median=[s.units[d].median for d in dims], p25=[s.units[d].p25 for d in dims],
-        p75=[s.units[d].p75 for d in dims], title=tr("benchmark.assoc.radar_heading"),
+        p75=[s.units[d].p75 for d in dims], title=tr("benchmark.assoc.radar_heading"), too_few=tr("benchmark.too_few"),
         names={"band": tr("benchmark.band"), "median": tr("benchmark.stat.median"), "p75": tr("benchmark.stat.p75"),
                "own": ""}), width="stretch", key="median_radar")
     table = pd.DataFrame([[_label(q, u), *_dist_cells(s.units[u])] for u in [*units, *s.subdimension_ids]],
@@ -284,12 +293,13 @@ def _heatmap(q: Questionnaire, s: DashboardStats) -> None:
     names = [segment_value_name(q, field, r.value, lang()) for r in rows]
     subs = list(s.subdimension_ids)
     fig = segment_heatmap(names, [f"{u} {_label(q, u)}" for u in subs], [[r.median(u) for u in subs] for r in rows],
-                          [r.suppressed for r in rows], too_few=tr("benchmark.too_few"))
+                          [r.suppressed for r in rows], too_few=tr("benchmark.too_few"),
+                          hidden=[[r.dist(u).suppressed for u in subs] for r in rows])
     st.plotly_chart(fig, width="stretch", key="segment_heatmap")
     dims = ["overall", *s.dimension_ids]
     table = pd.DataFrame(
         [[n, tr("benchmark.too_few") if r.suppressed else str(r.units["overall"].count),
-          *("" if r.suppressed else fmt_score(r.median(u)) for u in dims)] for n, r in zip(names, rows, strict=True)],
+          *("" if r.suppressed else _median_cell(r.dist(u)) for u in dims)] for n, r in zip(names, rows, strict=True)],
         columns=[segment_field_name(field, lang()), tr("benchmark.stat.count"), *(_label(q, u) for u in dims)])
     st.caption(tr("benchmark.assoc.segment_table_caption"))
     st.dataframe(table, hide_index=True, width="stretch")
@@ -339,14 +349,21 @@ def _trend(q: Questionnaire, s: DashboardStats) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _export(who: Actor, r: bm.RoundView) -> None:
-    stamp = (r.id, lang())
-    ready = st.session_state.get("benchmark_xlsx")
+def _export(who: Actor, dash: bm.RoundDashboard) -> None:
+    """The workbook, built on request from this run's dashboard and kept for its language and stamp.
+
+    The stamp changes with every submission, reopened assessment, member change and threshold, so a
+    workbook prepared before any of them is never offered again.
+    """
+    r = dash.round
+    key = (dash.stamp, lang())
+    ready = st.session_state.get(EXPORT)
     left, right = st.columns([1, 3], vertical_alignment="center")
-    if (ready is None or ready[0] != stamp) and left.button(tr("benchmark.assoc.prepare_export"), key="prepare_export",
-                                                            icon=":material/table_view:"):
-        ready = st.session_state["benchmark_xlsx"] = (stamp, bm.benchmark_xlsx(engine(), who, r.id, lang()))
-    if ready is not None and ready[0] == stamp:
+    if (ready is None or ready[0] != key) and left.button(tr("benchmark.assoc.prepare_export"), key="prepare_export",
+                                                          icon=":material/table_view:"):
+        data = attempt(lambda: bm.benchmark_xlsx(engine(), who, r.id, lang(), dashboard=dash))
+        ready = st.session_state[EXPORT] = (key, data) if data is not None else None
+    if ready is not None and ready[0] == key:
         left.download_button(tr("benchmark.assoc.download_export"), ready[1], key="download_export", type="primary",
                              file_name=f"aigov-benchmark-round-{r.id}-{lang()}.xlsx", mime=XLSX_MIME,
                              icon=":material/download:")
@@ -371,7 +388,7 @@ def main() -> None:
     _round_actions(who, r)
     q = questionnaire(r.questionnaire_id)
     _participation(s)
-    _export(who, r)
+    _export(who, dash)
     if s.suppressed:
         st.warning(tr("benchmark.assoc.round_suppressed", k=s.min_group_size))
     else:

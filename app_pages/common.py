@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
@@ -30,6 +30,7 @@ from services.errors import InvalidInput, NotFound, ServiceError, problem_text
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+T = TypeVar("T")
 IDLE_MINUTES = SESSION_IDLE.total_seconds() / 60
 SESSION_COOKIE = "aigov_session"
 _TOKEN = "session_token"  # this tab's remembered sign-in (server memory only)
@@ -249,6 +250,18 @@ def show_error(exc: ServiceError) -> None:
         st.error(tr("errors.invalid") + "\n\n" + "\n".join(f"- {problem_text(p, lang())}" for p in exc.problems))
     else:
         st.error(tr(exc.key, **{k: v for k, v in exc.values.items() if isinstance(v, str | int | float)}))
+
+
+def attempt(action: Callable[[], T]) -> T | None:
+    """Run one action's service call; its error is shown where the action is, and None returned.
+
+    Uncaught, the error would reach the page guard and the rest of the page would not be drawn.
+    """
+    try:
+        return action()
+    except ServiceError as exc:
+        show_error(exc)
+        return None
 
 
 _FLASH = "flash_message"

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages.common import (
     actor,
+    attempt,
     current_org_id,
     engine,
     flash,
@@ -29,10 +30,12 @@ from services import benchmark as bm
 from services.access import Actor
 from services.assessments import list_assessments
 from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
-from services.benchmark_stats import MemberStats
+from services.benchmark_stats import Dist, MemberStats
 from services.errors import NotFound
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _flash(message: str) -> None:
     flash(message, rerun=True)
 
@@ -42,8 +45,8 @@ def _join(who: Actor, org_id: int) -> None:
         return
     with st.expander(tr("benchmark.peers.join_heading")), st.form("join_association", enter_to_submit=False):
         code = st.text_input(tr("benchmark.peers.join_code"), key="join_code", placeholder="ABCD-EFGH-JKLM")
-        if st.form_submit_button(tr("benchmark.peers.join_button")):
-            a = bm.join_association(engine(), who, org_id, code)
+        if st.form_submit_button(tr("benchmark.peers.join_button")) and \
+                (a := attempt(lambda: bm.join_association(engine(), who, org_id, code))) is not None:
             st.success(tr("benchmark.peers.joined", name=a.name))
 
 
@@ -71,15 +74,16 @@ def _take_part(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
         if submitted:
             carry = st.checkbox(tr("benchmark.peers.carry_forward", title=submitted[0].title or f"#{submitted[0].id}"),
                                 value=True, key=f"carry_{r.id}")
-        if st.form_submit_button(tr("benchmark.peers.start_button"), type="primary"):
-            view = bm.start_round_assessment(engine(), who, org_id, r.id, sharing=sharing,
-                                             carry_forward_from=submitted[0].id if carry else None)
+        if st.form_submit_button(tr("benchmark.peers.start_button"), type="primary") and (view := attempt(
+                lambda: bm.start_round_assessment(engine(), who, org_id, r.id, sharing=sharing,
+                                                  carry_forward_from=submitted[0].id if carry else None))) is not None:
             st.switch_page("app_pages/questionnaire.py", query_params={"assessment": str(view.id)})
 
 
 def _own_round(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
     r = mr.round
     assert mr.assessment_id is not None and mr.status is not None and mr.sharing is not None
+    aid = mr.assessment_id
     st.caption(tr("benchmark.peers.own_caption", id=mr.assessment_id, status=tr(f"common.{mr.status}"),
                   sharing=_sharing_label(mr.sharing), round_status=tr(f"benchmark.status.{r.status}")))
     params = {"assessment": str(mr.assessment_id)}
@@ -95,12 +99,12 @@ def _own_round(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
                               format_func=_sharing_labels().get, key=f"sharing_edit_{mr.assessment_id}",
                               horizontal=True)
             st.caption(tr("benchmark.peers.sharing_help"))
-            if st.form_submit_button(tr("benchmark.peers.change_sharing")):
-                bm.set_sharing(engine(), who, mr.assessment_id, choice)
+            if st.form_submit_button(tr("benchmark.peers.change_sharing")) and \
+                    attempt(lambda: bm.set_sharing(engine(), who, aid, choice)) is not None:
                 _flash(tr("benchmark.peers.sharing_saved", sharing=_sharing_label(choice)))
     if r.is_open:
-        if st.button(tr("benchmark.peers.submit_button"), key=f"submit_{mr.assessment_id}", type="primary"):
-            bm.submit_to_round(engine(), who, mr.assessment_id)
+        if st.button(tr("benchmark.peers.submit_button"), key=f"submit_{aid}", type="primary") and \
+                attempt(lambda: bm.submit_to_round(engine(), who, aid)) is not None:
             _flash(tr("benchmark.peers.submitted_ok"))
     else:
         st.info(tr("benchmark.peers.round_closed_note"))
@@ -128,29 +132,42 @@ def _comparison(who: Actor, mr: bm.MemberRound) -> None:
     st.plotly_chart(band_radar(
         [unit_name(q, d, lang()) for d in dims], median=[s.units[d].median for d in dims],
         p25=[s.units[d].p25 for d in dims], p75=[s.units[d].p75 for d in dims], own=[s.own[d] for d in dims],
-        show_p75_line=True, title=tr("benchmark.peers.radar_title"),
+        show_p75_line=True, too_few=tr("benchmark.too_few"), title=tr("benchmark.peers.radar_title"),
         names={"band": tr("benchmark.band"), "median": tr("benchmark.peers.peer_median"),
                "p75": tr("benchmark.peers.peer_p75"), "own": tr("benchmark.peers.own")}),
         width="stretch", key="peer_radar")
-    _percentiles(q, s)
+    _percentiles(q, s, submitted=comp.assessment_status == "submitted")
     _close_first(q, s)
     _download(who, mr.assessment_id, segment)
 
 
-def _percentiles(q: Questionnaire, s: MemberStats) -> None:
+def _peer_cell(d: Dist, value: float | None) -> str:
+    """A peer statistic of one unit: "too few to show" when the group's unit is hidden (not "not scored")."""
+    return tr("benchmark.too_few") if d.suppressed else fmt_score(value)
+
+
+def _percentiles(q: Questionnaire, s: MemberStats, *, submitted: bool) -> None:
+    """Percentile ranks of the submitted assessment; a draft sees the peer statistics without ranks."""
     st.subheader(tr("benchmark.peers.percentile_heading"))
     st.caption(tr("benchmark.peers.percentile_help"))
-    cols = st.columns(len(s.own))
-    for col, (u, own) in zip(cols, s.own.items(), strict=True):
-        rank = s.percentile.get(u)
-        col.metric(unit_name(q, u, lang()), "—" if rank is None else f"P{rank:.0f}",
-                   help=tr("benchmark.peers.metric_help", own=fmt_score(own), median=fmt_score(s.units[u].median)))
-    table = pd.DataFrame(
-        [[unit_name(q, u, lang()), fmt_score(own), fmt_score(s.units[u].median), fmt_score(s.units[u].p75),
-          "—" if s.percentile.get(u) is None else f"{s.percentile[u]:.0f}"] for u, own in s.own.items()],
-        columns=[tr("benchmark.xlsx.unit"), tr("benchmark.peers.own"), tr("benchmark.peers.peer_median"),
-                 tr("benchmark.peers.peer_p75"), tr("benchmark.peers.percentile")])
-    st.dataframe(table, hide_index=True, width="stretch")
+    if submitted:
+        cols = st.columns(len(s.own))
+        for col, (u, own) in zip(cols, s.own.items(), strict=True):
+            rank = None if s.units[u].suppressed else s.percentile.get(u)
+            col.metric(unit_name(q, u, lang()), "—" if rank is None else f"P{rank:.0f}",
+                       help=tr("benchmark.peers.metric_help", own=fmt_score(own),
+                               median=_peer_cell(s.units[u], s.units[u].median)))
+    else:
+        st.info(tr("benchmark.peers.percentile_draft"))
+    rows = [[unit_name(q, u, lang()), fmt_score(own), _peer_cell(s.units[u], s.units[u].median),
+             _peer_cell(s.units[u], s.units[u].p75)] for u, own in s.own.items()]
+    columns = [tr("benchmark.xlsx.unit"), tr("benchmark.peers.own"), tr("benchmark.peers.peer_median"),
+               tr("benchmark.peers.peer_p75")]
+    if submitted:
+        rows = [[*row, tr("benchmark.too_few") if s.units[u].suppressed else
+                 "—" if s.percentile.get(u) is None else f"{s.percentile[u]:.0f}"] for row, u in zip(rows, s.own, strict=True)]
+        columns.append(tr("benchmark.peers.percentile"))
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch")
 
 
 def _close_first(q: Questionnaire, s: MemberStats) -> None:
@@ -176,7 +193,8 @@ def _download(who: Actor, assessment_id: int, segment: str) -> None:
     left, right = st.columns([1, 3], vertical_alignment="center")
     if (ready is None or ready[0] != stamp) and left.button(tr("benchmark.peers.prepare_download"),
                                                             key="prepare_peer_xlsx", icon=":material/table_view:"):
-        ready = st.session_state["peer_xlsx"] = (stamp, bm.peer_xlsx(engine(), who, assessment_id, lang(), segment))
+        data = attempt(lambda: bm.peer_xlsx(engine(), who, assessment_id, lang(), segment))
+        ready = st.session_state["peer_xlsx"] = (stamp, data) if data is not None else None
     if ready is not None and ready[0] == stamp:
         left.download_button(tr("benchmark.peers.download"), ready[1], key="download_peer_xlsx", type="primary",
                              file_name=f"aigov-peer-comparison-{assessment_id}-{lang()}.xlsx", mime=XLSX_MIME,

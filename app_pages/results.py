@@ -27,13 +27,14 @@ from questionnaires import Questionnaire
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
 from services.assessments import AssessmentView
-from services.benchmark import PeerSummary, peer_summary
+from services.benchmark import PeerSummary, RoundStamp, peer_stamp, peer_summary
 from services.benchmark_labels import segment_value_name
 from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
 from services.results import assessment_result, submitted_history
 
 BANDS = ("high", "medium", "low")
+PEER_CACHE_SECONDS = 600  # the stamp in the key already changes with every submission; this bounds memory
 
 
 # --- labels --------------------------------------------------------------------------------------------
@@ -75,10 +76,28 @@ def _metrics(q: Questionnaire, result: AssessmentResult) -> None:
                 help=qt(q.preset(result.target_preset).description))
 
 
+@st.cache_data(ttl=PEER_CACHE_SECONDS, max_entries=256, show_spinner=False)
+def _cached_peers(database: str, user_id: int | None, org_id: int, assessment_id: int, stamp: RoundStamp,
+                  _who: Actor) -> PeerSummary | None:
+    """The round's peer summary, scored once per state of the round rather than on every rerun.
+
+    Keyed by the database, the signed-in user, the organisation and the assessment, so one entry
+    never serves another user; the caller has just passed the service's access check for it.
+    """
+    return peer_summary(engine(), _who, assessment_id, include_hidden=True)
+
+
 def _peer(who: Actor, view: AssessmentView) -> PeerSummary | None:
-    """The peer distribution when the assessment is in a benchmarking round whose group may be shown."""
+    """The peer distribution (maybe ``suppressed``) when the assessment is in a benchmarking round.
+
+    ``view`` was read with the actor's rights on this run (current_assessment), and a cache miss
+    checks them again; only the scoring of the round is cached, keyed by the round's stamp.
+    """
     try:
-        return peer_summary(engine(), who, view.id)
+        stamp = peer_stamp(engine(), view)
+        if stamp is None:
+            return None
+        return _cached_peers(str(engine().url), who.user_id, view.organisation_id, view.id, stamp, who)
     except ServiceError:
         return None
 
@@ -95,14 +114,13 @@ def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: As
         ("target", tr("results.series_target"), targets),
     ]
     peer = _peer(who, view)
-    if peer is not None:
+    if peer is not None and not peer.suppressed:
         series.append(("peer", tr("results.series_peer"), [peer.median.get(u.id) for u in result.dimensions]))
     with left:
         st.plotly_chart(radar(labels, series, title=tr("results.radar_dimensions")), width="stretch",
                         key="radar_dimensions")
         if peer is not None:
-            segment = segment_value_name(q, peer.segment, peer.segment_value, lang())
-            st.caption(tr("results.peer_note", round=peer.round_name, peers=peer.peers, segment=segment))
+            _peer_note(q, peer, names)
     with right:
         rows = [{
             tr("common.dimension"): f"{u.id} {names[('dimension', u.id)]}",
@@ -113,6 +131,21 @@ def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: As
         } for u, target in zip(result.dimensions, targets, strict=True)]
         st.table(pd.DataFrame(rows).set_index(tr("common.dimension")))  # static: wraps instead of cutting
         st.caption(tr("results.scale_note"))
+
+
+def _peer_note(q: Questionnaire, peer: PeerSummary, names: dict[tuple[str, str], str]) -> None:
+    """Who the peer median is, or why it is missing: a hidden group is said, never silently left out."""
+    too_few = tr("benchmark.too_few")
+    if peer.suppressed:
+        st.caption(tr("results.peer_too_few", round=peer.round_name, too_few=too_few, k=peer.min_group_size))
+        return
+    segment = segment_value_name(q, peer.segment, peer.segment_value, lang())
+    st.caption(tr("results.peer_note", round=peer.round_name, peers=peer.peers, segment=segment))
+    hidden = [f"{d.id} {names[('dimension', d.id)]}" for d in q.dimensions
+              if d.id in peer.dimensions and peer.dimensions[d.id].suppressed]
+    if hidden:
+        st.caption(tr("results.peer_dimension_hidden", dimensions="、".join(hidden) if lang() == "zh" else
+                      ", ".join(hidden), too_few=too_few))
 
 
 def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
@@ -164,7 +197,7 @@ def _top_gaps(rows: list[dict[str, Any]], n: int = 5) -> None:
         g = row["gap"]
         with st.container(border=True, key=f"top_gap_{row['rank']}"):
             st.markdown(tr("results.top_gap_line", rank=row["rank"], band=tr(f"results.band_{g.band}"),
-                           id=g.question_id, level=g.level, target=f"{g.target:.2f}",
+                           id=g.question_id, level=g.level, target=fmt_score(g.target),
                            critical=f" · {tr('results.critical_tag')}" if g.critical else ""))
             st.write(row["question"])
             st.markdown(tr("results.advice_line", advice=row["advice"]))

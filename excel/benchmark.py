@@ -2,8 +2,9 @@
 
 Built only from the published statistics of :mod:`services.benchmark_stats` — the same objects
 the pages show — so a workbook can never hold more than the dashboard: no anonymous names, no
-answers, and every suppressed group is written as the text "too few to show" with empty values
-(charts then leave a gap rather than plot a zero). Every text goes through :mod:`excel.cells`.
+answers, and every suppressed group is written as the text "too few to show" with empty values.
+Chart series reference only number or empty cells: Excel plots a text as 0 but leaves a gap for a
+blank, so the words always sit outside the charted columns. Every text goes through :mod:`excel.cells`.
 
 Written in openpyxl's ``write_only`` mode, like the summary: a 1,000-member round's workbook is
 within 2× of writing its bare values (``python -m benchmarks excel``). Each sheet is laid out by
@@ -225,7 +226,10 @@ def _segments_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang:
                 continue
             ws.put(row, 2, seg.units["overall"].count, style="bm_cell")
             for c, u in enumerate(units, 3):
-                _score(ws, row, c, seg.median(u))
+                if seg.dist(u).suppressed:  # too few scored on this unit: the text, never a blank "not scored"
+                    ws.put(row, c, t("benchmark.too_few", lang), style="bm_hidden")
+                else:
+                    _score(ws, row, c, seg.median(u))
         if rows:
             rng = f"C{top}:{get_column_letter(2 + len(units))}{row}"
             ws.ws.conditional_formatting.add(rng, ColorScaleRule(
@@ -304,15 +308,20 @@ def _trend_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: st
     units = ["overall", *stats.dimension_ids]
     _header(ws, 4, [t("benchmark.col.round", lang), t("benchmark.submitted", lang),
                     *[unit_name(q, u, lang) for u in units]])
+    note = 3 + len(units)  # right of the charted columns: a text there would be drawn as 0, a blank is a gap
     for i, p in enumerate(stats.trend, 5):
         ws.put(i, 1, p.round_name, style="bm_cell")
         ws.put(i, 2, p.submitted, style="bm_cell")
+        hidden = False
         for c, u in enumerate(units, 3):
             d = p.units.get(u, Dist.hidden())
             if d.suppressed:
-                ws.put(i, c, t("benchmark.too_few", lang), style="bm_hidden")
+                ws.put(i, c, None, style="bm_hidden")
+                hidden = True
             else:
                 _score(ws, i, c, d.median)
+        if hidden:
+            ws.put(i, note, t("benchmark.too_few", lang), style="bm_hidden")
     if len(stats.trend) > 1:
         chart = LineChart()
         chart.title = t("benchmark.trend_heading", lang)
@@ -323,7 +332,7 @@ def _trend_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: st
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 5
         chart.height, chart.width = 9, 16
         ws.ws.add_chart(chart, f"B{last + 3}")
-    ws.close([34, 10, *[12] * len(units)])
+    ws.close([34, 10, *[12] * len(units), 18])
 
 
 # --- the member's one-page comparison --------------------------------------------------------------

@@ -227,14 +227,29 @@ def _mark_submitted(s: Session, actor: Actor, a: Assessment, org: Organisation) 
     s.flush()
 
 
+class RoundClosedReopen(StateError):
+    """Reopening would take a submission out of a closed round for good (it could not be resubmitted)."""
+
+    key = "assessments.reopen_round_closed"
+
+
 def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
-    """Back to draft (organisation administrators only); the profile snapshot is dropped."""
+    """Back to draft (organisation administrators only); the profile snapshot is dropped.
+
+    Refused while the assessment's benchmarking round is closed: a closed round keeps what was
+    submitted (docs/benchmarking.md), and a reopened draft could not be submitted into it again.
+    """
     with write_session(engine) as s:
         a = _load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.status != "submitted":
             raise StateError("not submitted", object="assessment", id=assessment_id)
+        rnd = s.get(BenchmarkRound, a.round_id) if a.round_id is not None else None
+        if rnd is not None and rnd.status != "open":
+            raise RoundClosedReopen(f"round {rnd.id} '{rnd.name}' is closed: reopening would take this submission out "
+                                    "of it; ask the association to reopen the round first",
+                                    object="round", id=rnd.id, round=rnd.name)
         a.status = "draft"
         a.submitted_at = None
         a.profile_snapshot = None

@@ -120,12 +120,38 @@ class MemberRound:
 
 
 @dataclass(frozen=True)
+class RoundStamp:
+    """What a round's statistics and workbook depend on, read in one cheap query; a cache key only.
+
+    Pages key cached statistics and prepared workbooks by it, so a new submission, a reopened
+    assessment, a member joining or leaving, a profile edit or a new threshold means a recompute.
+    Never shown: the time of the latest change may be an anonymous member's. Holds no id but the
+    round's, no name but the round's and the association's.
+    """
+
+    round_id: int
+    round: tuple[str, str, datetime | None]  # name, status, deadline (as the workbook prints them)
+    association_name: str
+    min_group_size: int
+    members: tuple[int, datetime | None]  # how many member organisations, and when the latest joined
+    assessments: int  # in the association's rounds (drafts count in participation)
+    submitted: int
+    last_submitted_at: datetime | None
+    last_change: datetime | None  # latest update of such an assessment or of its organisation
+
+
+@dataclass(frozen=True)
 class RoundDashboard:
-    """The association's view of one round: the round, its association, and the statistics."""
+    """The association's view of one round: the round, its association, and the statistics.
+
+    ``stamp`` is read in the same transaction as the statistics' data: a page keys what it
+    prepares from them (the workbook) by it.
+    """
 
     round: RoundView
     association_name: str
     stats: DashboardStats
+    stamp: RoundStamp
 
 
 @dataclass(frozen=True)
@@ -143,15 +169,18 @@ class PeerSummary:
     """The peer distribution per dimension for the results page (``dimensions[dim].median`` etc.).
 
     :func:`peer_summary` returns None instead when the assessment is in no round or the
-    comparison group is too small to show.
+    comparison group is too small to show; with ``include_hidden`` it returns a ``suppressed``
+    summary in that second case, so the page can say "too few to show" instead of drawing nothing.
     """
 
     round_id: int
     round_name: str
     segment: str  # "all" or sector | size | ai_role
     segment_value: str | None
-    peers: int
+    peers: int | None  # None when suppressed
     dimensions: dict[str, Dist]
+    suppressed: bool = False
+    min_group_size: int = DEFAULT_MIN_GROUP
 
     @property
     def median(self) -> dict[str, float | None]:
@@ -657,6 +686,7 @@ def round_dashboard(engine: Engine, actor: Actor, round_id: int) -> RoundDashboa
     """The association dashboard of a round (its administrators only; NotFound for anyone else)."""
     with read_session(engine) as s:
         r, a = _admin_round(s, actor, round_id)
+        stamp = _round_stamp(s, r, a)  # before the data: a change in between then only makes it older
         rounds = _comparable_rounds(s, r)
         ids = [x.id for x in rounds]
         subs = load_submissions(s, a.id, ids, with_names=True)
@@ -666,7 +696,52 @@ def round_dashboard(engine: Engine, actor: Actor, round_id: int) -> RoundDashboa
         trend = [(x.id, x.name, x.created_at) for x in rounds]
     q = get_questionnaire(view.questionnaire_id)
     stats = dashboard_stats(q, subs, answers, round_id=round_id, min_group=min_group, invited=invited, rounds=trend)
-    return RoundDashboard(view, view.association_name, stats)
+    return RoundDashboard(view, view.association_name, stats, stamp)
+
+
+def _round_stamp(s: Session, r: BenchmarkRound, a: Association) -> RoundStamp:
+    members = s.execute(select(func.count(), func.max(AssociationMember.joined_at))
+                        .where(AssociationMember.association_id == a.id)).one()
+    row = s.execute(
+        select(func.count(), func.count().filter(Assessment.status == "submitted"), func.max(Assessment.submitted_at),
+               func.max(Assessment.updated_at), func.max(Organisation.updated_at))
+        .select_from(Assessment)
+        .join(BenchmarkRound, BenchmarkRound.id == Assessment.round_id)
+        .join(Organisation, Organisation.id == Assessment.organisation_id)
+        .join(AssociationMember, and_(AssociationMember.organisation_id == Assessment.organisation_id,
+                                      AssociationMember.association_id == a.id))
+        .where(BenchmarkRound.association_id == a.id)).one()
+    changes = [t for t in (row[3], row[4]) if t is not None]
+    return RoundStamp(r.id, (r.name, r.status, r.deadline), a.name, a.min_group_size, (members[0], members[1]),
+                      row[0], row[1], row[2], max(changes) if changes else None)
+
+
+def peer_stamp(engine: Engine, view: AssessmentView) -> RoundStamp | None:
+    """The stamp of the round ``view`` compares in, to key the results page's cached peer summary.
+
+    ``view`` must come from an access-checked call for the signed-in actor (the page's current
+    assessment); the stamp holds nothing of other members but counts and times. None when the
+    assessment is in no round or its organisation left the association (then it has no peers).
+    """
+    if view.round_id is None:
+        return None
+    with read_session(engine) as s:
+        r = s.get(BenchmarkRound, view.round_id)
+        if r is None or s.get(AssociationMember, (r.association_id, view.organisation_id)) is None:
+            return None
+        a = s.get(Association, r.association_id)
+        assert a is not None
+        return _round_stamp(s, r, a)
+
+
+def round_of(engine: Engine, view: AssessmentView) -> RoundView | None:
+    """The round ``view`` was started in, or None; ``view`` comes from an access-checked call."""
+    if view.round_id is None:
+        return None
+    with read_session(engine) as s:
+        r = s.get(BenchmarkRound, view.round_id)
+        a = s.get(Association, r.association_id) if r is not None else None
+        return _round_view(r, a.name) if r is not None and a is not None else None
 
 
 def log_export(engine: Engine, actor: Actor, kind: str, object_type: str, object_id: int) -> None:
@@ -703,11 +778,13 @@ def member_comparison(engine: Engine, actor: Actor, assessment_id: int, segment:
     return MemberComparison(view, assessment_id, status, org_name, min_group, stats)
 
 
-def peer_summary(engine: Engine, actor: Actor, assessment_id: int) -> PeerSummary | None:
-    """Per-dimension peer median (and P75) for the results page, or None.
+def peer_summary(engine: Engine, actor: Actor, assessment_id: int, *,
+                 include_hidden: bool = False) -> PeerSummary | None:
+    """Per-dimension peer distribution of the automatic comparison group, for the results page.
 
-    None when the assessment is in no round (or its organisation left the association) or when
-    every comparison group is too small to show. NotFound when the actor may not read it.
+    None when the assessment is in no round (or its organisation left the association), and when
+    every comparison group is too small to show — unless ``include_hidden``: then a ``suppressed``
+    summary, so the page can say "too few to show". NotFound when the actor may not read it.
     """
     with read_session(engine) as s:
         own = assessment_service._load(s, actor, assessment_id)
@@ -718,10 +795,11 @@ def peer_summary(engine: Engine, actor: Actor, assessment_id: int) -> PeerSummar
     except NotFound:
         return None
     st = comp.stats
-    if st.suppressed:
+    if st.suppressed and not include_hidden:
         return None
-    return PeerSummary(comp.round.id, comp.round.name, st.segment, st.segment_value, st.peers or 0,
-                       {u: d for u, d in st.units.items() if u != "overall"})
+    return PeerSummary(comp.round.id, comp.round.name, st.segment, st.segment_value,
+                       None if st.suppressed else st.peers or 0,
+                       {u: d for u, d in st.units.items() if u != "overall"}, st.suppressed, comp.min_group_size)
 
 
 # --- workbooks -------------------------------------------------------------------------------------
@@ -731,10 +809,22 @@ def _info(view: RoundView) -> RoundInfo:
                      view.questionnaire_version, utcnow())
 
 
-def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str) -> bytes:
-    """The association's benchmark workbook of a round (same data and suppression as the dashboard)."""
-    dash = round_dashboard(engine, actor, round_id)
-    data = benchmark_workbook(get_questionnaire(dash.round.questionnaire_id), _info(dash.round), dash.stats, lang)
+def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
+                   dashboard: RoundDashboard | None = None) -> bytes:
+    """The association's benchmark workbook of a round (same data and suppression as the dashboard).
+
+    ``dashboard``: the round's :func:`round_dashboard`, already built for ``actor`` (the page and
+    the command print it too), so the round is not scored twice; the actor's rights are checked
+    either way.
+    """
+    if dashboard is None:
+        dashboard = round_dashboard(engine, actor, round_id)
+    else:
+        get_round(engine, actor, round_id)  # NotFound for anyone but the round's administrators
+        if dashboard.round.id != round_id:
+            raise InvalidInput(problems=[f"dashboard: built for round {dashboard.round.id}, not round {round_id}"])
+    data = benchmark_workbook(get_questionnaire(dashboard.round.questionnaire_id), _info(dashboard.round),
+                              dashboard.stats, lang)
     log_export(engine, actor, "benchmark", "round", round_id)
     return data
 

@@ -10,7 +10,10 @@ gets the same suppressed numbers and cannot show a hidden one by accident:
   :data:`ANONYMOUS_FLOOR` of them — otherwise the association, which sees identified members'
   scores by name, could subtract them from the group's quantiles and read an anonymous score;
 * only quantiles are published (P10, P25, median, P75, P90): no minimum or maximum (each is one
-  organisation's score) and no mean (means of complementary segments can be subtracted).
+  organisation's score) and no mean (means of complementary segments can be subtracted);
+* segment tables list every option of the profile field, so a hidden segment looks like an empty one;
+* a member's percentile ranks are given only for its submitted assessment, never for a draft it can
+  keep editing.
 
 Names never enter this module for anonymous members: the loaders select a name only where the
 member chose to be identified.
@@ -30,6 +33,7 @@ from questionnaires import Questionnaire
 from scoring import CohortScores, cohort_stats, common_gaps, percentile_rank, score_cohort
 
 SEGMENT_FIELDS: tuple[str, ...] = ("sector", "size", "ai_role")
+SEGMENT_PROFILE_FIELDS = {"sector": "sector", "size": "size", "ai_role": "ai_roles"}  # segment → profile field
 AI_ROLE_ORDER: tuple[str, ...] = ("tech_provider", "app_provider", "user")  # most upstream first
 ANONYMOUS_FLOOR = 3  # also the lowest allowed min_group_size
 PUBLISHED = ("p10", "p25", "median", "p75", "p90")
@@ -78,6 +82,10 @@ class SegmentRow:
     def median(self, unit: str) -> float | None:
         d = self.units.get(unit)
         return None if d is None else d.median
+
+    def dist(self, unit: str) -> Dist:
+        """The unit's distribution; a unit the row lacks is hidden like a suppressed one."""
+        return self.units.get(unit) or Dist.hidden()
 
 
 @dataclass(frozen=True)
@@ -158,7 +166,7 @@ class MemberStats:
     peers: int | None  # organisations in the comparison group (None when suppressed)
     own: dict[str, float | None]  # "overall" and dimension ids
     units: dict[str, Dist]  # the group's distribution per "overall" and dimension id
-    percentile: dict[str, float | None]  # 0..100, None when not scored or suppressed
+    percentile: dict[str, float | None]  # 0..100; None when not scored, suppressed, or the own assessment is a draft
     close_first_method: str  # "trend" (previous round available) | "snapshot" | "none"
     close_first: tuple[CloseFirst, ...]
 
@@ -176,6 +184,20 @@ def primary_ai_role(roles: Any) -> str | None:
         if role in values:
             return role
     return None
+
+
+def segment_values(q: Questionnaire, field: str) -> tuple[str, ...]:
+    """Every value a segment can take, in the order of the questionnaire's profile definition.
+
+    The dashboard lists all of them, with or without submissions: were only segments with
+    submissions listed, a hidden row would tell the association that 1 to k − 1 members of that
+    segment submitted, whereas an empty segment and a hidden one must look the same.
+    """
+    try:
+        ids = [str(o) for o in q.profile_field(SEGMENT_PROFILE_FIELDS[field]).option_ids()]
+    except KeyError:
+        return ()
+    return tuple(i for i in ids if field != "ai_role" or i in AI_ROLE_ORDER)
 
 
 def segment_frame(profiles: Sequence[Any]) -> pd.DataFrame:
@@ -303,9 +325,14 @@ def dashboard_stats(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFrame,
     segments: list[SegmentRow] = []
     for field in SEGMENT_FIELDS:
         table = visible_stats(sel[[field, *units]], anon, [field], min_group)
-        for value, rows in table.groupby(field, sort=True):
-            d = _dists(rows)
-            segments.append(SegmentRow(field, str(value), d["overall"].suppressed, d))
+        found = {str(value): _dists(rows) for value, rows in table.groupby(field, sort=True)}
+        options = segment_values(q, field)
+        # Every option, so an empty segment and a hidden one look the same; a value the
+        # questionnaire no longer offers (an old snapshot) only when it is shown.
+        listed = [*options, *(v for v, d in found.items() if v not in options and not d["overall"].suppressed)]
+        for value in listed:
+            d = found.get(value) or {u: Dist.hidden() for u in units}
+            segments.append(SegmentRow(field, value, d["overall"].suppressed, d))
 
     gaps: list[GapStat] = []
     if not suppressed:
@@ -338,8 +365,9 @@ def member_stats(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFrame, *,
     """One member against its peers in ``round_id``.
 
     ``subs`` holds the round's submissions (and the previous round's, for "close first") plus the
-    member's own assessment, which may still be a draft. ``segment``: "auto" (the member's sector,
-    else size, else AI role, else all members: the first that is not suppressed), "all" or a field.
+    member's own assessment, which may still be a draft (compared, but given no percentile ranks).
+    ``segment``: "auto" (the member's sector, else size, else AI role, else all members: the first
+    that is not suppressed), "all" or a field.
     """
     dims = tuple(d.id for d in q.dimensions)
     own_row = subs[subs["assessment_id"] == own_assessment_id]
@@ -377,10 +405,13 @@ def member_stats(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFrame, *,
     if suppressed:
         return MemberStats(field, seg_value, True, None, own_scores, dists, dict.fromkeys(units), "none", ())
 
-    rank_frame = pd.concat([group[units], cur.loc[[own_assessment_id], units]]) if not own_submitted else group[units]
-    ranks = percentile_rank(rank_frame, own_assessment_id, min_group=min_group)
-    percentile = {u: (None if bool(ranks.loc[u, "suppressed"]) or pd.isna(ranks.loc[u, "rank"])
-                      else float(ranks.loc[u, "rank"])) for u in units}
+    # Ranks only for the submitted assessment: a draft's rank could be re-read after every edit,
+    # which would trace out the peers' scores one by one.
+    percentile: dict[str, float | None] = dict.fromkeys(units)
+    if own_submitted:
+        ranks = percentile_rank(group[units], own_assessment_id, min_group=min_group)
+        percentile = {u: (None if bool(ranks.loc[u, "suppressed"]) or pd.isna(ranks.loc[u, "rank"])
+                          else float(ranks.loc[u, "rank"])) for u in units}
 
     peer_orgs = group.loc[group.index != own_assessment_id, "organisation_id"]
     method, rows = _close_first(cohort, scores, own_assessment_id, peer_orgs, round_id, previous_round_id, min_group)

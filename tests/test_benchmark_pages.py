@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from questionnaires import get_questionnaire
 from services import benchmark as bm
+from services.assessments import get_assessment
 from tests.support.apptest import app_test
-from tests.support.benchmark_data import Cohort, cohort, profile, rendered_text
+from tests.support.benchmark_data import Cohort, cohort, profile, rendered_text, workbook_values
 
 ANON = "Anonymous Member Ltd 匿名成员"
 IDENT = "Identified Member Ltd 实名成员"
@@ -162,3 +165,192 @@ def test_peers_page_joins_with_the_invitation_code(app_db, engine, system):
     text = rendered_text(at)
     assert "Joined \"Alliance of assoc-admin\"." in text
     assert "2026 round" in text  # the open round is offered at once
+
+
+# --- audit fixes ---------------------------------------------------------------------------------
+
+TOO_FEW = "Too few to show"
+
+
+def _large_round(engine) -> Cohort:  # type: ignore[no-untyped-def]
+    c = cohort(engine)
+    for i in range(6):
+        c.add(f"Member {i}", profile("finance"))
+        c.submit(f"Member {i}", 1 + i % 4)
+    return c
+
+
+def _chart_types(at: AppTest) -> set[str]:
+    return {json.loads(el.proto.spec)["data"][0]["type"] for el in at.get("plotly_chart")}
+
+
+def test_a_form_error_is_shown_at_the_form_and_the_dashboard_still_renders(app_db, engine):
+    c = _large_round(engine)
+    at = _dashboard(c)
+    assert {"box", "scatterpolar", "heatmap"} <= _chart_types(at)
+    _button(at, "Register and add to the association").click().run()  # the organisation name left empty
+    assert not at.exception, at.exception
+    assert any("name: give a name of 1 to 200 characters" in e.value for e in at.error)
+    assert {"box", "scatterpolar", "heatmap"} <= _chart_types(at)  # the rest of the dashboard is still there
+    assert _metrics(at)["Submitted"] == "6" and "Identified members' scores" in rendered_text(at)
+    at.text_input(key="round_name").input("x" * 201)
+    _button(at, "Open round").click().run()
+    assert any("1 to 200 characters" in e.value for e in at.error)
+    assert {"box", "scatterpolar", "heatmap"} <= _chart_types(at)
+
+
+def test_a_peers_page_action_error_keeps_the_comparison(app_db, engine):
+    c = _large_round(engine)
+    org_id, user_id = c.orgs["Member 0"]
+    at = app_test(user_id, lang="en", org_id=org_id).run()
+    at.switch_page("app_pages/peers.py").run()
+    at.text_input(key="join_code").input("not-a-code")
+    _button(at, "Join").click().run()
+    assert not at.exception, at.exception
+    assert any("no association has this invitation code" in e.value for e in at.error)
+    assert "Compare with members like you" in rendered_text(at) and "scatterpolar" in _chart_types(at)
+
+
+def _mixed(engine) -> tuple[Cohort, str]:  # type: ignore[no-untyped-def]
+    """Finance: 5 identified and 3 anonymous members; two anonymous ones are N/A on the whole last dimension,
+    so it is scored by one anonymous member only and hidden, while the segment itself is shown."""
+    c = cohort(engine)
+    last = get_questionnaire().dimensions[-1]
+    na = tuple(x.id for s in last.subdimensions for x in s.questions)
+    for i in range(5):
+        c.add(f"Named {i}", profile("finance"))
+        c.submit(f"Named {i}", 1 + i % 4, sharing="identified")
+    for i in range(3):
+        c.add(f"Quiet {i}", profile("finance"))
+        c.submit(f"Quiet {i}", 2 + i % 2, na=na if i < 2 else ())
+    return c, last.id
+
+
+def test_a_hidden_unit_inside_a_shown_segment_reads_too_few_everywhere(app_db, engine):
+    c, hidden = _mixed(engine)
+    q = get_questionnaire()
+    last = q.dimensions[-1]
+    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    finance = next(r for r in s.segment_rows("sector") if r.value == "finance")
+    assert not s.suppressed and not finance.suppressed and finance.units["overall"].count == 8
+    assert finance.dist(hidden).suppressed and not finance.dist(q.dimensions[0].id).suppressed
+
+    at = _dashboard(c)
+    name = f"{hidden} {q.t(last.name, 'en')}"
+    segments = next(df.value for df in at.dataframe if "Sector" in df.value.columns)
+    row = segments[segments["Sector"] == "Finance"].iloc[0]
+    assert row["Organisations"] == "8" and row[q.t(last.name, "en")] == TOO_FEW  # not "Not scored", not blank
+    assert row[q.t(q.dimensions[0].name, "en")] not in (TOO_FEW, "Not scored", "")
+    heat = next(json.loads(el.proto.spec) for el in at.get("plotly_chart")
+                if json.loads(el.proto.spec)["data"][0]["type"] == "heatmap")["data"][0]
+    fin = heat["y"].index("Finance")
+    for column, z, text in zip(heat["x"], heat["z"][fin], heat["text"][fin], strict=True):
+        if column.split(" ")[0] in {sub.id for sub in last.subdimensions}:
+            assert z is None and text.replace("<br>", " ") == TOO_FEW, column
+        else:
+            assert z is not None and text == f"{z:.2f}", column
+    radar = next(json.loads(el.proto.spec) for el in at.get("plotly_chart") if json.loads(el.proto.spec)["data"][0]
+                 ["type"] == "scatterpolar")["data"]
+    assert [t["name"] for t in radar] == ["P25–P75 band", "Median"]  # the band stays for the shown dimensions
+    assert f"{q.t(last.name, 'en')}<br>({TOO_FEW})" in radar[1]["theta"]
+    assert name  # the sub-dimension labels carry the code, as checked above
+
+    values = workbook_values(bm.benchmark_xlsx(engine, c.admin(), c.round_id, "en"))
+    fin_at = values.index("Finance", values.index("Sector"))
+    assert values[fin_at + 1] == "8" and TOO_FEW in values[fin_at + 2: fin_at + 2 + 1 + len(q.dimensions)]
+
+    org_id, user_id = c.orgs["Named 0"]
+    at = app_test(user_id, lang="en", org_id=org_id).run()
+    at.switch_page("app_pages/peers.py").run()
+    assert not at.exception, at.exception
+    table = next(df.value for df in at.dataframe if "Percentile" in df.value.columns)
+    mine = table[table["Unit"] == q.t(last.name, "en")].iloc[0]
+    assert mine["Peer median"] == TOO_FEW and mine["Peer P75"] == TOO_FEW and mine["Percentile"] == TOO_FEW
+
+
+def test_every_sector_is_listed_so_a_hidden_one_looks_like_an_empty_one(app_db, engine):
+    c = _large_round(engine)
+    for i in range(2):
+        c.add(f"ICT {i}", profile("ict"))
+        c.submit(f"ICT {i}", 3)
+    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    rows = {r.value: r for r in s.segment_rows("sector")}
+    assert list(rows) == [o.id for o in get_questionnaire().profile_field("sector").options]
+    assert rows["ict"] == replace(rows["education"], value="ict")  # two submitted and none: the same row
+    at = _dashboard(c)
+    segments = next(df.value for df in at.dataframe if "Sector" in df.value.columns)
+    ict = segments[segments["Sector"] == "ICT and internet"].drop(columns="Sector").iloc[0].to_list()
+    education = segments[segments["Sector"] == "Education"].drop(columns="Sector").iloc[0].to_list()
+    assert ict == education and ict[0] == TOO_FEW
+
+
+def test_a_draft_gets_no_percentile_ranks_on_the_peers_page(app_db, engine):
+    c = _large_round(engine)
+    c.add("Drafter", profile("finance"))
+    aid = _take_part(c, "Drafter", "anonymous")
+    c.answer("Drafter", aid, 3)
+    org_id, user_id = c.orgs["Drafter"]
+    at = app_test(user_id, lang="en", org_id=org_id).run()
+    at.switch_page("app_pages/peers.py").run()
+    assert not at.exception, at.exception
+    assert "Percentile ranks are shown once this assessment is submitted" in rendered_text(at)
+    assert not [m for m in at.metric if m.value.startswith("P")]
+    assert not [df for df in at.dataframe if "Percentile" in df.value.columns]
+    _button(at, "Submit to this round").click().run()
+    at.switch_page("app_pages/peers.py").run()
+    assert [df for df in at.dataframe if "Percentile" in df.value.columns]
+    assert "Percentile ranks are shown once" not in rendered_text(at)
+
+
+def test_a_prepared_workbook_is_not_offered_once_the_round_changed(app_db, engine):
+    c = _large_round(engine)
+    at = _dashboard(c)
+    def offered() -> bool:
+        return any(b.proto.label == "Download benchmark workbook (Excel)" for b in at.get("download_button"))
+
+    at.button(key="prepare_export").click().run()
+    assert offered()
+    c.add("Late Ltd", profile("finance"))
+    c.submit("Late Ltd", 4)  # a submission after the workbook was prepared
+    at.run()
+    assert not offered() and at.button(key="prepare_export")
+    at.button(key="prepare_export").click().run()
+    assert offered() and "Submitted: 7" in workbook_values(at.session_state["benchmark_xlsx"][1])
+    at.run()
+    assert offered()  # nothing changed: the prepared workbook stays
+    bm.set_min_group_size(engine, c.admin(), c.association_id, 6)  # the threshold changes what is shown
+    at.run()
+    assert not offered()
+
+
+def test_reopen_is_not_offered_for_a_submission_in_a_closed_round(app_db, engine):
+    c = _large_round(engine)
+    bm.close_round(engine, c.admin(), c.round_id)
+    org_id, user_id = c.orgs["Member 0"]
+    at = app_test(user_id, lang="en", org_id=org_id).run()
+    at.switch_page("app_pages/assessments.py").run()
+    assert not at.exception, at.exception
+    reopen = next(b for b in at.button if b.label == "Reopen")
+    assert reopen.disabled
+    assert "Submitted to the closed benchmarking round “2026 round”" in rendered_text(at)
+    bm.reopen_round(engine, c.admin(), c.round_id)
+    at.run()
+    reopen = next(b for b in at.button if b.label == "Reopen")
+    assert not reopen.disabled
+
+
+def test_a_refused_reopen_is_explained_in_the_users_language(app_db, engine, monkeypatch):
+    """Should the button be offered anyway (the round closed in between), the service's refusal is translated."""
+    c = _large_round(engine)
+    bm.close_round(engine, c.admin(), c.round_id)
+    monkeypatch.setattr(bm, "round_of", lambda *_: None)  # the page does not know about the round
+    org_id, user_id = c.orgs["Member 0"]
+    at = app_test(user_id, lang="en", org_id=org_id).run()
+    at.switch_page("app_pages/assessments.py").run()
+    next(b for b in at.button if b.label == "Reopen").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "This assessment was submitted to the benchmarking round “2026 round”, which is closed. Reopening it would "
+        "take its submission out of that round for good, so it stays submitted. Ask the association to reopen the "
+        "round first."]
+    assert get_assessment(engine, c.member("Member 0"), c.assessments["Member 0"]).status == "submitted"

@@ -270,3 +270,121 @@ def test_failed_join_is_recorded(engine) -> None:  # type: ignore[no-untyped-def
     with read_session(engine) as s:
         assert s.scalar(select(func.count()).select_from(EventLog)
                         .where(EventLog.action == "association_join_failed")) == 1
+
+
+# --- audit fixes: reopen in a closed round, hidden peers, percentile of drafts, stamps -----------
+
+def test_a_submission_in_a_closed_round_cannot_be_reopened(engine):
+    """A closed round keeps what was submitted: reopening would drop the member out of it for good."""
+    from services.assessments import RoundClosedReopen, reopen
+
+    c = cohort(engine)
+    for i in range(5):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 2)
+    bm.close_round(engine, c.admin(), c.round_id)
+    with pytest.raises(StateError) as refused:
+        reopen(engine, c.member("M0"), c.assessments["M0"])
+    assert isinstance(refused.value, RoundClosedReopen) and refused.value.values["round"] == "2026 round"
+    assert "closed" in str(refused.value)
+    assert get_assessment(engine, c.member("M0"), c.assessments["M0"]).status == "submitted"
+    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    assert s.participation.submitted == 5 and not s.suppressed  # still counted, still shown
+    bm.reopen_round(engine, c.admin(), c.round_id)  # once the round is open again, reopening is allowed
+    assert reopen(engine, c.member("M0"), c.assessments["M0"]).status == "draft"
+
+
+def test_hidden_peer_group_is_a_suppressed_summary_on_request(engine):
+    c = cohort(engine)
+    for i in range(3):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 2)
+    own = c.assessments["M0"]
+    assert bm.peer_summary(engine, c.member("M0"), own) is None  # the workbook's contract is unchanged
+    hidden = bm.peer_summary(engine, c.member("M0"), own, include_hidden=True)
+    assert hidden is not None and hidden.suppressed and hidden.peers is None and hidden.min_group_size == 5
+    assert hidden.round_name == "2026 round" and all(d.suppressed for d in hidden.dimensions.values())
+    with pytest.raises(NotFound):
+        bm.peer_summary(engine, c.member("M1"), own, include_hidden=True)
+
+
+def test_percentile_ranks_only_for_the_submitted_assessment(engine):
+    """A draft could be edited and re-ranked again and again to trace out the peers' scores."""
+    c = cohort(engine)
+    for i in range(6):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 1 + i % 4)
+    c.add("Drafter", profile())
+    org_id = c.orgs["Drafter"][0]
+    draft = bm.start_round_assessment(engine, c.member("Drafter"), org_id, c.round_id).id
+    c.answer("Drafter", draft, 3)
+    comp = bm.member_comparison(engine, c.member("Drafter"), draft)
+    assert comp.assessment_status == "draft" and not comp.stats.suppressed and comp.stats.peers == 6
+    assert comp.stats.own["overall"] is not None and comp.stats.units["overall"].median is not None
+    assert all(v is None for v in comp.stats.percentile.values())
+    bm.submit_to_round(engine, c.member("Drafter"), draft)
+    comp = bm.member_comparison(engine, c.member("Drafter"), draft)
+    assert comp.stats.percentile["overall"] is not None
+
+
+def test_round_stamps_change_with_everything_the_statistics_depend_on(engine):
+    """The pages key prepared workbooks and cached peer summaries by these stamps."""
+    from services.assessments import reopen
+
+    c = cohort(engine)
+    for i in range(5):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 2)
+    view = get_assessment(engine, c.member("M0"), c.assessments["M0"])
+
+    def stamps() -> tuple[bm.RoundStamp, bm.RoundStamp | None]:
+        return bm.round_dashboard(engine, c.admin(), c.round_id).stamp, bm.peer_stamp(engine, view)
+
+    seen = [stamps()]
+    assert seen[0][0] == seen[0][1] and seen[0][0] == stamps()[0]  # same round, nothing changed: same stamp
+    c.add("M5", profile())  # a new member
+    seen.append(stamps())
+    c.submit("M5", 3)  # a new submission
+    seen.append(stamps())
+    reopen(engine, c.member("M5"), c.assessments["M5"])  # a submission taken back (the round is open)
+    seen.append(stamps())
+    bm.set_min_group_size(engine, c.admin(), c.association_id, 4)  # the threshold
+    seen.append(stamps())
+    bm.close_round(engine, c.admin(), c.round_id)
+    seen.append(stamps())
+    assert len({a for a, _ in seen}) == len(seen) and all(a == b for a, b in seen)
+    blob = repr(seen[-1][0])
+    assert "M0" not in blob and "assessment_id" not in blob and "organisation_id" not in blob
+    plain = create_assessment(engine, c.member("M0"), c.orgs["M0"][0])
+    assert bm.peer_stamp(engine, plain) is None and bm.round_of(engine, plain) is None
+    assert bm.round_of(engine, view).status == "closed"  # type: ignore[union-attr]
+
+
+def test_benchmark_workbook_from_a_dashboard_already_built(engine, system):
+    """The command line prints and exports one dashboard; the actor's rights are still checked."""
+    c = cohort(engine)
+    other = bm.open_round(engine, system, c.association_id, "Other round", deadline=None)
+    dash = bm.round_dashboard(engine, c.admin(), c.round_id)
+    assert bm.benchmark_xlsx(engine, c.admin(), c.round_id, "en", dashboard=dash)[:2] == b"PK"
+    with pytest.raises(InvalidInput, match="dashboard"):
+        bm.benchmark_xlsx(engine, c.admin(), other.id, "en", dashboard=dash)
+    c.add("M0", profile())
+    with pytest.raises(NotFound):
+        bm.benchmark_xlsx(engine, c.member("M0"), c.round_id, "en", dashboard=dash)
+
+
+def test_command_line_export_scores_the_round_once(engine, db_url, monkeypatch, capsys, tmp_path):
+    from cli.main import main as cli_main
+
+    c = cohort(engine)
+    for i in range(5):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 2)
+    calls: list[int] = []
+    real = bm.dashboard_stats
+    monkeypatch.setattr(bm, "dashboard_stats", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    out = tmp_path / "bench.xlsx"
+    assert cli_main(["export", "benchmark", "--round", str(c.round_id), "--out", str(out), "--lang", "en"]) == 0
+    assert len(calls) == 1 and out.read_bytes()[:2] == b"PK"
+    assert "5 submitted" in capsys.readouterr().out

@@ -128,3 +128,27 @@ def test_peer_comparison_is_one_printable_page_with_a_radar() -> None:
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
     own = next(c for row in ws.iter_rows(min_col=2, max_col=2) for c in row if str(c.value).startswith(HOSTILE))
     assert own.data_type == "s" and own.quotePrefix
+
+
+def test_a_hidden_unit_of_a_shown_segment_reads_too_few_to_show() -> None:
+    """Finance has 7 members, but 3 of them are N/A on every question of the last dimension: that
+    dimension (and its sub-dimensions) is hidden in the finance row, which is otherwise shown."""
+    subs, answers = frames(21)  # 7 per sector
+    last = Q.dimensions[-1]
+    in_last = {x.id for s in last.subdimensions for x in s.questions}
+    finance = subs.loc[[p["sector"] == "finance" for p in subs["profile"]], "assessment_id"].to_list()[:3]
+    na = answers["assessment_id"].isin(finance) & answers["question_id"].isin(in_last)
+    answers.loc[na, ["level", "na"]] = [np.nan, True]
+    stats = dashboard_stats(Q, subs, answers, round_id=1, min_group=5, invited=21, rounds=[(1, "r", datetime(2026, 3, 1))])
+    row = next(r for r in stats.segment_rows("sector") if r.value == "finance")
+    assert not row.suppressed and row.dist(last.id).suppressed
+    ws = load_workbook(io.BytesIO(benchmark_workbook(Q, INFO, stats, "en")))[t("benchmark.xlsx.sheet_segments", "en")]
+    top = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=2).value == t("benchmark.stat.count", "en"))
+    header = [ws.cell(row=top, column=c).value for c in range(1, ws.max_column + 1)]
+    fin = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "Finance")
+    cells = {h: ws.cell(row=fin, column=c) for c, h in enumerate(header, 1) if h}
+    assert cells[t("benchmark.stat.count", "en")].value == 7
+    assert cells[last.id].value == "Too few to show" and cells[last.id].style == "bm_hidden"
+    for sub in last.subdimensions:
+        assert cells[sub.id].value == "Too few to show"
+    assert isinstance(cells[Q.dimensions[0].id].value, float)

@@ -190,3 +190,57 @@ def test_excel_summary_is_built_only_when_asked_for(app_db: str, engine: Engine)
     assert stamp[0] == aid and stamp[2] == "zh"
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert len(book.sheetnames) >= 2
+
+
+def _round_member(engine: Engine, n: int) -> tuple[Any, Member, int]:
+    """A benchmarking round with ``n`` members who submitted; the first one's results page."""
+    from tests.support.benchmark_data import cohort, profile
+
+    c = cohort(engine)
+    for i in range(n):
+        c.add(f"M{i}", profile())
+        c.submit(f"M{i}", 1 + i % 4)
+    org_id, user_id = c.orgs["M0"]
+    return c, Member(user_id, "M0", org_id), c.assessments["M0"]  # type: ignore[arg-type]
+
+
+def test_a_peer_group_too_small_to_show_is_said_not_silently_left_out(app_db: str, engine: Engine) -> None:
+    _, member, aid = _round_member(engine, 3)
+    at = open_page(member, "results", lang="en", assessment=aid)
+    dims = _charts(at)[msg("results.radar_dimensions", "en")]["data"]
+    assert [t["name"] for t in dims] == [msg("results.series_current", "en"), msg("results.series_target", "en")]
+    assert msg("results.peer_too_few", "en", round="2026 round", too_few="Too few to show", k=5) in texts(at)
+
+
+def test_the_peer_summary_is_scored_once_per_state_of_the_round(app_db: str, engine: Engine, monkeypatch: Any) -> None:
+    """A filter click reruns the page but does not score the round again; a new submission does."""
+    from services import benchmark
+
+    calls: list[int] = []
+    real = benchmark.member_comparison
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(benchmark, "member_comparison", counted)
+    c, member, aid = _round_member(engine, 6)
+    at = open_page(member, "results", lang="en", assessment=aid)
+    assert len(calls) == 1 and msg("results.series_peer", "en") in [
+        t["name"] for t in _charts(at)[msg("results.radar_dimensions", "en")]["data"]]
+    at.multiselect(key="gap_band").set_value(["high"]).run()
+    at.toggle(key="gap_critical").set_value(True).run()
+    assert not at.exception and len(calls) == 1
+    c.add("Late", {"ai_roles": ["user"], "genai_public": False, "high_impact": False, "sector": "finance",
+                   "size": "small"})
+    c.submit("Late", 4)
+    at.run()
+    assert len(calls) == 2 and "7 organisations" in texts(at)
+
+    # Another member of the same round has its own entry, read with its own rights.
+    other = Member(c.orgs["M1"][1], "M1", c.orgs["M1"][0])  # type: ignore[arg-type]
+    open_page(other, "results", lang="en", assessment=c.assessments["M1"])
+    assert len(calls) == 3
+    # And an outsider who asks for M0's assessment gets nothing from the cache.
+    stranger = open_page(other, "results", lang="en", assessment=aid)
+    assert len(calls) == 3 and "7 organisations" not in texts(stranger)

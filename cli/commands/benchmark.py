@@ -104,8 +104,8 @@ def _export_benchmark(args: argparse.Namespace) -> int:
     path = _out_path(args.out)
 
     def body(engine: Engine, actor: Actor) -> int:
-        dash = bm.round_dashboard(engine, actor, args.round)
-        _write(path, bm.benchmark_xlsx(engine, actor, args.round, args.lang))
+        dash = bm.round_dashboard(engine, actor, args.round)  # scored once: the summary and the workbook agree
+        _write(path, bm.benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
         s = dash.stats
         state = "too few to show" if s.suppressed else f"{s.participation.submitted} submitted"
         print(f"wrote {path}: round {dash.round.id} '{dash.round.name}' ({state}; "
