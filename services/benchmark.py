@@ -55,8 +55,9 @@ from services.benchmark_stats import (
     dashboard_stats,
     member_stats,
 )
-from services.errors import Forbidden, InvalidInput, NotFound, StateError
+from services.errors import Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.organisations import validate_profile
+from services.text import clean_name
 
 MIN_GROUP_FLOOR = ANONYMOUS_FLOOR  # the suppression threshold can never be set below this
 DEFAULT_MIN_GROUP = 5
@@ -235,17 +236,8 @@ def _admin_round(s: Session, actor: Actor, round_id: int) -> tuple[BenchmarkRoun
 
 def _check_min_group(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not MIN_GROUP_FLOOR <= value <= MAX_MIN_GROUP:
-        raise InvalidInput(problems=[
-            f"min_group_size: {value!r} is not allowed; give a whole number from {MIN_GROUP_FLOOR} to "
-            f"{MAX_MIN_GROUP} (groups smaller than this are shown as 'too few to show')"])
+        raise InvalidInput(problems=[Problem("min_group_size", value=repr(value), floor=MIN_GROUP_FLOOR, max=MAX_MIN_GROUP)])
     return value
-
-
-def _check_name(name: str, what: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 200:
-        raise InvalidInput(problems=[f"{what}: give a name of 1 to 200 characters"])
-    return name
 
 
 def _log(s: Session, actor: Actor, action: str, object_type: str, object_id: int, **detail: Any) -> None:
@@ -256,7 +248,7 @@ def _log(s: Session, actor: Actor, action: str, object_type: str, object_id: int
 def _user_by_name(s: Session, username: str) -> User:
     user = s.scalars(select(User).where(func.lower(User.username) == (username or "").strip().lower())).first()
     if user is None:
-        raise InvalidInput(problems=[f"admin_username: no account '{username}'; create the account first"])
+        raise InvalidInput(problems=[Problem("admin_no_account", username=username)])
     return user
 
 
@@ -267,7 +259,7 @@ def create_association(engine: Engine, actor: Actor, name: str, *, description: 
     """A new association with a fresh invitation code (platform administrators only)."""
     if not actor.is_platform_admin:
         raise Forbidden(object="association")
-    name = _check_name(name, "name")
+    name = clean_name(name)
     _check_min_group(min_group_size)
     with write_session(engine) as s:
         admin = _user_by_name(s, admin_username) if admin_username else None
@@ -340,9 +332,7 @@ def join_association(engine: Engine, actor: Actor, org_id: int, code: str) -> As
             s.flush()
             view = _assoc_view(s, match, admin=False)
     if match is None:
-        raise InvalidInput(problems=[
-            "invite_code: no association has this invitation code; check it with your association "
-            "(letters and digits, e.g. ABCD-EFGH-JKLM)"])
+        raise InvalidInput(problems=[Problem("invite_code")])
     return view
 
 
@@ -367,7 +357,7 @@ def create_member_organisation(engine: Engine, actor: Actor, association_id: int
     account, e.g. the member's compliance lead) becomes the organisation's administrator.
     Returns the new organisation's id.
     """
-    name = _check_name(name, "name")
+    name = clean_name(name)
     clean = validate_profile(profile)
     with write_session(engine) as s:
         _admin_association(s, actor, association_id)
@@ -443,16 +433,16 @@ def open_round(engine: Engine, actor: Actor, association_id: int, name: str, *,
     """Open a round (测评轮次) on the questionnaire's current version; members may then submit into it."""
     problems = []
     try:
-        name = _check_name(name, "name")
+        name = clean_name(name)
     except InvalidInput as exc:
         problems += exc.problems
     when = _deadline(deadline)
     if when is not None and when < utcnow():
-        problems.append("deadline: the deadline is in the past; choose today or a later date")
+        problems.append(Problem("deadline_past"))
     try:
         q = get_questionnaire(questionnaire_id)
     except Exception:
-        problems.append(f"questionnaire: no questionnaire '{questionnaire_id}'; use {DEFAULT_ID}")
+        problems.append(Problem("questionnaire_unknown", id=questionnaire_id, default=DEFAULT_ID))
     with write_session(engine) as s:
         a = _admin_association(s, actor, association_id)
         if problems:
@@ -550,7 +540,7 @@ def member_rounds(engine: Engine, actor: Actor, org_id: int) -> list[MemberRound
 
 def _check_sharing(actor: Actor, org_id: int, sharing: str) -> None:
     if sharing not in SHARING:
-        raise InvalidInput(problems=["sharing: choose anonymous or identified"])
+        raise InvalidInput(problems=[Problem("sharing")])
     if sharing == "identified" and not actor.can_admin_org(org_id):
         raise Forbidden(object="organisation", id=org_id)
 
@@ -580,7 +570,7 @@ def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) 
     with write_session(engine) as s:
         a = assessment_service._load(s, actor, assessment_id, for_update=True)
         if sharing not in SHARING:
-            raise InvalidInput(problems=["sharing: choose anonymous or identified"])
+            raise InvalidInput(problems=[Problem("sharing")])
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.round_id is None:
@@ -757,7 +747,7 @@ def member_comparison(engine: Engine, actor: Actor, assessment_id: int, segment:
     association the organisation still belongs to.
     """
     if segment not in SEGMENTS:
-        raise InvalidInput(problems=[f"segment: choose one of {', '.join(SEGMENTS)}"])
+        raise InvalidInput(problems=[Problem("segment", choices=", ".join(SEGMENTS))])
     with read_session(engine) as s:
         own = assessment_service._load(s, actor, assessment_id)
         if own.round_id is None:

@@ -13,7 +13,7 @@ from db.models import Membership, Organisation
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
 from services.errors import InvalidInput, NotFound, Problem
-from services.text import control_character
+from services.text import clean_name
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,6 @@ def validate_profile(profile: dict[str, Any], questionnaire_id: str = DEFAULT_ID
     return {f.id: profile[f.id] for f in q.profile.fields}
 
 
-def _check_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 200:
-        raise InvalidInput(problems=[Problem("org_name")])
-    if (char := control_character(name)) is not None:
-        raise InvalidInput(problems=[Problem("name_control", char=char)])
-    return name
-
-
 def _check_preset(preset: str | None, questionnaire_id: str = DEFAULT_ID) -> str | None:
     if preset is None:
         return None
@@ -61,7 +52,7 @@ def create_organisation(engine: Engine, actor: Actor, name: str, profile: dict[s
     """Create an organisation; a signed-in creator becomes its administrator."""
     clean = validate_profile(profile)
     with write_session(engine) as s:
-        org = Organisation(name=_check_name(name), profile=clean, target_preset=_check_preset(target_preset))
+        org = Organisation(name=clean_name(name, problem="org_name"), profile=clean, target_preset=_check_preset(target_preset))
         s.add(org)
         s.flush()
         if actor.user_id is not None:
@@ -101,7 +92,7 @@ def update_organisation(engine: Engine, actor: Actor, org_id: int, *, name: str 
         if org is None:
             raise NotFound(object="organisation", id=org_id)
         if name is not None:
-            org.name = _check_name(name)
+            org.name = clean_name(name, problem="org_name")
         if profile is not None:
             org.profile = validate_profile(profile)
         if target_preset is not ...:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from services.errors import InvalidInput, Problem
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -17,3 +19,17 @@ def control_character(value: str | None) -> str | None:
     """The first forbidden control character of ``value`` as ``U+XXXX``, or None when the text is fine."""
     found = _CONTROL.search(value or "")
     return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+MAX_NAME = 200
+
+
+def clean_name(name: str | None, *, problem: str = "name_length") -> str:
+    """A display name (organisation, association, round) stripped and checked: 1 to 200 characters, no
+    control character; else InvalidInput with ``problem`` (the message code for a missing or long name)."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(problems=[Problem(problem)])
+    if (char := control_character(name)) is not None:
+        raise InvalidInput(problems=[Problem("name_control", char=char)])
+    return name

@@ -59,6 +59,7 @@ def test_duplicate_key_across_files_is_an_error() -> None:
 
 SERVICE_PROBLEM = re.compile(r"""\bServiceProblem\(f?["']([a-z_{}]+)["']""")
 PLAIN_PROBLEM = re.compile(r"""\bProblem\(f?["']([a-z_{}]+)["']""")
+PROBLEM_ARGUMENT = re.compile(r"""\bproblem(?::\s*str\s*)?=\s*["']([a-z_]+)["']""")  # clean_name(..., problem="…")
 
 
 def test_every_service_problem_has_a_message_in_every_language() -> None:
@@ -68,11 +69,12 @@ def test_every_service_problem_has_a_message_in_every_language() -> None:
         # ``Problem`` is services.errors.Problem where that module's is imported under its own name
         # (an Excel problem, excel.problems.Problem, has its own catalog: excel.problem.*).
         own = re.search(r"^from services\.errors import [^\n]*\bProblem\b(?! as)", text, re.M) is not None
-        found = SERVICE_PROBLEM.findall(text) + (PLAIN_PROBLEM.findall(text) if own else [])
+        found = SERVICE_PROBLEM.findall(text) + PROBLEM_ARGUMENT.findall(text) + (
+            PLAIN_PROBLEM.findall(text) if own else [])
         for code in found:
             # f"{name}_too_long" and the like: every field the code fills in
             codes |= {code.replace("{name}", n) for n in ("justification", "note")} if "{name}" in code else {code}
-    assert {"password_short", "na_justification", "note_control", "org_name"} <= codes
+    assert {"password_short", "na_justification", "note_control", "name_length", "org_name"} <= codes
     for lang in LANGUAGES:
         missing = sorted(c for c in codes if f"problem.{c}" not in catalog(lang))
         assert missing == [], f"{lang}: problems without a message: {missing}"
