@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from i18n import t
 from questionnaires import Questionnaire
-
-_PROFILE_FIELD = {"sector": "sector", "size": "size", "ai_role": "ai_roles"}  # segment → profile field
+from services.benchmark_stats import SEGMENT_PROFILE_FIELDS
 
 
 def unit_name(q: Questionnaire, unit: str, lang: str) -> str:
@@ -30,7 +29,7 @@ def segment_value_name(q: Questionnaire, field: str, value: str | None, lang: st
     if value is None:
         return t("benchmark.segment.all", lang)
     try:
-        options = q.profile_field(_PROFILE_FIELD[field]).options
+        options = q.profile_field(SEGMENT_PROFILE_FIELDS[field]).options
     except KeyError:
         return str(value)
     for o in options:

@@ -34,7 +34,6 @@ from scoring import CohortScores, cohort_stats, common_gaps, percentile_rank, sc
 
 SEGMENT_FIELDS: tuple[str, ...] = ("sector", "size", "ai_role")
 SEGMENT_PROFILE_FIELDS = {"sector": "sector", "size": "size", "ai_role": "ai_roles"}  # segment → profile field
-AI_ROLE_ORDER: tuple[str, ...] = ("tech_provider", "app_provider", "user")  # most upstream first
 ANONYMOUS_FLOOR = 3  # also the lowest allowed min_group_size
 PUBLISHED = ("p10", "p25", "median", "p75", "p90")
 TOP_GAPS = 15
@@ -173,17 +172,25 @@ class MemberStats:
 
 # --- segments ---------------------------------------------------------------------------------------
 
-def primary_ai_role(roles: Any) -> str | None:
-    """The most upstream AI role declared (technology provider > application provider > user).
+def primary_ai_role(q: Questionnaire, roles: Any) -> str | None:
+    """The most upstream AI role declared: the first in the questionnaire's own option order of
+    ``ai_roles`` (which lists them upstream first: technology provider, application provider, user).
 
     A member may declare several roles; segments must not overlap (so each member is counted once),
     so a member falls in the segment of its most upstream role.
     """
     values = roles if isinstance(roles, list | tuple | set | frozenset) else [roles]
-    for role in AI_ROLE_ORDER:
+    for role in _role_order(q):
         if role in values:
             return role
     return None
+
+
+def _role_order(q: Questionnaire) -> tuple[str, ...]:
+    try:
+        return tuple(str(o) for o in q.profile_field(SEGMENT_PROFILE_FIELDS["ai_role"]).option_ids())
+    except KeyError:
+        return ()
 
 
 def segment_values(q: Questionnaire, field: str) -> tuple[str, ...]:
@@ -197,16 +204,16 @@ def segment_values(q: Questionnaire, field: str) -> tuple[str, ...]:
         ids = [str(o) for o in q.profile_field(SEGMENT_PROFILE_FIELDS[field]).option_ids()]
     except KeyError:
         return ()
-    return tuple(i for i in ids if field != "ai_role" or i in AI_ROLE_ORDER)
+    return tuple(ids)
 
 
-def segment_frame(profiles: Sequence[Any]) -> pd.DataFrame:
+def segment_frame(q: Questionnaire, profiles: Sequence[Any]) -> pd.DataFrame:
     """Segment values (sector, size, ai_role) of each profile; None where the profile lacks one."""
     rows = [p if isinstance(p, dict) else {} for p in profiles]
     return pd.DataFrame({
         "sector": pd.array([p.get("sector") for p in rows], dtype=object),
         "size": pd.array([p.get("size") for p in rows], dtype=object),
-        "ai_role": pd.array([primary_ai_role(p.get("ai_roles") or []) for p in rows], dtype=object),
+        "ai_role": pd.array([primary_ai_role(q, p.get("ai_roles") or []) for p in rows], dtype=object),
     })
 
 
@@ -277,7 +284,7 @@ def score_submissions(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFram
     scores = scores.assign(
         round_id=meta["round_id"].to_numpy(), organisation_id=meta["organisation_id"].to_numpy(),
         anonymous=(meta["sharing"] != "identified").to_numpy(),
-        **{c: s.to_numpy() for c, s in segment_frame(list(meta["profile"])).items()},
+        **{c: s.to_numpy() for c, s in segment_frame(q, list(meta["profile"])).items()},
     )
     return cohort, scores
 
