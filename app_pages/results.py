@@ -276,6 +276,19 @@ def _to_answer(q: Questionnaire, result: AssessmentResult, view: AssessmentView)
                                       n=len(ids), ids=", ".join(ids)))
 
 
+def _why_questions_below(q: Questionnaire, result: AssessmentResult, u: UnitScore,
+                         names: dict[tuple[str, str], str]) -> None:
+    """The questions behind a roll-up: each scored sub-dimension's answered questions, with their weights."""
+    dims = {d.id: {s.id for s in d.subdimensions} for d in q.dimensions}
+    subs = [s for s in result.subdimensions if s.score is not None and (u.kind == "overall" or s.id in dims[u.id])]
+    rows = [{tr("results.kind_subdimension"): f"{s.id} {names[('subdimension', s.id)]}",
+             tr("results.col_question_id"): w.id, tr("common.question"): qt(q.question(w.id).text),
+             tr("results.col_weight"): w.weight, tr("results.col_level"): level_name(q, int(w.level))}
+            for s in subs for w in s.why if w.level is not None]
+    with st.expander(tr("results.why_questions_below", n=len(rows))):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="why_questions_below")
+
+
 def _why(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> None:
     st.subheader(tr("results.why_heading"))
     names = _names(q)
@@ -306,6 +319,8 @@ def _why(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> No
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="why_table")
     else:
         st.info(tr("results.why_nothing"))
+    if u.kind in ("overall", "dimension") and rows:
+        _why_questions_below(q, result, u, names)
     if u.na or u.applicable > u.answered:
         st.caption(tr("results.why_excluded", na=u.na, open=u.applicable - u.answered))
 

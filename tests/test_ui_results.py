@@ -125,6 +125,16 @@ def test_to_answer_and_why_this_score(app_db: str, engine: Engine) -> None:
                level=f"{sub.level} {q().meta.scale[sub.level].name['zh']}", target=f"{sub.target:.2f}",
                applicable=sub.applicable, answered=sub.answered, na=sub.na) in texts(at)
 
+    # A dimension is the mean of its sub-dimensions; the questions behind them are one click away.
+    dim = next(u for u in want.dimensions if u.score is not None)
+    at.selectbox(key="why_unit").set_value(f"dimension:{dim.id}").run()
+    below = next(df.value for df in at.dataframe if msg("results.kind_subdimension") in df.value.columns
+                 and msg("results.col_question_id") in df.value.columns
+                 and msg("results.col_recommendation") not in df.value.columns)
+    scored = [s for s in want.subdimensions if s.score is not None and s.id in {w.id for w in dim.why}]
+    assert list(below[msg("results.col_question_id")]) == [w.id for s in scored for w in s.why
+                                                           if w.level is not None]
+
     missing = next(u for u in want.dimensions if u.score is None)
     at.selectbox(key="why_unit").set_value(f"dimension:{missing.id}").run()
     assert msg("results.why_nothing") in texts(at)
