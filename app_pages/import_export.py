@@ -1,10 +1,15 @@
 """Excel import/export: download the offline template, import a filled one, export an assessment summary.
 
 An upload is validated in full before anything is offered for import: every problem is listed at
-once with its sheet and cell, and nothing is stored until the user confirms a valid file.
+once with its sheet and cell, and nothing is stored until the user confirms a valid file. A file
+downloaded from the chosen draft whose rows would overwrite answers changed in the app since the
+download is refused, with a checkbox to overwrite them deliberately; for any other file the stored
+answers it would replace are listed before the import button.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -16,11 +21,14 @@ from services.access import Actor
 from services.assessments import AssessmentView, list_assessments
 from services.errors import ServiceError
 from services.exports import org_template_xlsx, summary_filename, summary_xlsx, template_filename
-from services.imports import ImportReport, check_workbook, import_workbook
+from services.imports import CONFLICT, ImportReport, check_workbook, import_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_GENERATION = "excel_upload_generation"  # bumped after an import to clear the uploader
 SUMMARY = "excel_summary"  # (assessment id, language, bytes) prepared for download
+# The checkbox "overwrite answers changed in the app since the download": its key names the file and the
+# target, so that a tick given for one file never carries over to another upload or another draft.
+OVERWRITE = "excel_overwrite_newer"
 
 
 def _label(view: AssessmentView) -> str:
@@ -46,6 +54,22 @@ def _problem_table(report: ImportReport) -> None:
                  hide_index=True, width="stretch", key="excel_problems")
 
 
+def _ids(ids: tuple[str, ...]) -> str:
+    return ", ".join(ids)
+
+
+def _only_conflicts(report: ImportReport) -> bool:
+    """Every problem is an answer changed in the app since the download (the user may overwrite them)."""
+    return bool(report.problems) and all(p.code == CONFLICT for p in report.problems)
+
+
+def _conflicts(report: ImportReport, key: str) -> bool:
+    """The refusal for answers changed in the app since the download, and the box to overwrite them; its value."""
+    st.warning(tr("excel.page.conflicts_found", count=len(report.conflicts)))
+    _problem_table(report)
+    return st.checkbox(tr("excel.page.overwrite_newer"), key=key, help=tr("excel.page.overwrite_help"))
+
+
 def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
     st.subheader(tr("excel.page.import_header"))
     generation = st.session_state.get(UPLOAD_GENERATION, 0)
@@ -60,23 +84,40 @@ def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
         return
     data = uploaded.getvalue()
     report = check_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile)
+    overwrite = False
+    box = f"{OVERWRITE}_{hashlib.sha256(data).hexdigest()[:16]}_{target}"
+    if _only_conflicts(report):
+        overwrite = _conflicts(report, box)
+        if not overwrite:
+            return
+        report = check_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile,
+                                overwrite_newer=True)
     if not report.ok:
         _problem_table(report)
         return
     st.success(tr("excel.page.check_ok", answered=report.answered, na=report.na, blank=report.blank))
+    if overwrite and report.conflicts:
+        st.warning(tr("excel.page.will_overwrite", count=len(report.conflicts), ids=_ids(report.conflicts)))
+    if report.replaces:
+        st.warning(tr("excel.page.will_replace", count=len(report.replaces), ids=_ids(report.replaces)))
     st.caption(tr("excel.page.blank_rows_note"))
     if st.button(tr("excel.page.import_button"), type="primary", key="excel_import"):
         try:
             done = import_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile,
-                                   title=tr("excel.page.new_title", file=uploaded.name))
+                                   title=tr("excel.page.new_title", file=uploaded.name), overwrite_newer=overwrite)
         except ServiceError as exc:
             show_error(exc)
             return
         if not done.ok:  # changed between the check and the click (e.g. the draft was submitted)
-            _problem_table(done)
+            if _only_conflicts(done):  # an answer was saved in the app meanwhile: offer to overwrite it
+                _conflicts(done, box)
+            else:
+                _problem_table(done)
             return
         message = tr("excel.page.imported_new" if done.created else "excel.page.imported_existing",
                      id=done.assessment_id, changed=done.changed)
+        if done.conflicts:
+            message += " " + tr("excel.page.overwrote", count=len(done.conflicts))
         if done.profile_updated:
             message += " " + tr("excel.page.profile_updated")
         flash(message)

@@ -8,15 +8,19 @@ Changing anything here is a new TEMPLATE_FORMAT_VERSION (docs/excel.md).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from i18n import LANGUAGES, t
 
 TEMPLATE_FORMAT = "aigov-questionnaire-template"
-TEMPLATE_FORMAT_VERSION = "2"
+TEMPLATE_FORMAT_VERSION = "3"
 # Format 1 is format 2 without the organisation-name row; its files are still read (they only cannot
-# register a member organisation, which needs the name). Anything else is refused with the fix.
-READABLE_FORMAT_VERSIONS = ("1", TEMPLATE_FORMAT_VERSION)
+# register a member organisation, which needs the name). Format 2 is format 3 without the base keys
+# below (a file of format 1 or 2 is imported like a blank template). Anything else is refused with the fix.
+READABLE_FORMAT_VERSIONS = ("1", "2", TEMPLATE_FORMAT_VERSION)
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
 NA_TEXT = "N/A"
@@ -34,6 +38,10 @@ NAME_ROW = "_organisation"
 MAX_NAME = 200  # characters of an organisation name (services.organisations accepts 1 to 200)
 META_KEYS = ("format", "template_format_version", "questionnaire_id", "questionnaire_version", "language",
              "generated_at")
+# Format 3: a template pre-filled from a draft records what it was made from, so that importing it back
+# can tell an answer changed in the app since the download (services.imports). Absent in blank templates.
+BASE_META_KEYS = ("assessment_id", "answer_revisions")
+REVISION_ITEM = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):([1-9][0-9]{0,8})")
 MAX_ROWS = 2000  # rows read from the answer sheet before the file is refused
 MAX_TEXT = 5000  # characters per justification or note: services.assessments.MAX_TEXT, which imports pass in
 
@@ -66,6 +74,22 @@ def yes_words() -> frozenset[str]:
 
 def no_words() -> frozenset[str]:
     return frozenset({"no", "n", "false", "0", *(yes_no(lang)[1].lower() for lang in LANGUAGES)})
+
+
+@dataclass(frozen=True)
+class TemplateBase:
+    """The draft a pre-filled template was made from and each stored answer's revision at download.
+
+    A question without a stored answer at download has no entry (revision 0).
+    """
+
+    assessment_id: int
+    revisions: Mapping[str, int] = field(default_factory=dict)
+
+
+def encode_revisions(revisions: Mapping[str, int], order: Iterable[str]) -> str:
+    """``"GOV-INS-01:3,GOV-INS-02:1"``: the revisions of the ids in ``order`` that have one (> 0)."""
+    return ",".join(f"{qid}:{revisions[qid]}" for qid in order if revisions.get(qid, 0) > 0)
 
 
 class AnswerLike(Protocol):

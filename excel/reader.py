@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from excel.cells import decode_text
 from excel.contract import (
     ANSWER_COLUMNS,
+    BASE_META_KEYS,
     MAX_NAME,
     MAX_ROWS,
     MAX_TEXT,
@@ -34,6 +35,7 @@ from excel.contract import (
     NAME_ROW,
     PROFILE_COLUMNS,
     READABLE_FORMAT_VERSIONS,
+    REVISION_ITEM,
     TEMPLATE_FORMAT,
     TEMPLATE_FORMAT_VERSION,
     col,
@@ -77,6 +79,10 @@ class FilledTemplate:
     format_version: str = TEMPLATE_FORMAT_VERSION
     organisation_name: str = ""  # as typed, trimmed; checked only where a member is registered from it
     organisation_cell: str = ""  # e.g. "D2" on the profile sheet; "" for format 1, which has no name row
+    # Format 3, a template pre-filled from a draft: that draft's id and each stored answer's revision at
+    # download (a question without an entry had no stored answer). None for blank templates and formats 1-2.
+    base_assessment_id: int | None = None
+    base_revisions: dict[str, int] | None = None
 
     def answer(self, question_id: str) -> TemplateAnswer | None:
         return next((a for a in self.answers if a.question_id == question_id), None)
@@ -161,12 +167,48 @@ def _meta(wb: Any, problems: list[Problem]) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for r, values in enumerate(sheet.rows, 1):
         key = _text(values[0] if values else None).strip()
-        if key in META_KEYS:
+        if key in META_KEYS or key in BASE_META_KEYS:
             out[key] = (_text(values[1] if len(values) > 1 else None).strip(), f"B{r}")
     for key in META_KEYS:
         if not out.get(key, ("", ""))[0]:
             problems.append(Problem("meta_missing", META_SHEET, "", {"key": key}))
     return out
+
+
+_ASSESSMENT_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def _base(meta: dict[str, tuple[str, str]], q: Questionnaire,
+          problems: list[Problem]) -> tuple[int | None, dict[str, int] | None]:
+    """(assessment id, {question id: revision}) recorded by a template pre-filled from a draft (format 3).
+
+    Both keys or neither: a blank template has neither. Every malformed value is a located problem.
+    """
+    if "assessment_id" not in meta and "answer_revisions" not in meta:
+        return None, None
+    id_text, id_cell = meta.get("assessment_id", ("", ""))
+    revs_text, revs_cell = meta.get("answer_revisions", ("", ""))
+    if not id_text:
+        problems.append(Problem("meta_missing", META_SHEET, "", {"key": "assessment_id"}))
+        return None, None
+    if "answer_revisions" not in meta:
+        problems.append(Problem("meta_missing", META_SHEET, "", {"key": "answer_revisions"}))
+        return None, None
+    ok = True
+    if not _ASSESSMENT_ID.fullmatch(id_text):
+        problems.append(Problem("meta_bad_base", META_SHEET, id_cell, {"key": "assessment_id", "value": shown(id_text)}))
+        ok = False
+    known = {question.id for question in q.questions()}
+    revisions: dict[str, int] = {}
+    for item in (revs_text.split(",") if revs_text else []):
+        m = REVISION_ITEM.fullmatch(item.strip())
+        if m is None or m.group(1) not in known or m.group(1) in revisions:
+            problems.append(Problem("meta_bad_base", META_SHEET, revs_cell,
+                                    {"key": "answer_revisions", "value": shown(item.strip()) or "—"}))
+            ok = False
+            break
+        revisions[m.group(1)] = int(m.group(2))
+    return (int(id_text), revisions) if ok else (None, None)
 
 
 def _questionnaire(meta: dict[str, tuple[str, str]], problems: list[Problem]) -> Questionnaire | None:
@@ -432,6 +474,8 @@ def _read(wb: Any, max_text: int, problems: list[Problem], require_name: bool,
     if q is None:
         return None
     version = meta.get("template_format_version", ("", ""))[0]
+    # Formats 1 and 2 have no base: keys of that name in such a file are ignored like any other unknown row.
+    base_id, base_revisions = _base(meta, q, problems) if version not in ("1", "2") else (None, None)
     found_answers = _find_sheet(wb, "answers", lang, problems)
     found_profile = _find_sheet(wb, "profile", lang, problems)
     answers: list[TemplateAnswer] = []
@@ -451,7 +495,8 @@ def _read(wb: Any, max_text: int, problems: list[Problem], require_name: bool,
     if problems or found_answers is None or found_profile is None:
         return None
     return FilledTemplate(q.id, q.version, lang, found_answers[1], found_profile[1], profile.values,
-                          tuple(profile.gaps), tuple(answers), version, profile.name, profile.name_cell)
+                          tuple(profile.gaps), tuple(answers), version, profile.name, profile.name_cell,
+                          base_id, base_revisions)
 
 
 def read_workbook_answers(path: str | Path) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Sheets: instructions; the organisation profile (drop-downs from ``questionnaire.profile.fields``);
 the answers (one row per question, a 0–5/N/A drop-down, justification and note); a hidden list
 sheet feeding the drop-downs; and a very hidden ``_meta`` sheet naming the questionnaire, its
-version, the language and the template format. Only the answer cells are unlocked; blank cells
+version, the language and the template format (and, for a template pre-filled from a draft, the
+draft's id and each answer's revision at download). Only the answer cells are unlocked; blank cells
 that still need an answer are highlighted by conditional formatting that follows the profile
 filled in on the profile sheet. The contract is in excel/contract.py and docs/excel.md.
 """
@@ -36,7 +37,9 @@ from excel.contract import (
     TEMPLATE_FORMAT,
     TEMPLATE_FORMAT_VERSION,
     AnswerLike,
+    TemplateBase,
     col,
+    encode_revisions,
     heading,
     letter,
     sheet_name,
@@ -64,8 +67,12 @@ def _styles(wb: Workbook) -> None:
 
 def build_template(q: Questionnaire, lang: str, *, profile: Mapping[str, Any] | None = None,
                    answers: Mapping[str, AnswerLike] | None = None, organisation: str = "",
-                   generated_at: datetime | None = None) -> bytes:
-    """The template as .xlsx bytes, optionally pre-filled with a name, profile and answers (offline editing)."""
+                   generated_at: datetime | None = None, base: TemplateBase | None = None) -> bytes:
+    """The template as .xlsx bytes, optionally pre-filled with a name, profile and answers (offline editing).
+
+    ``base``: the draft the answers come from and their revisions, recorded in ``_meta`` so that an
+    import back into that draft can tell answers changed in the app since the download (format 3).
+    """
     wb = Workbook()
     _styles(wb)
     instructions = wb.active
@@ -79,7 +86,7 @@ def build_template(q: Questionnaire, lang: str, *, profile: Mapping[str, Any] | 
     profile_cells = _write_profile(profile_ws, q, lang, organisation, profile or {}, list_ranges)
     _write_answers(answers_ws, q, lang, answers or {}, profile_cells, list_ranges["level"])
     _write_instructions(instructions, q, lang)
-    _write_meta(meta, q, lang, generated_at or datetime.now(UTC).replace(tzinfo=None))
+    _write_meta(meta, q, lang, generated_at or datetime.now(UTC).replace(tzinfo=None), base)
 
     lists.sheet_state = "hidden"
     meta.sheet_state = "veryHidden"
@@ -330,10 +337,14 @@ def _write_instructions(ws: Worksheet, q: Questionnaire, lang: str) -> None:
     ws.column_dimensions["B"].width = 100
 
 
-def _write_meta(ws: Worksheet, q: Questionnaire, lang: str, generated_at: datetime) -> None:
-    values = {"format": TEMPLATE_FORMAT, "template_format_version": TEMPLATE_FORMAT_VERSION,
-              "questionnaire_id": q.id, "questionnaire_version": q.version, "language": lang,
-              "generated_at": generated_at.isoformat(timespec="seconds")}
+def _write_meta(ws: Worksheet, q: Questionnaire, lang: str, generated_at: datetime,
+                base: TemplateBase | None) -> None:
+    values: dict[str, Any] = {
+        "format": TEMPLATE_FORMAT, "template_format_version": TEMPLATE_FORMAT_VERSION, "questionnaire_id": q.id,
+        "questionnaire_version": q.version, "language": lang, "generated_at": generated_at.isoformat(timespec="seconds")}
+    if base is not None:  # text cells, so that Excel never reformats them
+        values["assessment_id"] = str(base.assessment_id)
+        values["answer_revisions"] = encode_revisions(base.revisions, (x.id for x in q.questions())) or None
     for r, (key, value) in enumerate(values.items(), 1):
         put(ws, r, 1, key)
         put(ws, r, 2, value)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from db.engine import write_session
 from db.models import EventLog, utcnow
+from excel.contract import TemplateBase
 from excel.summary import SummaryInfo, build_summary
 from excel.template import build_template
 from i18n import normalise_language
@@ -77,18 +78,26 @@ def template_xlsx(lang: str, *, questionnaire_id: str = DEFAULT_ID) -> bytes:
 
 def org_template_xlsx(engine: Engine, actor: Actor, org_id: int, lang: str, *,
                       assessment_id: int | None = None) -> bytes:
-    """The template with the organisation's name and profile filled in, and a draft's answers for offline editing."""
+    """The template with the organisation's name and profile filled in, and a draft's answers for offline editing.
+
+    With ``assessment_id`` the workbook also records that assessment and each answer's revision
+    (template format 3), so that importing it back refuses to overwrite answers changed in the app
+    meanwhile (services.imports).
+    """
     org = get_organisation(engine, actor, org_id)
     answers: dict[str, Any] = {}
     qid = DEFAULT_ID
+    base = None
     if assessment_id is not None:
         view = get_assessment(engine, actor, assessment_id)
         if view.organisation_id != org_id:
             raise NotFound(object="assessment", id=assessment_id)
-        answers = dict(load_answers(engine, actor, assessment_id))
+        stored = load_answers(engine, actor, assessment_id)
+        answers = dict(stored)
+        base = TemplateBase(view.id, _revisions(stored))  # the revisions of exactly the answers written
         qid = view.questionnaire_id
     return build_template(get_questionnaire(qid), normalise_language(lang), profile=org.profile, answers=answers,
-                          organisation=org.name)
+                          organisation=org.name, base=base)
 
 
 def template_filename(lang: str, *, questionnaire_id: str = DEFAULT_ID) -> str:

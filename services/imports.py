@@ -7,6 +7,15 @@ caller asks. Answers are written by :func:`services.assessments._write_answers`,
 bulk save uses. Rows left completely blank in the file leave stored answers untouched; a row with
 any content replaces the stored answer. Association bulk imports (:mod:`services.member_imports`)
 reuse the checks and the draft builder below.
+
+Concurrent edits: a template pre-filled from a draft (format 3) records that draft and each answer's
+revision at download. Imported back into that draft, a row whose stored answer was changed in the
+app since the download and that differs from it is a conflict (``changed_since_download``): nothing
+is written unless the caller passes ``overwrite_newer=True``. The check runs again inside the write
+transaction, under the same locks as :func:`services.assessments.save_answer`, so an answer saved
+between the check and the write is caught too. A file without that record (a blank template,
+formats 1–2, or one made from another assessment) is not refused; its report lists the stored
+answers it replaces with a different value (``replaces``), so the user can be told before confirming.
 """
 
 from __future__ import annotations
@@ -14,27 +23,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import write_session
-from db.models import Assessment, EventLog, Organisation
+from db.models import Answer, Assessment, EventLog, Organisation, User
 from excel.contract import ANSWER_COLUMNS, letter
-from excel.problems import Problem, WorkbookRejected
+from excel.problems import Problem, WorkbookRejected, shown
 from excel.reader import FilledTemplate, read_template
+from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
 from services.access import Actor
 from services.assessments import (
     MAX_TEXT,
     AnswerInputData,
+    AnswerValues,
     Source,
     _load,
+    _stored,
+    _values,
     _write_answers,
     get_assessment,
+    load_answers,
     validate_answer,
 )
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.organisations import validate_profile
+
+CONFLICT = "changed_since_download"  # the problem code of an answer changed in the app since the download
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,13 @@ class ImportReport:
     changed: int = 0
     profile_updated: bool = False
     profile: dict[str, Any] = field(default_factory=dict)
+    # The file was downloaded from the target draft and records its answers' revisions (format 3).
+    from_target: bool = False
+    # Questions changed in the app since the download whose file value differs: problems (code
+    # ``changed_since_download``) unless the import overwrites newer answers, which then lists them here.
+    conflicts: tuple[str, ...] = ()
+    # A file not downloaded from the target draft: stored answers it replaces with a different value.
+    replaces: tuple[str, ...] = ()
 
     def messages(self, lang: str = "en") -> list[str]:
         return [p.text(lang) for p in self.problems]
@@ -99,6 +122,108 @@ def profile_problems(filled: FilledTemplate, q: Questionnaire) -> list[Problem]:
     return []
 
 
+# --- concurrent edits: the file against the stored answers ----------------------------------------------
+
+BLANK: AnswerValues = (None, False, "", "")
+
+
+@dataclass(frozen=True)
+class _StoredAnswer:
+    values: AnswerValues
+    revision: int
+    user: str | None  # who last changed it; None for the system operator
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    """An answer's values as a conflict message quotes them, in the message's language."""
+
+    values: AnswerValues
+
+    def text(self, lang: str) -> str:
+        if self.values == BLANK:
+            return t("excel.answer.blank", lang)
+        level, na, justification, note = self.values
+        parts = [t("excel.answer.na", lang) if na else
+                 t("excel.answer.level", lang, level=level) if level is not None else t("excel.answer.no_level", lang)]
+        if justification:
+            parts.append(t("excel.answer.justification", lang, text=shown(justification)))
+        if note:
+            parts.append(t("excel.answer.note", lang, text=shown(note)))
+        return t("excel.answer.separator", lang).join(parts)
+
+
+@dataclass(frozen=True)
+class ShownUser:
+    name: str | None
+
+    def text(self, lang: str) -> str:
+        return self.name or t("excel.answer.system", lang)
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    from_target: bool
+    problems: tuple[Problem, ...]  # one per conflict, at the level cell of its row
+    conflicts: tuple[str, ...]
+    replaces: tuple[str, ...]
+
+
+def _compare(filled: FilledTemplate, target_id: int, stored: dict[str, _StoredAnswer]) -> _Comparison:
+    """The file's rows against the target's stored answers (rows identical to the stored value never count).
+
+    Made from the target (its id and revisions recorded): a row whose stored revision is no longer the
+    recorded one (0 = no stored answer) is a conflict. Otherwise: a stored answer with content that the
+    row replaces is listed in ``replaces``.
+    """
+    revisions = filled.base_revisions
+    from_target = revisions is not None and filled.base_assessment_id == target_id
+    column = letter(ANSWER_COLUMNS, "level")
+    problems: list[Problem] = []
+    conflicts: list[str] = []
+    replaces: list[str] = []
+    for a, d in zip(filled.answers, answers_of(filled), strict=True):
+        new = _values(d)
+        old = stored.get(a.question_id, _StoredAnswer(BLANK, 0, None))
+        if old.values == new:
+            continue
+        if from_target:
+            if old.revision != (revisions or {}).get(a.question_id, 0):
+                conflicts.append(a.question_id)
+                problems.append(Problem(CONFLICT, filled.answers_sheet, f"{column}{a.row}", {
+                    "qid": a.question_id, "user": ShownUser(old.user), "stored": ShownAnswer(old.values),
+                    "file": ShownAnswer(new)}))
+        elif old.values != BLANK:
+            replaces.append(a.question_id)
+    return _Comparison(from_target, tuple(problems), tuple(conflicts), tuple(replaces))
+
+
+def _stored_in_session(s: Session, assessment_id: int) -> dict[str, _StoredAnswer]:
+    """The stored answers, read inside the write transaction after the assessment row was locked.
+
+    ``_load(for_update=True)`` locks the assessment row on PostgreSQL, as every answer save does first,
+    and SQLite's write transactions are serialised (BEGIN IMMEDIATE): no answer can change between this
+    read and the write. The answer rows are locked as well, as save_answer locks the row it saves.
+    """
+    stmt = select(Answer).where(Answer.assessment_id == assessment_id)
+    if s.bind is not None and s.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    rows = list(s.scalars(stmt))
+    ids = {r.updated_by for r in rows if r.updated_by is not None}
+    names = {u.id: u.username for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return {r.question_id: _StoredAnswer(_stored(r), r.revision,
+                                         names.get(r.updated_by) if r.updated_by is not None else None)
+            for r in rows}
+
+
+class _Refused(Exception):
+    """Leaves the write transaction without writing anything (rolled back) with the report to return."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__("import refused")
+        self.report = report
+
+
 def new_draft(s: Session, actor: Actor, org_id: int, q: Questionnaire, title: str, *, round_id: int | None = None,
               sharing: str | None = None) -> Assessment:
     """A new full-form draft of ``q`` inside the caller's transaction (the caller checked access)."""
@@ -111,7 +236,7 @@ def new_draft(s: Session, actor: Actor, org_id: int, q: Questionnaire, title: st
 
 
 def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id: int | None,
-           update_profile: bool) -> tuple[FilledTemplate | None, ImportReport]:
+           update_profile: bool, overwrite_newer: bool) -> tuple[FilledTemplate | None, ImportReport]:
     actor.require_org(org_id)
     target = None
     if assessment_id is not None:
@@ -136,52 +261,81 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
         if not actor.can_admin_org(org_id):
             problems.append(Problem("profile_not_admin"))
         problems += profile_problems(filled, q)
+    comparison = _Comparison(False, (), (), ())
+    if target is not None and (target.questionnaire_id, target.questionnaire_version) == (q.id, q.version):
+        stored = {qid: _StoredAnswer((a.level, a.na, a.justification, a.note), a.revision, a.updated_by)
+                  for qid, a in load_answers(engine, actor, target.id).items()}
+        comparison = _compare(filled, target.id, stored)
+        if not overwrite_newer:
+            problems += comparison.problems
     given = [a for a in filled.answers if a.na or a.level is not None]
     report = ImportReport(
         ok=not problems, problems=tuple(problems), questionnaire_id=q.id, questionnaire_version=q.version,
         answered=len(given), na=sum(a.na for a in given), noted=len(filled.answers) - len(given),
-        blank=len(q.questions()) - len(filled.answers), assessment_id=assessment_id, profile=dict(filled.profile))
+        blank=len(q.questions()) - len(filled.answers), assessment_id=assessment_id, profile=dict(filled.profile),
+        from_target=comparison.from_target, conflicts=comparison.conflicts, replaces=comparison.replaces)
     return filled, report
 
 
 def check_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, assessment_id: int | None = None,
-                   update_profile: bool = False) -> ImportReport:
-    """Validate a filled template for import into ``org_id`` without writing anything."""
-    return _check(engine, actor, org_id, data, assessment_id, update_profile)[1]
+                   update_profile: bool = False, overwrite_newer: bool = False) -> ImportReport:
+    """Validate a filled template for import into ``org_id`` without writing anything.
+
+    ``overwrite_newer``: answers changed in the app since the file was downloaded are listed in
+    ``conflicts`` but are not problems (the import would overwrite them).
+    """
+    return _check(engine, actor, org_id, data, assessment_id, update_profile, overwrite_newer)[1]
 
 
 def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, assessment_id: int | None = None,
-                    source: Source = "import", update_profile: bool = False, title: str = "") -> ImportReport:
+                    source: Source = "import", update_profile: bool = False, title: str = "",
+                    overwrite_newer: bool = False) -> ImportReport:
     """Validate, then store: a new draft (``assessment_id`` None) or the answers of an existing draft.
 
-    Writes nothing unless the whole file is valid. Raises NotFound for an organisation or
-    assessment the actor may not see; file problems come back in the report.
+    Writes nothing unless the whole file is valid, and nothing when a row would overwrite an answer
+    changed in the app since the file was downloaded from this draft, unless ``overwrite_newer``
+    (then those answers are written like the others, each with its audit event). Raises NotFound for
+    an organisation or assessment the actor may not see; file problems come back in the report.
     """
-    filled, report = _check(engine, actor, org_id, data, assessment_id, update_profile)
+    filled, report = _check(engine, actor, org_id, data, assessment_id, update_profile, overwrite_newer)
     if filled is None or not report.ok:
         return report
     q = get_questionnaire(filled.questionnaire_id)
     # Validated above; validated again here so that nothing invalid is ever stored by this function.
     profile = validate_profile(filled.profile, q.id) if update_profile else None
-    with write_session(engine) as s:
-        org = s.get(Organisation, org_id)
-        if org is None:
-            raise NotFound(object="organisation", id=org_id)
-        if assessment_id is None:
-            a = new_draft(s, actor, org_id, q, title)
-        else:
-            a = _load(s, actor, assessment_id, for_update=True)
-            if a.organisation_id != org_id:
-                raise NotFound(object="assessment", id=assessment_id)
-        changed = _write_answers(s, actor, a, answers_of(filled), source)
-        if profile is not None:
-            if not actor.can_admin_org(org_id):  # roles are re-read per request; checked again inside
-                raise Forbidden(object="organisation", id=org_id)
-            org.profile = profile
-        s.add(EventLog(user_id=actor.user_id, action="excel_import", object_type="assessment", object_id=a.id,
-                       detail={"changed": changed, "profile_updated": profile is not None,
-                               "created": assessment_id is None}))
-        s.flush()
-        new_id = a.id
+    comparison = _Comparison(False, (), (), ())
+    try:
+        with write_session(engine) as s:
+            org = s.get(Organisation, org_id)
+            if org is None:
+                raise NotFound(object="organisation", id=org_id)
+            if assessment_id is None:
+                a = new_draft(s, actor, org_id, q, title)
+            else:
+                a = _load(s, actor, assessment_id, for_update=True)
+                if a.organisation_id != org_id:
+                    raise NotFound(object="assessment", id=assessment_id)
+                # Again under the locks: an answer saved in the app since the check is caught here.
+                comparison = _compare(filled, a.id, _stored_in_session(s, a.id))
+                if comparison.problems and not overwrite_newer:
+                    raise _Refused(replace(report, ok=False, problems=report.problems + comparison.problems,
+                                           from_target=comparison.from_target, conflicts=comparison.conflicts,
+                                           replaces=comparison.replaces))
+            changed = _write_answers(s, actor, a, answers_of(filled), source)
+            if profile is not None:
+                if not actor.can_admin_org(org_id):  # roles are re-read per request; checked again inside
+                    raise Forbidden(object="organisation", id=org_id)
+                org.profile = profile
+            detail: dict[str, Any] = {"changed": changed, "profile_updated": profile is not None,
+                                      "created": assessment_id is None}
+            if comparison.conflicts:
+                detail["overwrote_newer"] = list(comparison.conflicts)
+            s.add(EventLog(user_id=actor.user_id, action="excel_import", object_type="assessment", object_id=a.id,
+                           detail=detail))
+            s.flush()
+            new_id = a.id
+    except _Refused as refused:
+        return refused.report
     return replace(report, assessment_id=new_id, created=assessment_id is None, changed=changed,
-                   profile_updated=profile is not None)
+                   profile_updated=profile is not None, from_target=comparison.from_target,
+                   conflicts=comparison.conflicts, replaces=comparison.replaces)

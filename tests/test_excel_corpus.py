@@ -116,7 +116,7 @@ NOISE = random.Random(6).randbytes
 # (case, file, expected problems as (code, sheet, cell)); every case is rejected as a whole.
 CORPUS: list[tuple[str, Callable[[], bytes], list[tuple[str, str, str]]]] = [
     ("wrong_version", cell(META, "B4", "0.9.0"), [("wrong_version", META, "B4")]),
-    ("newer_template_format", cell(META, "B2", "3"), [("template_format", META, "B2")]),
+    ("newer_template_format", cell(META, "B2", "4"), [("template_format", META, "B2")]),
     ("unknown_questionnaire", cell(META, "B3", "other-questionnaire"), [("unknown_questionnaire", META, "B3")]),
     ("meta_sheet_deleted", edited(lambda wb: wb.remove(wb[META])), [("not_template", "", "")]),
     ("renamed_answer_sheet", _rename(ANS, "我的答案"), [("sheet_missing", ANS, "")]),

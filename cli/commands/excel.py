@@ -6,7 +6,8 @@ acts as the system operator, or with ``--as-user NAME`` as that account with exa
 (another tenant's organisation, assessment, association or round is then "no such"). Each file is all
 or nothing: a file with any problem stores nothing and is reported with every problem (sheet, cell,
 fix); the other files are still imported. Exit status 2 when any file was rejected or an argument is
-wrong, 0 when every file was imported.
+wrong, 0 when every file was imported. A file downloaded from the --assessment draft is refused when
+it would overwrite answers changed in the app since the download, unless ``--overwrite-newer``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questi
 from services.access import Actor
 from services.errors import InvalidInput, NotFound, ServiceError, StateError
 from services.exports import template_xlsx
-from services.imports import ImportReport, import_workbook
+from services.imports import CONFLICT, ImportReport, import_workbook
 from services.member_imports import MemberImportReport, import_member_workbooks
 
 
@@ -56,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --org: update this draft assessment instead of creating one (one file only)")
     i.add_argument("--update-profile", action="store_true",
                    help="with --org: also replace the organisation profile with the file's profile sheet")
+    i.add_argument("--overwrite-newer", action="store_true",
+                   help="with --assessment: also overwrite answers changed in the app since the file was downloaded "
+                        "(without it such a file is refused, nothing written)")
     i.add_argument("--round", type=int, metavar="ID", help="with --association: put the assessments into this open round")
     i.add_argument("--sharing", choices=("anonymous", "identified"), default="anonymous",
                    help="with --round: how the members share in the round (default anonymous)")
@@ -104,7 +108,8 @@ def _read(path: Path) -> bytes | Problem:
 
 
 def _import(args: argparse.Namespace) -> int:
-    misplaced = ([("--assessment", args.assessment is not None), ("--update-profile", args.update_profile)]
+    misplaced = ([("--assessment", args.assessment is not None), ("--update-profile", args.update_profile),
+                  ("--overwrite-newer", args.overwrite_newer)]
                  if args.association is not None else
                  [("--round", args.round is not None), ("--sharing", args.sharing != "anonymous"),
                   ("--submit", args.submit)])
@@ -136,7 +141,8 @@ def _import(args: argparse.Namespace) -> int:
             try:
                 report = import_workbook(engine, actor, args.org, data, assessment_id=args.assessment,
                                          source="cli", update_profile=args.update_profile,
-                                         title=t("excel.page.new_title", args.lang, file=path.name))
+                                         title=t("excel.page.new_title", args.lang, file=path.name),
+                                         overwrite_newer=args.overwrite_newer)
             except NotFound as exc:
                 what = exc.values.get("object", "organisation")
                 raise _error(f"--{'assessment' if what == 'assessment' else 'org'} "
@@ -205,10 +211,16 @@ def _print_rejected(path: Path, messages: list[str], lang: str) -> None:
 def _print_report(path: Path, report: ImportReport, lang: str) -> int:
     if not report.ok:
         _print_rejected(path, report.messages(lang), lang)
+        if any(p.code == CONFLICT for p in report.problems):
+            print(t("excel.cli.overwrite_hint", lang, path=path, count=len(report.conflicts)), file=sys.stderr)
         return 0
     key = "excel.cli.imported_new" if report.created else "excel.cli.imported_existing"
     print(t(key, lang, path=path, id=report.assessment_id, changed=report.changed, answered=report.answered,
             na=report.na))
+    if report.conflicts:
+        print(t("excel.cli.overwrote", lang, path=path, count=len(report.conflicts), ids=", ".join(report.conflicts)))
+    if report.replaces:
+        print(t("excel.cli.replaced", lang, path=path, count=len(report.replaces), ids=", ".join(report.replaces)))
     if report.profile_updated:
         print(t("excel.cli.profile_updated", lang, path=path))
     return 1
