@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import (
+    XLSX_MIME,
     actor,
     attempt,
     engine,
@@ -22,6 +23,7 @@ from app_pages.common import (
     fmt_score,
     guarded,
     lang,
+    prepared_download,
     qt,
     query_int,
     questionnaire,
@@ -40,7 +42,6 @@ from services.errors import NotFound
 from services.exports import template_filename, template_xlsx
 from services.member_imports import MemberImportReport, import_member_workbooks
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_RESULTS = "member_import_results"  # (association id, reports) of the last bulk import
 IMPORT_GENERATION = "member_import_generation"  # bumped after an import to clear the uploader
 EXPORT = "benchmark_xlsx"  # (stamp, workbook bytes) of the last prepared benchmark workbook
@@ -356,18 +357,11 @@ def _export(who: Actor, dash: bm.RoundDashboard) -> None:
     workbook prepared before any of them is never offered again.
     """
     r = dash.round
-    key = (dash.stamp, lang())
-    ready = st.session_state.get(EXPORT)
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    if (ready is None or ready[0] != key) and left.button(tr("benchmark.assoc.prepare_export"), key="prepare_export",
-                                                          icon=":material/table_view:"):
-        data = attempt(lambda: bm.benchmark_xlsx(engine(), who, r.id, lang(), dashboard=dash))
-        ready = st.session_state[EXPORT] = (key, data) if data is not None else None
-    if ready is not None and ready[0] == key:
-        left.download_button(tr("benchmark.assoc.download_export"), ready[1], key="download_export", type="primary",
-                             file_name=f"aigov-benchmark-round-{r.id}-{lang()}.xlsx", mime=XLSX_MIME,
-                             icon=":material/download:")
-    right.caption(tr("benchmark.assoc.export_help"))
+    prepared_download(EXPORT, (dash.stamp, lang()),
+                      lambda: bm.benchmark_xlsx(engine(), who, r.id, lang(), dashboard=dash),
+                      prepare=tr("benchmark.assoc.prepare_export"), download=tr("benchmark.assoc.download_export"),
+                      file_name=f"aigov-benchmark-round-{r.id}-{lang()}.xlsx",
+                      help_text=tr("benchmark.assoc.export_help"))
 
 
 def main() -> None:

@@ -14,7 +14,19 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import actor, current_org_id, engine, flash, guarded, lang, show_error, show_flash, tr
+from app_pages.common import (
+    XLSX_MIME,
+    actor,
+    current_org_id,
+    engine,
+    flash,
+    guarded,
+    lang,
+    prepared_download,
+    show_error,
+    show_flash,
+    tr,
+)
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
 from services.access import Actor
@@ -23,7 +35,6 @@ from services.errors import ServiceError
 from services.exports import org_template_xlsx, summary_filename, summary_xlsx, template_filename
 from services.imports import CONFLICT, ImportReport, check_workbook, import_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_GENERATION = "excel_upload_generation"  # bumped after an import to clear the uploader
 SUMMARY = "excel_summary"  # (assessment id, language, bytes) prepared for download
 # The checkbox "overwrite answers changed in the app since the download": its key names the file and the
@@ -44,7 +55,7 @@ def _templates(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
     for column, code in zip(st.columns(len(LANGUAGES)), LANGUAGES, strict=True):
         column.download_button(
             tr(f"excel.page.template_{code}"), data=org_template_xlsx(engine(), who, org_id, code, assessment_id=prefill),
-            file_name=template_filename(code), mime=XLSX, key=f"excel_template_{code}", icon=":material/download:")
+            file_name=template_filename(code), mime=XLSX_MIME, key=f"excel_template_{code}", icon=":material/download:")
 
 
 def _problem_table(report: ImportReport) -> None:
@@ -136,16 +147,9 @@ def _export(who: Actor, rows: list[AssessmentView]) -> None:
                           key="excel_export_assessment")
     code = st.radio(tr("excel.page.export_lang"), LANGUAGES, index=LANGUAGES.index(lang()), horizontal=True,
                     format_func=LANGUAGE_NAMES.__getitem__, key="excel_export_lang")
-    if st.button(tr("excel.page.prepare"), key="excel_prepare"):
-        try:
-            st.session_state[SUMMARY] = (chosen, code, summary_xlsx(engine(), who, chosen, code))
-        except ServiceError as exc:
-            show_error(exc)
-    prepared = st.session_state.get(SUMMARY)
-    if prepared and prepared[:2] == (chosen, code):
-        st.download_button(tr("excel.page.export_button"), data=prepared[2], mime=XLSX, type="primary",
-                           file_name=summary_filename(engine(), who, chosen), key="excel_summary_download",
-                           icon=":material/download:")
+    prepared_download(SUMMARY, (chosen, code), lambda: summary_xlsx(engine(), who, chosen, code),
+                      prepare=tr("excel.page.prepare"), download=tr("excel.page.export_button"),
+                      file_name=summary_filename(engine(), who, chosen))
 
 
 def _page() -> None:

@@ -19,6 +19,7 @@ from app_pages.common import (
     fmt_score,
     guarded,
     lang,
+    prepared_download,
     query_int,
     questionnaire,
     show_flash,
@@ -32,8 +33,6 @@ from services.assessments import list_assessments
 from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
 from services.benchmark_stats import Dist, MemberStats
 from services.errors import NotFound
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _flash(message: str) -> None:
@@ -188,18 +187,11 @@ def _close_first(q: Questionnaire, s: MemberStats) -> None:
 
 
 def _download(who: Actor, assessment_id: int, segment: str) -> None:
-    stamp = (assessment_id, segment, lang())
-    ready = st.session_state.get("peer_xlsx")
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    if (ready is None or ready[0] != stamp) and left.button(tr("benchmark.peers.prepare_download"),
-                                                            key="prepare_peer_xlsx", icon=":material/table_view:"):
-        data = attempt(lambda: bm.peer_xlsx(engine(), who, assessment_id, lang(), segment))
-        ready = st.session_state["peer_xlsx"] = (stamp, data) if data is not None else None
-    if ready is not None and ready[0] == stamp:
-        left.download_button(tr("benchmark.peers.download"), ready[1], key="download_peer_xlsx", type="primary",
-                             file_name=f"aigov-peer-comparison-{assessment_id}-{lang()}.xlsx", mime=XLSX_MIME,
-                             icon=":material/download:")
-    right.caption(tr("benchmark.peers.download_help"))
+    prepared_download("peer_xlsx", (assessment_id, segment, lang()),
+                      lambda: bm.peer_xlsx(engine(), who, assessment_id, lang(), segment),
+                      prepare=tr("benchmark.peers.prepare_download"), download=tr("benchmark.peers.download"),
+                      file_name=f"aigov-peer-comparison-{assessment_id}-{lang()}.xlsx",
+                      help_text=tr("benchmark.peers.download_help"))
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from app_pages.assessment_context import (
     keep_choice,
     level_name,
 )
-from app_pages.common import actor, engine, fmt_pct, fmt_score, guarded, lang, qt, tr
+from app_pages.common import actor, engine, fmt_pct, fmt_score, guarded, lang, prepared_download, qt, tr
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
 from scoring.types import AssessmentResult, UnitScore
@@ -363,19 +363,10 @@ def _history(q: Questionnaire, result: AssessmentResult, who: Actor, view: Asses
 
 def _export(who: Actor, view: AssessmentView) -> None:
     """The Excel summary, built only when asked for (reruns stay fast)."""
-    stamp = (view.id, view.updated_at.isoformat(), lang())
-    ready = st.session_state.get("results_xlsx")
-    left, right = st.columns([1, 3], vertical_alignment="center")
-    stale = ready is None or ready[0] != stamp
-    if stale and left.button(tr("results.prepare_excel"), key="prepare_excel", icon=":material/table_view:"):
-        with st.spinner(tr("results.preparing_excel")):
-            data = summary_xlsx(engine(), who, view.id, lang())
-        ready = st.session_state["results_xlsx"] = (stamp, data)
-    if ready is not None and ready[0] == stamp:
-        left.download_button(tr("results.download_excel"), ready[1], key="download_excel", type="primary",
-                             file_name=summary_filename(engine(), who, view.id), icon=":material/download:",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    right.caption(tr("results.excel_help"))
+    prepared_download("results_xlsx", (view.id, view.updated_at.isoformat(), lang()),
+                      lambda: summary_xlsx(engine(), who, view.id, lang()),
+                      prepare=tr("results.prepare_excel"), download=tr("results.download_excel"),
+                      file_name=summary_filename(engine(), who, view.id), help_text=tr("results.excel_help"))
 
 
 def main() -> None:

@@ -308,13 +308,13 @@ def test_a_prepared_workbook_is_not_offered_once_the_round_changed(app_db, engin
     def offered() -> bool:
         return any(b.proto.label == "Download benchmark workbook (Excel)" for b in at.get("download_button"))
 
-    at.button(key="prepare_export").click().run()
+    at.button(key="prepare_benchmark_xlsx").click().run()
     assert offered()
     c.add("Late Ltd", profile("finance"))
     c.submit("Late Ltd", 4)  # a submission after the workbook was prepared
     at.run()
-    assert not offered() and at.button(key="prepare_export")
-    at.button(key="prepare_export").click().run()
+    assert not offered() and at.button(key="prepare_benchmark_xlsx")
+    at.button(key="prepare_benchmark_xlsx").click().run()
     assert offered() and "Submitted: 7" in workbook_values(at.session_state["benchmark_xlsx"][1])
     at.run()
     assert offered()  # nothing changed: the prepared workbook stays

@@ -101,10 +101,10 @@ def test_summary_export_of_a_chosen_assessment(engine: Engine, lead: dict[str, A
     save_answers_bulk(engine, lead["actor"], a.id, [AnswerInputData(x, 3) for x in IDS[:10]], source="ui")
     at = _page(lead)
     at.radio(key="excel_export_lang").set_value("en").run()
-    at.button(key="excel_prepare").click().run()
+    at.button(key="prepare_excel_summary").click().run()
     assert not at.exception, at.exception
     assert t("excel.page.export_button", "zh") in [b.label for b in at.download_button]
-    assessment_id, lang, data = at.session_state["excel_summary"]
+    (assessment_id, lang), data = at.session_state["excel_summary"]
     assert (assessment_id, lang) == (a.id, "en")
     assert "Scores" in load_workbook(io.BytesIO(data)).sheetnames
 
@@ -125,6 +125,6 @@ def test_demo_organisation_page_renders_and_exports(demo_app_db: str, lang: str)
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     assert at.title[0].value == t("nav.import_export", lang)
-    at.button(key="excel_prepare").click().run()
+    at.button(key="prepare_excel_summary").click().run()
     assert not at.exception, at.exception
     assert t("excel.page.export_button", lang) in [b.label for b in at.download_button]

@@ -192,7 +192,7 @@ def test_excel_summary_is_built_only_when_asked_for(app_db: str, engine: Engine)
     _answer(engine, alice, aid, _spread())
     at = open_page(alice, "results", assessment=aid)
     assert not at.get("download_button")  # nothing is built on a plain visit
-    at.button(key="prepare_excel").click().run()
+    at.button(key="prepare_results_xlsx").click().run()
     assert not at.exception
     (button,) = at.get("download_button")
     assert button.proto.label == msg("results.download_excel")
