@@ -83,6 +83,7 @@ class FilledTemplate:
     # download (a question without an entry had no stored answer). None for blank templates and formats 1-2.
     base_assessment_id: int | None = None
     base_revisions: dict[str, int] | None = None
+    generated_at: datetime | None = None  # when the template was made (_meta), None when unreadable
 
     def answer(self, question_id: str) -> TemplateAnswer | None:
         return next((a for a in self.answers if a.question_id == question_id), None)
@@ -496,7 +497,15 @@ def _read(wb: Any, max_text: int, problems: list[Problem], require_name: bool,
         return None
     return FilledTemplate(q.id, q.version, lang, found_answers[1], found_profile[1], profile.values,
                           tuple(profile.gaps), tuple(answers), version, profile.name, profile.name_cell,
-                          base_id, base_revisions)
+                          base_id, base_revisions, _generated_at(meta))
+
+
+def _generated_at(meta: dict[str, tuple[str, str]]) -> datetime | None:
+    """The template's generation time (UTC, to the second) as written in ``_meta``; None if unreadable."""
+    try:
+        return datetime.fromisoformat(meta.get("generated_at", ("", ""))[0])
+    except ValueError:
+        return None
 
 
 def read_workbook_answers(path: str | Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ answers it replaces with a different value (``replaces``), so the user can be to
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -169,7 +170,15 @@ class _Comparison:
     replaces: tuple[str, ...]
 
 
-def _compare(filled: FilledTemplate, target_id: int, stored: dict[str, _StoredAnswer]) -> _Comparison:
+def _made_from(filled: FilledTemplate, target_id: int, target_created: datetime) -> bool:
+    """Whether the file was pre-filled from this very draft: its id, and made after the draft existed
+    (SQLite may give a deleted draft's id to a new one; a file from the old one must not count)."""
+    return (filled.base_revisions is not None and filled.base_assessment_id == target_id
+            and filled.generated_at is not None and filled.generated_at >= target_created.replace(microsecond=0))
+
+
+def _compare(filled: FilledTemplate, target_id: int, target_created: datetime,
+             stored: dict[str, _StoredAnswer]) -> _Comparison:
     """The file's rows against the target's stored answers (rows identical to the stored value never count).
 
     Made from the target (its id and revisions recorded): a row whose stored revision is no longer the
@@ -177,7 +186,7 @@ def _compare(filled: FilledTemplate, target_id: int, stored: dict[str, _StoredAn
     row replaces is listed in ``replaces``.
     """
     revisions = filled.base_revisions
-    from_target = revisions is not None and filled.base_assessment_id == target_id
+    from_target = _made_from(filled, target_id, target_created)
     column = letter(ANSWER_COLUMNS, "level")
     problems: list[Problem] = []
     conflicts: list[str] = []
@@ -265,7 +274,7 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
     if target is not None and (target.questionnaire_id, target.questionnaire_version) == (q.id, q.version):
         stored = {qid: _StoredAnswer((a.level, a.na, a.justification, a.note), a.revision, a.updated_by)
                   for qid, a in load_answers(engine, actor, target.id).items()}
-        comparison = _compare(filled, target.id, stored)
+        comparison = _compare(filled, target.id, target.created_at, stored)
         if not overwrite_newer:
             problems += comparison.problems
     given = [a for a in filled.answers if a.na or a.level is not None]
@@ -316,7 +325,7 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
                 if a.organisation_id != org_id:
                     raise NotFound(object="assessment", id=assessment_id)
                 # Again under the locks: an answer saved in the app since the check is caught here.
-                comparison = _compare(filled, a.id, _stored_in_session(s, a.id))
+                comparison = _compare(filled, a.id, a.created_at, _stored_in_session(s, a.id))
                 if comparison.problems and not overwrite_newer:
                     raise _Refused(replace(report, ok=False, problems=report.problems + comparison.problems,
                                            from_target=comparison.from_target, conflicts=comparison.conflicts,

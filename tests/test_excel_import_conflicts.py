@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ from excel.template import build_template
 from i18n import t
 from questionnaires import get_questionnaire
 from services import imports
-from services.assessments import AnswerInputData, AnswerView, history, load_answers, save_answer
+from services.assessments import (
+    AnswerInputData,
+    AnswerView,
+    history,
+    list_assessments,
+    load_answers,
+    save_answer,
+)
 from services.exports import org_template_xlsx, template_xlsx
 from services.imports import CONFLICT, check_workbook, import_workbook
 from tests.support.apptest import page_texts
@@ -241,6 +249,25 @@ def test_a_file_made_from_another_assessment_is_not_checked_but_reports_replaces
     report = import_workbook(engine, lead.actor(engine), lead.org_id, data, assessment_id=target)
     assert report.ok and report.replaces == (GOV1,) and report.changed == 2
     assert load_answers(engine, lead.actor(engine), target)[GOV1].level == 2
+
+
+def test_a_file_from_a_deleted_draft_whose_id_was_reused_is_not_taken_for_the_new_one(
+        engine: Engine, team: tuple[Member, Member]) -> None:
+    """SQLite may give the id of a deleted newest draft to the next one: a file made before the new
+    draft existed cannot have been made from it, so it is compared as a file without a record."""
+    lead, sam = team
+    target = new_assessment(engine, lead, title="新草稿 new draft")
+    _save(engine, sam, target, AnswerInputData(GOV1, 1))
+    created = next(a.created_at for a in list_assessments(engine, lead.actor(engine), lead.org_id) if a.id == target)
+    old_file = build_template(Q, "zh", answers={}, base=TemplateBase(target, {}),
+                              generated_at=created - timedelta(days=1))  # "made from" a draft with this id, earlier
+    data = _edit(old_file, {GOV1: (4, "", "")})
+    checked = check_workbook(engine, lead.actor(engine), lead.org_id, data, assessment_id=target)
+    assert checked.ok and not checked.from_target and checked.conflicts == () and checked.replaces == (GOV1,)
+    same_time = build_template(Q, "zh", answers={}, base=TemplateBase(target, {}), generated_at=created)
+    made_now = check_workbook(engine, lead.actor(engine), lead.org_id, _edit(same_time, {GOV1: (4, "", "")}),
+                              assessment_id=target)
+    assert made_now.from_target and made_now.conflicts == (GOV1,)  # made from it: sam's newer answer is a conflict
 
 
 def test_a_blank_template_into_a_draft_reports_replaces(engine: Engine, team: tuple[Member, Member]) -> None:
