@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -153,3 +153,28 @@ def write_session(engine: Engine) -> Iterator[Session]:
     bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if is_sqlite(engine) else engine
     with sessionmaker(bind, expire_on_commit=False)() as session, session.begin():
         yield session
+
+
+# --- one-at-a-time sections (PostgreSQL advisory locks) --------------------------------------------------
+# Transaction-scoped lock keys, all in one place so none is reused by accident: constant bigints
+# unique to this application ("aigov…" in ASCII).
+MIGRATION_LOCK = 0x6169676F76  # "aigov": schema migrations (db/migrate.py)
+ACCOUNTS_LOCK = 0x6169676F7641  # "aigovA": the first administrator, the last platform administrator
+ORG_ADMINS_LOCK = 0x61696741  # "aigA", with an organisation id: that organisation's administrators
+
+
+def serialise(s: Session | Connection, key: int, sub: int | None = None) -> None:
+    """Make transactions that call this with the same key run one after another, until commit or rollback.
+
+    Call it first in a write transaction, before reading what a guard checks: under PostgreSQL's READ
+    COMMITTED each later statement then sees what the previous holder committed. SQLite needs no
+    lock: write transactions begin with BEGIN IMMEDIATE, which already serialises every writer.
+    """
+    dialect = s.get_bind().dialect if isinstance(s, Session) else s.dialect
+    if dialect.name != "postgresql":
+        return
+    if sub is None:
+        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": key})
+    else:
+        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS integer), CAST(:sub AS integer))"),
+                  {"key": key, "sub": sub})

@@ -17,14 +17,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
-from db.engine import database_url, is_sqlite, make_engine
+from db.engine import MIGRATION_LOCK, database_url, is_sqlite, make_engine, serialise
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# pg_advisory_xact_lock key: any constant bigint unique to this application ("aigov" in ASCII).
-MIGRATION_LOCK_KEY = 0x6169676F76
 
 
 class MigrationError(RuntimeError):
@@ -71,8 +69,7 @@ def migration_connection(url: str | None = None) -> Iterator[Connection]:
     bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if sqlite else engine
     try:
         with bind.begin() as conn:
-            if not sqlite:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            serialise(conn, MIGRATION_LOCK)
             yield conn
             if sqlite and (bad := conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
                 raise MigrationError(f"migration left {len(bad)} rows with broken foreign keys "

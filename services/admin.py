@@ -12,7 +12,7 @@ platform-administrator actions.
 
 The "last administrator" guards count the other administrators and then write, in one transaction
 that first takes the organisation's (or the platform's) administrators lock
-(:func:`services.auth.serialise`): two administrators demoting each other at once run one after the
+(:func:`db.engine.serialise`): two administrators demoting each other at once run one after the
 other, and the second is refused.
 """
 
@@ -29,7 +29,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.engine import read_session, write_session
+from db.engine import ACCOUNTS_LOCK, ORG_ADMINS_LOCK, read_session, serialise, write_session
 from db.models import (
     ORG_ROLES,
     Assessment,
@@ -44,16 +44,7 @@ from i18n import t
 from questionnaires import QuestionnaireError, get_questionnaire
 from services.access import Actor
 from services.assessments import AnswerChange, history
-from services.auth import (
-    ACCOUNTS_LOCK,
-    ORG_ADMINS_LOCK,
-    ChangedMeanwhile,
-    find_user,
-    new_user,
-    revoke_sessions,
-    serialise,
-    set_password,
-)
+from services.auth import ChangedMeanwhile, find_user, new_user, revoke_sessions, set_password
 from services.errors import InvalidInput, NotFound, Problem, StateError
 
 EVENT_LIMIT = 500

@@ -10,7 +10,7 @@ Verification runs outside any database transaction: an argon2 check takes tens o
 and must not hold SQLite's write lock while answers are being saved.
 
 Checks that guard an installation-wide rule ("no account yet", "another administrator is left")
-run under :func:`serialise`, so that on PostgreSQL two transactions cannot both pass the check.
+run under :func:`db.engine.serialise`, so that on PostgreSQL two transactions cannot both pass the check.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from weakref import WeakKeyDictionary
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, delete, event, func, or_, select, text, update
+from sqlalchemy import Engine, delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.engine import read_session, write_session
+from db.engine import ACCOUNTS_LOCK, read_session, serialise, write_session
 from db.models import EventLog, Setting, SignInSession, SignInThrottle, User, utcnow
 from services.access import Actor, load_actor
 from services.errors import Forbidden, InvalidInput, NotFound, Problem, ServiceError, StateError
@@ -53,8 +53,6 @@ SESSION_LIFETIME = timedelta(hours=12)  # a remembered sign-in ends after this e
 SESSION_TOUCH = timedelta(minutes=1)  # last_seen_at is written at most this often, not on every rerun
 DEMO_CHECK_TTL = 60.0  # seconds a demo_accounts_active answer is reused
 # pg_advisory_xact_lock keys (db/migrate.py takes 0x6169676F76, "aigov", for migrations).
-ACCOUNTS_LOCK = 0x6169676F7641  # "aigovA": the first administrator, the last platform administrator
-ORG_ADMINS_LOCK = 0x61696741  # "aigA", with an organisation id: that organisation's administrators
 
 
 class SignInError(ServiceError):
@@ -106,22 +104,6 @@ def _user_view(u: User) -> UserView:
 
 def hash_password(password: str) -> str:
     return HASHER.hash(password)
-
-
-def serialise(s: Session, key: int, sub: int | None = None) -> None:
-    """Make transactions that call this with the same key run one after another, until commit or rollback.
-
-    Call it first in a write session, before reading what a guard checks: under PostgreSQL's READ
-    COMMITTED each later statement then sees what the previous holder committed. SQLite needs no
-    lock: write sessions begin with BEGIN IMMEDIATE, which already serialises every writer.
-    """
-    if s.get_bind().dialect.name != "postgresql":
-        return
-    if sub is None:
-        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": key})
-    else:
-        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS integer), CAST(:sub AS integer))"),
-                  {"key": key, "sub": sub})
 
 
 def backoff(failures: int) -> timedelta | None:
