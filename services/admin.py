@@ -117,8 +117,10 @@ def list_members(engine: Engine, actor: Actor, org_id: int) -> list[MemberView]:
 
 
 def _admins_left(s: Session, org_id: int, without: int) -> int:
-    return s.scalar(select(func.count()).select_from(Membership).where(
-        Membership.organisation_id == org_id, Membership.role == "org_admin", Membership.user_id != without)) or 0
+    """Active administrators of the organisation other than ``without`` (a deactivated one cannot act)."""
+    return s.scalar(select(func.count()).select_from(Membership).join(User, User.id == Membership.user_id).where(
+        Membership.organisation_id == org_id, Membership.role == "org_admin", Membership.user_id != without,
+        User.is_active.is_(True))) or 0
 
 
 def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: str) -> MemberView:
@@ -359,6 +361,20 @@ def _other_active_admins(s: Session, user_id: int) -> int:
         User.is_platform_admin.is_(True), User.is_active.is_(True), User.id != user_id)) or 0
 
 
+def _keep_an_active_admin_in_each_organisation(s: Session, user: User) -> None:
+    """Refuse to deactivate the last active administrator of any organisation (the organisation
+    would be left with nobody who can manage it); its lock, in id order, as role changes take it."""
+    org_ids = sorted(s.scalars(select(Membership.organisation_id).where(
+        Membership.user_id == user.id, Membership.role == "org_admin")))
+    for org_id in org_ids:
+        serialise(s, ORG_ADMINS_LOCK, org_id)
+        if not _admins_left(s, org_id, user.id):
+            org = s.get(Organisation, org_id)
+            raise LastAdministrator(f"{user.username} is the last active administrator of "
+                                    f"'{org.name if org else org_id}'; make another member administrator first",
+                                    object="organisation", id=org_id)
+
+
 def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None:
     """Deactivate (sign-in refused, open sessions end at their next click) or reactivate an account."""
     actor.require_platform_admin()
@@ -370,6 +386,8 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
         if not active and user.is_platform_admin and not _other_active_admins(s, user.id):
             raise LastPlatformAdministrator("the last active platform administrator must stay", object="user",
                                             id=user_id)
+        if not active:
+            _keep_an_active_admin_in_each_organisation(s, user)
         if bool(user.is_active) != active:
             user.is_active = active
             if not active:

@@ -110,6 +110,40 @@ def test_mutual_removal_leaves_an_organisation_administrator(db: Engine, monkeyp
     assert _org_admins(db, org) == 1
 
 
+def _active_org_admins(db: Engine, org_id: int) -> int:
+    with read_session(db) as s:
+        return s.scalar(select(func.count()).select_from(Membership).join(User, User.id == Membership.user_id)
+                        .where(Membership.organisation_id == org_id, Membership.role == "org_admin",
+                               User.is_active.is_(True))) or 0
+
+
+def test_the_last_active_organisation_administrator_cannot_be_deactivated(db: Engine) -> None:
+    org, lead, deputy = _two_org_admins(db)
+    chief = load_actor(db, create_user(db, "chief", PASSWORD, platform_admin=True).id)
+    admin.set_active(db, chief, deputy.user_id or 0, False)
+    with pytest.raises(admin.LastAdministrator, match="last active administrator of '并发管理测试 Races Ltd'"):
+        admin.set_active(db, chief, lead.user_id or 0, False)
+    # A deactivated administrator is no stand-in either: the active one can be neither demoted nor removed.
+    with pytest.raises(admin.LastAdministrator):
+        admin.set_member_role(db, lead, org, lead.user_id or 0, "respondent")
+    with pytest.raises(admin.LastAdministrator):
+        admin.remove_member(db, lead, org, lead.user_id or 0)
+    admin.set_active(db, chief, deputy.user_id or 0, True)
+    admin.set_active(db, chief, lead.user_id or 0, False)  # another active administrator: allowed
+    assert _active_org_admins(db, org) == 1
+
+
+def test_deactivation_racing_a_demotion_leaves_an_active_organisation_administrator(
+        db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    org, lead, deputy = _two_org_admins(db)
+    chief = load_actor(db, create_user(db, "chief", PASSWORD, platform_admin=True).id)
+    monkeypatch.setattr(admin, "_admins_left", _slowed(admin._admins_left))
+    results = _at_once(lambda: admin.set_active(db, chief, deputy.user_id or 0, False),
+                       lambda: admin.set_member_role(db, deputy, org, lead.user_id or 0, "respondent"))
+    assert _unexpected(results, admin.LastAdministrator) == []
+    assert _active_org_admins(db, org) == 1
+
+
 # --- the last platform administrator ----------------------------------------------------------------
 
 def _two_platform_admins(db: Engine) -> tuple[Actor, Actor]:
