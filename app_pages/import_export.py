@@ -37,9 +37,16 @@ from services.imports import CONFLICT, ImportReport, check_workbook, import_work
 
 UPLOAD_GENERATION = "excel_upload_generation"  # bumped after an import to clear the uploader
 SUMMARY = "excel_summary"  # (assessment id, language, bytes) prepared for download
-# The checkbox "overwrite answers changed in the app since the download": its key names the file and the
-# target, so that a tick given for one file never carries over to another upload or another draft.
+# The checkbox "overwrite answers changed in the app since the download": its key names the file, the
+# target and the conflicts shown, so that a tick given for one file never carries over to another upload
+# or another draft, and a tick agrees to exactly the answers listed: one changed after it was given
+# shows a new, unticked box.
 OVERWRITE = "excel_overwrite_newer"
+
+
+def _box(data: bytes, target: int | None, conflicts: tuple[str, ...]) -> str:
+    shown = hashlib.sha256(",".join(sorted(conflicts)).encode()).hexdigest()[:12]
+    return f"{OVERWRITE}_{hashlib.sha256(data).hexdigest()[:16]}_{target}_{shown}"
 
 
 def _label(view: AssessmentView) -> str:
@@ -95,14 +102,13 @@ def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
         return
     data = uploaded.getvalue()
     report = check_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile)
-    overwrite = False
-    box = f"{OVERWRITE}_{hashlib.sha256(data).hexdigest()[:16]}_{target}"
+    overwrite: frozenset[str] = frozenset()  # the conflicts the user was shown and agreed to overwrite
     if _only_conflicts(report):
-        overwrite = _conflicts(report, box)
-        if not overwrite:
+        if not _conflicts(report, _box(data, target, report.conflicts)):
             return
+        overwrite = frozenset(report.conflicts)
         report = check_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile,
-                                overwrite_newer=True)
+                                overwrite_newer=overwrite)
     if not report.ok:
         _problem_table(report)
         return
@@ -121,7 +127,7 @@ def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
             return
         if not done.ok:  # changed between the check and the click (e.g. the draft was submitted)
             if _only_conflicts(done):  # an answer was saved in the app meanwhile: offer to overwrite it
-                _conflicts(done, box)
+                _conflicts(done, _box(data, target, done.conflicts))
             else:
                 _problem_table(done)
             return

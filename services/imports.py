@@ -20,6 +20,7 @@ answers it replaces with a different value (``replaces``), so the user can be to
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -244,8 +245,19 @@ def new_draft(s: Session, actor: Actor, org_id: int, q: Questionnaire, title: st
     return a
 
 
+Overwrite = bool | AbstractSet[str]  # False, True (every conflict), or the question ids the user agreed to
+
+
+def _not_agreed(comparison: _Comparison, overwrite_newer: Overwrite) -> list[Problem]:
+    """The conflicts the caller did not agree to overwrite: all (False), none (True), or those not named."""
+    if overwrite_newer is True:
+        return []
+    agreed = overwrite_newer or frozenset()
+    return [p for p in comparison.problems if p.values.get("qid") not in agreed]
+
+
 def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id: int | None,
-           update_profile: bool, overwrite_newer: bool) -> tuple[FilledTemplate | None, ImportReport]:
+           update_profile: bool, overwrite_newer: Overwrite) -> tuple[FilledTemplate | None, ImportReport]:
     actor.require_org(org_id)
     target = None
     if assessment_id is not None:
@@ -275,8 +287,7 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
         stored = {qid: _StoredAnswer((a.level, a.na, a.justification, a.note), a.revision, a.updated_by)
                   for qid, a in load_answers(engine, actor, target.id).items()}
         comparison = _compare(filled, target.id, target.created_at, stored)
-        if not overwrite_newer:
-            problems += comparison.problems
+        problems += _not_agreed(comparison, overwrite_newer)
     given = [a for a in filled.answers if a.na or a.level is not None]
     report = ImportReport(
         ok=not problems, problems=tuple(problems), questionnaire_id=q.id, questionnaire_version=q.version,
@@ -287,18 +298,19 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
 
 
 def check_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, assessment_id: int | None = None,
-                   update_profile: bool = False, overwrite_newer: bool = False) -> ImportReport:
+                   update_profile: bool = False, overwrite_newer: Overwrite = False) -> ImportReport:
     """Validate a filled template for import into ``org_id`` without writing anything.
 
     ``overwrite_newer``: answers changed in the app since the file was downloaded are listed in
-    ``conflicts`` but are not problems (the import would overwrite them).
+    ``conflicts`` but are not problems (the import would overwrite them) — all of them (True), or
+    only those whose question ids are given (the ones the user was shown and agreed to).
     """
     return _check(engine, actor, org_id, data, assessment_id, update_profile, overwrite_newer)[1]
 
 
 def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, assessment_id: int | None = None,
                     source: Source = "import", update_profile: bool = False, title: str = "",
-                    overwrite_newer: bool = False) -> ImportReport:
+                    overwrite_newer: Overwrite = False) -> ImportReport:
     """Validate, then store: a new draft (``assessment_id`` None) or the answers of an existing draft.
 
     Writes nothing unless the whole file is valid, and nothing when a row would overwrite an answer
@@ -326,8 +338,8 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
                     raise NotFound(object="assessment", id=assessment_id)
                 # Again under the locks: an answer saved in the app since the check is caught here.
                 comparison = _compare(filled, a.id, a.created_at, _stored_in_session(s, a.id))
-                if comparison.problems and not overwrite_newer:
-                    raise _Refused(replace(report, ok=False, problems=report.problems + comparison.problems,
+                if refused := _not_agreed(comparison, overwrite_newer):
+                    raise _Refused(replace(report, ok=False, problems=report.problems + tuple(refused),
                                            from_target=comparison.from_target, conflicts=comparison.conflicts,
                                            replaces=comparison.replaces))
             changed = _write_answers(s, actor, a, answers_of(filled), source)

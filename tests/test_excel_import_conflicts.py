@@ -233,6 +233,27 @@ def test_an_answer_saved_between_the_check_and_the_write_is_caught(engine: Engin
 
 # --- files without a usable base: not checked, but the replaced answers are listed -------------------------
 
+def test_overwrite_named_conflicts_only_refuses_a_conflict_the_user_was_not_shown(
+        engine: Engine, team: tuple[Member, Member]) -> None:
+    lead, sam = team
+    aid = _draft(engine, lead)
+    data = _edit(org_template_xlsx(engine, lead.actor(engine), lead.org_id, "zh", assessment_id=aid),
+                 {GOV1: (5, "", ""), GOV2: (0, "", "")})
+    _save(engine, sam, aid, AnswerInputData(GOV1, 4))
+    shown = check_workbook(engine, lead.actor(engine), lead.org_id, data, assessment_id=aid)
+    assert shown.conflicts == (GOV1,)
+    _save(engine, sam, aid, AnswerInputData(GOV2, 1))  # after the user saw the list
+    before = _snapshot(engine, lead, aid)
+    report = import_workbook(engine, lead.actor(engine), lead.org_id, data, assessment_id=aid,
+                             overwrite_newer=frozenset(shown.conflicts))
+    assert not report.ok and [p.values["qid"] for p in report.problems if p.code == CONFLICT] == [GOV2]
+    assert _snapshot(engine, lead, aid) == before  # nothing written
+    agreed = import_workbook(engine, lead.actor(engine), lead.org_id, data, assessment_id=aid,
+                             overwrite_newer=frozenset({GOV1, GOV2}))
+    assert agreed.ok and {q: a.level for q, a in load_answers(engine, lead.actor(engine), aid).items()
+                          if q in (GOV1, GOV2)} == {GOV1: 5, GOV2: 0}
+
+
 def test_a_file_made_from_another_assessment_is_not_checked_but_reports_replaces(
         engine: Engine, team: tuple[Member, Member]) -> None:
     lead, sam = team
@@ -513,3 +534,26 @@ def test_import_page_offers_the_checkbox_when_a_save_lands_after_the_check(
     assert _overwrite_boxes(at, "zh")
     stored = load_answers(engine, lead.actor(engine), aid)[GOV1]
     assert (stored.level, stored.updated_by) == (0, "sam")
+
+
+def test_a_tick_agrees_to_the_answers_listed_and_a_new_conflict_asks_again(
+        app_db: str, engine: Engine, team: tuple[Member, Member]) -> None:
+    lead, sam = team
+    aid = _draft(engine, lead)
+    offline = _edit(org_template_xlsx(engine, lead.actor(engine), lead.org_id, "zh", assessment_id=aid),
+                    {GOV1: (5, "", ""), GOV2: (0, "", "")})
+    _save(engine, sam, aid, AnswerInputData(GOV1, 4))
+    at = open_page(lead, PAGE)
+    at.selectbox(key="excel_target").set_value(aid).run()
+    _upload(at, "offline.xlsx", offline)
+    [box] = _overwrite_boxes(at, "zh")
+    box.check().run()
+    assert [b for b in at.button if b.key == "excel_import"]
+    _save(engine, sam, aid, AnswerInputData(GOV2, 1))  # a second change, after the tick
+    at.run()
+    assert not at.exception, at.exception
+    assert t("excel.page.conflicts_found", "zh", count=2) in [w.value for w in at.warning]
+    [again] = _overwrite_boxes(at, "zh")
+    assert not again.value and not [b for b in at.button if b.key == "excel_import"]
+    assert {q: a.level for q, a in load_answers(engine, lead.actor(engine), aid).items()
+            if q in (GOV1, GOV2)} == {GOV1: 4, GOV2: 1}
