@@ -407,10 +407,12 @@ def test_command_line_refuses_conflicts_unless_overwrite_newer(app_db: str, engi
                                                                team: tuple[Member, Member], tmp_path: Path) -> None:
     lead, sam = team
     aid = _draft(engine, lead)
-    data = org_template_xlsx(engine, lead.actor(engine), lead.org_id, "en", assessment_id=aid)
+    path = tmp_path / "offline.xlsx"  # downloaded pre-filled from the command line, as the app does
+    assert _cli(["template", "--lang", "en", "--out", str(path), "--org", str(lead.org_id),
+                 "--assessment", str(aid), "--as-user", "lead"])[0] == 0
+    assert read_template(path.read_bytes()).base_assessment_id == aid
     _save(engine, sam, aid, AnswerInputData(GOV1, 4, note="新制度"))
-    path = tmp_path / "offline.xlsx"
-    path.write_bytes(_edit(data, {GOV1: (1, "", ""), GOV3: (2, "", "")}, "en"))
+    path.write_bytes(_edit(path.read_bytes(), {GOV1: (1, "", ""), GOV3: (2, "", "")}, "en"))
     before = _snapshot(engine, lead, aid)
     argv = ["import", str(path), "--org", str(lead.org_id), "--assessment", str(aid)]
 

@@ -392,6 +392,11 @@ CLI_CASES: list[tuple[str, Argv, tuple[str, ...]]] = [
     ("import --org", lambda w, t_, f: ["import", str(f), "--org", str(w.orgs[t_])], ("A", "B")),
     ("import --assessment", lambda w, t_, f: ["import", str(f), "--org", str(w.orgs[t_]),
                                               "--assessment", str(w.assessments[t_])], ("A", "B")),
+    ("template --org", lambda w, t_, f: ["template", "--org", str(w.orgs[t_]),
+                                         "--out", str(f.with_name("prefilled.xlsx"))], ("A", "B")),
+    ("template --assessment", lambda w, t_, f: ["template", "--org", str(w.orgs[t_]), "--assessment",
+                                                str(w.assessments[t_]), "--out", str(f.with_name("prefilled.xlsx"))],
+     ("A", "B")),
 ]
 CLI_CASES += [
     ("export benchmark", lambda w, t_, f: ["export", "benchmark", "--round", str(w.rounds["X"]),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cli.context import acting, open_database
+from cli.context import acting, open_database, service_error
 from cli.main import CLIError
 from excel.problems import Problem
 from excel.safety import MAX_UPLOAD_BYTES, UnsafeXMLParser, require_defusedxml
@@ -26,7 +26,7 @@ from i18n import LANGUAGES, t
 from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questionnaire
 from services.access import Actor
 from services.errors import InvalidInput, NotFound, ServiceError, StateError
-from services.exports import template_xlsx
+from services.exports import org_template_xlsx, template_xlsx
 from services.imports import CONFLICT, ImportReport, import_workbook
 from services.member_imports import MemberImportReport, import_member_workbooks
 
@@ -39,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
     p.add_argument("--questionnaire", default=DEFAULT_ID, metavar="ID",
                    help=f"shipped questionnaire id (default {DEFAULT_ID})")
+    p.add_argument("--org", type=int, metavar="ORG_ID",
+                   help="pre-fill the organisation's name and profile (offline editing, as in the app)")
+    p.add_argument("--assessment", type=int, metavar="ID",
+                   help="with --org: also pre-fill this draft's answers; importing the file back into it then "
+                        "refuses answers changed in the app meanwhile (docs/excel.md, Concurrent edits)")
+    p.add_argument("--as-user", metavar="NAME",
+                   help="with --org: act as this account, with its roles only (default: the system operator)")
     p.set_defaults(func=_template)
 
     i = sub.add_parser("import", help="import filled questionnaire templates into an organisation or an association",
@@ -87,8 +94,19 @@ def _template(args: argparse.Namespace) -> int:
         q = get_questionnaire(args.questionnaire)
     except QuestionnaireError as exc:
         raise _error(str(exc)) from exc
+    if args.assessment is not None and args.org is None:
+        raise _error("--assessment goes with --org: name the organisation whose draft to pre-fill.")
+    if args.org is None:
+        data = template_xlsx(args.lang, questionnaire_id=q.id)
+    else:
+        engine = open_database()
+        who = acting(engine, args.as_user)
+        try:
+            data = org_template_xlsx(engine, who, args.org, args.lang, assessment_id=args.assessment)
+        except ServiceError as exc:
+            raise service_error(exc, who) from exc
     try:
-        out.write_bytes(template_xlsx(args.lang, questionnaire_id=q.id))
+        out.write_bytes(data)
     except OSError as exc:
         raise _error(f"--out {out}: cannot write the file ({exc.strerror}); choose another path.") from exc
     print(t("excel.cli.template_written", "en", path=out, questionnaire=q.id, version=q.version, lang=args.lang,
