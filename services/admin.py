@@ -201,13 +201,21 @@ def create_colleague(engine: Engine, actor: Actor, org_id: int, username: str, p
     """
     _check_role(role)
     actor.require_org_admin(org_id)
-    with write_session(engine) as s:
-        _org(s, org_id)
-        user = new_user(s, username, password, display_name=display_name)
-        m = Membership(user_id=user.id, organisation_id=org_id, role=role)
-        s.add(m)
-        _log(s, actor, "user_created", "user", user.id, organisation=org_id, role=role)
-        return _member_view(m, user)
+    try:
+        with write_session(engine) as s:
+            _org(s, org_id)
+            user = new_user(s, username, password, display_name=display_name)
+            m = Membership(user_id=user.id, organisation_id=org_id, role=role)
+            s.add(m)
+            _log(s, actor, "user_created", "user", user.id, organisation=org_id, role=role)
+            return _member_view(m, user)
+    except IntegrityError as exc:
+        raise _taken_meanwhile(username) from exc
+
+
+def _taken_meanwhile(username: str) -> InvalidInput:
+    """A name or address taken by a concurrent creation between the check and the insert."""
+    return InvalidInput(problems=[Problem("account_taken_meanwhile", username=(username or "").strip())])
 
 
 # --- audit history of answers ----------------------------------------------------------------------
@@ -335,11 +343,14 @@ def create_account(engine: Engine, actor: Actor, username: str, password: str | 
                    email: str | None = None, platform_admin: bool = False) -> int:
     """Create an account (password None: single sign-on only); returns its id."""
     actor.require_platform_admin()
-    with write_session(engine) as s:
-        user = new_user(s, username, password, display_name=display_name, email=email,
-                        platform_admin=platform_admin)
-        _log(s, actor, "user_created", "user", user.id, platform_admin=platform_admin)
-        return user.id
+    try:
+        with write_session(engine) as s:
+            user = new_user(s, username, password, display_name=display_name, email=email,
+                            platform_admin=platform_admin)
+            _log(s, actor, "user_created", "user", user.id, platform_admin=platform_admin)
+            return user.id
+    except IntegrityError as exc:
+        raise _taken_meanwhile(username) from exc
 
 
 def _account(s: Session, user_id: int) -> User:

@@ -21,6 +21,7 @@ from db.models import Membership, User
 from services import admin, auth
 from services.access import Actor, load_actor
 from services.auth import AlreadySetUp, ChangedMeanwhile, create_first_admin, create_user, sso_actor
+from services.errors import InvalidInput, Problem
 from tests.ui_flow import PASSWORD, org_admin
 
 PAUSE = 0.3  # seconds between a check and its write: longer than any lock hand-over takes
@@ -142,6 +143,24 @@ def test_deactivation_racing_a_demotion_leaves_an_active_organisation_administra
                        lambda: admin.set_member_role(db, deputy, org, lead.user_id or 0, "respondent"))
     assert _unexpected(results, admin.LastAdministrator) == []
     assert _active_org_admins(db, org) == 1
+
+
+@pytest.mark.parametrize("how", ["colleague", "account"])
+def test_a_name_taken_between_the_check_and_the_insert_is_a_clear_problem(
+        db: Engine, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """What two administrators creating the same user name at once meet: the unique index decides,
+    and the loser gets the field-named problem, not a database error."""
+    lead = org_admin(db, "lead", "同名竞争 Same Name Ltd")
+    chief = load_actor(db, create_user(db, "chief", PASSWORD, platform_admin=True).id)
+    create_user(db, "newcomer", PASSWORD)  # the other creation won
+    monkeypatch.setattr(auth, "_account_problems", lambda *args: [])  # this one had checked before it
+    with pytest.raises(InvalidInput) as refused:
+        if how == "colleague":
+            admin.create_colleague(db, lead.actor(db), lead.org_id, "newcomer", PASSWORD, role="respondent")
+        else:
+            admin.create_account(db, chief, "newcomer", PASSWORD)
+    assert refused.value.problems == [Problem("account_taken_meanwhile", username="newcomer")]
+    assert "newcomer" in refused.value.problems[0]
 
 
 # --- the last platform administrator ----------------------------------------------------------------
