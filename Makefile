@@ -35,7 +35,7 @@ e2e: install
 	$(VENV)/bin/pytest -q -m e2e
 
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m perf
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,7 @@
 """Deterministic demo data: accounts, a demo association with 45 members and two benchmarking rounds.
 
 Answers are drawn from a simple latent-maturity model (organisation maturity + dimension offset +
-question noise, clipped to 0..5), so charts and benchmarks look like a real cohort: larger and
+question noise, clipped to 0..5), so charts and peer comparisons look like a real cohort: larger and
 provider organisations score higher, and the second round shows improvement.
 """
 

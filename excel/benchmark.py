@@ -7,7 +7,7 @@ Chart series reference only number or empty cells: Excel plots a text as 0 but l
 blank, so the words always sit outside the charted columns. Every text goes through :mod:`excel.cells`.
 
 Written in openpyxl's ``write_only`` mode, like the summary: a 1,000-member round's workbook is
-within 2× of writing its bare values (``python -m benchmarks excel``). Each sheet is laid out by
+within 2× of writing its bare values (``python -m perf excel``). Each sheet is laid out by
 (row, column) in a :class:`_Sheet` and streamed out in row order when it is complete.
 """
 

@@ -648,7 +648,7 @@ def _read_frame(s: Session, stmt: Any) -> pd.DataFrame:
 
     A round's answers are hundreds of thousands of rows; building a SQLAlchemy ``Row`` per row costs
     twice the query itself, so the compiled statement goes to the driver's cursor and the tuples to
-    pandas, as ``pandas.read_sql`` does with a bare DB-API connection (benchmarks/bench_benchmark.py).
+    pandas, as ``pandas.read_sql`` does with a bare DB-API connection (perf/bench_round_statistics.py).
     """
     conn = s.connection()
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})

@@ -1,4 +1,4 @@
-"""`aigov demo`: idempotent, deterministic, and varied enough to make real charts and benchmarks."""
+"""`aigov demo`: idempotent, deterministic, and varied enough to make real charts and peer comparisons."""
 
 from __future__ import annotations
 

@@ -57,5 +57,5 @@ def test_profile_fields_and_presets_are_documented() -> None:
 
 def test_every_benchmark_is_reported_in_the_readme() -> None:
     section = README.split("## Performance", 1)[1]
-    for module in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+    for module in sorted((ROOT / "perf").glob("bench_*.py")):
         assert module.stem.removeprefix("bench_") in section, f"README performance lacks {module.stem}"

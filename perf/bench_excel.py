@@ -1,4 +1,4 @@
-"""Excel benchmarks (issue 6): import of 200 filled templates and export of a 1,000-organisation workbook.
+"""Excel performance measurements (issue 6): import of 200 filled templates and export of a 1,000-organisation workbook.
 
 * **Import**: ``excel.reader.read_template`` (zip inspection, defusedxml parse, every check of
   docs/excel.md) on 200 distinct filled templates, against bare openpyxl ``read_only`` reading
@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 
-from benchmarks import best_of
 from excel.contract import META_SHEET, NAME_ROW, sheet_name
 from excel.reader import read_template
 from excel.summary import SummaryInfo, build_summary
 from excel.template import build_template
+from perf import best_of
 from questionnaires import get_questionnaire
 from scoring import AnswerInput, score_assessment
 
@@ -40,7 +40,7 @@ SEED = 6
 
 def _paired(fn: Callable[[], object], baseline: Callable[[], object], repeat: int) -> tuple[float, float]:
     """Best wall-clock seconds of ``fn`` and ``baseline``, run alternately so that load from other jobs on
-    the machine falls on both alike (``benchmarks.best_of`` runs one after the other)."""
+    the machine falls on both alike (``perf.best_of`` runs one after the other)."""
     best = [float("inf"), float("inf")]
     for _ in range(repeat):
         for i, f in enumerate((fn, baseline)):

@@ -1,6 +1,6 @@
-"""Run every ``benchmarks/bench_*.py`` module's ``run()`` and print one table (see benchmarks/__init__.py).
+"""Run every ``perf/bench_*.py`` module's ``run()`` and print one table (see perf/__init__.py).
 
-Usage: python -m benchmarks [NAME ...] [--json]   (NAME filters modules, e.g. "scoring").
+Usage: python -m perf [NAME ...] [--json]   (NAME filters modules, e.g. "scoring").
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def discover(names: list[str] | None = None) -> list[str]:
-    """Module names of the benchmarks, sorted; ``names`` keeps those containing any of the words."""
-    found = sorted(f"benchmarks.{m.name}" for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("bench_"))
+    """Module names of the performance measurements, sorted; ``names`` keeps those containing any of the words."""
+    found = sorted(f"perf.{m.name}" for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("bench_"))
     return [m for m in found if not names or any(n in m for n in names)]
 
 
@@ -27,7 +27,7 @@ def _fmt(x: Any, digits: int = 3) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Run the benchmarks.")
+    parser = argparse.ArgumentParser(prog="python -m perf", description="Run the performance suite.")
     parser.add_argument("names", nargs="*", help="run only modules whose name contains one of these")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)

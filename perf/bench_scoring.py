@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks import best_of, best_of_pair
+from perf import best_of, best_of_pair
 from questionnaires import QuestionnaireError, load_questionnaire
 from questionnaires.schema import Questionnaire
 from scoring import AnswerInput, cohort_stats, common_gaps, percentile_rank, score_assessment, score_cohort

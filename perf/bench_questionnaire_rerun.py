@@ -4,7 +4,7 @@ Compared with a bare AppTest of a trivial script holding the same number of radi
 options: the ratio is what the page's own work (sign-in check, answers, scoring for the progress
 bar, descriptors, notes, guidance) costs on top of Streamlit itself. Goal (issue 5): under 150 ms.
 
-Run with ``python -m benchmarks`` (all benchmarks) or ``python -m benchmarks.bench_questionnaire_rerun``.
+Run with ``python -m perf`` (the whole performance suite) or ``python -m perf.bench_questionnaire_rerun``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m benchmarks`` (or ``make bench``) runs every ``benchmarks/bench_*.py``.
+"""Performance suite (not association benchmarking): ``python -m perf`` (or ``make bench``) runs every ``perf/bench_*.py``.
 
 Contract for a benchmark module: a function ``run() -> list[dict]``; each dict is one row with
 ``name`` (str), ``seconds`` (float, best of several runs) and optionally ``baseline_seconds``

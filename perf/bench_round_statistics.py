@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
-from benchmarks import best_of
 from db.engine import make_engine, read_session
 from db.migrate import upgrade
 from db.models import Answer, Assessment, Association, AssociationMember, BenchmarkRound, Organisation
+from perf import best_of
 from questionnaires import get_questionnaire
 from services import benchmark as bm
 from services.access import Actor
