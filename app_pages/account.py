@@ -7,8 +7,8 @@ import streamlit as st
 
 from app_pages.assessment_context import fmt_time
 from app_pages.common import actor, engine, session_token, show_error, tr
+from services.associations import list_administered
 from services.auth import LockedOut, SignInError, change_password, get_user
-from services.benchmark import list_administered
 from services.errors import InvalidInput, StateError
 from services.organisations import list_organisations
 

@@ -30,7 +30,7 @@ from services.admin import (
     set_active,
     set_platform_admin,
 )
-from services.benchmark import (
+from services.associations import (
     DEFAULT_MIN_GROUP,
     MAX_MIN_GROUP,
     MIN_GROUP_FLOOR,

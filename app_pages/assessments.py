@@ -35,9 +35,9 @@ from services.assessments import (
     reopen,
     submit,
 )
-from services.benchmark import round_of
 from services.errors import ServiceError
 from services.results import assessment_result
+from services.rounds import round_of
 
 CONFIRM = "assessments_confirm"  # (action, assessment id) awaiting confirmation
 

@@ -1,6 +1,6 @@
 """Association dashboard: rounds, members, participation and the privacy-preserving benchmark.
 
-Everything shown comes from ``services.benchmark.round_dashboard`` — aggregates that passed the
+Everything shown comes from ``services.round_dashboard.round_dashboard`` — aggregates that passed the
 suppression rule and the scores of members that chose to be identified. The page never lists
 member organisations by name: the association sees counts, not who answered anonymously. The one
 exception is the result table of a bulk import, which echoes the names in the files just uploaded.
@@ -34,13 +34,33 @@ from charts.figures import trend
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
 from questionnaires import Questionnaire
-from services import benchmark as bm
 from services.access import Actor
+from services.association_members import create_member_organisation
+from services.associations import (
+    MAX_MIN_GROUP,
+    MIN_GROUP_FLOOR,
+    AssociationView,
+    list_administered,
+    rotate_invite_code,
+    set_min_group_size,
+)
 from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
 from services.benchmark_stats import SEGMENT_FIELDS, DashboardStats, Dist
+from services.benchmark_workbooks import benchmark_xlsx
 from services.errors import NotFound
 from services.exports import template_filename, template_xlsx
 from services.member_imports import MemberImportReport, import_member_workbooks
+from services.round_dashboard import RoundDashboard, round_dashboard
+from services.round_members import SHARING
+from services.rounds import (
+    RoundSummary,
+    RoundView,
+    close_round,
+    get_round,
+    list_rounds,
+    open_round,
+    reopen_round,
+)
 
 IMPORT_RESULTS = "member_import_results"  # (association id, reports) of the last bulk import
 IMPORT_GENERATION = "member_import_generation"  # bumped after an import to clear the uploader
@@ -62,10 +82,10 @@ def _url_id(name: str) -> int | None:
     return value
 
 
-def _pick_association(who: Actor, url_round: bm.RoundView | None) -> bm.AssociationView | None:
+def _pick_association(who: Actor, url_round: RoundView | None) -> AssociationView | None:
     """The association to show: the URL's (round's) if the actor administers it, else NotFound."""
     wanted = url_round.association_id if url_round else _url_id("association")
-    assocs = bm.list_administered(engine(), who)
+    assocs = list_administered(engine(), who)
     ids = [a.id for a in assocs]
     if wanted is not None and wanted not in ids:
         raise NotFound(object="association", id=wanted)
@@ -85,7 +105,7 @@ def _pick_association(who: Actor, url_round: bm.RoundView | None) -> bm.Associat
     return assocs[ids.index(chosen)]
 
 
-def _settings(who: Actor, a: bm.AssociationView) -> None:
+def _settings(who: Actor, a: AssociationView) -> None:
     with st.expander(tr("benchmark.assoc.settings_heading")):
         left, right = st.columns(2)
         with left:
@@ -93,14 +113,14 @@ def _settings(who: Actor, a: bm.AssociationView) -> None:
             st.code(a.invite_code or "", language=None)
             st.caption(tr("benchmark.assoc.invite_help"))
             if st.button(tr("benchmark.assoc.rotate"), key="rotate_code") and \
-                    attempt(lambda: bm.rotate_invite_code(engine(), who, a.id)) is not None:
+                    attempt(lambda: rotate_invite_code(engine(), who, a.id)) is not None:
                 st.rerun()
         with right, st.form("threshold", enter_to_submit=False):
-            k = st.number_input(tr("benchmark.assoc.min_group"), min_value=bm.MIN_GROUP_FLOOR,
-                                max_value=bm.MAX_MIN_GROUP, value=a.min_group_size, step=1, key="threshold_k")
-            st.caption(tr("benchmark.assoc.min_group_help", floor=bm.MIN_GROUP_FLOOR))
+            k = st.number_input(tr("benchmark.assoc.min_group"), min_value=MIN_GROUP_FLOOR,
+                                max_value=MAX_MIN_GROUP, value=a.min_group_size, step=1, key="threshold_k")
+            st.caption(tr("benchmark.assoc.min_group_help", floor=MIN_GROUP_FLOOR))
             if st.form_submit_button(tr("common.save")) and \
-                    attempt(lambda: bm.set_min_group_size(engine(), who, a.id, int(k))) is not None:
+                    attempt(lambda: set_min_group_size(engine(), who, a.id, int(k))) is not None:
                 st.success(tr("benchmark.assoc.threshold_saved", k=int(k)))
     with st.expander(tr("benchmark.assoc.add_member_heading")):
         _add_member_form(who, a)
@@ -109,7 +129,7 @@ def _settings(who: Actor, a: bm.AssociationView) -> None:
         _import_members(who, a)
 
 
-def _add_member_form(who: Actor, a: bm.AssociationView) -> None:
+def _add_member_form(who: Actor, a: AssociationView) -> None:
     q = questionnaire()
     st.caption(tr("benchmark.assoc.add_member_help"))
     with st.form("add_member", enter_to_submit=False, clear_on_submit=True):
@@ -130,12 +150,12 @@ def _add_member_form(who: Actor, a: bm.AssociationView) -> None:
             else:
                 profile[f.id] = box.checkbox(label, value=bool(f.default), key=f"member_{f.id}")
         admin = st.text_input(tr("benchmark.assoc.member_admin"), key="member_admin")
-        if st.form_submit_button(tr("benchmark.assoc.add_button")) and attempt(lambda: bm.create_member_organisation(
+        if st.form_submit_button(tr("benchmark.assoc.add_button")) and attempt(lambda: create_member_organisation(
                 engine(), who, a.id, name, profile, admin_username=admin.strip() or None)) is not None:
             st.success(tr("benchmark.assoc.member_added"))
 
 
-def _import_members(who: Actor, a: bm.AssociationView) -> None:
+def _import_members(who: Actor, a: AssociationView) -> None:
     """Bulk registration from filled templates: each file all or nothing, a result row per file."""
     st.caption(tr("benchmark.import.help"))
     st.caption(tr("benchmark.import.privacy"))
@@ -146,10 +166,10 @@ def _import_members(who: Actor, a: bm.AssociationView) -> None:
                                icon=":material/download:")
     # Labels fixed for this run: format_func is called again outside it (AppTest), where tr() has no language.
     rounds: dict[int | None, str] = {None: tr("benchmark.import.round_none")}
-    rounds |= {r.round.id: r.round.name for r in bm.list_rounds(engine(), who, a.id) if r.round.is_open}
+    rounds |= {r.round.id: r.round.name for r in list_rounds(engine(), who, a.id) if r.round.is_open}
     round_id = st.selectbox(tr("benchmark.import.round"), list(rounds), key="member_import_round",
                             format_func=rounds.__getitem__)
-    modes = {x: tr(f"benchmark.import.sharing_{x}") for x in bm.SHARING}
+    modes = {x: tr(f"benchmark.import.sharing_{x}") for x in SHARING}
     sharing = st.radio(tr("benchmark.import.sharing"), list(modes), key="member_import_sharing",
                        format_func=modes.__getitem__, disabled=round_id is None)
     submit = st.checkbox(tr("benchmark.import.submit"), key="member_import_submit", disabled=round_id is None)
@@ -189,24 +209,24 @@ def _import_results(reports: list[MemberImportReport]) -> None:
                  hide_index=True, width="stretch", key="member_import_table")
 
 
-def _open_round(who: Actor, a: bm.AssociationView) -> None:
+def _open_round(who: Actor, a: AssociationView) -> None:
     with st.expander(tr("benchmark.assoc.open_heading")), st.form("open_round", enter_to_submit=False):
         name = st.text_input(tr("benchmark.assoc.round_name"), key="round_name",
                              placeholder=tr("benchmark.assoc.round_placeholder", year=date.today().year))
         deadline = st.date_input(tr("benchmark.assoc.deadline"), value=date.today() + timedelta(days=30),
                                  min_value=date.today(), key="round_deadline")
         if st.form_submit_button(tr("benchmark.assoc.open_button"), type="primary") and \
-                (r := attempt(lambda: bm.open_round(engine(), who, a.id, name, deadline=deadline))) is not None:
+                (r := attempt(lambda: open_round(engine(), who, a.id, name, deadline=deadline))) is not None:
             st.session_state["round_pick"] = r.id
             st.success(tr("benchmark.assoc.opened", name=r.name))
 
 
-def _status_text(r: bm.RoundView) -> str:
+def _status_text(r: RoundView) -> str:
     return tr(f"benchmark.status.{r.status}")
 
 
-def _pick_round(who: Actor, a: bm.AssociationView) -> bm.RoundSummary | None:
-    rounds = bm.list_rounds(engine(), who, a.id)
+def _pick_round(who: Actor, a: AssociationView) -> RoundSummary | None:
+    rounds = list_rounds(engine(), who, a.id)
     if not rounds:
         st.info(tr("benchmark.assoc.no_rounds"))
         return None
@@ -223,17 +243,17 @@ def _pick_round(who: Actor, a: bm.AssociationView) -> bm.RoundSummary | None:
     return by_id[chosen]
 
 
-def _round_actions(who: Actor, r: bm.RoundView) -> None:
+def _round_actions(who: Actor, r: RoundView) -> None:
     deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "—"
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.caption(tr("benchmark.assoc.round_caption", status=_status_text(r), deadline=deadline,
                     questionnaire=f"{r.questionnaire_id} v{r.questionnaire_version}"))
     if r.is_open:
         if right.button(tr("benchmark.assoc.close_round"), key="close_round", icon=":material/lock:") and \
-                attempt(lambda: bm.close_round(engine(), who, r.id)) is not None:
+                attempt(lambda: close_round(engine(), who, r.id)) is not None:
             st.rerun()
     elif right.button(tr("benchmark.assoc.reopen_round"), key="reopen_round", icon=":material/lock_open:") and \
-            attempt(lambda: bm.reopen_round(engine(), who, r.id)) is not None:
+            attempt(lambda: reopen_round(engine(), who, r.id)) is not None:
         st.rerun()
 
 
@@ -350,7 +370,7 @@ def _trend(q: Questionnaire, s: DashboardStats) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _export(who: Actor, dash: bm.RoundDashboard) -> None:
+def _export(who: Actor, dash: RoundDashboard) -> None:
     """The workbook, built on request from this run's dashboard and kept for its language and stamp.
 
     The stamp changes with every submission, reopened assessment, member change and threshold, so a
@@ -358,7 +378,7 @@ def _export(who: Actor, dash: bm.RoundDashboard) -> None:
     """
     r = dash.round
     prepared_download(EXPORT, (dash.stamp, lang()),
-                      lambda: bm.benchmark_xlsx(engine(), who, r.id, lang(), dashboard=dash),
+                      lambda: benchmark_xlsx(engine(), who, r.id, lang(), dashboard=dash),
                       prepare=tr("benchmark.assoc.prepare_export"), download=tr("benchmark.assoc.download_export"),
                       file_name=f"aigov-benchmark-round-{r.id}-{lang()}.xlsx",
                       help_text=tr("benchmark.assoc.export_help"))
@@ -368,7 +388,7 @@ def main() -> None:
     who = actor()
     st.title(tr("benchmark.assoc.title"))
     url_round = _url_id("round")
-    a = _pick_association(who, bm.get_round(engine(), who, url_round) if url_round is not None else None)
+    a = _pick_association(who, get_round(engine(), who, url_round) if url_round is not None else None)
     if a is None:
         return
     st.caption(tr("benchmark.assoc.caption", name=a.name, members=a.member_count, k=a.min_group_size))
@@ -377,7 +397,7 @@ def main() -> None:
     summary = _pick_round(who, a)
     if summary is None:
         return
-    dash = bm.round_dashboard(engine(), who, summary.round.id)
+    dash = round_dashboard(engine(), who, summary.round.id)
     r, s = dash.round, dash.stats
     _round_actions(who, r)
     q = questionnaire(r.questionnaire_id)

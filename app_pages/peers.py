@@ -1,7 +1,7 @@
 """Peer comparison (member view): join an association, take part in its rounds, compare with peers.
 
 The member sees its own scores against statistics of its peers; it never sees another member's
-name or answers (``services.benchmark.member_comparison`` loads no names at all).
+name or answers (``services.peer_comparison.member_comparison`` loads no names at all).
 """
 
 from __future__ import annotations
@@ -27,12 +27,22 @@ from app_pages.common import (
 )
 from charts.benchmark import band_radar
 from questionnaires import Questionnaire
-from services import benchmark as bm
 from services.access import Actor
 from services.assessments import list_assessments
+from services.associations import join_association, member_associations
 from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
 from services.benchmark_stats import Dist, MemberStats
+from services.benchmark_workbooks import peer_xlsx
 from services.errors import NotFound
+from services.peer_comparison import SEGMENTS, member_comparison
+from services.round_members import (
+    SHARING,
+    MemberRound,
+    member_rounds,
+    set_sharing,
+    start_round_assessment,
+    submit_to_round,
+)
 
 
 def _flash(message: str) -> None:
@@ -45,7 +55,7 @@ def _join(who: Actor, org_id: int) -> None:
     with st.expander(tr("benchmark.peers.join_heading")), st.form("join_association", enter_to_submit=False):
         code = st.text_input(tr("benchmark.peers.join_code"), key="join_code", placeholder="ABCD-EFGH-JKLM")
         if st.form_submit_button(tr("benchmark.peers.join_button")) and \
-                (a := attempt(lambda: bm.join_association(engine(), who, org_id, code))) is not None:
+                (a := attempt(lambda: join_association(engine(), who, org_id, code))) is not None:
             st.success(tr("benchmark.peers.joined", name=a.name))
 
 
@@ -55,10 +65,10 @@ def _sharing_label(mode: str) -> str:
 
 def _sharing_labels() -> dict[str, str]:
     """Labels fixed for this run: a widget's format_func may be called again outside the run."""
-    return {m: _sharing_label(m) for m in bm.SHARING}
+    return {m: _sharing_label(m) for m in SHARING}
 
 
-def _take_part(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
+def _take_part(who: Actor, org_id: int, mr: MemberRound) -> None:
     r = mr.round
     st.markdown(f"**{r.name}** · {r.association_name}")
     deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "—"
@@ -66,7 +76,7 @@ def _take_part(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
     admin = who.can_admin_org(org_id)
     submitted = [a for a in list_assessments(engine(), who, org_id) if a.status == "submitted"]
     with st.form(f"take_part_{r.id}", enter_to_submit=False):
-        sharing = st.radio(tr("benchmark.peers.sharing_label"), list(bm.SHARING), format_func=_sharing_labels().get,
+        sharing = st.radio(tr("benchmark.peers.sharing_label"), list(SHARING), format_func=_sharing_labels().get,
                            key=f"sharing_new_{r.id}", disabled=not admin, horizontal=True)
         st.caption(tr("benchmark.peers.sharing_help") if admin else tr("benchmark.peers.sharing_admin_only"))
         carry = None
@@ -74,12 +84,12 @@ def _take_part(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
             carry = st.checkbox(tr("benchmark.peers.carry_forward", title=submitted[0].title or f"#{submitted[0].id}"),
                                 value=True, key=f"carry_{r.id}")
         if st.form_submit_button(tr("benchmark.peers.start_button"), type="primary") and (view := attempt(
-                lambda: bm.start_round_assessment(engine(), who, org_id, r.id, sharing=sharing,
+                lambda: start_round_assessment(engine(), who, org_id, r.id, sharing=sharing,
                                                   carry_forward_from=submitted[0].id if carry else None))) is not None:
             st.switch_page("app_pages/questionnaire.py", query_params={"assessment": str(view.id)})
 
 
-def _own_round(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
+def _own_round(who: Actor, org_id: int, mr: MemberRound) -> None:
     r = mr.round
     assert mr.assessment_id is not None and mr.status is not None and mr.sharing is not None
     aid = mr.assessment_id
@@ -93,29 +103,29 @@ def _own_round(who: Actor, org_id: int, mr: bm.MemberRound) -> None:
                        icon=":material/edit_note:")
     if who.can_admin_org(org_id):
         with st.form(f"sharing_{mr.assessment_id}", enter_to_submit=False):
-            modes = list(bm.SHARING)
+            modes = list(SHARING)
             choice = st.radio(tr("benchmark.peers.sharing_label"), modes, index=modes.index(mr.sharing),
                               format_func=_sharing_labels().get, key=f"sharing_edit_{mr.assessment_id}",
                               horizontal=True)
             st.caption(tr("benchmark.peers.sharing_help"))
             if st.form_submit_button(tr("benchmark.peers.change_sharing")) and \
-                    attempt(lambda: bm.set_sharing(engine(), who, aid, choice)) is not None:
+                    attempt(lambda: set_sharing(engine(), who, aid, choice)) is not None:
                 _flash(tr("benchmark.peers.sharing_saved", sharing=_sharing_label(choice)))
     if r.is_open:
         if st.button(tr("benchmark.peers.submit_button"), key=f"submit_{aid}", type="primary") and \
-                attempt(lambda: bm.submit_to_round(engine(), who, aid)) is not None:
+                attempt(lambda: submit_to_round(engine(), who, aid)) is not None:
             _flash(tr("benchmark.peers.submitted_ok"))
     else:
         st.info(tr("benchmark.peers.round_closed_note"))
 
 
-def _comparison(who: Actor, mr: bm.MemberRound) -> None:
+def _comparison(who: Actor, mr: MemberRound) -> None:
     assert mr.assessment_id is not None
     st.subheader(tr("benchmark.peers.compare_heading"))
-    segments = {s: segment_field_name(s, lang()) for s in bm.SEGMENTS}
+    segments = {s: segment_field_name(s, lang()) for s in SEGMENTS}
     segment = st.selectbox(tr("benchmark.peers.segment_label"), list(segments), key="peer_segment",
                            format_func=segments.get)
-    comp = bm.member_comparison(engine(), who, mr.assessment_id, segment)
+    comp = member_comparison(engine(), who, mr.assessment_id, segment)
     s = comp.stats
     q = questionnaire(comp.round.questionnaire_id)
     group = segment_value_name(q, s.segment, s.segment_value, lang())
@@ -188,7 +198,7 @@ def _close_first(q: Questionnaire, s: MemberStats) -> None:
 
 def _download(who: Actor, assessment_id: int, segment: str) -> None:
     prepared_download("peer_xlsx", (assessment_id, segment, lang()),
-                      lambda: bm.peer_xlsx(engine(), who, assessment_id, lang(), segment),
+                      lambda: peer_xlsx(engine(), who, assessment_id, lang(), segment),
                       prepare=tr("benchmark.peers.prepare_download"), download=tr("benchmark.peers.download"),
                       file_name=f"aigov-peer-comparison-{assessment_id}-{lang()}.xlsx",
                       help_text=tr("benchmark.peers.download_help"))
@@ -206,16 +216,16 @@ def main() -> None:
     wanted = None
     if st.query_params.get("round") is not None:
         wanted = query_int("round")
-        rounds = bm.member_rounds(engine(), who, org_id)
+        rounds = member_rounds(engine(), who, org_id)
         if wanted not in [mr.round.id for mr in rounds]:  # another association's round, or malformed
             raise NotFound(object="round", id=str(st.query_params.get("round")))
     _join(who, org_id)
-    assocs = bm.member_associations(engine(), who, org_id)
+    assocs = member_associations(engine(), who, org_id)
     if not assocs:
         st.info(tr("benchmark.peers.no_association"))
         return
     st.caption(tr("benchmark.peers.member_of", names="、".join(a.name for a in assocs)))
-    rounds = bm.member_rounds(engine(), who, org_id)
+    rounds = member_rounds(engine(), who, org_id)
     if not rounds:
         st.info(tr("benchmark.peers.no_rounds"))
         return

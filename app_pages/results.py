@@ -27,11 +27,12 @@ from questionnaires import Questionnaire
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
 from services.assessments import AssessmentView
-from services.benchmark import PeerSummary, RoundStamp, peer_stamp, peer_summary
 from services.benchmark_labels import segment_value_name
 from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
+from services.peer_comparison import PeerSummary, peer_summary
 from services.results import assessment_result, submitted_history
+from services.round_dashboard import RoundStamp, peer_stamp
 
 BANDS = ("high", "medium", "low")
 PEER_CACHE_SECONDS = 600  # the stamp in the key already changes with every submission; this bounds memory

@@ -2,7 +2,7 @@
 
 Rows:
 
-* loading the round's answers with ``services.benchmark.load_answers`` (one SQL query into a
+* loading the round's answers with ``services.round_data.load_answers`` (one SQL query into a
   DataFrame) against a bare ``pandas.read_sql`` of the same rows on a raw sqlite3 connection —
   goal: within 2× of it;
 * the dashboard data of the round (``services.benchmark_stats.dashboard_stats``: one scoring pass,
@@ -30,9 +30,10 @@ from db.migrate import upgrade
 from db.models import Answer, Assessment, Association, AssociationMember, BenchmarkRound, Organisation
 from perf import best_of
 from questionnaires import get_questionnaire
-from services import benchmark as bm
 from services.access import Actor
 from services.benchmark_stats import dashboard_stats
+from services.round_dashboard import round_dashboard
+from services.round_data import load_answers, load_submissions
 
 N_MEMBERS = 10_000
 SEED = 7
@@ -91,11 +92,11 @@ def run() -> list[dict[str, Any]]:
 
         def service_load() -> tuple[pd.DataFrame, pd.DataFrame]:
             with read_session(engine) as s:
-                return bm.load_submissions(s, aid, [rid], with_names=True), bm.load_answers(s, [rid])
+                return load_submissions(s, aid, [rid], with_names=True), load_answers(s, [rid])
 
         def answers_only() -> pd.DataFrame:
             with read_session(engine) as s:
-                return bm.load_answers(s, [rid])
+                return load_answers(s, [rid])
 
         raw = sqlite3.connect(path)
 
@@ -117,14 +118,14 @@ def run() -> list[dict[str, Any]]:
                                    rounds=[(rid, "Bench round", None)])
 
         compute_s = best_of(compute, 5)
-        end_to_end = best_of(lambda: bm.round_dashboard(engine, Actor.system(), rid), 3)
+        end_to_end = best_of(lambda: round_dashboard(engine, Actor.system(), rid), 3)
         raw.close()
         engine.dispose()
     note = f"{N_MEMBERS:,} members, {n_rows:,} answers, {q.id} {q.version}"
     if not same:
         note += "; WARNING: the service loaded a different number of rows than the bare query"
     return [
-        {"name": "load round answers (services.benchmark.load_answers)", "seconds": load_s,
+        {"name": "load round answers (services.round_data.load_answers)", "seconds": load_s,
          "baseline_seconds": bare_s, "baseline": "bare pandas.read_sql of the same rows on raw sqlite3",
          "goal": "within 2× of the baseline", "note": note},
         {"name": "load round submissions + answers", "seconds": both_s, "baseline_seconds": bare_s,

@@ -462,7 +462,7 @@ def list_all_organisations(engine: Engine, actor: Actor) -> list[OrganisationSum
 def association_admins(engine: Engine, actor: Actor) -> dict[int, tuple[str, ...]]:
     """User names of each association's administrators (platform administrators).
 
-    Associations themselves are created and listed by :mod:`services.benchmark`.
+    Associations themselves are created and listed by :mod:`services.associations`.
     """
     actor.require_platform_admin()
     with read_session(engine) as s:

@@ -1,6 +1,6 @@
 """Benchmark statistics of a round: pure functions over data frames, one vectorised scoring pass.
 
-No database and no authorisation here (that is :mod:`services.benchmark`); everything is computed
+No database and no authorisation here (that is :mod:`services.round_dashboard` and :mod:`services.peer_comparison`); everything is computed
 from two frames: the submissions of one or more rounds and their answers. The privacy rules of
 docs/benchmarking.md are applied *here*, so that every caller (pages, workbooks, command line)
 gets the same suppressed numbers and cannot show a hidden one by accident:

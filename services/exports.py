@@ -28,7 +28,7 @@ CONSISTENT_READ_ATTEMPTS = 3
 
 def _peer_median(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, float | None] | None:
     """Per-dimension peer medians when the assessment's round may show them, else None."""
-    from services.benchmark import peer_summary
+    from services.peer_comparison import peer_summary
 
     try:
         summary = peer_summary(engine, actor, assessment_id)

@@ -4,7 +4,7 @@ An association administrator uploads the templates its members filled in (docs/b
 "Registering members from Excel"). Each file is checked in full with :mod:`excel.reader` and the
 same answer and profile rules as every other import; a file with any problem stores nothing. A
 valid file is written in ONE transaction: the member organisation (registered as by
-:func:`services.benchmark.create_member_organisation`), its draft — or its submission into the
+:func:`services.association_members.create_member_organisation`), its draft — or its submission into the
 chosen round — and every answer with its audit event (:func:`services.assessments._write_answers`).
 
 Matching by name, and who owns the data afterwards:
@@ -40,13 +40,15 @@ from excel.problems import Problem, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
 from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
-from services import benchmark as bm
 from services.access import Actor
 from services.assessments import MAX_TEXT, Source, _mark_submitted, _write_answers
+from services.association_members import register_member, registered_members
+from services.associations import admin_association
 from services.errors import InvalidInput, NotFound, StateError
 from services.errors import Problem as ServiceProblem
 from services.imports import answer_problems, answers_of, new_draft, profile_problems
 from services.organisations import validate_profile
+from services.round_members import SHARING
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,9 @@ def import_member_workbooks(engine: Engine, actor: Actor, association_id: int, f
 def _target(engine: Engine, actor: Actor, association_id: int, round_id: int | None, sharing: str,
             submit: bool) -> _Target:
     with read_session(engine) as s:
-        bm._admin_association(s, actor, association_id)
+        admin_association(s, actor, association_id)
         problems = []
-        if sharing not in bm.SHARING:
+        if sharing not in SHARING:
             problems.append(ServiceProblem("sharing"))
         if submit and round_id is None:
             problems.append(ServiceProblem("submit_needs_round"))
@@ -162,7 +164,7 @@ def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: Fil
     profile = validate_profile(filled.profile, q.id)
     name = filled.organisation_name
     with write_session(engine) as s:
-        bm._admin_association(s, actor, target.association_id)  # rights re-checked inside the transaction
+        admin_association(s, actor, target.association_id)  # rights re-checked inside the transaction
         if target.round_id is not None:
             r = s.get(BenchmarkRound, target.round_id)
             if r is None or r.status != "open":
@@ -170,7 +172,7 @@ def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: Fil
         org = _match(s, target.association_id, filled)
         created = org is None
         if org is None:
-            org = bm.register_member(s, actor, target.association_id, name, profile)
+            org = register_member(s, actor, target.association_id, name, profile)
         else:
             org.profile = profile
         title = target.round_name or t("excel.page.new_title", filled.language, file=PurePath(file).name)
@@ -188,7 +190,7 @@ def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: Fil
 def _match(s: Session, association_id: int, filled: FilledTemplate) -> Organisation | None:
     """The member this association registered under the file's name, if it is still the association's to update."""
     key = name_key(filled.organisation_name)
-    found = [(org, has_account) for org, has_account in bm.registered_members(s, association_id)
+    found = [(org, has_account) for org, has_account in registered_members(s, association_id)
              if name_key(org.name) == key]
     if len(found) > 1:
         raise _Refused(Problem("member_ambiguous", filled.profile_sheet, filled.organisation_cell,

@@ -16,16 +16,19 @@ from db.engine import read_session, write_session
 from db.models import Answer, AnswerEvent, Assessment, AssociationMember, Base, BenchmarkRound, Organisation
 from i18n import t
 from questionnaires import get_questionnaire
-from services import benchmark as bm
 from services.access import Actor, load_actor
 from services.admin import add_member
 from services.assessments import get_assessment, history, list_assessments, load_answers
+from services.associations import get_association, join_association
 from services.auth import create_user
 from services.errors import InvalidInput, NotFound, StateError
 from services.exports import summary_xlsx
 from services.member_imports import import_member_workbooks, name_key
 from services.organisations import create_organisation
+from services.peer_comparison import member_comparison
 from services.results import assessment_result
+from services.round_dashboard import round_dashboard
+from services.rounds import close_round
 from tests.support.apptest import app_test
 from tests.support.benchmark_data import PASSWORD, Cohort, cohort, profile, rendered_text
 from tests.support.excel_workbooks import filled_template
@@ -100,7 +103,7 @@ def test_submitting_into_the_round_counts_on_the_dashboard(engine: Engine, c: Co
     with read_session(engine) as s:
         a = s.get(Assessment, reports[1].assessment_id)
         assert a is not None and a.profile_snapshot == PROFILE_B and a.submitted_at is not None
-    stats = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    stats = round_dashboard(engine, c.admin(), c.round_id).stats
     assert stats.participation.submitted == 2
     assert {r.organisation_name for r in stats.identified} == {"甲科技有限公司", "乙制造股份公司"}
 
@@ -160,8 +163,8 @@ def test_members_that_joined_themselves_are_never_matched(engine: Engine, c: Coh
     """Matching them would tell the association that an organisation of that name is a member."""
     lead = create_user(engine, "ding-lead", PASSWORD)
     ding = create_organisation(engine, load_actor(engine, lead.id), "丁公司", profile())
-    code = bm.get_association(engine, c.admin(), c.association_id).invite_code
-    bm.join_association(engine, load_actor(engine, lead.id), ding.id, code or "")
+    code = get_association(engine, c.admin(), c.association_id).invite_code
+    join_association(engine, load_actor(engine, lead.id), ding.id, code or "")
     data = filled_template(answers(3), profile=profile(), organisation="丁公司")
     [report] = import_member_workbooks(engine, c.admin(), c.association_id, [("丁.xlsx", data)])
     assert report.ok and report.created and report.organisation_id != ding.id
@@ -214,7 +217,7 @@ def test_bad_choices_are_refused_before_any_file_is_read(engine: Engine, c: Coho
         import_member_workbooks(engine, c.admin(), c.association_id, files(), sharing="public")
     with pytest.raises(InvalidInput):
         import_member_workbooks(engine, c.admin(), c.association_id, files(), submit=True)
-    bm.close_round(engine, c.admin(), c.round_id)
+    close_round(engine, c.admin(), c.round_id)
     with pytest.raises(StateError):
         import_member_workbooks(engine, c.admin(), c.association_id, files(), round_id=c.round_id)
     assert _orgs(engine) == {}
@@ -229,14 +232,14 @@ def test_the_association_never_reads_what_it_imported(engine: Engine, c: Cohort)
     for r in reports:
         assert r.assessment_id is not None and r.organisation_id is not None
         assert not admin.can_read_org(r.organisation_id)
-        for read in (get_assessment, load_answers, assessment_result, history, bm.member_comparison):
+        for read in (get_assessment, load_answers, assessment_result, history, member_comparison):
             with pytest.raises(NotFound):
                 read(engine, admin, r.assessment_id)
         with pytest.raises(NotFound):
             summary_xlsx(engine, admin, r.assessment_id, "zh")
         with pytest.raises(NotFound):
             list_assessments(engine, admin, r.organisation_id)
-    assert not bm.round_dashboard(engine, admin, c.round_id).stats.identified  # anonymous: counted, not named
+    assert not round_dashboard(engine, admin, c.round_id).stats.identified  # anonymous: counted, not named
     with read_session(engine) as s:  # and the answers really are there
         assert s.scalar(select(func.count()).select_from(Answer)) == 2 * len(IDS)
         assert s.scalar(select(func.count()).select_from(AnswerEvent)) == 2 * len(IDS)
@@ -267,7 +270,7 @@ def test_cli_registers_members_and_reports_the_broken_file(app_db: str, engine: 
     assert f"{bad}: REJECTED" in err and "Sheet 答题, cell F2: 7 is not a level; use 0–5 or N/A" in err
     assert "Sheet 组织画像, cell D2: the organisation's name is not filled in" in err
     assert set(orgs) == {"甲科技有限公司", "乙制造股份公司"}
-    assert bm.round_dashboard(engine, c.admin(), c.round_id).stats.participation.submitted == 2
+    assert round_dashboard(engine, c.admin(), c.round_id).stats.participation.submitted == 2
     assert aigov(args[:2] + args[4:]) == 0  # the same file again: updated, not duplicated
     assert "Existing member updated" in capsys.readouterr().out and len(_orgs(engine)) == 2
 
@@ -288,7 +291,7 @@ def test_cli_refuses_other_associations_and_misplaced_options(app_db: str, engin
     for extra, message in cases:
         assert aigov(["import", str(jia), *extra]) == 2, extra
         assert message in capsys.readouterr().err, extra
-    bm.close_round(engine, c.admin(), c.round_id)
+    close_round(engine, c.admin(), c.round_id)
     assert aigov(["import", str(jia), "--association", str(c.association_id), "--round", str(c.round_id)]) == 2
     assert "the round is closed; reopen it" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -9,8 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from questionnaires import get_questionnaire
-from services import benchmark as bm
 from services.assessments import get_assessment
+from services.associations import get_association, set_min_group_size
+from services.benchmark_workbooks import benchmark_xlsx
+from services.round_dashboard import round_dashboard
+from services.round_members import member_rounds
+from services.rounds import close_round, list_rounds, open_round, reopen_round
 from tests.support.apptest import app_test
 from tests.support.benchmark_data import Cohort, cohort, profile, rendered_text, workbook_values
 
@@ -40,7 +44,7 @@ def _take_part(c: Cohort, name: str, sharing: str) -> int:
     assert not at.exception, at.exception
     at.radio(key=f"sharing_new_{c.round_id}").set_value(sharing)
     _button(at, "Take part and start answering").click().run()
-    mine = next(mr for mr in bm.member_rounds(c.engine, c.member(name), org_id) if mr.round.id == c.round_id)
+    mine = next(mr for mr in member_rounds(c.engine, c.member(name), org_id) if mr.round.id == c.round_id)
     assert mine.status == "draft" and mine.sharing == sharing and mine.assessment_id is not None
     return mine.assessment_id
 
@@ -65,7 +69,7 @@ def test_round_opened_two_members_submit_and_the_dashboard_updates(app_db, engin
     at.text_input(key="round_name").input("Spring 2026")
     _button(at, "Open round").click().run()
     assert not at.exception, at.exception
-    rounds = bm.list_rounds(engine, c.admin(), c.association_id)
+    rounds = list_rounds(engine, c.admin(), c.association_id)
     assert [r.round.name for r in rounds] == ["Spring 2026"] and rounds[0].round.is_open
     c.round_id = rounds[0].round.id
     assert _metrics(at) == {"Invited members": "3", "Started": "0", "Submitted": "0", "Response rate": "0.0%"}
@@ -117,7 +121,7 @@ def test_member_changes_sharing_before_submitting(app_db, engine):
     at.radio(key=f"sharing_edit_{aid}").set_value("identified")
     _button(at, "Save sharing choice").click().run()
     assert not at.exception, at.exception
-    assert bm.member_rounds(engine, c.member(IDENT), org_id)[0].sharing == "identified"
+    assert member_rounds(engine, c.member(IDENT), org_id)[0].sharing == "identified"
 
 
 def test_member_has_no_association_dashboard(app_db, engine):
@@ -133,7 +137,7 @@ def test_member_has_no_association_dashboard(app_db, engine):
 def test_other_associations_round_in_the_url_is_not_shown(app_db, engine):
     mine = cohort(engine, admin="admin-one")
     theirs = cohort(engine, admin="admin-two")
-    bm.open_round(engine, theirs.admin(), theirs.association_id, "Their secret round", deadline=None)
+    open_round(engine, theirs.admin(), theirs.association_id, "Their secret round", deadline=None)
     for query in ({"round": str(theirs.round_id)}, {"association": str(theirs.association_id)}, {"round": "x1"}):
         at = app_test(mine.admin_user_id, lang="en", query=query).run()
         at.switch_page("app_pages/association.py").run()
@@ -159,7 +163,7 @@ def test_peers_page_joins_with_the_invitation_code(app_db, engine, system):
     at.text_input(key="join_code").input("not-a-code")
     _button(at, "Join").click().run()
     assert "no association has this invitation code" in rendered_text(at)
-    code = bm.get_association(engine, system, c.association_id).invite_code or ""
+    code = get_association(engine, system, c.association_id).invite_code or ""
     at.text_input(key="join_code").input(code)
     _button(at, "Join").click().run()
     text = rendered_text(at)
@@ -230,7 +234,7 @@ def test_a_hidden_unit_inside_a_shown_segment_reads_too_few_everywhere(app_db, e
     c, hidden = _mixed(engine)
     q = get_questionnaire()
     last = q.dimensions[-1]
-    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    s = round_dashboard(engine, c.admin(), c.round_id).stats
     finance = next(r for r in s.segment_rows("sector") if r.value == "finance")
     assert not s.suppressed and not finance.suppressed and finance.units["overall"].count == 8
     assert finance.dist(hidden).suppressed and not finance.dist(q.dimensions[0].id).suppressed
@@ -255,7 +259,7 @@ def test_a_hidden_unit_inside_a_shown_segment_reads_too_few_everywhere(app_db, e
     assert f"{q.t(last.name, 'en')}<br>({TOO_FEW})" in radar[1]["theta"]
     assert name  # the sub-dimension labels carry the code, as checked above
 
-    values = workbook_values(bm.benchmark_xlsx(engine, c.admin(), c.round_id, "en"))
+    values = workbook_values(benchmark_xlsx(engine, c.admin(), c.round_id, "en"))
     fin_at = values.index("Finance", values.index("Sector"))
     assert values[fin_at + 1] == "8" and TOO_FEW in values[fin_at + 2: fin_at + 2 + 1 + len(q.dimensions)]
 
@@ -273,7 +277,7 @@ def test_every_sector_is_listed_so_a_hidden_one_looks_like_an_empty_one(app_db, 
     for i in range(2):
         c.add(f"ICT {i}", profile("ict"))
         c.submit(f"ICT {i}", 3)
-    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    s = round_dashboard(engine, c.admin(), c.round_id).stats
     rows = {r.value: r for r in s.segment_rows("sector")}
     assert list(rows) == [o.id for o in get_questionnaire().profile_field("sector").options]
     assert rows["ict"] == replace(rows["education"], value="ict")  # two submitted and none: the same row
@@ -318,14 +322,14 @@ def test_a_prepared_workbook_is_not_offered_once_the_round_changed(app_db, engin
     assert offered() and "Submitted: 7" in workbook_values(at.session_state["benchmark_xlsx"][1])
     at.run()
     assert offered()  # nothing changed: the prepared workbook stays
-    bm.set_min_group_size(engine, c.admin(), c.association_id, 6)  # the threshold changes what is shown
+    set_min_group_size(engine, c.admin(), c.association_id, 6)  # the threshold changes what is shown
     at.run()
     assert not offered()
 
 
 def test_reopen_is_not_offered_for_a_submission_in_a_closed_round(app_db, engine):
     c = _large_round(engine)
-    bm.close_round(engine, c.admin(), c.round_id)
+    close_round(engine, c.admin(), c.round_id)
     org_id, user_id = c.orgs["Member 0"]
     at = app_test(user_id, lang="en", org_id=org_id).run()
     at.switch_page("app_pages/assessments.py").run()
@@ -333,7 +337,7 @@ def test_reopen_is_not_offered_for_a_submission_in_a_closed_round(app_db, engine
     reopen = next(b for b in at.button if b.label == "Reopen")
     assert reopen.disabled
     assert "Submitted to the closed benchmarking round “2026 round”" in rendered_text(at)
-    bm.reopen_round(engine, c.admin(), c.round_id)
+    reopen_round(engine, c.admin(), c.round_id)
     at.run()
     reopen = next(b for b in at.button if b.label == "Reopen")
     assert not reopen.disabled
@@ -342,8 +346,10 @@ def test_reopen_is_not_offered_for_a_submission_in_a_closed_round(app_db, engine
 def test_a_refused_reopen_is_explained_in_the_users_language(app_db, engine, monkeypatch):
     """Should the button be offered anyway (the round closed in between), the service's refusal is translated."""
     c = _large_round(engine)
-    bm.close_round(engine, c.admin(), c.round_id)
-    monkeypatch.setattr(bm, "round_of", lambda *_: None)  # the page does not know about the round
+    close_round(engine, c.admin(), c.round_id)
+    from services import rounds
+
+    monkeypatch.setattr(rounds, "round_of", lambda *_: None)  # the page does not know about the round
     org_id, user_id = c.orgs["Member 0"]
     at = app_test(user_id, lang="en", org_id=org_id).run()
     at.switch_page("app_pages/assessments.py").run()

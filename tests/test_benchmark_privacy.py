@@ -13,8 +13,11 @@ import pytest
 
 from cli.main import main as cli_main
 from questionnaires import get_questionnaire
-from services import benchmark as bm
+from services.associations import set_min_group_size
+from services.benchmark_workbooks import benchmark_xlsx, peer_xlsx
 from services.errors import InvalidInput
+from services.peer_comparison import member_comparison
+from services.round_dashboard import round_dashboard
 from tests.support.apptest import app_test
 from tests.support.benchmark_data import Cohort, cohort, profile, rendered_text, workbook_values
 
@@ -56,7 +59,7 @@ def built(engine):
 
 def test_segments_of_four_are_hidden_and_five_shown_in_the_data(engine, built):
     c, _ = built
-    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    s = round_dashboard(engine, c.admin(), c.round_id).stats
     rows = {r.value: r for r in s.segment_rows("sector")}
     assert not rows["finance"].suppressed and rows["finance"].units["overall"].count == 5
     assert rows["finance"].median("overall") == pytest.approx(2.0)  # levels 3, 1, 2, 3, 1
@@ -71,7 +74,7 @@ def test_segments_of_four_are_hidden_and_five_shown_in_the_data(engine, built):
 
 def test_dashboard_data_holds_no_anonymous_name_or_answer(engine, built):
     c, anonymous = built
-    dash = bm.round_dashboard(engine, c.admin(), c.round_id)
+    dash = round_dashboard(engine, c.admin(), c.round_id)
     blob = repr(dash) + pickle.dumps(dash).decode("utf-8", "replace")
     for secret in _secrets(anonymous):
         assert secret not in blob
@@ -105,7 +108,7 @@ def test_association_page_hides_small_segments_and_anonymous_members(app_db, eng
 
 def test_workbook_hides_small_segments_and_anonymous_members(engine, built):
     c, anonymous = built
-    values = workbook_values(bm.benchmark_xlsx(engine, c.admin(), c.round_id, "zh"))
+    values = workbook_values(benchmark_xlsx(engine, c.admin(), c.round_id, "zh"))
     joined = "\n".join(values)
     for secret in _secrets(anonymous):
         assert secret not in joined
@@ -152,27 +155,27 @@ def test_identified_scores_cannot_unmask_a_lone_anonymous_member(engine):
         c.submit(f"Named {i}", 1 + i, sharing="identified")
     c.add("Lone", profile("finance"))
     c.submit("Lone", 2)
-    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    s = round_dashboard(engine, c.admin(), c.round_id).stats
     assert s.suppressed and s.units["overall"].median is None
     assert all(r.suppressed for r in s.segment_rows("sector"))
     assert len(s.identified) == 4  # the identified members still see themselves listed
     for i in range(2):
         c.add(f"Quiet {i}", profile("finance"))
         c.submit(f"Quiet {i}", 3)
-    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    s = round_dashboard(engine, c.admin(), c.round_id).stats
     assert not s.suppressed and s.units["overall"].count == 7
 
 
 def test_threshold_setting_moves_the_line_but_never_below_three(engine, built):
     c, _ = built
-    bm.set_min_group_size(engine, c.admin(), c.association_id, 4)
-    rows = {r.value: r for r in bm.round_dashboard(engine, c.admin(), c.round_id).stats.segment_rows("sector")}
+    set_min_group_size(engine, c.admin(), c.association_id, 4)
+    rows = {r.value: r for r in round_dashboard(engine, c.admin(), c.round_id).stats.segment_rows("sector")}
     assert not rows["retail"].suppressed and rows["retail"].units["overall"].count == 4
-    bm.set_min_group_size(engine, c.admin(), c.association_id, 6)
-    rows = {r.value: r for r in bm.round_dashboard(engine, c.admin(), c.round_id).stats.segment_rows("sector")}
+    set_min_group_size(engine, c.admin(), c.association_id, 6)
+    rows = {r.value: r for r in round_dashboard(engine, c.admin(), c.round_id).stats.segment_rows("sector")}
     assert rows["finance"].suppressed and rows["retail"].suppressed
     with pytest.raises(InvalidInput):
-        bm.set_min_group_size(engine, c.admin(), c.association_id, 2)
+        set_min_group_size(engine, c.admin(), c.association_id, 2)
 
 
 def test_member_view_names_no_other_member(app_db, engine, built):
@@ -184,7 +187,7 @@ def test_member_view_names_no_other_member(app_db, engine, built):
     text = rendered_text(at)
     for secret in [*others, *_secrets(anonymous)]:
         assert secret not in text
-    values = "\n".join(workbook_values(bm.peer_xlsx(engine, c.member(IDENT), c.assessments[IDENT], "zh")))
+    values = "\n".join(workbook_values(peer_xlsx(engine, c.member(IDENT), c.assessments[IDENT], "zh")))
     for secret in [*others, *_secrets(anonymous)]:
         assert secret not in values
 
@@ -192,8 +195,8 @@ def test_member_view_names_no_other_member(app_db, engine, built):
 def test_peer_group_of_four_is_hidden_on_the_member_page(app_db, engine, built):
     c, _ = built
     name = "Retail Anon 0 零售匿名"
-    comp = bm.member_comparison(engine, c.member(name), c.assessments[name], "sector")
+    comp = member_comparison(engine, c.member(name), c.assessments[name], "sector")
     assert comp.stats.suppressed and all(d.median is None for d in comp.stats.units.values())
-    comp = bm.member_comparison(engine, c.member("Finance Anon 0 金融匿名"), c.assessments["Finance Anon 0 金融匿名"],
+    comp = member_comparison(engine, c.member("Finance Anon 0 金融匿名"), c.assessments["Finance Anon 0 金融匿名"],
                                 "sector")
     assert not comp.stats.suppressed and comp.stats.peers == 5

@@ -1,4 +1,4 @@
-"""Associations, invitation codes, rounds, sharing choices and who may see what (services.benchmark)."""
+"""Associations, invitation codes, rounds, sharing choices and who may see what (services.associations, rounds, round_members, peer_comparison, ...)."""
 
 from __future__ import annotations
 
@@ -11,38 +11,52 @@ from sqlalchemy.exc import IntegrityError
 from db.engine import make_engine, read_session, write_session
 from db.models import Association, AssociationMember
 from questionnaires import get_questionnaire
-from services import benchmark as bm
 from services.access import Actor, load_actor
 from services.admin import add_member
 from services.assessments import create_assessment, get_assessment, submit
+from services.associations import (
+    create_association,
+    get_association,
+    join_association,
+    leave_association,
+    list_administered,
+    member_associations,
+    rotate_invite_code,
+    set_min_group_size,
+)
 from services.auth import create_user
 from services.benchmark_stats import Participation
+from services.benchmark_workbooks import benchmark_xlsx
 from services.errors import Forbidden, InvalidInput, NotFound, StateError
 from services.organisations import create_organisation
+from services.peer_comparison import member_comparison, peer_summary
+from services.round_dashboard import RoundStamp, peer_stamp, round_dashboard
+from services.round_members import set_sharing, start_round_assessment, submit_to_round
+from services.rounds import close_round, get_round, list_rounds, open_round, reopen_round, round_of
 from tests.support.benchmark_data import PASSWORD, cohort, profile
 
 
 def test_only_platform_admins_create_associations(engine, system):
     user = create_user(engine, "someone", PASSWORD)
     with pytest.raises(Forbidden):
-        bm.create_association(engine, Actor(user.id, "someone"), "Park")
-    a = bm.create_association(engine, system, "Park", admin_username="someone")
-    assert a.min_group_size == 5 and a.invite_code and len(bm.list_administered(engine, system)) == 1
+        create_association(engine, Actor(user.id, "someone"), "Park")
+    a = create_association(engine, system, "Park", admin_username="someone")
+    assert a.min_group_size == 5 and a.invite_code and len(list_administered(engine, system)) == 1
 
 
 @pytest.mark.parametrize("bad", [2, 0, -5, 1.5, True, 101])
 def test_threshold_is_never_below_three(engine, system, bad):
     with pytest.raises(InvalidInput, match="min_group_size"):
-        bm.create_association(engine, system, "Park", min_group_size=bad)
-    a = bm.create_association(engine, system, "Park", min_group_size=3)
+        create_association(engine, system, "Park", min_group_size=bad)
+    a = create_association(engine, system, "Park", min_group_size=3)
     with pytest.raises(InvalidInput, match="from 3"):
-        bm.set_min_group_size(engine, system, a.id, bad)
-    assert bm.get_association(engine, system, a.id).min_group_size == 3
+        set_min_group_size(engine, system, a.id, bad)
+    assert get_association(engine, system, a.id).min_group_size == 3
 
 
 def test_database_refuses_a_threshold_below_three(engine, system):
     """Even a write that bypasses the service cannot store a threshold below 3."""
-    a = bm.create_association(engine, system, "Park")
+    a = create_association(engine, system, "Park")
     with pytest.raises(IntegrityError), write_session(engine) as s:
         s.get(Association, a.id).min_group_size = 2  # type: ignore[union-attr]
 
@@ -52,30 +66,30 @@ def test_join_with_invitation_code(engine, system):
     user = create_user(engine, "lead", PASSWORD)
     org = create_organisation(engine, load_actor(engine, user.id), "Joiner Ltd", profile())
     lead = load_actor(engine, user.id)
-    code = bm.get_association(engine, system, c.association_id).invite_code
+    code = get_association(engine, system, c.association_id).invite_code
     assert code is not None
     with pytest.raises(InvalidInput, match="invitation code"):
-        bm.join_association(engine, lead, org.id, "WRONG-CODE-0000")
-    assert bm.member_associations(engine, lead, org.id) == []
-    joined = bm.join_association(engine, lead, org.id, code.lower().replace("-", " "))
+        join_association(engine, lead, org.id, "WRONG-CODE-0000")
+    assert member_associations(engine, lead, org.id) == []
+    joined = join_association(engine, lead, org.id, code.lower().replace("-", " "))
     assert joined.id == c.association_id and joined.invite_code is None  # members never see the code
-    assert [a.id for a in bm.member_associations(engine, lead, org.id)] == [c.association_id]
-    bm.join_association(engine, lead, org.id, code)  # joining twice changes nothing
+    assert [a.id for a in member_associations(engine, lead, org.id)] == [c.association_id]
+    join_association(engine, lead, org.id, code)  # joining twice changes nothing
     with read_session(engine) as s:
         assert len(list(s.scalars(select(AssociationMember).where(AssociationMember.organisation_id == org.id)))) == 1
 
 
 def test_rotated_code_stops_the_old_one(engine, system):
     c = cohort(engine)
-    old = bm.get_association(engine, system, c.association_id).invite_code
-    new = bm.rotate_invite_code(engine, c.admin(), c.association_id).invite_code
+    old = get_association(engine, system, c.association_id).invite_code
+    new = rotate_invite_code(engine, c.admin(), c.association_id).invite_code
     assert new != old
     user = create_user(engine, "lead", PASSWORD)
     org = create_organisation(engine, load_actor(engine, user.id), "Late Ltd", profile())
     lead = load_actor(engine, user.id)
     with pytest.raises(InvalidInput):
-        bm.join_association(engine, lead, org.id, old or "")
-    bm.join_association(engine, lead, org.id, new or "")
+        join_association(engine, lead, org.id, old or "")
+    join_association(engine, lead, org.id, new or "")
 
 
 def test_respondents_cannot_join_or_be_identified(engine, system):
@@ -84,15 +98,15 @@ def test_respondents_cannot_join_or_be_identified(engine, system):
     resp_user = create_user(engine, "resp", PASSWORD)
     add_member(engine, system, org_id, "resp", "respondent")
     resp = load_actor(engine, resp_user.id)
-    code = bm.get_association(engine, system, c.association_id).invite_code or ""
+    code = get_association(engine, system, c.association_id).invite_code or ""
     with pytest.raises(Forbidden):
-        bm.join_association(engine, resp, org_id, code)
+        join_association(engine, resp, org_id, code)
     with pytest.raises(Forbidden):
-        bm.start_round_assessment(engine, resp, org_id, c.round_id, sharing="identified")
-    view = bm.start_round_assessment(engine, resp, org_id, c.round_id)
+        start_round_assessment(engine, resp, org_id, c.round_id, sharing="identified")
+    view = start_round_assessment(engine, resp, org_id, c.round_id)
     assert view.sharing == "anonymous" and view.round_id == c.round_id
     with pytest.raises(Forbidden):
-        bm.set_sharing(engine, resp, view.id, "identified")
+        set_sharing(engine, resp, view.id, "identified")
 
 
 def test_rounds_open_close_and_participation(engine, system):
@@ -101,55 +115,55 @@ def test_rounds_open_close_and_participation(engine, system):
         c.add(name, profile())
     admin = c.admin()
     with pytest.raises(InvalidInput, match="deadline"):
-        bm.open_round(engine, admin, c.association_id, "Old", deadline=date.today() - timedelta(days=1))
+        open_round(engine, admin, c.association_id, "Old", deadline=date.today() - timedelta(days=1))
     with pytest.raises(InvalidInput, match="name"):
-        bm.open_round(engine, admin, c.association_id, "  ", deadline=None)
-    r = bm.open_round(engine, admin, c.association_id, "Spring", deadline=date.today() + timedelta(days=10))
+        open_round(engine, admin, c.association_id, "  ", deadline=None)
+    r = open_round(engine, admin, c.association_id, "Spring", deadline=date.today() + timedelta(days=10))
     assert r.is_open and r.deadline is not None and r.deadline.hour == 23
     c.submit("A", 2)
-    bm.start_round_assessment(engine, c.member("B"), c.orgs["B"][0], c.round_id)
-    summary = {s.round.id: s for s in bm.list_rounds(engine, admin, c.association_id)}
+    start_round_assessment(engine, c.member("B"), c.orgs["B"][0], c.round_id)
+    summary = {s.round.id: s for s in list_rounds(engine, admin, c.association_id)}
     assert (summary[c.round_id].invited, summary[c.round_id].started, summary[c.round_id].submitted) == (3, 1, 1)
     assert (summary[r.id].started, summary[r.id].submitted) == (0, 0)
-    closed = bm.close_round(engine, admin, c.round_id)
+    closed = close_round(engine, admin, c.round_id)
     assert closed.status == "closed"
     with pytest.raises(StateError):
-        bm.close_round(engine, admin, c.round_id)
+        close_round(engine, admin, c.round_id)
     with pytest.raises(StateError):
-        bm.start_round_assessment(engine, c.member("C"), c.orgs["C"][0], c.round_id)
-    assert bm.reopen_round(engine, admin, c.round_id).is_open
+        start_round_assessment(engine, c.member("C"), c.orgs["C"][0], c.round_id)
+    assert reopen_round(engine, admin, c.round_id).is_open
 
 
 def test_submission_needs_an_open_round(engine):
     c = cohort(engine)
     c.add("A", profile())
-    view = bm.start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
-    bm.close_round(engine, c.admin(), c.round_id)
+    view = start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
+    close_round(engine, c.admin(), c.round_id)
     with pytest.raises(StateError):
-        bm.submit_to_round(engine, c.member("A"), view.id)
+        submit_to_round(engine, c.member("A"), view.id)
     assert get_assessment(engine, c.member("A"), view.id).status == "draft"
 
 
 def test_one_assessment_per_round(engine):
     c = cohort(engine)
     c.add("A", profile())
-    bm.start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
+    start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
     with pytest.raises(StateError):
-        bm.start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
+        start_round_assessment(engine, c.member("A"), c.orgs["A"][0], c.round_id)
 
 
 def test_sharing_changes_only_before_submission(engine):
     c = cohort(engine)
     c.add("A", profile())
     who = c.member("A")
-    view = bm.start_round_assessment(engine, who, c.orgs["A"][0], c.round_id)
-    assert bm.set_sharing(engine, who, view.id, "identified").sharing == "identified"
-    assert bm.set_sharing(engine, who, view.id, "anonymous").sharing == "anonymous"
+    view = start_round_assessment(engine, who, c.orgs["A"][0], c.round_id)
+    assert set_sharing(engine, who, view.id, "identified").sharing == "identified"
+    assert set_sharing(engine, who, view.id, "anonymous").sharing == "anonymous"
     with pytest.raises(InvalidInput):
-        bm.set_sharing(engine, who, view.id, "public")
+        set_sharing(engine, who, view.id, "public")
     submit(engine, who, view.id)
     with pytest.raises(StateError):
-        bm.set_sharing(engine, who, view.id, "identified")
+        set_sharing(engine, who, view.id, "identified")
     assert get_assessment(engine, who, view.id).sharing == "anonymous"
 
 
@@ -158,7 +172,7 @@ def test_non_members_cannot_start_in_a_round(engine, system):
     user = create_user(engine, "outsider", PASSWORD)
     org = create_organisation(engine, load_actor(engine, user.id), "Outside Ltd", profile())
     with pytest.raises(NotFound):
-        bm.start_round_assessment(engine, load_actor(engine, user.id), org.id, c.round_id)
+        start_round_assessment(engine, load_actor(engine, user.id), org.id, c.round_id)
 
 
 def test_members_and_other_associations_get_not_found(engine, system):
@@ -170,22 +184,22 @@ def test_members_and_other_associations_get_not_found(engine, system):
     member, stranger = c.member("A"), other.admin()
     for who in (member, stranger):
         with pytest.raises(NotFound):
-            bm.round_dashboard(engine, who, c.round_id)
+            round_dashboard(engine, who, c.round_id)
         with pytest.raises(NotFound):
-            bm.get_round(engine, who, c.round_id)
+            get_round(engine, who, c.round_id)
         with pytest.raises(NotFound):
-            bm.benchmark_xlsx(engine, who, c.round_id, "zh")
+            benchmark_xlsx(engine, who, c.round_id, "zh")
         with pytest.raises(NotFound):
-            bm.list_rounds(engine, who, c.association_id)
+            list_rounds(engine, who, c.association_id)
         with pytest.raises(NotFound):
-            bm.close_round(engine, who, c.round_id)
+            close_round(engine, who, c.round_id)
         with pytest.raises(NotFound):
-            bm.get_association(engine, who, c.association_id)
+            get_association(engine, who, c.association_id)
     with pytest.raises(NotFound):  # a round id that does not exist reads the same
-        bm.round_dashboard(engine, stranger, 99999)
+        round_dashboard(engine, stranger, 99999)
     with pytest.raises(NotFound):  # the other association's admin cannot read the member's comparison either
-        bm.member_comparison(engine, stranger, c.assessments["A"])
-    assert bm.round_dashboard(engine, c.admin(), c.round_id).stats.participation.submitted == 1
+        member_comparison(engine, stranger, c.assessments["A"])
+    assert round_dashboard(engine, c.admin(), c.round_id).stats.participation.submitted == 1
 
 
 def test_peer_summary_for_the_results_page(engine, system):
@@ -194,16 +208,16 @@ def test_peer_summary_for_the_results_page(engine, system):
         c.add(f"M{i}", profile())
         c.submit(f"M{i}", 1 + i % 4)
     own = c.assessments["M0"]
-    summary = bm.peer_summary(engine, c.member("M0"), own)
+    summary = peer_summary(engine, c.member("M0"), own)
     assert summary is not None and summary.peers == 6 and summary.segment == "sector"
     assert set(summary.dimensions) == {"GOV", "IDE", "ASM", "RES"}
     assert summary.median["GOV"] == pytest.approx(2.0)  # levels 1, 1, 2, 2, 3, 4
     # Not in a round → None; another organisation's assessment → NotFound.
     outside = create_organisation(engine, c.member("M0"), "Second org", profile())
     plain = create_assessment(engine, system, outside.id)
-    assert bm.peer_summary(engine, system, plain.id) is None
+    assert peer_summary(engine, system, plain.id) is None
     with pytest.raises(NotFound):
-        bm.peer_summary(engine, c.member("M1"), own)
+        peer_summary(engine, c.member("M1"), own)
 
 
 def test_peer_summary_is_none_when_the_group_is_too_small(engine):
@@ -211,8 +225,8 @@ def test_peer_summary_is_none_when_the_group_is_too_small(engine):
     for i in range(4):
         c.add(f"M{i}", profile())
         c.submit(f"M{i}", 2)
-    assert bm.peer_summary(engine, c.member("M0"), c.assessments["M0"]) is None
-    comp = bm.member_comparison(engine, c.member("M0"), c.assessments["M0"])
+    assert peer_summary(engine, c.member("M0"), c.assessments["M0"]) is None
+    comp = member_comparison(engine, c.member("M0"), c.assessments["M0"])
     assert comp.stats.suppressed and comp.stats.peers is None
     assert all(d.median is None for d in comp.stats.units.values())
 
@@ -222,9 +236,9 @@ def test_members_who_left_drop_out_of_the_dashboard(engine):
     for i in range(5):
         c.add(f"M{i}", profile())
         c.submit(f"M{i}", 2)
-    assert not bm.round_dashboard(engine, c.admin(), c.round_id).stats.suppressed
-    bm.leave_association(engine, c.member("M4"), c.orgs["M4"][0], c.association_id)
-    dash = bm.round_dashboard(engine, c.admin(), c.round_id)
+    assert not round_dashboard(engine, c.admin(), c.round_id).stats.suppressed
+    leave_association(engine, c.member("M4"), c.orgs["M4"][0], c.association_id)
+    dash = round_dashboard(engine, c.admin(), c.round_id)
     assert dash.stats.participation == Participation(invited=4, started=0, submitted=4)
     assert dash.stats.suppressed
 
@@ -238,12 +252,12 @@ def test_dashboard_and_comparison_on_both_backends(any_db_url):
         for i in range(5):
             c.add(f"M{i}", profile())
             c.submit(f"M{i}", 1 + i, na=(first,) if i == 0 else (), sharing="identified" if i == 4 else "anonymous")
-        s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+        s = round_dashboard(engine, c.admin(), c.round_id).stats
         assert s.units["overall"].count == 5 and s.units["overall"].median == pytest.approx(3.0)
         assert [r.organisation_name for r in s.identified] == ["M4"] and s.identified[0].overall == pytest.approx(5.0)
-        comp = bm.member_comparison(engine, c.member("M0"), c.assessments["M0"], "all")
+        comp = member_comparison(engine, c.member("M0"), c.assessments["M0"], "all")
         assert comp.stats.peers == 5 and comp.stats.percentile["overall"] == pytest.approx(0.0)
-        assert bm.peer_summary(engine, c.member("M2"), c.assessments["M2"]) is not None
+        assert peer_summary(engine, c.member("M2"), c.assessments["M2"]) is not None
     finally:
         engine.dispose()
 
@@ -255,8 +269,8 @@ def test_failed_join_is_recorded(engine) -> None:  # type: ignore[no-untyped-def
     from db.engine import read_session
     from db.models import EventLog
     from services.access import load_actor
+    from services.associations import join_association
     from services.auth import create_user
-    from services.benchmark import join_association
     from services.errors import InvalidInput
     from services.organisations import create_organisation
 
@@ -282,15 +296,15 @@ def test_a_submission_in_a_closed_round_cannot_be_reopened(engine):
     for i in range(5):
         c.add(f"M{i}", profile())
         c.submit(f"M{i}", 2)
-    bm.close_round(engine, c.admin(), c.round_id)
+    close_round(engine, c.admin(), c.round_id)
     with pytest.raises(StateError) as refused:
         reopen(engine, c.member("M0"), c.assessments["M0"])
     assert isinstance(refused.value, RoundClosedReopen) and refused.value.values["round"] == "2026 round"
     assert "closed" in str(refused.value)
     assert get_assessment(engine, c.member("M0"), c.assessments["M0"]).status == "submitted"
-    s = bm.round_dashboard(engine, c.admin(), c.round_id).stats
+    s = round_dashboard(engine, c.admin(), c.round_id).stats
     assert s.participation.submitted == 5 and not s.suppressed  # still counted, still shown
-    bm.reopen_round(engine, c.admin(), c.round_id)  # once the round is open again, reopening is allowed
+    reopen_round(engine, c.admin(), c.round_id)  # once the round is open again, reopening is allowed
     assert reopen(engine, c.member("M0"), c.assessments["M0"]).status == "draft"
 
 
@@ -300,12 +314,12 @@ def test_hidden_peer_group_is_a_suppressed_summary_on_request(engine):
         c.add(f"M{i}", profile())
         c.submit(f"M{i}", 2)
     own = c.assessments["M0"]
-    assert bm.peer_summary(engine, c.member("M0"), own) is None  # the workbook's contract is unchanged
-    hidden = bm.peer_summary(engine, c.member("M0"), own, include_hidden=True)
+    assert peer_summary(engine, c.member("M0"), own) is None  # the workbook's contract is unchanged
+    hidden = peer_summary(engine, c.member("M0"), own, include_hidden=True)
     assert hidden is not None and hidden.suppressed and hidden.peers is None and hidden.min_group_size == 5
     assert hidden.round_name == "2026 round" and all(d.suppressed for d in hidden.dimensions.values())
     with pytest.raises(NotFound):
-        bm.peer_summary(engine, c.member("M1"), own, include_hidden=True)
+        peer_summary(engine, c.member("M1"), own, include_hidden=True)
 
 
 def test_percentile_ranks_only_for_the_submitted_assessment(engine):
@@ -316,14 +330,14 @@ def test_percentile_ranks_only_for_the_submitted_assessment(engine):
         c.submit(f"M{i}", 1 + i % 4)
     c.add("Drafter", profile())
     org_id = c.orgs["Drafter"][0]
-    draft = bm.start_round_assessment(engine, c.member("Drafter"), org_id, c.round_id).id
+    draft = start_round_assessment(engine, c.member("Drafter"), org_id, c.round_id).id
     c.answer("Drafter", draft, 3)
-    comp = bm.member_comparison(engine, c.member("Drafter"), draft)
+    comp = member_comparison(engine, c.member("Drafter"), draft)
     assert comp.assessment_status == "draft" and not comp.stats.suppressed and comp.stats.peers == 6
     assert comp.stats.own["overall"] is not None and comp.stats.units["overall"].median is not None
     assert all(v is None for v in comp.stats.percentile.values())
-    bm.submit_to_round(engine, c.member("Drafter"), draft)
-    comp = bm.member_comparison(engine, c.member("Drafter"), draft)
+    submit_to_round(engine, c.member("Drafter"), draft)
+    comp = member_comparison(engine, c.member("Drafter"), draft)
     assert comp.stats.percentile["overall"] is not None
 
 
@@ -337,8 +351,8 @@ def test_round_stamps_change_with_everything_the_statistics_depend_on(engine):
         c.submit(f"M{i}", 2)
     view = get_assessment(engine, c.member("M0"), c.assessments["M0"])
 
-    def stamps() -> tuple[bm.RoundStamp, bm.RoundStamp | None]:
-        return bm.round_dashboard(engine, c.admin(), c.round_id).stamp, bm.peer_stamp(engine, view)
+    def stamps() -> tuple[RoundStamp, RoundStamp | None]:
+        return round_dashboard(engine, c.admin(), c.round_id).stamp, peer_stamp(engine, view)
 
     seen = [stamps()]
     assert seen[0][0] == seen[0][1] and seen[0][0] == stamps()[0]  # same round, nothing changed: same stamp
@@ -348,29 +362,29 @@ def test_round_stamps_change_with_everything_the_statistics_depend_on(engine):
     seen.append(stamps())
     reopen(engine, c.member("M5"), c.assessments["M5"])  # a submission taken back (the round is open)
     seen.append(stamps())
-    bm.set_min_group_size(engine, c.admin(), c.association_id, 4)  # the threshold
+    set_min_group_size(engine, c.admin(), c.association_id, 4)  # the threshold
     seen.append(stamps())
-    bm.close_round(engine, c.admin(), c.round_id)
+    close_round(engine, c.admin(), c.round_id)
     seen.append(stamps())
     assert len({a for a, _ in seen}) == len(seen) and all(a == b for a, b in seen)
     blob = repr(seen[-1][0])
     assert "M0" not in blob and "assessment_id" not in blob and "organisation_id" not in blob
     plain = create_assessment(engine, c.member("M0"), c.orgs["M0"][0])
-    assert bm.peer_stamp(engine, plain) is None and bm.round_of(engine, plain) is None
-    assert bm.round_of(engine, view).status == "closed"  # type: ignore[union-attr]
+    assert peer_stamp(engine, plain) is None and round_of(engine, plain) is None
+    assert round_of(engine, view).status == "closed"  # type: ignore[union-attr]
 
 
 def test_benchmark_workbook_from_a_dashboard_already_built(engine, system):
     """The command line prints and exports one dashboard; the actor's rights are still checked."""
     c = cohort(engine)
-    other = bm.open_round(engine, system, c.association_id, "Other round", deadline=None)
-    dash = bm.round_dashboard(engine, c.admin(), c.round_id)
-    assert bm.benchmark_xlsx(engine, c.admin(), c.round_id, "en", dashboard=dash)[:2] == b"PK"
+    other = open_round(engine, system, c.association_id, "Other round", deadline=None)
+    dash = round_dashboard(engine, c.admin(), c.round_id)
+    assert benchmark_xlsx(engine, c.admin(), c.round_id, "en", dashboard=dash)[:2] == b"PK"
     with pytest.raises(InvalidInput, match="dashboard"):
-        bm.benchmark_xlsx(engine, c.admin(), other.id, "en", dashboard=dash)
+        benchmark_xlsx(engine, c.admin(), other.id, "en", dashboard=dash)
     c.add("M0", profile())
     with pytest.raises(NotFound):
-        bm.benchmark_xlsx(engine, c.member("M0"), c.round_id, "en", dashboard=dash)
+        benchmark_xlsx(engine, c.member("M0"), c.round_id, "en", dashboard=dash)
 
 
 def test_command_line_export_scores_the_round_once(engine, db_url, monkeypatch, capsys, tmp_path):
@@ -381,8 +395,10 @@ def test_command_line_export_scores_the_round_once(engine, db_url, monkeypatch, 
         c.add(f"M{i}", profile())
         c.submit(f"M{i}", 2)
     calls: list[int] = []
-    real = bm.dashboard_stats
-    monkeypatch.setattr(bm, "dashboard_stats", lambda *a, **k: calls.append(1) or real(*a, **k))
+    from services import round_dashboard as dashboard_module
+
+    real = dashboard_module.dashboard_stats
+    monkeypatch.setattr(dashboard_module, "dashboard_stats", lambda *a, **k: calls.append(1) or real(*a, **k))
     monkeypatch.setenv("DATABASE_URL", db_url)
     out = tmp_path / "bench.xlsx"
     assert cli_main(["export", "benchmark", "--round", str(c.round_id), "--out", str(out), "--lang", "en"]) == 0

@@ -288,7 +288,7 @@ def test_other_tenants_cannot_export(engine: Engine, system: Actor, stored: dict
 
 def test_demo_round_assessment_carries_the_peer_median(demo_db_url: str) -> None:
     from db.engine import make_engine
-    from services.benchmark import peer_summary
+    from services.peer_comparison import peer_summary
     from tests.support.databases import user_id
 
     engine = make_engine(demo_db_url)

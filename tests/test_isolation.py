@@ -32,10 +32,39 @@ from streamlit.testing.v1 import AppTest
 from app import PAGES
 from i18n import t
 from questionnaires import get_questionnaire
-from services import admin, assessments, benchmark, exports, imports, member_imports, organisations, results
+from services import (
+    admin,
+    assessments,
+    association_members,
+    associations,
+    benchmark_workbooks,
+    exports,
+    imports,
+    member_imports,
+    organisations,
+    peer_comparison,
+    results,
+    round_dashboard,
+    round_members,
+    rounds,
+)
 from services.access import Actor
 from services.assessments import AnswerInputData
+from services.association_members import create_member_organisation
+from services.associations import (
+    get_association,
+    join_association,
+    leave_association,
+    member_associations,
+    rotate_invite_code,
+    set_min_group_size,
+)
+from services.benchmark_workbooks import benchmark_xlsx, peer_xlsx
 from services.errors import NotFound, ServiceError
+from services.peer_comparison import member_comparison, peer_summary
+from services.round_dashboard import round_dashboard as round_dashboard_of
+from services.round_members import member_rounds, set_sharing, start_round_assessment, submit_to_round
+from services.rounds import close_round, get_round, list_rounds, open_round, reopen_round
 from tests.support.apptest import app_test, page_texts
 from tests.support.tenants import ANSWER_SECRETS, SECRETS, World, world_copy, world_template
 
@@ -122,14 +151,14 @@ ORG_CASES = [
          lambda w, a, t_: admin.create_colleague(w.engine, a, _org(w, t_), "mole", "a-long-password-1",
                                                  role="org_admin")),
     Case("member_associations", "organisation",
-         lambda w, a, t_: benchmark.member_associations(w.engine, a, _org(w, t_))),
-    Case("member_rounds", "organisation", lambda w, a, t_: benchmark.member_rounds(w.engine, a, _org(w, t_))),
+         lambda w, a, t_: member_associations(w.engine, a, _org(w, t_))),
+    Case("member_rounds", "organisation", lambda w, a, t_: member_rounds(w.engine, a, _org(w, t_))),
     Case("join_association", "organisation",
-         lambda w, a, t_: benchmark.join_association(w.engine, a, _org(w, t_), w.invite_codes["Y"])),
+         lambda w, a, t_: join_association(w.engine, a, _org(w, t_), w.invite_codes["Y"])),
     Case("leave_association", "organisation",
-         lambda w, a, t_: benchmark.leave_association(w.engine, a, _org(w, t_), w.associations["X"])),
+         lambda w, a, t_: leave_association(w.engine, a, _org(w, t_), w.associations["X"])),
     Case("start_round_assessment", "organisation",
-         lambda w, a, t_: benchmark.start_round_assessment(w.engine, a, _org(w, t_), w.rounds["X"])),
+         lambda w, a, t_: start_round_assessment(w.engine, a, _org(w, t_), w.rounds["X"])),
     Case("org_template_xlsx", "export", lambda w, a, t_: exports.org_template_xlsx(w.engine, a, _org(w, t_), "zh")),
     Case("check_workbook", "organisation",
          lambda w, a, t_: imports.check_workbook(w.engine, a, _org(w, t_), _template())),
@@ -163,36 +192,36 @@ ASSESSMENT_CASES = [
     Case("import_into_assessment", "answers",
          lambda w, a, t_: imports.import_workbook(w.engine, a, _own_org(w, a, t_), _template(),
                                                   assessment_id=_asm(w, t_))),
-    Case("set_sharing", "assessment", lambda w, a, t_: benchmark.set_sharing(w.engine, a, _asm(w, t_), "identified")),
-    Case("submit_to_round", "assessment", lambda w, a, t_: benchmark.submit_to_round(w.engine, a, _asm(w, t_))),
+    Case("set_sharing", "assessment", lambda w, a, t_: set_sharing(w.engine, a, _asm(w, t_), "identified")),
+    Case("submit_to_round", "assessment", lambda w, a, t_: submit_to_round(w.engine, a, _asm(w, t_))),
     Case("member_comparison", "assessment",
-         lambda w, a, t_: benchmark.member_comparison(w.engine, a, _asm(w, t_))),
-    Case("peer_summary", "assessment", lambda w, a, t_: benchmark.peer_summary(w.engine, a, _asm(w, t_))),
-    Case("peer_xlsx", "export", lambda w, a, t_: benchmark.peer_xlsx(w.engine, a, _asm(w, t_), "zh")),
+         lambda w, a, t_: member_comparison(w.engine, a, _asm(w, t_))),
+    Case("peer_summary", "assessment", lambda w, a, t_: peer_summary(w.engine, a, _asm(w, t_))),
+    Case("peer_xlsx", "export", lambda w, a, t_: peer_xlsx(w.engine, a, _asm(w, t_), "zh")),
 ]
 
 ASSOCIATION_CASES = [
     Case("get_association", "association",
-         lambda w, a, t_: benchmark.get_association(w.engine, a, w.associations["X"])),
+         lambda w, a, t_: get_association(w.engine, a, w.associations["X"])),
     Case("set_min_group_size", "association",
-         lambda w, a, t_: benchmark.set_min_group_size(w.engine, a, w.associations["X"], 3)),
+         lambda w, a, t_: set_min_group_size(w.engine, a, w.associations["X"], 3)),
     Case("rotate_invite_code", "association",
-         lambda w, a, t_: benchmark.rotate_invite_code(w.engine, a, w.associations["X"])),
-    Case("list_rounds", "association", lambda w, a, t_: benchmark.list_rounds(w.engine, a, w.associations["X"])),
+         lambda w, a, t_: rotate_invite_code(w.engine, a, w.associations["X"])),
+    Case("list_rounds", "association", lambda w, a, t_: list_rounds(w.engine, a, w.associations["X"])),
     Case("open_round", "association",
-         lambda w, a, t_: benchmark.open_round(w.engine, a, w.associations["X"], "rogue round", deadline=None)),
+         lambda w, a, t_: open_round(w.engine, a, w.associations["X"], "rogue round", deadline=None)),
     Case("create_member_organisation", "association",
-         lambda w, a, t_: benchmark.create_member_organisation(w.engine, a, w.associations["X"], "傀儡 Puppet",
+         lambda w, a, t_: create_member_organisation(w.engine, a, w.associations["X"], "傀儡 Puppet",
                                                                get_questionnaire().default_profile())),
     Case("add_association_admin", "association",
          lambda w, a, t_: admin.add_association_admin(w.engine, a, w.associations["X"], "nobody")),
     Case("remove_association_admin", "association",
          lambda w, a, t_: admin.remove_association_admin(w.engine, a, w.associations["X"], "admin_x")),
-    Case("get_round", "round", lambda w, a, t_: benchmark.get_round(w.engine, a, w.rounds["X"])),
-    Case("round_dashboard", "round", lambda w, a, t_: benchmark.round_dashboard(w.engine, a, w.rounds["X"])),
-    Case("close_round", "round", lambda w, a, t_: benchmark.close_round(w.engine, a, w.rounds["X"])),
-    Case("reopen_round", "round", lambda w, a, t_: benchmark.reopen_round(w.engine, a, w.rounds["X"])),
-    Case("benchmark_xlsx", "export", lambda w, a, t_: benchmark.benchmark_xlsx(w.engine, a, w.rounds["X"], "zh")),
+    Case("get_round", "round", lambda w, a, t_: get_round(w.engine, a, w.rounds["X"])),
+    Case("round_dashboard", "round", lambda w, a, t_: round_dashboard_of(w.engine, a, w.rounds["X"])),
+    Case("close_round", "round", lambda w, a, t_: close_round(w.engine, a, w.rounds["X"])),
+    Case("reopen_round", "round", lambda w, a, t_: reopen_round(w.engine, a, w.rounds["X"])),
+    Case("benchmark_xlsx", "export", lambda w, a, t_: benchmark_xlsx(w.engine, a, w.rounds["X"], "zh")),
     Case("import_member_workbooks", "association",
          lambda w, a, t_: member_imports.import_member_workbooks(w.engine, a, w.associations["X"], [])),
 ]
@@ -243,15 +272,15 @@ def test_registry_covers_every_public_service_function() -> None:
         "recent_events", "event_actions", "add_member_organisation",
     }
     missing = []
-    for module in (organisations, assessments, results, admin, benchmark, exports, imports, member_imports):
+    for module in (organisations, assessments, results, admin, associations, association_members, rounds, round_members,
+                   round_dashboard, peer_comparison, benchmark_workbooks, exports, imports, member_imports):
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or fname.startswith("_"):
                 continue
             params = list(inspect.signature(fn).parameters)
             if params[:2] != ["engine", "actor"] or len(params) < 3:
                 continue
-            if fname not in covered | aliases | not_tenant_objects and not (
-                    module is benchmark and fname == "load_answers"):
+            if fname not in covered | aliases | not_tenant_objects:
                 missing.append(f"{module.__name__}.{fname}")
     assert not missing, f"add these to the isolation matrix: {missing}"
 
@@ -261,16 +290,16 @@ def test_association_admin_cannot_read_anonymous_member_assessment(world: World)
     x = world.actor("admin_x")
     aid = world.assessments["A"]
     for fn in (assessments.get_assessment, assessments.load_answers, assessments.history, results.assessment_result,
-               benchmark.member_comparison):
+               member_comparison):
         with pytest.raises(NotFound):
             fn(world.engine, x, aid)
     with pytest.raises(NotFound):
         exports.summary_xlsx(world.engine, x, aid, "zh")
     # Its own dashboard works, and names only the identified member.
-    dash = benchmark.round_dashboard(world.engine, x, world.rounds["X"])
+    dash = round_dashboard_of(world.engine, x, world.rounds["X"])
     text = repr(dash)
     assert not any(s in text for s in SECRETS["A"]), "anonymous member A leaked into the dashboard"
-    workbook = benchmark.benchmark_xlsx(world.engine, x, world.rounds["X"], "zh")
+    workbook = benchmark_xlsx(world.engine, x, world.rounds["X"], "zh")
     assert not any(s.encode() in _unzipped(workbook) for s in SECRETS["A"])
 
 
@@ -285,7 +314,7 @@ def test_platform_admin_reaches_every_tenant(world: World) -> None:
     p = world.actor("platform")
     for tenant in ("A", "B"):
         assert assessments.get_assessment(world.engine, p, world.assessments[tenant]).organisation_id == world.orgs[tenant]
-    assert benchmark.get_round(world.engine, p, world.rounds["X"]).id == world.rounds["X"]
+    assert get_round(world.engine, p, world.rounds["X"]).id == world.rounds["X"]
 
 
 # --- pages -----------------------------------------------------------------------------------------

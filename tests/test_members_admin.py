@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from i18n import t
 from services import admin
 from services.access import Actor, load_actor
+from services.associations import list_administered
 from services.auth import SignInError, authenticate, create_user
-from services.benchmark import list_administered
 from services.errors import Forbidden, InvalidInput, NotFound
 from tests.support.apptest import app_test, page_texts
 from tests.ui_flow import PASSWORD, Member, open_page, org_admin, respondent
@@ -129,7 +129,7 @@ def test_only_platform_administrators_administer_the_platform(engine: Engine, le
 
 
 def test_association_administrators_are_assigned_and_removed(engine: Engine, system: Actor) -> None:
-    from services.benchmark import create_association
+    from services.associations import create_association
 
     create_user(engine, "secretariat", PASSWORD)
     assoc = create_association(engine, system, "测试联盟")

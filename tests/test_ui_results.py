@@ -169,7 +169,7 @@ def test_comparison_with_the_previous_submitted_assessment(app_db: str, engine: 
 def test_peer_median_is_drawn_for_an_assessment_in_a_benchmark_round(app_db: str, engine: Engine) -> None:
     from demo.seed import seed_demo
     from services.assessments import list_assessments
-    from services.benchmark import peer_summary
+    from services.peer_comparison import peer_summary
 
     seed_demo(engine)
     who = authenticate(engine, "org1", "demo-org-2024")
@@ -224,16 +224,16 @@ def test_a_peer_group_too_small_to_show_is_said_not_silently_left_out(app_db: st
 
 def test_the_peer_summary_is_scored_once_per_state_of_the_round(app_db: str, engine: Engine, monkeypatch: Any) -> None:
     """A filter click reruns the page but does not score the round again; a new submission does."""
-    from services import benchmark
+    from services import peer_comparison
 
     calls: list[int] = []
-    real = benchmark.member_comparison
+    real = peer_comparison.member_comparison
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(benchmark, "member_comparison", counted)
+    monkeypatch.setattr(peer_comparison, "member_comparison", counted)
     c, member, aid = _round_member(engine, 6)
     at = open_page(member, "results", lang="en", assessment=aid)
     assert len(calls) == 1 and msg("results.series_peer", "en") in [

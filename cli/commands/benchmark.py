@@ -17,8 +17,19 @@ from sqlalchemy import Engine
 
 from cli.context import as_user_option, run_as
 from cli.main import CLIError
-from services import benchmark as bm
 from services.access import Actor
+from services.associations import (
+    DEFAULT_MIN_GROUP,
+    MIN_GROUP_FLOOR,
+    create_association,
+    get_association,
+    list_administered,
+    set_min_group_size,
+)
+from services.benchmark_workbooks import benchmark_xlsx, peer_xlsx
+from services.peer_comparison import SEGMENTS
+from services.round_dashboard import round_dashboard
+from services.rounds import RoundView, close_round, list_rounds, open_round, reopen_round
 
 
 def _error(message: str) -> Exception:
@@ -40,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--assessment", type=int, required=True, metavar="ID", help="the member's assessment in a round")
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the workbook (default zh)")
-    p.add_argument("--segment", default="auto", choices=list(bm.SEGMENTS), help="comparison group (default auto)")
+    p.add_argument("--segment", default="auto", choices=list(SEGMENTS), help="comparison group (default auto)")
     p.set_defaults(func=_export_peer)
 
     rd = sub.add_parser("round", help="benchmarking rounds (测评轮次) of an association")
@@ -66,8 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cr.add_argument("--name", required=True)
     cr.add_argument("--description", default="")
     cr.add_argument("--admin", metavar="USERNAME", help="an existing account to administer the association")
-    cr.add_argument("--min-group", type=int, default=bm.DEFAULT_MIN_GROUP, metavar="N",
-                    help=f"smallest group shown (default {bm.DEFAULT_MIN_GROUP}, never below {bm.MIN_GROUP_FLOOR})")
+    cr.add_argument("--min-group", type=int, default=DEFAULT_MIN_GROUP, metavar="N",
+                    help=f"smallest group shown (default {DEFAULT_MIN_GROUP}, never below {MIN_GROUP_FLOOR})")
     cr.set_defaults(func=_association_create)
     th = asub.add_parser("threshold", parents=[who], help="set the smallest group shown (never below 3)")
     th.add_argument("association", type=int, metavar="ID")
@@ -104,8 +115,8 @@ def _export_benchmark(args: argparse.Namespace) -> int:
     path = _out_path(args.out)
 
     def body(engine: Engine, actor: Actor) -> int:
-        dash = bm.round_dashboard(engine, actor, args.round)  # scored once: the summary and the workbook agree
-        _write(path, bm.benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
+        dash = round_dashboard(engine, actor, args.round)  # scored once: the summary and the workbook agree
+        _write(path, benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
         s = dash.stats
         state = "too few to show" if s.suppressed else f"{s.participation.submitted} submitted"
         print(f"wrote {path}: round {dash.round.id} '{dash.round.name}' ({state}; "
@@ -119,7 +130,7 @@ def _export_peer(args: argparse.Namespace) -> int:
     path = _out_path(args.out)
 
     def body(engine: Engine, actor: Actor) -> int:
-        _write(path, bm.peer_xlsx(engine, actor, args.assessment, args.lang, args.segment))
+        _write(path, peer_xlsx(engine, actor, args.assessment, args.lang, args.segment))
         print(f"wrote {path}: peer comparison of assessment {args.assessment}")
         return 0
 
@@ -137,7 +148,7 @@ def _deadline(raw: str | None) -> date | None:
         raise _error(f"--deadline {raw}: not a date; write it as YYYY-MM-DD, e.g. 2026-12-31") from None
 
 
-def _round_line(r: bm.RoundView) -> str:
+def _round_line(r: RoundView) -> str:
     deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "-"
     return f"round {r.id} '{r.name}' ({r.status}, deadline {deadline}, {r.questionnaire_id} v{r.questionnaire_version})"
 
@@ -146,14 +157,14 @@ def _round_open(args: argparse.Namespace) -> int:
     deadline = _deadline(args.deadline)
 
     def body(engine: Engine, actor: Actor) -> int:
-        print("opened " + _round_line(bm.open_round(engine, actor, args.association, args.name, deadline=deadline)))
+        print("opened " + _round_line(open_round(engine, actor, args.association, args.name, deadline=deadline)))
         return 0
 
     return _run(args, body)
 
 
 def _round_status(args: argparse.Namespace) -> int:
-    change = bm.close_round if args.status_action == "close" else bm.reopen_round
+    change = close_round if args.status_action == "close" else reopen_round
 
     def body(engine: Engine, actor: Actor) -> int:
         print(f"{'closed' if args.status_action == 'close' else 'reopened'} " + _round_line(change(engine, actor, args.round)))
@@ -164,13 +175,13 @@ def _round_status(args: argparse.Namespace) -> int:
 
 def _round_list(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
-        ids = [args.association] if args.association is not None else [a.id for a in bm.list_administered(engine, actor)]
+        ids = [args.association] if args.association is not None else [a.id for a in list_administered(engine, actor)]
         if not ids:
             print("no associations")
         for aid in ids:
-            a = bm.get_association(engine, actor, aid)
+            a = get_association(engine, actor, aid)
             print(f"association {a.id} '{a.name}': {a.member_count} members, smallest group shown {a.min_group_size}")
-            rounds = bm.list_rounds(engine, actor, aid)
+            rounds = list_rounds(engine, actor, aid)
             if not rounds:
                 print("  no rounds")
             print(f"  {'ID':>5}  {'STATUS':<7} {'DEADLINE':<10} {'INVITED':>7} {'STARTED':>7} {'SUBMITTED':>9}  NAME")
@@ -187,7 +198,7 @@ def _round_list(args: argparse.Namespace) -> int:
 
 def _association_create(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
-        a = bm.create_association(engine, actor, args.name, description=args.description,
+        a = create_association(engine, actor, args.name, description=args.description,
                                   min_group_size=args.min_group, admin_username=args.admin)
         print(f"created association {a.id} '{a.name}'; invitation code {a.invite_code}; "
               f"smallest group shown {a.min_group_size}")
@@ -198,7 +209,7 @@ def _association_create(args: argparse.Namespace) -> int:
 
 def _association_threshold(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
-        a = bm.set_min_group_size(engine, actor, args.association, args.value)
+        a = set_min_group_size(engine, actor, args.association, args.value)
         print(f"association {a.id} '{a.name}': smallest group shown is now {a.min_group_size}")
         return 0
 
@@ -207,7 +218,7 @@ def _association_threshold(args: argparse.Namespace) -> int:
 
 def _association_list(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
-        rows = bm.list_administered(engine, actor)
+        rows = list_administered(engine, actor)
         if not rows:
             print("no associations")
         for a in rows:

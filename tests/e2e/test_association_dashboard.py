@@ -11,16 +11,17 @@ from db.engine import read_session
 from db.models import Assessment, Organisation
 from demo.seed import seed_demo
 from i18n import t
-from services import benchmark as bm
 from services.access import Actor
+from services.associations import list_administered
+from services.rounds import list_rounds
 from tests.support.screens import publish
 
 
 def test_association_dashboard_in_the_browser(live_server: str, engine: Engine, page: Page, tmp_path: Path) -> None:
     seed_demo(engine)
     system = Actor.system()
-    association = bm.list_administered(engine, system)[0]
-    latest = bm.list_rounds(engine, system, association.id)[0]
+    association = list_administered(engine, system)[0]
+    latest = list_rounds(engine, system, association.id)[0]
     with read_session(engine) as s:
         anonymous = list(s.scalars(select(Organisation.name).join(Assessment).where(
             Assessment.round_id == latest.round.id, Assessment.sharing == "anonymous")))

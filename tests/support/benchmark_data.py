@@ -10,10 +10,13 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from questionnaires import get_questionnaire
-from services import benchmark as bm
 from services.access import Actor, load_actor
 from services.assessments import AnswerInputData, save_answers_bulk
+from services.association_members import create_member_organisation
+from services.associations import create_association
 from services.auth import create_user
+from services.round_members import start_round_assessment, submit_to_round
+from services.rounds import open_round
 
 PASSWORD = "bench-Pass-2024!"
 
@@ -43,7 +46,7 @@ class Cohort:
         """A member organisation with its own administrator account (user name = org's key)."""
         username = f"u{len(self.orgs) + 1}-{self.association_id}"
         user = create_user(self.engine, username, PASSWORD)
-        org_id = bm.create_member_organisation(self.engine, Actor.system(), self.association_id, name, prof,
+        org_id = create_member_organisation(self.engine, Actor.system(), self.association_id, name, prof,
                                                admin_username=username)
         self.orgs[name] = (org_id, user.id)
         return org_id
@@ -60,10 +63,10 @@ class Cohort:
                levels: dict[str, int] | None = None, na: tuple[str, ...] = (), round_id: int | None = None) -> int:
         """Start, answer every question and submit into the round."""
         who = self.member(name)
-        view = bm.start_round_assessment(self.engine, who, self.orgs[name][0], round_id or self.round_id,
+        view = start_round_assessment(self.engine, who, self.orgs[name][0], round_id or self.round_id,
                                          sharing=sharing)
         self.answer(name, view.id, level, note=note, levels=levels, na=na)
-        bm.submit_to_round(self.engine, who, view.id)
+        submit_to_round(self.engine, who, view.id)
         self.assessments[name] = view.id
         return view.id
 
@@ -71,9 +74,9 @@ class Cohort:
 def cohort(engine: Engine, *, min_group: int = 5, admin: str = "assoc-admin", with_round: bool = True) -> Cohort:
     """An association administered by ``admin`` with (by default) one open round."""
     user = create_user(engine, admin, PASSWORD)
-    a = bm.create_association(engine, Actor.system(), f"Alliance of {admin}", min_group_size=min_group,
+    a = create_association(engine, Actor.system(), f"Alliance of {admin}", min_group_size=min_group,
                               admin_username=admin)
-    rid = bm.open_round(engine, Actor.system(), a.id, "2026 round", deadline=None).id if with_round else 0
+    rid = open_round(engine, Actor.system(), a.id, "2026 round", deadline=None).id if with_round else 0
     return Cohort(engine, a.id, rid, user.id)
 
 

@@ -23,12 +23,15 @@ from sqlalchemy import Engine
 
 from db.engine import make_engine
 from questionnaires import get_questionnaire
-from services import benchmark
 from services.access import Actor, load_actor
 from services.admin import add_member
 from services.assessments import AnswerInputData, save_answer
+from services.association_members import add_member_organisation
+from services.associations import create_association
 from services.auth import create_user
 from services.organisations import create_organisation
+from services.round_members import start_round_assessment
+from services.rounds import open_round
 from tests.support.databases import fresh_sqlite
 
 USERS = ("admin_a", "resp_a", "resp_a2", "admin_b", "resp_b", "admin_c", "admin_x", "admin_y", "nobody", "platform")
@@ -77,19 +80,19 @@ def build_world(url: str) -> World:
         for m in members:
             add_member(engine, w.actor(admin_name), w.orgs[tenant], m, "respondent")
     for assoc, admin_name in (("X", "admin_x"), ("Y", "admin_y")):
-        view = benchmark.create_association(engine, system, f"协会 {assoc} Association-{assoc}",
+        view = create_association(engine, system, f"协会 {assoc} Association-{assoc}",
                                             admin_username=admin_name)
         w.associations[assoc] = view.id
         w.invite_codes[assoc] = view.invite_code or ""
     for tenant in ("A", "B"):
-        benchmark.add_member_organisation(engine, system, w.associations["X"], w.orgs[tenant])
-    w.rounds["X"] = benchmark.open_round(engine, w.actor("admin_x"), w.associations["X"], "2026 年度测评",
+        add_member_organisation(engine, system, w.associations["X"], w.orgs[tenant])
+    w.rounds["X"] = open_round(engine, w.actor("admin_x"), w.associations["X"], "2026 年度测评",
                                          deadline=None).id
     q = get_questionnaire()
     w.questions = tuple(x.id for x in q.questions())
     for tenant, admin_name, resp, sharing in (("A", "admin_a", "resp_a", "anonymous"),
                                               ("B", "admin_b", "resp_b", "identified")):
-        view = benchmark.start_round_assessment(engine, w.actor(admin_name), w.orgs[tenant], w.rounds["X"],
+        view = start_round_assessment(engine, w.actor(admin_name), w.orgs[tenant], w.rounds["X"],
                                                 sharing=sharing)
         w.assessments[tenant] = view.id
         _retitle(engine, view.id, SECRETS[tenant][3])

@@ -1,0 +1,128 @@
+"""A member organisation in a round: its rounds, starting its assessment there, the sharing choice, submitting.
+
+Sharing is anonymous by default; being identified is the organisation's decision, so only its
+administrators may choose it, and only until the assessment is submitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, select
+from sqlalchemy.orm import Session
+
+from db.engine import read_session, write_session
+from db.models import Assessment, Association, AssociationMember, BenchmarkRound, Organisation
+from services import assessments as assessment_service
+from services.access import Actor
+from services.assessments import AssessmentView
+from services.errors import Forbidden, InvalidInput, NotFound, Problem, StateError
+from services.events import log_event
+from services.rounds import RoundView, round_view
+
+SHARING = ("anonymous", "identified")
+
+
+@dataclass(frozen=True)
+class MemberRound:
+    """A round as one member organisation sees it, with its own assessment there (if any)."""
+
+    round: RoundView
+    assessment_id: int | None
+    status: str | None  # draft | submitted | None (not started)
+    sharing: str | None
+
+
+def member_round(s: Session, actor: Actor, org_id: int, round_id: int) -> tuple[BenchmarkRound, Association]:
+    actor.require_org(org_id)
+    r = s.get(BenchmarkRound, round_id)
+    if r is None or s.get(AssociationMember, (r.association_id, org_id)) is None:
+        raise NotFound(object="round", id=round_id)
+    a = s.get(Association, r.association_id)
+    assert a is not None
+    return r, a
+
+
+def member_rounds(engine: Engine, actor: Actor, org_id: int) -> list[MemberRound]:
+    """Every round of the organisation's associations, newest first, with its assessment there."""
+    actor.require_org(org_id)
+    with read_session(engine) as s:
+        rows = s.execute(
+            select(BenchmarkRound, Association.name)
+            .join(Association, Association.id == BenchmarkRound.association_id)
+            .join(AssociationMember, and_(AssociationMember.association_id == Association.id,
+                                          AssociationMember.organisation_id == org_id))
+            .order_by(BenchmarkRound.created_at.desc(), BenchmarkRound.id.desc())).all()
+        mine: dict[int, Assessment] = {}
+        for a in s.scalars(select(Assessment).where(Assessment.organisation_id == org_id,
+                                                    Assessment.round_id.is_not(None))
+                           .order_by(Assessment.created_at, Assessment.id)):
+            best = mine.get(a.round_id)  # type: ignore[arg-type]
+            if best is None or a.status == "submitted" or best.status != "submitted":
+                mine[a.round_id] = a  # type: ignore[index]
+        out = []
+        for r, assoc_name in rows:
+            a = mine.get(r.id)
+            out.append(MemberRound(round_view(r, assoc_name), a.id if a else None, a.status if a else None,
+                                   a.sharing if a else None))
+        return out
+
+
+def _check_sharing(actor: Actor, org_id: int, sharing: str) -> None:
+    if sharing not in SHARING:
+        raise InvalidInput(problems=[Problem("sharing")])
+    if sharing == "identified" and not actor.can_admin_org(org_id):
+        raise Forbidden(object="organisation", id=org_id)
+
+
+def start_round_assessment(engine: Engine, actor: Actor, org_id: int, round_id: int, *,
+                           sharing: str = "anonymous", carry_forward_from: int | None = None) -> AssessmentView:
+    """Start the organisation's assessment in a round (one per round); sharing defaults to anonymous.
+
+    Being identified is the organisation's decision, so only its administrators may choose it.
+    """
+    _check_sharing(actor, org_id, sharing)
+    with read_session(engine) as s:
+        r, _ = member_round(s, actor, org_id, round_id)
+        if r.status != "open":
+            raise StateError("round closed", object="round", id=round_id)
+        existing = s.scalar(select(Assessment.id).where(Assessment.organisation_id == org_id,
+                                                        Assessment.round_id == round_id).limit(1))
+        if existing is not None:
+            raise StateError("already in this round", object="assessment", id=existing)
+        title = r.name[:200]
+    return assessment_service.create_assessment(engine, actor, org_id, round_id=round_id, sharing=sharing,
+                                                carry_forward_from=carry_forward_from, title=title)
+
+
+def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) -> AssessmentView:
+    """Change anonymous ↔ identified before submission (organisation administrators only)."""
+    with write_session(engine) as s:
+        a = assessment_service._load(s, actor, assessment_id, for_update=True)
+        if sharing not in SHARING:
+            raise InvalidInput(problems=[Problem("sharing")])
+        if not actor.can_admin_org(a.organisation_id):
+            raise Forbidden(object="assessment", id=assessment_id)
+        if a.round_id is None:
+            raise StateError("not in a round", object="assessment", id=assessment_id)
+        if a.status != "draft":
+            raise StateError("submitted", object="assessment", id=assessment_id)
+        if a.sharing != sharing:
+            a.sharing = sharing
+            log_event(s, actor, "sharing_changed", "assessment", a.id, sharing=sharing)
+        s.flush()
+        org = s.get(Organisation, a.organisation_id)
+        return assessment_service._view(a, org.name if org else "")
+
+
+def submit_to_round(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
+    """Submit an assessment that is in a round, while the round is open."""
+    with read_session(engine) as s:
+        a = assessment_service._load(s, actor, assessment_id)
+        if a.round_id is None:
+            raise StateError("not in a round", object="assessment", id=assessment_id)
+        r = s.get(BenchmarkRound, a.round_id)
+        if r is None or r.status != "open":
+            raise StateError("round closed", object="round", id=a.round_id)
+    return assessment_service.submit(engine, actor, assessment_id)
+
