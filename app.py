@@ -14,6 +14,7 @@ import streamlit as st
 from app_pages import signin
 from app_pages.common import (
     actor,
+    app_style,
     current_actor,
     current_org_id,
     engine,
@@ -92,6 +93,7 @@ def _org_switcher(who: Actor) -> int | None:
 
 def main() -> None:
     st.set_page_config(page_title=tr("app.title"), page_icon=":material/shield:", layout="wide")
+    app_style()
     language_switch()
     who = current_actor()
     if who is None:

@@ -332,3 +332,24 @@ def query_int(name: str) -> int | None:
         return int(raw) if raw is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def page_script(js: str) -> None:
+    """Run a short script of ours in the page itself (st.html with JavaScript, no iframe).
+
+    Only for fixed scripts written in this code base, never for user text. The script must not
+    contain '<': st.html's sanitiser escapes it and the script would not run.
+    """
+    if "<" in js:
+        raise ValueError("a page script must not contain '<'")
+    st.html(f"<script>(function(){{{js}}})();</script>", unsafe_allow_javascript=True)
+
+
+# The app's few layout rules: Streamlit's default top padding (6rem) pushed the questionnaire's first
+# question below the first screen of a 1366×768 laptop.
+APP_CSS = "[data-testid=stMainBlockContainer]{padding-top:3.5rem}"
+
+
+def app_style() -> None:
+    """The app-wide stylesheet (a style-only st.html takes no room on the page)."""
+    st.html(f"<style>{APP_CSS}</style>")

@@ -1,6 +1,9 @@
-"""The questionnaire: one sub-dimension per view, every answer saved the moment it is given.
+"""The questionnaire: a page of whole sub-dimensions at a time, every answer saved the moment it is given.
 
-Design (engineering.md §1.2, §1.4): one view of 3–5 questions at a time, stable widget keys from
+Pages (app_pages/paging.py) hold up to about eight questions of one dimension; "previous", "next",
+the jump list and "next unanswered" bring the new page's title (or the open question) to the top
+of the screen. Notes and justifications are committed while the user types (TEXT_AUTOSAVE_JS), not
+only when the field loses focus. Stable widget keys from
 question ids (``ans_<qid>``, ``na_<qid>``, ``note_<qid>``) with numeric option values, re-seeded
 from the stored answers so navigation, refreshes and language switches keep every value. Each
 change is saved by an on_change callback with the revision the user saw; a newer revision by
@@ -21,7 +24,8 @@ from app_pages.assessment_context import (
     fmt_time,
     keep_choice,
 )
-from app_pages.common import actor, current_actor, engine, fmt_pct, guarded, lang, qt, tr
+from app_pages.common import actor, current_actor, engine, fmt_pct, guarded, lang, page_script, qt, tr
+from app_pages.paging import QuestionPage, next_unanswered, page_of, question_pages
 from questionnaires import Questionnaire
 from questionnaires.schema import Question
 from scoring.types import AssessmentResult
@@ -44,7 +48,32 @@ CONFLICTS = "q_conflicts"  # {assessment id: {qid: (Conflict, AnswerInputData)}}
 ERRORS = "q_errors"  # {assessment id: {qid: [problem, …]}}
 VIEW = "q_view"  # {assessment id: sub-dimension id}: the view to return to
 APPLIED = "q_sub_applied"  # {assessment id: sub-dimension id}: the last view shown, to spot a new ?sub= link
+SCROLL = "q_scroll"  # {assessment id: (nonce, element key)}: where the next run brings the screen
+TOP = "q_top"  # the page header's container key: the target of "previous", "next" and the jump list
 CROSSWALKS = ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act")
+AUTOSAVE_DELAY_MS = 800
+# Notes and justifications are committed by Streamlit only on blur or Ctrl+Enter (Enter for one line),
+# so text typed before a reload or a closed tab was lost. This script, installed once per browser tab,
+# commits such a field by sending it that key press when typing pauses (never during IME composition),
+# and at once when the tab is hidden, closed or reloaded; the usual on_change callback then saves it.
+# No '<' anywhere: st.html's sanitiser would escape it and the script would not run.
+TEXT_AUTOSAVE_JS = (
+    "if(!window.aigovTextAutosave){window.aigovTextAutosave=1;"
+    "var pending=new Map(),composing=false,"
+    "SEL='[class*=\"st-key-note_\"] textarea,[class*=\"st-key-na_\"] input';"
+    "function commit(el){clearTimeout(pending.get(el));pending.delete(el);"
+    "el.dispatchEvent(new KeyboardEvent('keydown',{key:'Enter',code:'Enter',keyCode:13,which:13,"
+    "ctrlKey:el.tagName==='TEXTAREA',bubbles:true,cancelable:true}));}"
+    "function later(el){clearTimeout(pending.get(el));pending.set(el,setTimeout(function(){"
+    f"if(composing){{later(el);return}}commit(el);}},{AUTOSAVE_DELAY_MS}));}}"
+    "document.addEventListener('compositionstart',function(){composing=true},true);"
+    "document.addEventListener('compositionend',function(){composing=false},true);"
+    "document.addEventListener('input',function(e){var el=e.target;"
+    "if(el&&el.matches&&el.matches(SEL))later(el);},true);"
+    "function flush(){Array.from(pending.keys()).forEach(commit);}"
+    "window.addEventListener('pagehide',flush);window.addEventListener('beforeunload',flush);"
+    "document.addEventListener('visibilitychange',function(){if(document.visibilityState==='hidden')flush();});}"
+)
 
 
 def _store(name: str, aid: int) -> dict[Any, Any]:
@@ -265,29 +294,25 @@ def _progress(q: Questionnaire, result: AssessmentResult) -> None:
 
 # --- navigation --------------------------------------------------------------------------------------------
 
-def _views(q: Questionnaire, applicable: set[str]) -> list[tuple[str, str, list[str], int]]:
-    """(sub-dimension id, label, visible question ids, hidden count) for sub-dimensions with questions."""
-    out = []
-    for d in q.dimensions:
-        for s in d.subdimensions:
-            shown = [x.id for x in s.questions if x.id in applicable]
-            if shown:
-                out.append((s.id, f"{d.id} {qt(d.name)} › {qt(s.name)}", shown, len(s.questions) - len(shown)))
-    return out
-
-
-def _current_view(aid: int, ids: list[str]) -> str:
-    """The sub-dimension to show: a new ?sub= link first, then the jump menu, then where the user was."""
+def _current_page(aid: int, pages: list[QuestionPage]) -> str:
+    """The page to show: a new ?sub= link first, then the jump menu, then where the user was."""
     jump = _jump_key(aid)
-    requested = st.query_params.get("sub")
-    if requested in ids and requested != st.session_state.setdefault(APPLIED, {}).get(aid):
+    ids = [p.id for p in pages]
+    requested = page_of(pages, st.query_params.get("sub") or "")
+    if requested is not None and st.query_params.get("sub") != st.session_state.setdefault(APPLIED, {}).get(aid):
         st.session_state[jump] = requested
     else:
         keep_choice(jump)  # the menu's labels carry live answer counts
-    remembered = st.session_state.setdefault(VIEW, {}).get(aid)
+    remembered = page_of(pages, st.session_state.setdefault(VIEW, {}).get(aid) or "")
     if st.session_state.get(jump) not in ids:
-        st.session_state[jump] = remembered if remembered in ids else ids[0]
+        st.session_state[jump] = remembered or ids[0]
     return st.session_state[jump]
+
+
+def _scroll_to(aid: int, target: str) -> None:
+    """Ask the next run to bring ``target`` (an element key) to the top of the screen, once."""
+    nonce = st.session_state.get(SCROLL, {}).get(aid, (0, ""))[0] + 1
+    st.session_state.setdefault(SCROLL, {})[aid] = (nonce, target)
 
 
 def _step(aid: int, ids: list[str], delta: int) -> None:
@@ -295,6 +320,12 @@ def _step(aid: int, ids: list[str], delta: int) -> None:
     current = st.session_state.get(jump)
     i = (ids.index(current) if current in ids else 0) + delta
     st.session_state[jump] = ids[max(0, min(len(ids) - 1, i))]
+    _scroll_to(aid, TOP)
+
+
+def _to_unanswered(aid: int, target: tuple[str, str]) -> None:
+    st.session_state[_jump_key(aid)] = target[0]
+    _scroll_to(aid, f"qbox_{target[1]}")
 
 
 def _nav_buttons(aid: int, ids: list[str], current: str) -> None:
@@ -308,9 +339,64 @@ def _nav_buttons(aid: int, ids: list[str], current: str) -> None:
                     disabled=i == len(ids) - 1, icon=":material/arrow_forward:", width="stretch", type="primary")
 
 
+def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, read_only: bool) -> None:
+    """Title, which assessment, the saving rule, progress: a few lines, so the first question is on screen."""
+    st.title(tr("questionnaire.title"), anchor=False)
+    lines = [assessment_caption(view)]
+    if view.form == "core":
+        lines.append(tr("questionnaire.core_note"))
+    if not read_only:
+        lines.append(tr("questionnaire.autosave_note"))
+    st.caption("  \n".join(lines))
+    if read_only:
+        st.info(tr("questionnaire.read_only"))
+    overall = result.overall
+    names = {d.id: qt(d.name) for d in q.dimensions}
+    per_dimension = " · ".join(tr("questionnaire.dimension_progress", name=names[u.id], answered=u.answered,
+                                  applicable=u.applicable) for u in result.dimensions)
+    st.progress(overall.completeness or 0.0,
+                text=tr("questionnaire.progress", answered=overall.answered, applicable=overall.applicable,
+                        pct=fmt_pct(overall.completeness)) + "  \n" + per_dimension)
+
+
+def _menu(aid: int, pages: list[QuestionPage], current: str, done: set[str]) -> None:
+    """The jump list and "next unanswered", side by side."""
+    def label(p: QuestionPage) -> str:
+        subs = "、".join(qt(s.sub.name) for s in p.sections) if lang() == "zh" else \
+            ", ".join(qt(s.sub.name) for s in p.sections)
+        return tr("questionnaire.jump_option", n=pages.index(p) + 1, label=f"{p.dimension.id} {qt(p.dimension.name)}",
+                  subs=subs, answered=sum(i in done for i in p.question_ids), total=len(p.question_ids))
+    menu = {p.id: label(p) for p in pages}
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.selectbox(tr("questionnaire.jump"), list(menu), key=_jump_key(aid), format_func=menu.__getitem__,
+                   on_change=_scroll_to, args=(aid, TOP), label_visibility="collapsed")
+    target = next_unanswered(pages, current, done)
+    right.button(tr("questionnaire.next_unanswered"), key="q_next_open", icon=":material/skip_next:",
+                 width="stretch", disabled=target is None, on_click=_to_unanswered, args=(aid, target),
+                 help=tr("questionnaire.next_unanswered_help"))
+
+
+def _scroll(aid: int) -> None:
+    """Bring the element asked for by the last navigation to the top of the screen (once per request).
+
+    Streamlit replaces a page's elements in place and keeps the scroll position, so "next" pressed
+    at the bottom would open the next page below its first questions. The script runs in the page
+    (st.html with JavaScript), waits until the element is drawn and scrolls it into view under
+    Streamlit's top bar. The nonce makes each request a new element, so it runs exactly once.
+    """
+    request = st.session_state.get(SCROLL, {}).get(aid)
+    if request is None:
+        return
+    nonce, target = request
+    page_script(f"/*{nonce}*/var n=0;(function go(){{var el=document.querySelector('.st-key-{target}');"
+                "if(!el){if(60>n++)setTimeout(go,50);return}"
+                "el.style.scrollMarginTop='4rem';el.scrollIntoView({block:'start'});})();")
+    st.session_state[SCROLL].pop(aid, None)
+
+
 @st.fragment
 def _body(view: AssessmentView, read_only: bool) -> None:
-    """Everything that changes while answering: progress, the view menu, the questions, previous/next.
+    """Everything that changes while answering: progress, the page menu, the questions, previous/next.
 
     A fragment: an answer saved by its callback reruns only this, not the page and the sidebar.
     Someone may submit or reopen the assessment between two answers: then the whole page reruns
@@ -320,32 +406,23 @@ def _body(view: AssessmentView, read_only: bool) -> None:
         st.rerun(scope="app")
     q = assessment_questionnaire(view)
     result = assessment_result(engine(), actor(), view.id)
-    views = _views(q, set(result.applicable))
-    if not views:
+    with st.container(key=TOP):
+        _header(q, view, result, read_only)
+    pages = question_pages(q, set(result.applicable))
+    if not pages:
         st.warning(tr("questionnaire.nothing_applies"))
         return
     answers = load_answers(engine(), actor(), view.id)
-    _progress(q, result)
-    ids = [v[0] for v in views]
-    labels = {v[0]: v[1] for v in views}
     done = {qid for qid, a in answers.items() if a.answered}
-    counts = {v[0]: (sum(i in done for i in v[2]), len(v[2])) for v in views}
-    current = _current_view(view.id, ids)
-    menu = {s: tr("questionnaire.jump_option", label=labels[s], answered=counts[s][0], total=counts[s][1])
-            for s in ids}
-    st.selectbox(tr("questionnaire.jump"), ids, key=_jump_key(view.id), format_func=menu.__getitem__)
+    current = _current_page(view.id, pages)
+    _menu(view.id, pages, current, done)
     st.session_state.setdefault(VIEW, {})[view.id] = current
-    st.session_state.setdefault(APPLIED, {})[view.id] = current
-    if st.query_params.get("sub") != current:
+    sub = st.query_params.get("sub")
+    page = next(p for p in pages if p.id == current)
+    st.session_state.setdefault(APPLIED, {})[view.id] = sub if sub in page.sub_ids else current
+    if sub not in page.sub_ids:
         st.query_params["sub"] = current
-    _, _, qids, hidden = next(v for v in views if v[0] == current)
-    d, s = q.dimension_of(qids[0])
-    st.header(qt(s.name), anchor=False)
-    st.caption(f"{d.id} {qt(d.name)} › {s.id}")
-    st.write(qt(s.description))
-    if hidden:
-        st.caption(tr("questionnaire.hidden", n=hidden))
-    questions = [q.question(i) for i in qids]
+    questions = [q.question(i) for i in page.question_ids]
     if read_only:
         for x in questions:
             a = answers.get(x.id)
@@ -353,31 +430,33 @@ def _body(view: AssessmentView, read_only: bool) -> None:
                   a.note if a else "")
     else:
         _sync(view.id, questions, answers)
-    for x in questions:
-        _question(q, view.id, x, answers.get(x.id), read_only)
+    st.header(f"{page.dimension.id} {qt(page.dimension.name)}", anchor=False)
+    for section in page.sections:
+        st.subheader(f"{section.sub.id} {qt(section.sub.name)}", anchor=False)
+        lines = [qt(section.sub.description)]
+        if section.hidden:
+            lines.append(tr("questionnaire.hidden", n=section.hidden))
+        st.caption("  \n".join(lines))
+        for qid in section.question_ids:
+            _question(q, view.id, q.question(qid), answers.get(qid), read_only)
+    ids = [p.id for p in pages]
     _nav_buttons(view.id, ids, current)
     if current == ids[-1] or not result.to_answer:
         st.page_link("app_pages/results.py", query_params={"assessment": str(view.id)},
                      label=tr("questionnaire.to_results"), icon=":material/radar:")
-
+    if not read_only:
+        page_script(TEXT_AUTOSAVE_JS)
+    _scroll(view.id)
 
 def main() -> None:
     who = actor()
-    st.title(tr("questionnaire.title"))
     view = current_assessment(who, prefer_draft=True)
     if view is None:
+        st.title(tr("questionnaire.title"), anchor=False)
         st.info(tr("questionnaire.no_assessment"))
         st.page_link("app_pages/assessments.py", label=tr("nav.assessments"), icon=":material/list_alt:")
         return
-    st.caption(assessment_caption(view))
-    read_only = view.status != "draft"
-    if read_only:
-        st.info(tr("questionnaire.read_only"))
-    else:
-        st.caption(tr("questionnaire.autosave_note"))
-    if view.form == "core":
-        st.caption(tr("questionnaire.core_note"))
-    _body(view, read_only)
+    _body(view, view.status != "draft")
 
 
 guarded(main)

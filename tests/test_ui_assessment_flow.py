@@ -85,7 +85,7 @@ def test_profile_to_results_then_language_switch_keeps_every_answer(app_db: str,
     qids = answer_keys(at)
     assert len(qids) >= 3
     first = q().dimension_of(qids[0])[1]
-    assert at.header[0].value == first.name["zh"]
+    assert at.subheader[0].value == f"{first.id} {first.name['zh']}"
     at.radio(key=f"ans_{qids[0]}").set_value(NA).run()
     at.text_input(key=f"na_{qids[0]}").input("本组织不自行训练模型").run()
     at.radio(key=f"ans_{qids[1]}").set_value(2).run()
@@ -226,32 +226,65 @@ def test_two_people_answering_at_once_see_a_conflict_and_choose(app_db: str, eng
     assert stored(engine, aid)[qid].level == 4
 
 
-def test_views_follow_previous_next_jump_and_the_sub_link(app_db: str, engine: Engine) -> None:
+def _pages(engine: Engine, member: Any, aid: int) -> list[Any]:
+    from app_pages.paging import question_pages
+
+    return question_pages(q(), set(assessment_result(engine, member.actor(engine), aid).applicable))
+
+
+def _title(page: Any) -> str:
+    return f"{page.dimension.id} {page.dimension.name['zh']}"
+
+
+def test_pages_follow_previous_next_jump_and_the_sub_link(app_db: str, engine: Engine) -> None:
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
-    result = assessment_result(engine, alice.actor(engine), aid)
-    subs = []
-    for d in q().dimensions:
-        for s in d.subdimensions:
-            if any(x.id in result.applicable for x in s.questions):
-                subs.append(s)
+    pages = _pages(engine, alice, aid)
     at = open_page(alice, "questionnaire", assessment=aid)
-    assert at.header[0].value == subs[0].name["zh"]
+    assert at.header[0].value == _title(pages[0])
+    assert [h.value for h in at.subheader] == [f"{s.sub.id} {s.sub.name['zh']}" for s in pages[0].sections]
+    assert answer_keys(at) == list(pages[0].question_ids)
     at.button(key="q_next").click().run()
-    assert at.header[0].value == subs[1].name["zh"]
-    assert at.query_params["sub"] == subs[1].id
+    assert answer_keys(at) == list(pages[1].question_ids)
+    assert at.query_params["sub"] == pages[1].id
     at.button(key="q_prev").click().run()
-    assert at.header[0].value == subs[0].name["zh"]
-    at.selectbox(key=f"q_jump_{aid}").set_value(subs[-1].id).run()
-    assert at.header[0].value == subs[-1].name["zh"]
+    assert answer_keys(at) == list(pages[0].question_ids)
+    at.selectbox(key=f"q_jump_{aid}").set_value(pages[-1].id).run()
+    assert at.header[0].value == _title(pages[-1])
     assert at.button(key="q_next").disabled
 
-    # The results page's "to answer" links carry the sub-dimension; following one opens it.
+    # The results page's "to answer" links carry the sub-dimension; following one opens the page holding it.
+    subs = [s.sub for p in pages for s in p.sections]
     res = open_page(alice, "results", assessment=aid)
     links = [el.proto for el in res.get("page_link") if "sub=" in el.proto.query_string]
     assert {link.query_string for link in links} == {f"assessment={aid}&sub={s.id}" for s in subs}
-    linked = open_page(alice, "questionnaire", query={"assessment": str(aid), "sub": subs[2].id})
-    assert linked.header[0].value == subs[2].name["zh"]
+    holder = next(p for p in pages if len(p.sections) > 1)
+    linked = open_page(alice, "questionnaire", query={"assessment": str(aid), "sub": holder.sections[1].sub.id})
+    assert answer_keys(linked) == list(holder.question_ids)
+
+
+def test_next_unanswered_goes_to_the_first_open_question_from_the_current_page_on(
+        app_db: str, engine: Engine) -> None:
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice, form="core")
+    pages = _pages(engine, alice, aid)
+    skipped = pages[0].question_ids[1]
+    answered = [x for p in pages[:2] for x in p.question_ids if x != skipped]
+    save_answers_bulk(engine, alice.actor(engine), aid, [AnswerInputData(x, 2) for x in answered], source="cli")
+    at = open_page(alice, "questionnaire", assessment=aid)
+    at.button(key="q_next_open").click().run()  # from page 1: the skipped question on this page
+    assert at.selectbox(key=f"q_jump_{aid}").value == pages[0].id
+    at.selectbox(key=f"q_jump_{aid}").set_value(pages[1].id).run()
+    at.button(key="q_next_open").click().run()  # from page 2 (all answered): page 3 comes first
+    assert answer_keys(at) == list(pages[2].question_ids)
+    save_answers_bulk(engine, alice.actor(engine), aid,
+                      [AnswerInputData(x, 1) for p in pages[2:] for x in p.question_ids], source="cli")
+    at.selectbox(key=f"q_jump_{aid}").set_value(pages[-1].id).run()
+    at.button(key="q_next_open").click().run()  # from the last page: wraps around to the skipped one
+    assert answer_keys(at) == list(pages[0].question_ids)
+    save_answers_bulk(engine, alice.actor(engine), aid, [AnswerInputData(skipped, 3)], source="cli")
+    at.run()
+    assert at.button(key="q_next_open").disabled  # nothing left to answer
 
 
 def test_only_applicable_questions_and_core_questions_of_the_short_form_are_shown(
@@ -347,17 +380,18 @@ def test_switching_language_on_the_questionnaire_keeps_the_view_and_the_answers(
     at.radio(key=f"ans_{qids[1]}").set_value(NA).run()
     at.text_input(key=f"na_{qids[1]}").input("不适用于本组织").run()
     view = at.header[0].value
+    page_id = at.selectbox(key=f"q_jump_{aid}").value
 
     at.radio(key="lang_switch").set_value("en").run()
     assert not at.exception
-    sub = q().dimension_of(qids[0])[1]
-    assert at.header[0].value == sub.name["en"] != view
+    dim = q().dimension_of(qids[0])[0]
+    assert at.header[0].value == f"{dim.id} {dim.name['en']}" != view
     assert at.radio(key=f"ans_{qids[0]}").value == 4
     assert at.radio(key=f"ans_{qids[1]}").value == NA
     assert at.text_input(key=f"na_{qids[1]}").value == "不适用于本组织"
-    assert at.selectbox(key=f"q_jump_{aid}").value == sub.id
+    assert at.selectbox(key=f"q_jump_{aid}").value == page_id
     at.button(key="q_next").click().run()  # navigation still works after the labels changed
-    assert at.header[0].value != sub.name["en"]
+    assert at.selectbox(key=f"q_jump_{aid}").value != page_id
     assert {x: (a.level, a.na) for x, a in stored(engine, aid).items()} == {qids[0]: (4, False),
                                                                           qids[1]: (None, True)}
 
@@ -386,8 +420,7 @@ def test_each_assessment_keeps_its_own_view_and_a_sub_link_always_opens_that_sub
         app_db: str, engine: Engine) -> None:
     alice = org_admin(engine)
     first, second = new_assessment(engine, alice, title="A"), new_assessment(engine, alice, title="B")
-    applicable = assessment_result(engine, alice.actor(engine), second).applicable
-    subs = [s for d in q().dimensions for s in d.subdimensions if any(x.id in applicable for x in s.questions)]
+    pages = _pages(engine, alice, second)
 
     def show(aid: int, page: str = "questionnaire", sub: str | None = None) -> None:
         at.query_params.clear()
@@ -396,12 +429,12 @@ def test_each_assessment_keeps_its_own_view_and_a_sub_link_always_opens_that_sub
         assert not at.exception
 
     at = open_page(alice, "questionnaire", assessment=second)
-    at.selectbox(key=f"q_jump_{second}").set_value(subs[1].id).run()  # B: left on the second view
-    show(first, sub=subs[0].id)  # A: opened through a link to the first view
-    assert at.header[0].value == subs[0].name["zh"]
+    at.selectbox(key=f"q_jump_{second}").set_value(pages[1].id).run()  # B: left on the second page
+    show(first, sub=pages[0].id)  # A: opened through a link to the first page
+    assert answer_keys(at) == list(pages[0].question_ids)
     show(second, page="results")
-    show(second, sub=subs[0].id)  # B's "to answer" link to the view A showed last
-    assert at.header[0].value == subs[0].name["zh"]
-    assert at.selectbox(key=f"q_jump_{second}").value == subs[0].id
+    show(second, sub=pages[0].id)  # B's "to answer" link to the page A showed last
+    assert answer_keys(at) == list(pages[0].question_ids)
+    assert at.selectbox(key=f"q_jump_{second}").value == pages[0].id
     show(first)  # A without a link: where A was, not where B is
-    assert at.header[0].value == subs[0].name["zh"]
+    assert answer_keys(at) == list(pages[0].question_ids)
