@@ -7,10 +7,11 @@ import streamlit as st
 
 from app_pages.assessment_context import fmt_time
 from app_pages.common import actor, engine, session_token, show_error, tr
+from services.accounts import get_user
 from services.associations import list_administered
-from services.auth import LockedOut, SignInError, change_password, get_user
 from services.errors import InvalidInput, StateError
 from services.organisations import list_organisations
+from services.sign_in import LockedOut, SignInError, change_password
 
 who = actor()
 me = get_user(engine(), who.user_id) if who.user_id is not None else None

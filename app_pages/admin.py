@@ -14,22 +14,15 @@ import streamlit as st
 from app_pages.assessment_context import fmt_time
 from app_pages.common import actor, engine, flash, guarded, show_error, show_flash, tr
 from services.access import Actor
-from services.admin import (
-    ORG_ROLES,
+from services.account_admin import (
     AccountView,
-    add_association_admin,
-    add_member,
-    association_admins,
     create_account,
-    event_actions,
-    list_all_organisations,
     list_users,
-    recent_events,
-    remove_association_admin,
     reset_password,
     set_active,
     set_platform_admin,
 )
+from services.association_admins import add_association_admin, association_admins, remove_association_admin
 from services.associations import (
     DEFAULT_MIN_GROUP,
     MAX_MIN_GROUP,
@@ -37,7 +30,10 @@ from services.associations import (
     create_association,
     list_administered,
 )
+from services.audit import event_actions, recent_events
 from services.errors import ServiceError
+from services.members import ORG_ROLES, add_member
+from services.organisations import list_all_organisations
 
 
 def _flash(message: str) -> None:

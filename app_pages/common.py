@@ -15,7 +15,9 @@ from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
 from questionnaires import Questionnaire, get_questionnaire
 from scoring.display import format_percent, format_score
 from services.access import Actor, load_actor
-from services.auth import (
+from services.database import database_url, open_database
+from services.errors import InvalidInput, NotFound, ServiceError, problem_text
+from services.sessions import (
     SESSION_IDLE,
     SESSION_LIFETIME,
     SESSION_TOUCH,
@@ -24,8 +26,6 @@ from services.auth import (
     session_alive,
     start_session,
 )
-from services.database import database_url, open_database
-from services.errors import InvalidInput, NotFound, ServiceError, problem_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -27,23 +27,20 @@ from app_pages.common import (
     show_flash,
     tr,
 )
+from excel.audit_csv import history_csv, history_headers, history_rows
 from services.access import Actor
-from services.admin import (
+from services.assessments import AssessmentView, list_assessments
+from services.audit import audit_history, filter_changes, question_texts
+from services.errors import NotFound, ServiceError
+from services.members import (
     ORG_ROLES,
     MemberView,
     add_member,
-    audit_history,
     create_colleague,
-    filter_changes,
-    history_csv,
-    history_headers,
-    history_rows,
     list_members,
     remove_member,
     set_member_role,
 )
-from services.assessments import AssessmentView, list_assessments
-from services.errors import NotFound, ServiceError
 
 T = TypeVar("T")
 
@@ -180,10 +177,11 @@ def _history(who: Actor, org_id: int) -> None:
     shown = filter_changes(changes, question_ids=questions, users=users, sources=sources)
     st.caption(tr("members.history.count", shown=len(shown), total=len(changes)))
     headers = history_headers(lang())
-    rows = history_rows(engine(), who, aid, shown, lang())
+    texts = question_texts(engine(), who, aid, lang())
+    rows = history_rows(shown, texts, lang())
     st.dataframe(pd.DataFrame([{headers[k]: v for k, v in r.items()} for r in rows], columns=list(headers.values())),
                  hide_index=True, width="stretch")
-    st.download_button(tr("members.history.download"), history_csv(engine(), who, aid, shown, lang()),
+    st.download_button(tr("members.history.download"), history_csv(shown, texts, lang()),
                        file_name=f"audit-assessment-{aid}.csv", mime="text/csv", key="history_download",
                        icon=":material/download:")
 

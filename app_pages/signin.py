@@ -1,7 +1,7 @@
 """Sign-in, or on a new installation the creation of the first platform administrator.
 
 With ``[auth]`` in the Streamlit secrets, a single sign-on button (``st.login``, OIDC) is offered
-as well; the identity is mapped by e-mail to the same accounts and roles (services.auth.sso_actor).
+as well; the identity is mapped by e-mail to the same accounts and roles (services.single_sign_on.sso_actor).
 Only addresses the provider marks verified are mapped, unless the operator sets
 ``[auth] trust_unverified_email = true`` (docs/security.md).
 """
@@ -11,17 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import engine, show_error, sign_in_as, tr
-from services.auth import (
-    AlreadySetUp,
-    LockedOut,
-    SignInError,
-    authenticate,
-    create_first_admin,
-    demo_accounts_active,
-    has_users,
-    sso_actor,
-)
+from services.accounts import AlreadySetUp, create_first_admin, has_users
+from services.demo_check import demo_accounts_active
 from services.errors import InvalidInput, StateError
+from services.sign_in import LockedOut, SignInError, authenticate
+from services.single_sign_on import sso_actor
 
 SSO_HOLD = "sso_hold"  # set after an idle expiry: single sign-on waits for a click, not the old cookie
 

@@ -28,7 +28,7 @@ from db.models import (
     User,
 )
 from questionnaires import Questionnaire, get_questionnaire
-from services.auth import hash_password
+from services.passwords import hash_password
 
 DEMO_INVITE_CODE = "DEMO-YRD-2025"
 DEMO_ACCOUNTS = (  # (username, password, display name, role) — documented in README.md

@@ -59,8 +59,8 @@ def run() -> list[dict[str, Any]]:
     from db.migrate import upgrade
     from questionnaires import get_questionnaire
     from services.access import load_actor
+    from services.accounts import create_user
     from services.assessments import AnswerInputData, create_assessment, save_answers_bulk
-    from services.auth import create_user
     from services.organisations import create_organisation
     from tests.support.apptest import app_test
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from db.engine import read_session, write_session
-from db.models import Membership, Organisation
+from db.models import Assessment, Membership, Organisation, User
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
 from services.errors import InvalidInput, NotFound, Problem
@@ -99,3 +99,31 @@ def update_organisation(engine: Engine, actor: Actor, org_id: int, *, name: str 
             org.target_preset = _check_preset(target_preset)  # type: ignore[arg-type]
         s.flush()
         return _view(org)
+
+
+@dataclass(frozen=True)
+class OrganisationSummary:
+    id: int
+    name: str
+    members: int
+    admins: tuple[str, ...]
+    assessments: int
+    created_at: datetime
+
+
+def list_all_organisations(engine: Engine, actor: Actor) -> list[OrganisationSummary]:
+    """Every organisation with its member and assessment counts (platform administrators)."""
+    actor.require_platform_admin()
+    with read_session(engine) as s:
+        orgs = list(s.scalars(select(Organisation).order_by(Organisation.name, Organisation.id)))
+        members = dict(s.execute(select(Membership.organisation_id, func.count())
+                                 .group_by(Membership.organisation_id)).all())
+        counts = dict(s.execute(select(Assessment.organisation_id, func.count())
+                                .group_by(Assessment.organisation_id)).all())
+        admins: dict[int, list[str]] = {}
+        for oid, name in s.execute(select(Membership.organisation_id, User.username)
+                                   .join(User, User.id == Membership.user_id)
+                                   .where(Membership.role == "org_admin").order_by(User.username)):
+            admins.setdefault(oid, []).append(name)
+        return [OrganisationSummary(o.id, o.name, members.get(o.id, 0), tuple(admins.get(o.id, ())),
+                                    counts.get(o.id, 0), o.created_at) for o in orgs]

@@ -18,10 +18,11 @@ from sqlalchemy import Engine, func, insert, select
 
 from db.engine import make_engine, read_session
 from db.models import Membership, User
-from services import admin, auth
+from services import account_admin, accounts, members, single_sign_on
 from services.access import Actor, load_actor
-from services.auth import AlreadySetUp, ChangedMeanwhile, create_first_admin, create_user, sso_actor
+from services.accounts import AlreadySetUp, ChangedMeanwhile, create_first_admin, create_user
 from services.errors import InvalidInput, Problem
+from services.single_sign_on import sso_actor
 from tests.ui_flow import PASSWORD, org_admin
 
 PAUSE = 0.3  # seconds between a check and its write: longer than any lock hand-over takes
@@ -82,7 +83,7 @@ def test_exactly_one_first_administrator(db: Engine) -> None:
 def _two_org_admins(db: Engine) -> tuple[int, Actor, Actor]:
     lead = org_admin(db, "lead", "并发管理测试 Races Ltd")
     deputy = create_user(db, "deputy", PASSWORD)
-    admin.add_member(db, lead.actor(db), lead.org_id, "deputy", "org_admin")
+    members.add_member(db, lead.actor(db), lead.org_id, "deputy", "org_admin")
     return lead.org_id, lead.actor(db), load_actor(db, deputy.id)
 
 
@@ -94,20 +95,20 @@ def _org_admins(db: Engine, org_id: int) -> int:
 
 def test_mutual_demotion_leaves_an_organisation_administrator(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     org, lead, deputy = _two_org_admins(db)
-    monkeypatch.setattr(admin, "_admins_left", _slowed(admin._admins_left))
-    results = _at_once(lambda: admin.set_member_role(db, lead, org, deputy.user_id or 0, "respondent"),
-                       lambda: admin.set_member_role(db, deputy, org, lead.user_id or 0, "respondent"))
-    assert _unexpected(results, admin.LastAdministrator) == []
-    assert len([r for r in results if isinstance(r, admin.LastAdministrator)]) == 1
+    monkeypatch.setattr(members, "admins_left", _slowed(members.admins_left))
+    results = _at_once(lambda: members.set_member_role(db, lead, org, deputy.user_id or 0, "respondent"),
+                       lambda: members.set_member_role(db, deputy, org, lead.user_id or 0, "respondent"))
+    assert _unexpected(results, members.LastAdministrator) == []
+    assert len([r for r in results if isinstance(r, members.LastAdministrator)]) == 1
     assert _org_admins(db, org) == 1
 
 
 def test_mutual_removal_leaves_an_organisation_administrator(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     org, lead, deputy = _two_org_admins(db)
-    monkeypatch.setattr(admin, "_admins_left", _slowed(admin._admins_left))
-    results = _at_once(lambda: admin.remove_member(db, lead, org, deputy.user_id or 0),
-                       lambda: admin.remove_member(db, deputy, org, lead.user_id or 0))
-    assert _unexpected(results, admin.LastAdministrator) == []
+    monkeypatch.setattr(members, "admins_left", _slowed(members.admins_left))
+    results = _at_once(lambda: members.remove_member(db, lead, org, deputy.user_id or 0),
+                       lambda: members.remove_member(db, deputy, org, lead.user_id or 0))
+    assert _unexpected(results, members.LastAdministrator) == []
     assert _org_admins(db, org) == 1
 
 
@@ -121,16 +122,16 @@ def _active_org_admins(db: Engine, org_id: int) -> int:
 def test_the_last_active_organisation_administrator_cannot_be_deactivated(db: Engine) -> None:
     org, lead, deputy = _two_org_admins(db)
     chief = load_actor(db, create_user(db, "chief", PASSWORD, platform_admin=True).id)
-    admin.set_active(db, chief, deputy.user_id or 0, False)
-    with pytest.raises(admin.LastAdministrator, match="last active administrator of '并发管理测试 Races Ltd'"):
-        admin.set_active(db, chief, lead.user_id or 0, False)
+    account_admin.set_active(db, chief, deputy.user_id or 0, False)
+    with pytest.raises(members.LastAdministrator, match="last active administrator of '并发管理测试 Races Ltd'"):
+        account_admin.set_active(db, chief, lead.user_id or 0, False)
     # A deactivated administrator is no stand-in either: the active one can be neither demoted nor removed.
-    with pytest.raises(admin.LastAdministrator):
-        admin.set_member_role(db, lead, org, lead.user_id or 0, "respondent")
-    with pytest.raises(admin.LastAdministrator):
-        admin.remove_member(db, lead, org, lead.user_id or 0)
-    admin.set_active(db, chief, deputy.user_id or 0, True)
-    admin.set_active(db, chief, lead.user_id or 0, False)  # another active administrator: allowed
+    with pytest.raises(members.LastAdministrator):
+        members.set_member_role(db, lead, org, lead.user_id or 0, "respondent")
+    with pytest.raises(members.LastAdministrator):
+        members.remove_member(db, lead, org, lead.user_id or 0)
+    account_admin.set_active(db, chief, deputy.user_id or 0, True)
+    account_admin.set_active(db, chief, lead.user_id or 0, False)  # another active administrator: allowed
     assert _active_org_admins(db, org) == 1
 
 
@@ -138,10 +139,11 @@ def test_deactivation_racing_a_demotion_leaves_an_active_organisation_administra
         db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     org, lead, deputy = _two_org_admins(db)
     chief = load_actor(db, create_user(db, "chief", PASSWORD, platform_admin=True).id)
-    monkeypatch.setattr(admin, "_admins_left", _slowed(admin._admins_left))
-    results = _at_once(lambda: admin.set_active(db, chief, deputy.user_id or 0, False),
-                       lambda: admin.set_member_role(db, deputy, org, lead.user_id or 0, "respondent"))
-    assert _unexpected(results, admin.LastAdministrator) == []
+    monkeypatch.setattr(account_admin, "admins_left", _slowed(members.admins_left))
+    monkeypatch.setattr(members, "admins_left", _slowed(members.admins_left))
+    results = _at_once(lambda: account_admin.set_active(db, chief, deputy.user_id or 0, False),
+                       lambda: members.set_member_role(db, deputy, org, lead.user_id or 0, "respondent"))
+    assert _unexpected(results, members.LastAdministrator) == []
     assert _active_org_admins(db, org) == 1
 
 
@@ -153,12 +155,12 @@ def test_a_name_taken_between_the_check_and_the_insert_is_a_clear_problem(
     lead = org_admin(db, "lead", "同名竞争 Same Name Ltd")
     chief = load_actor(db, create_user(db, "chief", PASSWORD, platform_admin=True).id)
     create_user(db, "newcomer", PASSWORD)  # the other creation won
-    monkeypatch.setattr(auth, "_account_problems", lambda *args: [])  # this one had checked before it
+    monkeypatch.setattr(accounts, "_account_problems", lambda *args: [])  # this one had checked before it
     with pytest.raises(InvalidInput) as refused:
         if how == "colleague":
-            admin.create_colleague(db, lead.actor(db), lead.org_id, "newcomer", PASSWORD, role="respondent")
+            members.create_colleague(db, lead.actor(db), lead.org_id, "newcomer", PASSWORD, role="respondent")
         else:
-            admin.create_account(db, chief, "newcomer", PASSWORD)
+            account_admin.create_account(db, chief, "newcomer", PASSWORD)
     assert refused.value.problems == [Problem("account_taken_meanwhile", username="newcomer")]
     assert "newcomer" in refused.value.problems[0]
 
@@ -181,18 +183,18 @@ def _active_platform_admins(db: Engine) -> int:
 def test_mutual_demotion_leaves_a_platform_administrator(db: Engine, monkeypatch: pytest.MonkeyPatch,
                                                          how: str) -> None:
     a, b = _two_platform_admins(db)
-    monkeypatch.setattr(admin, "_other_active_admins", _slowed(admin._other_active_admins))
+    monkeypatch.setattr(account_admin, "_other_active_admins", _slowed(account_admin._other_active_admins))
     revoke = {"revoke": (True, True), "deactivate": (False, False), "mixed": (True, False)}[how]
 
     def demote(by: Actor, whom: Actor, by_revoking: bool) -> None:
         if by_revoking:
-            admin.set_platform_admin(db, by, whom.user_id or 0, False)
+            account_admin.set_platform_admin(db, by, whom.user_id or 0, False)
         else:
-            admin.set_active(db, by, whom.user_id or 0, False)
+            account_admin.set_active(db, by, whom.user_id or 0, False)
 
     results = _at_once(lambda: demote(a, b, revoke[0]), lambda: demote(b, a, revoke[1]))
-    assert _unexpected(results, admin.LastPlatformAdministrator) == []
-    assert len([r for r in results if isinstance(r, admin.LastPlatformAdministrator)]) == 1
+    assert _unexpected(results, account_admin.LastPlatformAdministrator) == []
+    assert len([r for r in results if isinstance(r, account_admin.LastPlatformAdministrator)]) == 1
     assert _active_platform_admins(db) == 1
 
 
@@ -202,30 +204,30 @@ def test_adding_the_same_member_twice_at_once(db: Engine, monkeypatch: pytest.Mo
     lead = org_admin(db, "lead", "并发成员测试 Members Ltd")
     create_user(db, "wang", PASSWORD)
     me = lead.actor(db)
-    monkeypatch.setattr(admin, "_log", _slowed(admin._log))  # between "not a member yet" and the insert
-    results = _at_once(*(lambda: admin.add_member(db, me, lead.org_id, "wang", "respondent") for _ in range(3)))
-    assert [type(r) for r in results] == [admin.MemberView] * 3, results
+    monkeypatch.setattr(members, "log_admin_event", _slowed(members.log_admin_event))  # between "not a member yet" and the insert
+    results = _at_once(*(lambda: members.add_member(db, me, lead.org_id, "wang", "respondent") for _ in range(3)))
+    assert [type(r) for r in results] == [members.MemberView] * 3, results
     assert {(r.username, r.role) for r in results} == {("wang", "respondent")}
-    assert [m.username for m in admin.list_members(db, me, lead.org_id)] == ["lead", "wang"]
+    assert [m.username for m in members.list_members(db, me, lead.org_id)] == ["lead", "wang"]
 
 
 def test_a_membership_added_meanwhile_is_a_clear_error(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another path (an import, a new organisation) may write the membership without taking the lock."""
     lead = org_admin(db, "lead", "并发成员测试 Members Ltd")
     wang = create_user(db, "wang", PASSWORD)
-    real_log = admin._log
+    real_log = members.log_admin_event
 
     def someone_else_adds_it(s: Any, *args: Any, **kwargs: Any) -> None:
         real_log(s, *args, **kwargs)
         s.execute(insert(Membership).values(user_id=wang.id, organisation_id=lead.org_id, role="respondent"))
 
-    monkeypatch.setattr(admin, "_log", someone_else_adds_it)
+    monkeypatch.setattr(members, "log_admin_event", someone_else_adds_it)
     with pytest.raises(ChangedMeanwhile):
-        admin.add_member(db, lead.actor(db), lead.org_id, "wang", "respondent")
+        members.add_member(db, lead.actor(db), lead.org_id, "wang", "respondent")
 
 
 def test_the_same_identity_signing_on_twice_at_once(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_free_username", _slowed(auth._free_username))  # between lookup and insert
+    monkeypatch.setattr(single_sign_on, "_free_username", _slowed(single_sign_on._free_username))  # between lookup and insert
     results = _at_once(*(lambda: sso_actor(db, "New.Person@example.com", "New", email_verified=True)
                          for _ in range(3)))
     assert [type(r) for r in results] == [Actor] * 3, results
@@ -236,7 +238,7 @@ def test_the_same_identity_signing_on_twice_at_once(db: Engine, monkeypatch: pyt
 
 def test_a_sign_on_that_keeps_colliding_is_a_clear_error(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     create_user(db, "taken", PASSWORD)
-    monkeypatch.setattr(auth, "_free_username", lambda _s, _email: "taken")  # as if taken after each check
+    monkeypatch.setattr(single_sign_on, "_free_username", lambda _s, _email: "taken")  # as if taken after each check
     with pytest.raises(ChangedMeanwhile):
         sso_actor(db, "someone@example.com", email_verified=True)
     with read_session(db) as s:

@@ -10,7 +10,7 @@ from app import PAGES, _visible
 from db.engine import make_engine
 from i18n import t
 from services.access import load_actor
-from services.auth import create_user
+from services.accounts import create_user
 from tests.support.apptest import app_test, page_texts
 from tests.support.databases import user_id
 

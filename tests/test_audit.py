@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import Engine
 
 from db.models import utcnow
+from excel import audit_csv
 from i18n import t
-from services import admin
+from services import audit
 from services.access import Actor
 from services.assessments import (
     AnswerChange,
@@ -170,22 +171,22 @@ def test_csv_download_is_complete_and_safe_in_spreadsheets(engine: Engine, team:
                 expected_revision=None)
     save_answer(engine, sam.actor(engine), aid, AnswerInputData("GOV-INS-01", level=3, note="@SUM(A1)"),
                 expected_revision=1)
-    changes = admin.audit_history(engine, lead.actor(engine), aid)
-    data = admin.history_csv(engine, lead.actor(engine), aid, changes, "zh")
+    changes = audit.audit_history(engine, lead.actor(engine), aid)
+    data = audit_csv.history_csv(changes, audit.question_texts(engine, lead.actor(engine), aid, "zh"), "zh")
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     header = rows[0]
-    assert header == list(admin.history_headers("zh").values())
+    assert header == list(audit_csv.history_headers("zh").values())
     body = [dict(zip(header, r, strict=True)) for r in rows[1:]]
     assert len(body) == 2
     newest = body[0]
-    cols = admin.history_headers("zh")
+    cols = audit_csv.history_headers("zh")
     assert newest[cols["user"]] == "sam" and newest[cols["old_level"]] == "2" and newest[cols["new_level"]] == "3"
     assert newest[cols["old_note"]] == "'=HYPERLINK(\"x\")" and newest[cols["new_note"]] == "'@SUM(A1)"
     assert newest[cols["question_text"]]  # the question text, not only its id
-    only_rita = admin.filter_changes(changes, users=["rita"])
+    only_rita = audit.filter_changes(changes, users=["rita"])
     assert [c.user for c in only_rita] == ["rita"]
-    assert admin.filter_changes(changes, sources=["import"]) == []
+    assert audit.filter_changes(changes, sources=["import"]) == []
 
 
 def test_members_page_shows_filters_and_downloads_the_history(app_db: str, engine: Engine,
@@ -197,7 +198,7 @@ def test_members_page_shows_filters_and_downloads_the_history(app_db: str, engin
     save_answer(engine, sam.actor(engine), aid, AnswerInputData("GOV-INS-02", level=4), expected_revision=None)
     at = open_page(lead, "members", assessment=aid)
     frame = at.dataframe[-1].value
-    cols = admin.history_headers("zh")
+    cols = audit_csv.history_headers("zh")
     assert sorted(frame[cols["user"]]) == ["rita", "sam"]
     assert "rita 的备注" in set(frame[cols["new_note"]])
     assert t("members.history.count", "zh", shown=2, total=2) in page_texts(at)
@@ -233,8 +234,8 @@ def test_system_actor_changes_are_attributed_to_the_system(engine: Engine, team:
     lead, _, _ = team
     aid = new_assessment(engine, lead)
     save_answer(engine, system, aid, AnswerInputData("GOV-INS-01", level=1), expected_revision=None, source="cli")
-    rows = admin.history_rows(engine, lead.actor(engine), aid, admin.audit_history(engine, lead.actor(engine), aid),
-                              "en")
+    rows = audit_csv.history_rows(audit.audit_history(engine, lead.actor(engine), aid),
+                                  audit.question_texts(engine, lead.actor(engine), aid, "en"), "en")
     assert rows[0]["user"] == t("members.history.system", "en") and rows[0]["source"] == "Command line"
 
 
@@ -254,9 +255,9 @@ def test_submission_reopening_and_deletion_stay_on_record(engine: Engine, team: 
     submit(engine, rita.actor(engine), aid)
     reopen(engine, lead.actor(engine), aid)
     delete_assessment(engine, lead.actor(engine), aid)
-    events = [(e.action, e.user, e.object_id) for e in admin.recent_events(engine, system, limit=10)
+    events = [(e.action, e.user, e.object_id) for e in audit.recent_events(engine, system, limit=10)
               if e.object_type == "assessment"]
     assert events == [("assessment_deleted", "lead", aid), ("assessment_reopened", "lead", aid),
                       ("assessment_submitted", "rita", aid)]
-    [deleted] = admin.recent_events(engine, system, actions=["assessment_deleted"])
+    [deleted] = audit.recent_events(engine, system, actions=["assessment_deleted"])
     assert deleted.detail["title"] == "将被删除 to delete"

@@ -15,29 +15,18 @@ from sqlalchemy import Engine, func, select, update
 from db.engine import make_engine, read_session, write_session
 from db.models import EventLog, SignInThrottle, User, utcnow
 from i18n import t
-from services import admin, auth
+from services import account_admin as admin
+from services import demo_check
 from services.access import Actor, load_actor
-from services.auth import (
-    _DUMMY_HASH,
-    BACKOFF_BASE,
-    BACKOFF_MAX,
-    FREE_ATTEMPTS,
-    HASHER,
-    THROTTLE_KEEP,
-    AlreadySetUp,
-    LockedOut,
-    NoPassword,
-    SignInError,
-    authenticate,
-    backoff,
-    change_password,
-    create_first_admin,
-    create_user,
-    demo_accounts_active,
-    sso_actor,
-)
+from services.accounts import AlreadySetUp, create_first_admin, create_user
+from services.demo_check import demo_accounts_active
 from services.errors import InvalidInput
 from services.organisations import create_organisation
+from services.passwords import DUMMY_HASH as _DUMMY_HASH
+from services.passwords import HASHER
+from services.sign_in import LockedOut, NoPassword, SignInError, authenticate, change_password
+from services.sign_in_throttle import BACKOFF_BASE, BACKOFF_MAX, FREE_ATTEMPTS, THROTTLE_KEEP, backoff
+from services.single_sign_on import sso_actor
 from tests.support.apptest import app_test, page_texts
 
 PASSWORD = "Correct-Horse-Battery-42"
@@ -435,7 +424,7 @@ def test_demo_check_is_reused_for_a_minute_but_not_past_a_password_change(
     argon2_verifications.clear()
     demo_accounts_active(engine)
     assert argon2_verifications == []
-    monkeypatch.setattr(auth, "DEMO_CHECK_TTL", 0.0)  # as if the minute had passed
+    monkeypatch.setattr(demo_check, "DEMO_CHECK_TTL", 0.0)  # as if the minute had passed
     demo_accounts_active(engine)
     assert len(argon2_verifications) == 1
 

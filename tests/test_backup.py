@@ -19,9 +19,10 @@ from db.migrate import current_revision, head_revision
 from db.models import Assessment
 from demo.seed import seed_demo
 from services.access import Actor
-from services.auth import authenticate, create_user
+from services.accounts import create_user
 from services.backup import FORMAT_VERSION, BackupError, dump, read_dump, restore
 from services.results import assessment_result
+from services.sign_in import authenticate
 from tests.support.postgres import PostgresDatabases
 
 

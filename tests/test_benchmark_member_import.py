@@ -17,13 +17,13 @@ from db.models import Answer, AnswerEvent, Assessment, AssociationMember, Base, 
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
-from services.admin import add_member
+from services.accounts import create_user
 from services.assessments import get_assessment, history, list_assessments, load_answers
 from services.associations import get_association, join_association
-from services.auth import create_user
 from services.errors import InvalidInput, NotFound, StateError
 from services.exports import summary_xlsx
 from services.member_imports import import_member_workbooks, name_key
+from services.members import add_member
 from services.organisations import create_organisation
 from services.peer_comparison import member_comparison
 from services.results import assessment_result

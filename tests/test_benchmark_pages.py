@@ -151,7 +151,7 @@ def test_other_associations_round_in_the_url_is_not_shown(app_db, engine):
 
 def test_peers_page_joins_with_the_invitation_code(app_db, engine, system):
     from services.access import load_actor
-    from services.auth import create_user
+    from services.accounts import create_user
     from services.organisations import create_organisation
 
     c = cohort(engine)

@@ -12,7 +12,7 @@ from db.engine import make_engine, read_session, write_session
 from db.models import Association, AssociationMember
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
-from services.admin import add_member
+from services.accounts import create_user
 from services.assessments import create_assessment, get_assessment, submit
 from services.associations import (
     create_association,
@@ -24,10 +24,10 @@ from services.associations import (
     rotate_invite_code,
     set_min_group_size,
 )
-from services.auth import create_user
 from services.benchmark_stats import Participation
 from services.benchmark_workbooks import benchmark_xlsx
 from services.errors import Forbidden, InvalidInput, NotFound, StateError
+from services.members import add_member
 from services.organisations import create_organisation
 from services.peer_comparison import member_comparison, peer_summary
 from services.round_dashboard import RoundStamp, peer_stamp, round_dashboard
@@ -269,8 +269,8 @@ def test_failed_join_is_recorded(engine) -> None:  # type: ignore[no-untyped-def
     from db.engine import read_session
     from db.models import EventLog
     from services.access import load_actor
+    from services.accounts import create_user
     from services.associations import join_association
-    from services.auth import create_user
     from services.errors import InvalidInput
     from services.organisations import create_organisation
 

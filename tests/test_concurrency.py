@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 from db.engine import make_engine, write_session
 from db.models import AnswerEvent, Membership
 from services.access import Actor, load_actor
+from services.accounts import create_user
 from services.assessments import AnswerInputData, create_assessment, load_answers, save_answer, submit
-from services.auth import create_user
 from services.errors import ConflictError, StateError
 from services.organisations import create_organisation
 

@@ -19,6 +19,7 @@ from db.engine import make_engine, write_session
 from db.migrate import check, current_revision, downgrade, head_revision, upgrade
 from db.models import Answer, AnswerEvent, Base, Membership
 from services.access import load_actor
+from services.accounts import create_user
 from services.assessments import (
     AnswerInputData,
     create_assessment,
@@ -30,10 +31,10 @@ from services.assessments import (
     save_answer,
     submit,
 )
-from services.auth import authenticate, create_user
 from services.errors import ConflictError, Forbidden, NotFound, StateError
 from services.organisations import create_organisation, get_organisation, update_organisation
 from services.results import assessment_result
+from services.sign_in import authenticate
 
 PROFILE = {"ai_roles": ["app_provider", "user"], "genai_public": True, "high_impact": False, "sector": "ict",
            "size": "small"}

@@ -9,7 +9,8 @@ from cli.main import main as aigov
 from db.engine import read_session
 from db.models import Answer, Assessment, Association, AssociationMember, BenchmarkRound, Organisation, User
 from demo.seed import DEMO_ACCOUNTS, seed_demo
-from services.auth import authenticate, create_user
+from services.accounts import create_user
+from services.sign_in import authenticate
 
 
 def _snapshot(engine: Engine) -> list[tuple]:

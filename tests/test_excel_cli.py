@@ -152,8 +152,8 @@ def test_score_reports_workbook_problems_with_their_cells(tmp_path: Path, capsys
 
 def test_import_as_a_user_acts_with_that_users_roles(engine: Engine, system: Actor, org: int, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from services.admin import add_member
-    from services.auth import create_user
+    from services.accounts import create_user
+    from services.members import add_member
 
     create_user(engine, "resp", "a-long-password-2")
     add_member(engine, system, org, "resp", "respondent")

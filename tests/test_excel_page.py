@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
-from services.admin import add_member
+from services.accounts import create_user
 from services.assessments import (
     AnswerInputData,
     create_assessment,
@@ -20,7 +20,7 @@ from services.assessments import (
     load_answers,
     save_answers_bulk,
 )
-from services.auth import create_user
+from services.members import add_member
 from services.organisations import create_organisation
 from tests.support.apptest import app_test, page_texts
 from tests.support.excel_workbooks import filled_template

@@ -19,7 +19,7 @@ from excel.summary import SummaryInfo, build_summary
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
-from services.admin import add_member
+from services.accounts import create_user
 from services.assessments import (
     AnswerInputData,
     create_assessment,
@@ -27,8 +27,8 @@ from services.assessments import (
     load_answers,
     save_answers_bulk,
 )
-from services.auth import create_user
 from services.exports import summary_xlsx
+from services.members import add_member
 from services.organisations import create_organisation
 from services.results import assessment_result
 from tests.support.excel_workbooks import chart_series_cells, plotted_text

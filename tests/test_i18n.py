@@ -81,8 +81,8 @@ def test_every_service_problem_has_a_message_in_every_language() -> None:
 
 
 def test_a_service_problem_is_english_on_the_command_line_and_translated_in_the_app() -> None:
-    from services.auth import password_problems
     from services.errors import problem_text
+    from services.passwords import password_problems
 
     [short] = password_problems("abc123", "someone")
     assert short == "password: use at least 10 characters"  # its own text: the CLI and logs

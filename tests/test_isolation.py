@@ -33,14 +33,17 @@ from app import PAGES
 from i18n import t
 from questionnaires import get_questionnaire
 from services import (
-    admin,
+    account_admin,
     assessments,
+    association_admins,
     association_members,
     associations,
+    audit,
     benchmark_workbooks,
     exports,
     imports,
     member_imports,
+    members,
     organisations,
     peer_comparison,
     results,
@@ -140,15 +143,15 @@ ORG_CASES = [
     Case("create_assessment", "organisation",
          lambda w, a, t_: assessments.create_assessment(w.engine, a, _org(w, t_), title="intruder")),
     Case("submitted_history", "organisation", lambda w, a, t_: results.submitted_history(w.engine, a, _org(w, t_))),
-    Case("list_members", "organisation", lambda w, a, t_: admin.list_members(w.engine, a, _org(w, t_))),
+    Case("list_members", "organisation", lambda w, a, t_: members.list_members(w.engine, a, _org(w, t_))),
     Case("add_member", "organisation",
-         lambda w, a, t_: admin.add_member(w.engine, a, _org(w, t_), "nobody", "org_admin")),
+         lambda w, a, t_: members.add_member(w.engine, a, _org(w, t_), "nobody", "org_admin")),
     Case("set_member_role", "organisation",
-         lambda w, a, t_: admin.set_member_role(w.engine, a, _org(w, t_), w.users[f"resp_{t_.lower()}"], "org_admin")),
+         lambda w, a, t_: members.set_member_role(w.engine, a, _org(w, t_), w.users[f"resp_{t_.lower()}"], "org_admin")),
     Case("remove_member", "organisation",
-         lambda w, a, t_: admin.remove_member(w.engine, a, _org(w, t_), w.users[f"resp_{t_.lower()}"])),
+         lambda w, a, t_: members.remove_member(w.engine, a, _org(w, t_), w.users[f"resp_{t_.lower()}"])),
     Case("create_colleague", "organisation",
-         lambda w, a, t_: admin.create_colleague(w.engine, a, _org(w, t_), "mole", "a-long-password-1",
+         lambda w, a, t_: members.create_colleague(w.engine, a, _org(w, t_), "mole", "a-long-password-1",
                                                  role="org_admin")),
     Case("member_associations", "organisation",
          lambda w, a, t_: member_associations(w.engine, a, _org(w, t_))),
@@ -177,7 +180,8 @@ ASSESSMENT_CASES = [
          lambda w, a, t_: assessments.save_answers_bulk(w.engine, a, _asm(w, t_),
                                                         [AnswerInputData(w.questions[5], level=5)], source="import")),
     Case("history", "answers", lambda w, a, t_: assessments.history(w.engine, a, _asm(w, t_))),
-    Case("audit_history", "answers", lambda w, a, t_: admin.audit_history(w.engine, a, _asm(w, t_))),
+    Case("audit_history", "answers", lambda w, a, t_: audit.audit_history(w.engine, a, _asm(w, t_))),
+    Case("question_texts", "assessment", lambda w, a, t_: audit.question_texts(w.engine, a, _asm(w, t_), "en")),
     Case("submit", "assessment", lambda w, a, t_: assessments.submit(w.engine, a, _asm(w, t_))),
     Case("reopen", "assessment", lambda w, a, t_: assessments.reopen(w.engine, a, _asm(w, t_))),
     Case("delete_assessment", "assessment", lambda w, a, t_: assessments.delete_assessment(w.engine, a, _asm(w, t_))),
@@ -214,9 +218,9 @@ ASSOCIATION_CASES = [
          lambda w, a, t_: create_member_organisation(w.engine, a, w.associations["X"], "傀儡 Puppet",
                                                                get_questionnaire().default_profile())),
     Case("add_association_admin", "association",
-         lambda w, a, t_: admin.add_association_admin(w.engine, a, w.associations["X"], "nobody")),
+         lambda w, a, t_: association_admins.add_association_admin(w.engine, a, w.associations["X"], "nobody")),
     Case("remove_association_admin", "association",
-         lambda w, a, t_: admin.remove_association_admin(w.engine, a, w.associations["X"], "admin_x")),
+         lambda w, a, t_: association_admins.remove_association_admin(w.engine, a, w.associations["X"], "admin_x")),
     Case("get_round", "round", lambda w, a, t_: get_round(w.engine, a, w.rounds["X"])),
     Case("round_dashboard", "round", lambda w, a, t_: round_dashboard_of(w.engine, a, w.rounds["X"])),
     Case("close_round", "round", lambda w, a, t_: close_round(w.engine, a, w.rounds["X"])),
@@ -272,8 +276,9 @@ def test_registry_covers_every_public_service_function() -> None:
         "recent_events", "event_actions", "add_member_organisation",
     }
     missing = []
-    for module in (organisations, assessments, results, admin, associations, association_members, rounds, round_members,
-                   round_dashboard, peer_comparison, benchmark_workbooks, exports, imports, member_imports):
+    for module in (organisations, assessments, results, members, account_admin, association_admins, audit,
+                   associations, association_members, rounds, round_members, round_dashboard, peer_comparison,
+                   benchmark_workbooks, exports, imports, member_imports):
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or fname.startswith("_"):
                 continue

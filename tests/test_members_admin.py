@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import Engine
 
 from i18n import t
-from services import admin
+from services import account_admin, association_admins, audit, members, organisations
 from services.access import Actor, load_actor
+from services.accounts import create_user
 from services.associations import list_administered
-from services.auth import SignInError, authenticate, create_user
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.sign_in import SignInError, authenticate
 from tests.support.apptest import app_test, page_texts
 from tests.ui_flow import PASSWORD, Member, open_page, org_admin, respondent
 
@@ -30,60 +31,60 @@ def lead(engine: Engine) -> Member:
 def test_roles_can_be_added_changed_and_removed(engine: Engine, lead: Member) -> None:
     create_user(engine, "wang", PASSWORD)
     me = lead.actor(engine)
-    added = admin.add_member(engine, me, lead.org_id, "WANG", "respondent")
+    added = members.add_member(engine, me, lead.org_id, "WANG", "respondent")
     assert (added.username, added.role) == ("wang", "respondent")
     assert load_actor(engine, added.user_id).org_roles == {lead.org_id: "respondent"}
-    admin.set_member_role(engine, me, lead.org_id, added.user_id, "org_admin")
+    members.set_member_role(engine, me, lead.org_id, added.user_id, "org_admin")
     assert load_actor(engine, added.user_id).can_admin_org(lead.org_id)
-    admin.remove_member(engine, me, lead.org_id, added.user_id)
+    members.remove_member(engine, me, lead.org_id, added.user_id)
     assert load_actor(engine, added.user_id).org_roles == {}
-    assert [m.username for m in admin.list_members(engine, me, lead.org_id)] == ["lead"]
+    assert [m.username for m in members.list_members(engine, me, lead.org_id)] == ["lead"]
 
 
 def test_unknown_user_name_and_role_are_explained(engine: Engine, lead: Member) -> None:
     with pytest.raises(InvalidInput, match="no account 'nosuch'"):
-        admin.add_member(engine, lead.actor(engine), lead.org_id, "nosuch", "respondent")
+        members.add_member(engine, lead.actor(engine), lead.org_id, "nosuch", "respondent")
     with pytest.raises(InvalidInput, match="role"):
-        admin.add_member(engine, lead.actor(engine), lead.org_id, "lead", "owner")
+        members.add_member(engine, lead.actor(engine), lead.org_id, "lead", "owner")
 
 
 def test_the_last_administrator_stays(engine: Engine, lead: Member) -> None:
     me = lead.actor(engine)
-    with pytest.raises(admin.LastAdministrator):
-        admin.set_member_role(engine, me, lead.org_id, lead.user_id, "respondent")
-    with pytest.raises(admin.LastAdministrator):
-        admin.remove_member(engine, me, lead.org_id, lead.user_id)
+    with pytest.raises(members.LastAdministrator):
+        members.set_member_role(engine, me, lead.org_id, lead.user_id, "respondent")
+    with pytest.raises(members.LastAdministrator):
+        members.remove_member(engine, me, lead.org_id, lead.user_id)
     second = respondent(engine, lead, "deputy")
-    admin.set_member_role(engine, me, lead.org_id, second.user_id, "org_admin")
-    admin.remove_member(engine, me, lead.org_id, lead.user_id)  # now allowed
-    assert [m.username for m in admin.list_members(engine, second.actor(engine), lead.org_id)] == ["deputy"]
+    members.set_member_role(engine, me, lead.org_id, second.user_id, "org_admin")
+    members.remove_member(engine, me, lead.org_id, lead.user_id)  # now allowed
+    assert [m.username for m in members.list_members(engine, second.actor(engine), lead.org_id)] == ["deputy"]
 
 
 def test_respondents_cannot_manage_members(engine: Engine, lead: Member) -> None:
     rita = respondent(engine, lead, "rita")
-    for call in (lambda a: admin.list_members(engine, a, lead.org_id),
-                 lambda a: admin.add_member(engine, a, lead.org_id, "rita", "org_admin"),
-                 lambda a: admin.create_colleague(engine, a, lead.org_id, "friend", NEW_PASSWORD, role="org_admin")):
+    for call in (lambda a: members.list_members(engine, a, lead.org_id),
+                 lambda a: members.add_member(engine, a, lead.org_id, "rita", "org_admin"),
+                 lambda a: members.create_colleague(engine, a, lead.org_id, "friend", NEW_PASSWORD, role="org_admin")):
         with pytest.raises(Forbidden):
             call(rita.actor(engine))
 
 
 def test_new_colleague_can_sign_in_with_the_initial_password(engine: Engine, lead: Member) -> None:
-    view = admin.create_colleague(engine, lead.actor(engine), lead.org_id, "zhao", NEW_PASSWORD, role="respondent",
+    view = members.create_colleague(engine, lead.actor(engine), lead.org_id, "zhao", NEW_PASSWORD, role="respondent",
                                   display_name="赵敏")
     who = authenticate(engine, "zhao", NEW_PASSWORD)
     assert who.user_id == view.user_id and who.org_roles == {lead.org_id: "respondent"}
     with pytest.raises(InvalidInput, match="taken"):
-        admin.create_colleague(engine, lead.actor(engine), lead.org_id, "zhao", NEW_PASSWORD, role="respondent")
+        members.create_colleague(engine, lead.actor(engine), lead.org_id, "zhao", NEW_PASSWORD, role="respondent")
 
 
 def test_organisation_administrators_cannot_reset_passwords(engine: Engine, lead: Member) -> None:
     """An account may belong to several organisations: a reset would let one tenant take over another's user."""
     rita = respondent(engine, lead, "rita")
     with pytest.raises(Forbidden):
-        admin.reset_password(engine, lead.actor(engine), rita.user_id, NEW_PASSWORD)
+        account_admin.reset_password(engine, lead.actor(engine), rita.user_id, NEW_PASSWORD)
     with pytest.raises(Forbidden):
-        admin.set_active(engine, lead.actor(engine), rita.user_id, False)
+        account_admin.set_active(engine, lead.actor(engine), rita.user_id, False)
 
 
 # --- platform administration (services) -------------------------------------------------------------
@@ -91,39 +92,39 @@ def test_organisation_administrators_cannot_reset_passwords(engine: Engine, lead
 def test_platform_admin_account_lifecycle(engine: Engine, system: Actor) -> None:
     chief_id = create_user(engine, "chief", PASSWORD, platform_admin=True).id
     chief = load_actor(engine, chief_id)
-    uid = admin.create_account(engine, chief, "lilei", NEW_PASSWORD, display_name="李雷", email="LiLei@Example.com")
-    [row] = [u for u in admin.list_users(engine, chief, "example") if u.id == uid]
+    uid = account_admin.create_account(engine, chief, "lilei", NEW_PASSWORD, display_name="李雷", email="LiLei@Example.com")
+    [row] = [u for u in account_admin.list_users(engine, chief, "example") if u.id == uid]
     assert row.email == "lilei@example.com" and row.is_active and row.has_password and not row.is_platform_admin
-    admin.set_active(engine, chief, uid, False)
+    account_admin.set_active(engine, chief, uid, False)
     with pytest.raises(SignInError):
         authenticate(engine, "lilei", NEW_PASSWORD)
     with pytest.raises(NotFound):
         load_actor(engine, uid)
-    admin.set_active(engine, chief, uid, True)
-    admin.reset_password(engine, chief, uid, "Another-Password-66")
+    account_admin.set_active(engine, chief, uid, True)
+    account_admin.reset_password(engine, chief, uid, "Another-Password-66")
     assert authenticate(engine, "lilei", "Another-Password-66").user_id == uid
-    admin.set_platform_admin(engine, chief, uid, True)
+    account_admin.set_platform_admin(engine, chief, uid, True)
     assert load_actor(engine, uid).is_platform_admin
-    actions = [e.action for e in admin.recent_events(engine, chief, limit=50)]
+    actions = [e.action for e in audit.recent_events(engine, chief, limit=50)]
     for action in ("user_created", "user_deactivated", "user_activated", "password_reset", "platform_admin_granted",
                    "sign_in"):
         assert action in actions
-    assert admin.recent_events(engine, chief, actions=["password_reset"])[0].detail["user"] == "lilei"
+    assert audit.recent_events(engine, chief, actions=["password_reset"])[0].detail["user"] == "lilei"
 
 
 def test_the_platform_keeps_an_active_administrator(engine: Engine) -> None:
     chief = load_actor(engine, create_user(engine, "chief", PASSWORD, platform_admin=True).id)
-    with pytest.raises(admin.NotYourself):
-        admin.set_active(engine, chief, chief.user_id or 0, False)
-    with pytest.raises(admin.LastPlatformAdministrator):
-        admin.set_platform_admin(engine, chief, chief.user_id or 0, False)
+    with pytest.raises(account_admin.NotYourself):
+        account_admin.set_active(engine, chief, chief.user_id or 0, False)
+    with pytest.raises(account_admin.LastPlatformAdministrator):
+        account_admin.set_platform_admin(engine, chief, chief.user_id or 0, False)
 
 
 def test_only_platform_administrators_administer_the_platform(engine: Engine, lead: Member) -> None:
     me = lead.actor(engine)
-    for call in (lambda: admin.list_users(engine, me), lambda: admin.recent_events(engine, me),
-                 lambda: admin.create_account(engine, me, "x-user", NEW_PASSWORD),
-                 lambda: admin.list_all_organisations(engine, me)):
+    for call in (lambda: account_admin.list_users(engine, me), lambda: audit.recent_events(engine, me),
+                 lambda: account_admin.create_account(engine, me, "x-user", NEW_PASSWORD),
+                 lambda: organisations.list_all_organisations(engine, me)):
         with pytest.raises(Forbidden):
             call()
 
@@ -133,12 +134,12 @@ def test_association_administrators_are_assigned_and_removed(engine: Engine, sys
 
     create_user(engine, "secretariat", PASSWORD)
     assoc = create_association(engine, system, "测试联盟")
-    admin.add_association_admin(engine, system, assoc.id, "secretariat")
-    assert admin.association_admins(engine, system)[assoc.id] == ("secretariat",)
+    association_admins.add_association_admin(engine, system, assoc.id, "secretariat")
+    assert association_admins.association_admins(engine, system)[assoc.id] == ("secretariat",)
     uid = authenticate(engine, "secretariat", PASSWORD).user_id
     assert [a.id for a in list_administered(engine, load_actor(engine, uid or 0))] == [assoc.id]
-    admin.remove_association_admin(engine, system, assoc.id, "secretariat")
-    assert admin.association_admins(engine, system).get(assoc.id) is None
+    association_admins.remove_association_admin(engine, system, assoc.id, "secretariat")
+    assert association_admins.association_admins(engine, system).get(assoc.id) is None
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ def test_members_page_adds_changes_and_removes_members(app_db: str, engine: Engi
     assert t("members.added", user="wang", role=t("account.role.respondent")) in page_texts(at)
     assert "wang" in set(at.dataframe[0].value[t("members.col.username")])
 
-    wang = next(m for m in admin.list_members(engine, lead.actor(engine), lead.org_id) if m.username == "wang")
+    wang = next(m for m in members.list_members(engine, lead.actor(engine), lead.org_id) if m.username == "wang")
     at.selectbox(key="member_edit_user").set_value(wang.user_id)
     at.selectbox(key="member_edit_role").set_value("org_admin")
     at.button(key="FormSubmitter:member_edit-" + t("members.change_role")).click().run()
@@ -162,10 +163,10 @@ def test_members_page_adds_changes_and_removes_members(app_db: str, engine: Engi
     at.selectbox(key="member_edit_user").set_value(wang.user_id)
     at.button(key="FormSubmitter:member_edit-" + t("members.remove")).click().run()
     assert t("members.confirm_needed") in page_texts(at)  # nothing removed without the tick
-    assert wang.user_id in [m.user_id for m in admin.list_members(engine, lead.actor(engine), lead.org_id)]
+    assert wang.user_id in [m.user_id for m in members.list_members(engine, lead.actor(engine), lead.org_id)]
     at.checkbox(key="member_edit_confirm").check()
     at.button(key="FormSubmitter:member_edit-" + t("members.remove")).click().run()
-    assert wang.user_id not in [m.user_id for m in admin.list_members(engine, lead.actor(engine), lead.org_id)]
+    assert wang.user_id not in [m.user_id for m in members.list_members(engine, lead.actor(engine), lead.org_id)]
 
 
 def test_members_page_refuses_to_remove_the_last_administrator(app_db: str, engine: Engine, lead: Member) -> None:
@@ -174,7 +175,7 @@ def test_members_page_refuses_to_remove_the_last_administrator(app_db: str, engi
     at.checkbox(key="member_edit_confirm").check()
     at.button(key="FormSubmitter:member_edit-" + t("members.remove")).click().run()
     assert t("members.last_admin") in page_texts(at)
-    assert [m.username for m in admin.list_members(engine, lead.actor(engine), lead.org_id)] == ["lead"]
+    assert [m.username for m in members.list_members(engine, lead.actor(engine), lead.org_id)] == ["lead"]
 
 
 def test_members_page_creates_a_colleague_account(app_db: str, engine: Engine, lead: Member) -> None:
@@ -200,7 +201,7 @@ def test_members_page_lists_every_problem_of_a_new_account(app_db: str, engine: 
     errors = " ".join(e.value for e in at.error)
     # every problem at once, in the page's language (Chinese by default)
     assert t("problem.username_format") in errors and t("problem.password_short", min=10) in errors
-    assert len(admin.list_members(engine, lead.actor(engine), lead.org_id)) == 1
+    assert len(members.list_members(engine, lead.actor(engine), lead.org_id)) == 1
 
 
 def test_admin_page_manages_accounts_and_associations(app_db: str, engine: Engine) -> None:
@@ -227,7 +228,7 @@ def test_admin_page_manages_accounts_and_associations(app_db: str, engine: Engin
     at.button(key="FormSubmitter:admin_assoc_new-" + t("admin.assocs.create")).click().run()
     assert not at.exception
     [assoc] = list_administered(engine, Actor.system())
-    assert assoc.name == "长三角测试联盟" and admin.association_admins(engine, Actor.system())[assoc.id] == ("chief",)
+    assert assoc.name == "长三角测试联盟" and association_admins.association_admins(engine, Actor.system())[assoc.id] == ("chief",)
     assert any(assoc.invite_code in s.value for s in at.success)
     events = at.dataframe[-1].value
     assert t("admin.events.action.user_deactivated") in set(events[t("admin.events.col.action")])
@@ -313,7 +314,7 @@ def test_users_command_never_takes_a_password_from_the_command_line(app_db: str,
 def test_a_user_switches_between_organisations_with_their_own_roles(app_db: str, engine: Engine,
                                                                       lead: Member) -> None:
     other = org_admin(engine, "other-lead", "另一家公司 Other Co")
-    admin.add_member(engine, other.actor(engine), other.org_id, "lead", "respondent")
+    members.add_member(engine, other.actor(engine), other.org_id, "lead", "respondent")
     at = app_test(lead.user_id, org_id=lead.org_id).run()
     at.switch_page("app_pages/members.py").run()  # administrator here
     assert at.title[0].value == t("nav.members")
@@ -322,4 +323,4 @@ def test_a_user_switches_between_organisations_with_their_own_roles(app_db: str,
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/members.py")  # only a respondent there: the page is not offered
     with pytest.raises(Forbidden):
-        admin.list_members(engine, lead.actor(engine), other.org_id)
+        members.list_members(engine, lead.actor(engine), other.org_id)

@@ -11,20 +11,20 @@ from sqlalchemy import Engine, select, update
 from db.engine import read_session, write_session
 from db.models import SignInSession, utcnow
 from i18n import t
-from services import admin
+from services import account_admin as admin
 from services.access import Actor, load_actor
-from services.auth import (
+from services.accounts import create_user
+from services.backup import dump
+from services.sessions import (
     SESSION_IDLE,
     SESSION_LIFETIME,
     SESSION_TOUCH,
-    change_password,
-    create_user,
     end_session,
     resume_session,
     session_alive,
     start_session,
 )
-from services.backup import dump
+from services.sign_in import change_password
 from tests.support.apptest import app_test, page_texts
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from db.engine import make_engine
 from services.access import load_actor
+from services.accounts import create_user
 from services.assessments import (
     AnswerInputData,
     create_assessment,
@@ -23,7 +24,6 @@ from services.assessments import (
     save_answers_bulk,
     submit,
 )
-from services.auth import create_user
 from services.errors import InvalidInput, StateError
 from services.organisations import create_organisation, list_organisations
 

@@ -48,7 +48,7 @@ def _profile_choice() -> dict[str, Any]:
 
 
 def test_profile_to_results_then_language_switch_keeps_every_answer(app_db: str, engine: Engine) -> None:
-    from services.auth import create_user
+    from services.accounts import create_user
 
     user = create_user(engine, "founder", PASSWORD)
     at = app_test(user.id)

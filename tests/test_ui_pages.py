@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import Engine
 
+from services.accounts import create_user
 from services.assessments import AnswerInputData, save_answers_bulk, submit
-from services.auth import create_user
 from tests.ui_flow import (
     PAGES,
     PASSWORD,

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from services.assessments import AnswerInputData, save_answers_bulk, submit
-from services.auth import authenticate
 from services.organisations import list_organisations
+from services.sign_in import authenticate
 from tests.ui_flow import Member, expected, gap_frame, msg, new_assessment, open_page, org_admin, q, texts
 
 

@@ -17,9 +17,9 @@ from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
 from scoring import AnswerInput, AssessmentResult, score_assessment
 from services.access import Actor, load_actor
-from services.admin import add_member
+from services.accounts import create_user
 from services.assessments import AnswerView, create_assessment, load_answers
-from services.auth import create_user
+from services.members import add_member
 from services.organisations import create_organisation
 from tests.support.apptest import app_test, page_texts
 

@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 from cli.context import as_user_option, run_as
 from cli.main import CLIError
 from db.models import ANSWER_SOURCES, ORG_ROLES
-from services import admin
+from excel.audit_csv import history_csv, history_headers, history_rows
+from services import account_admin, association_admins, audit, members
 from services.access import Actor
 
 DESCRIPTION = (
@@ -90,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.set_defaults(func=_history)
 
     ev = usub.add_parser("events", parents=[who], help="recent security events (sign-ins, lock-outs, role changes)")
-    ev.add_argument("--limit", type=int, default=50, help=f"how many, newest first (at most {admin.EVENT_LIMIT})")
+    ev.add_argument("--limit", type=int, default=50, help=f"how many, newest first (at most {audit.EVENT_LIMIT})")
     ev.add_argument("--action", action="append", default=[], help="only this kind of event (repeatable)")
     ev.set_defaults(func=_events)
 
@@ -138,14 +139,14 @@ def _list(args: argparse.Namespace) -> int:
         if args.org is not None:
             _table(("username", "display_name", "email", "role", "active", "last_sign_in_utc"),
                    ((m.username, m.display_name, m.email, m.role, "yes" if m.is_active else "no",
-                     _when(m.last_login_at)) for m in admin.list_members(engine, actor, args.org)))
+                     _when(m.last_login_at)) for m in members.list_members(engine, actor, args.org)))
             return 0
         _table(("username", "display_name", "email", "platform_admin", "active", "sign_in", "organisations",
                 "associations"),
                ((u.username, u.display_name, u.email, "yes" if u.is_platform_admin else "no",
                  "yes" if u.is_active else "no", "password" if u.has_password else "sso",
                  "; ".join(f"{n} ({r})" for n, r in u.organisations), "; ".join(u.associations))
-                for u in admin.list_users(engine, actor, args.search)))
+                for u in account_admin.list_users(engine, actor, args.search)))
         return 0
     return _run(args, body)
 
@@ -158,12 +159,12 @@ def _create(args: argparse.Namespace) -> int:
 
     def body(engine: Engine, actor: Actor) -> int:
         if args.org is not None:
-            m = admin.create_colleague(engine, actor, args.org, args.username, password or "", role=args.role,
+            m = members.create_colleague(engine, actor, args.org, args.username, password or "", role=args.role,
                                        display_name=args.display_name)
             print(f"created {m.username} ({m.role} of organisation {args.org})")
             return 0
-        admin.create_account(engine, actor, args.username, password, display_name=args.display_name,
-                             email=args.email, platform_admin=args.platform_admin)
+        account_admin.create_account(engine, actor, args.username, password, display_name=args.display_name,
+                                     email=args.email, platform_admin=args.platform_admin)
         print(f"created {args.username.strip()}" + (" (platform administrator)" if args.platform_admin else ""))
         return 0
     return _run(args, body)
@@ -173,7 +174,7 @@ def _passwd(args: argparse.Namespace) -> int:
     password = _password(args)
 
     def body(engine: Engine, actor: Actor) -> int:
-        admin.reset_password(engine, actor, admin.user_id_for(engine, actor, args.username), password)
+        account_admin.reset_password(engine, actor, account_admin.user_id_for(engine, actor, args.username), password)
         print(f"password of {args.username} set; any lock-out is lifted")
         return 0
     return _run(args, body)
@@ -182,13 +183,13 @@ def _passwd(args: argparse.Namespace) -> int:
 def _grant(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
         if args.org is not None:
-            m = admin.add_member(engine, actor, args.org, args.username, args.role)
+            m = members.add_member(engine, actor, args.org, args.username, args.role)
             print(f"{m.username} is {m.role} of organisation {args.org}")
         elif args.association is not None:
-            admin.add_association_admin(engine, actor, args.association, args.username)
+            association_admins.add_association_admin(engine, actor, args.association, args.username)
             print(f"{args.username} administers association {args.association}")
         else:
-            admin.set_platform_admin(engine, actor, admin.user_id_for(engine, actor, args.username), True)
+            account_admin.set_platform_admin(engine, actor, account_admin.user_id_for(engine, actor, args.username), True)
             print(f"{args.username} is a platform administrator")
         return 0
     return _run(args, body)
@@ -197,17 +198,17 @@ def _grant(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
         if args.org is not None:
-            members = {m.username.lower(): m for m in admin.list_members(engine, actor, args.org)}
-            m = members.get(args.username.strip().lower())
+            current = {m.username.lower(): m for m in members.list_members(engine, actor, args.org)}
+            m = current.get(args.username.strip().lower())
             if m is None:
                 raise _error(f"{args.username} is not a member of organisation {args.org}")
-            admin.remove_member(engine, actor, args.org, m.user_id)
+            members.remove_member(engine, actor, args.org, m.user_id)
             print(f"{m.username} removed from organisation {args.org}")
         elif args.association is not None:
-            admin.remove_association_admin(engine, actor, args.association, args.username)
+            association_admins.remove_association_admin(engine, actor, args.association, args.username)
             print(f"{args.username} no longer administers association {args.association}")
         else:
-            admin.set_platform_admin(engine, actor, admin.user_id_for(engine, actor, args.username), False)
+            account_admin.set_platform_admin(engine, actor, account_admin.user_id_for(engine, actor, args.username), False)
             print(f"{args.username} is no longer a platform administrator")
         return 0
     return _run(args, body)
@@ -215,7 +216,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
 def _set_active(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
-        admin.set_active(engine, actor, admin.user_id_for(engine, actor, args.username), args.active)
+        account_admin.set_active(engine, actor, account_admin.user_id_for(engine, actor, args.username), args.active)
         print(f"{args.username} {'activated' if args.active else 'deactivated'}")
         return 0
     return _run(args, body)
@@ -223,18 +224,18 @@ def _set_active(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
-        changes = admin.filter_changes(admin.audit_history(engine, actor, args.assessment),
+        changes = audit.filter_changes(audit.audit_history(engine, actor, args.assessment),
                                        question_ids=args.question, users=args.user, sources=args.source)
         if args.csv:
-            data = admin.history_csv(engine, actor, args.assessment, changes, args.lang)
+            data = history_csv(changes, audit.question_texts(engine, actor, args.assessment, args.lang), args.lang)
             if args.csv == "-":
                 sys.stdout.write(data.decode("utf-8"))
             else:
                 Path(args.csv).write_bytes(data)
                 print(f"{len(changes)} change(s) written to {args.csv}", file=sys.stderr)
             return 0
-        headers = admin.history_headers(args.lang)
-        rows = admin.history_rows(engine, actor, args.assessment, changes, args.lang)
+        headers = history_headers(args.lang)
+        rows = history_rows(changes, audit.question_texts(engine, actor, args.assessment, args.lang), args.lang)
         _table(headers.values(), (r.values() for r in rows))
         return 0
     return _run(args, body)
@@ -245,6 +246,6 @@ def _events(args: argparse.Namespace) -> int:
         _table(("time_utc", "user", "action", "object", "detail"),
                ((_when(e.at), e.user or "", e.action, f"{e.object_type} {e.object_id}" if e.object_type else "",
                  ", ".join(f"{k}={v}" for k, v in e.detail.items()))
-                for e in admin.recent_events(engine, actor, limit=args.limit, actions=args.action)))
+                for e in audit.recent_events(engine, actor, limit=args.limit, actions=args.action)))
         return 0
     return _run(args, body)

@@ -18,7 +18,7 @@ from i18n import t
 from questionnaires import get_questionnaire
 from scoring import AnswerInput, score_assessment
 from services.access import Actor
-from services.auth import create_user
+from services.accounts import create_user
 from services.organisations import list_organisations
 from tests.support.screens import publish
 

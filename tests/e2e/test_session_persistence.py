@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from i18n import t
-from services.auth import create_user
+from services.accounts import create_user
 
 PASSWORD = "browser-session-pw-1"
 

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from i18n import t
-from services.auth import create_user
+from services.accounts import create_user
 from services.organisations import create_organisation
 from tests.support.screens import publish
 from tests.support.server import AppServer

@@ -18,8 +18,8 @@ from db.models import Membership
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor
+from services.accounts import create_user
 from services.assessments import load_answers
-from services.auth import create_user
 from tests.e2e.test_crash_safety import (
     choose,
     expect_chosen,

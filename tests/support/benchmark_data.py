@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
+from services.accounts import create_user
 from services.assessments import AnswerInputData, save_answers_bulk
 from services.association_members import create_member_organisation
 from services.associations import create_association
-from services.auth import create_user
 from services.round_members import start_round_assessment, submit_to_round
 from services.rounds import open_round
 

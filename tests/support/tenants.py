@@ -24,11 +24,11 @@ from sqlalchemy import Engine
 from db.engine import make_engine
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
-from services.admin import add_member
+from services.accounts import create_user
 from services.assessments import AnswerInputData, save_answer
 from services.association_members import add_member_organisation
 from services.associations import create_association
-from services.auth import create_user
+from services.members import add_member
 from services.organisations import create_organisation
 from services.round_members import start_round_assessment
 from services.rounds import open_round
