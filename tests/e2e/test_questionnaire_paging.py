@@ -16,8 +16,8 @@ from app_pages.paging import question_pages
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import load_actor
+from services.accounts import create_user
 from services.assessments import create_assessment, load_answers
-from services.auth import create_user
 from services.organisations import create_organisation
 from services.results import assessment_result
 
