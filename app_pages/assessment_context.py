@@ -61,7 +61,7 @@ def _remember(view: AssessmentView) -> AssessmentView:
 
 
 def assessment_questionnaire(view: AssessmentView) -> Questionnaire:
-    return questionnaire(view.questionnaire_id)
+    return questionnaire(view.questionnaire_id, view.questionnaire_version)
 
 
 def form_name(form: str) -> str:
@@ -88,7 +88,7 @@ def fmt_time(value: datetime | None) -> str:
 
 def assessment_caption(view: AssessmentView) -> str:
     """One line that says which assessment this is (shown under every page title that uses one)."""
-    q = questionnaire(view.questionnaire_id)
+    q = questionnaire(view.questionnaire_id, view.questionnaire_version)
     return tr("assessments.caption", id=view.id, title=view.title or tr("assessments.untitled"),
               org=view.organisation_name, status=tr(f"common.{view.status}"), form=form_name(view.form),
               questionnaire=qt(q.meta.title), version=view.questionnaire_version)

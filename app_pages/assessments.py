@@ -82,7 +82,7 @@ def _table(who: Actor, rows: list[AssessmentView]) -> None:
     records = []
     for a in rows:
         result = assessment_result(engine(), who, a.id)
-        q = questionnaire(a.questionnaire_id)
+        q = questionnaire(a.questionnaire_id, a.questionnaire_version)
         records.append({
             "id": a.id,
             tr("assessments.col_title"): a.title or tr("assessments.untitled"),

@@ -400,7 +400,7 @@ def main() -> None:
     dash = round_dashboard(engine(), who, summary.round.id)
     r, s = dash.round, dash.stats
     _round_actions(who, r)
-    q = questionnaire(r.questionnaire_id)
+    q = questionnaire(r.questionnaire_id, r.questionnaire_version)
     _participation(s)
     _export(who, dash)
     if s.suppressed:

@@ -50,8 +50,8 @@ def engine() -> Engine:
 
 
 @st.cache_resource(show_spinner=False)
-def questionnaire(qid: str = "caict-aigov") -> Questionnaire:
-    return get_questionnaire(qid)
+def questionnaire(qid: str = "caict-aigov", version: str | None = None) -> Questionnaire:
+    return get_questionnaire(qid, version)
 
 
 # --- language -------------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
                            format_func=segments.get)
     comp = member_comparison(engine(), who, mr.assessment_id, segment)
     s = comp.stats
-    q = questionnaire(comp.round.questionnaire_id)
+    q = questionnaire(comp.round.questionnaire_id, comp.round.questionnaire_version)
     group = segment_value_name(q, s.segment, s.segment_value, lang())
     label = group if s.segment == "all" else tr("benchmark.peers.group_label",
                                                  field=segment_field_name(s.segment, lang()), value=group)

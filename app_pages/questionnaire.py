@@ -224,11 +224,13 @@ def _details(q: Questionnaire, x: Question) -> None:
         evidence = x.evidence.get(lang()) or next(iter(x.evidence.values()))
         st.markdown(f"**{tr('questionnaire.evidence')}**")
         st.markdown("\n".join(f"- {e}" for e in evidence))
-        refs = [(tr(f"questionnaire.crosswalk_{k}"), getattr(x.crosswalk, k)) for k in CROSSWALKS]
+        refs = [(tr(f"questionnaire.crosswalk_{k}"), x.crosswalk.refs(k)) for k in CROSSWALKS]
         refs = [(name, ids) for name, ids in refs if ids]
         if refs:
             st.markdown(f"**{tr('questionnaire.crosswalk')}**")
-            st.markdown("\n".join(f"- {name}: {', '.join(ids)}" for name, ids in refs))
+            lines = [f"- {name}: " + ", ".join(f"{ref} ({tr('questionnaire.relation_' + rel)})" for ref, rel in ids)
+                     for name, ids in refs]
+            st.markdown("\n".join(lines))
             st.caption(tr("questionnaire.crosswalk_note"))
 
 
@@ -350,6 +352,7 @@ def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, re
     st.caption("  \n".join(lines))
     if read_only:
         st.info(tr("questionnaire.read_only"))
+    rating_rule(q)
     overall = result.overall
     names = {d.id: qt(d.name) for d in q.dimensions}
     per_dimension = " · ".join(tr("questionnaire.dimension_progress", name=names[u.id], answered=u.answered,
@@ -457,6 +460,14 @@ def main() -> None:
         st.page_link("app_pages/assessments.py", label=tr("nav.assessments"), icon=":material/list_alt:")
         return
     _body(view, view.status != "draft")
+
+
+def rating_rule(q: Questionnaire) -> None:
+    """The questionnaire's rating rule (how to pick a level), folded away: one self-contained element."""
+    if q.meta.rating_rule is None:
+        return
+    with st.expander(tr("questionnaire.rating_rule"), icon=":material/rule:"):
+        st.markdown(qt(q.meta.rating_rule))
 
 
 guarded(main)

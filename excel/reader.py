@@ -48,7 +48,7 @@ from excel.contract import (
 from excel.problems import Problem, WorkbookRejected, shown
 from excel.safety import MAX_UPLOAD_BYTES, inspect, require_defusedxml
 from i18n import LANGUAGES, t
-from questionnaires import Questionnaire, QuestionnaireError, available, get_questionnaire
+from questionnaires import Questionnaire, QuestionnaireError, available, get_questionnaire, versions
 from questionnaires.schema import ProfileField
 
 _LEVEL = re.compile(r"([0-5])(?:\.0+)?")
@@ -229,16 +229,16 @@ def _questionnaire(meta: dict[str, tuple[str, str]], problems: list[Problem]) ->
     if qid not in available():
         problems.append(Problem("unknown_questionnaire", META_SHEET, qid_cell, {"id": shown(qid)}))
         return None
-    try:
-        q = get_questionnaire(qid)
+    shipped = versions(qid)
+    if qver and qver not in shipped:
+        problems.append(Problem("wrong_version", META_SHEET, qver_cell,
+                                {"id": qid, "found": shown(qver), "expected": ", ".join(shipped)}))
+        return None
+    try:  # every shipped version stays readable: a 1.0.0 file still imports as 1.0.0 answers
+        return get_questionnaire(qid, qver or None)
     except QuestionnaireError:  # a shipped questionnaire that does not load is the operator's problem
         problems.append(Problem("unknown_questionnaire", META_SHEET, qid_cell, {"id": shown(qid)}))
         return None
-    if qver and qver != q.version:
-        problems.append(Problem("wrong_version", META_SHEET, qver_cell,
-                                {"id": q.id, "found": shown(qver), "expected": q.version}))
-        return None
-    return q
 
 
 def _find_sheet(wb: Any, kind: str, lang: str, problems: list[Problem]) -> tuple[Any, str] | None:

@@ -54,7 +54,7 @@ def synthetic_questionnaire() -> Questionnaire:
 
 def questionnaire() -> tuple[Questionnaire, str]:
     try:
-        q = load_questionnaire(ROOT / "questionnaires" / "caict-aigov")
+        q = load_questionnaire(ROOT / "questionnaires" / "caict-aigov" / "1.0.0")
         if len(q.questions()) >= 50:
             return q, f"{q.id} {q.version}"
     except QuestionnaireError:

@@ -4,8 +4,10 @@ from questionnaires.loader import (
     DEFAULT_ID,
     available,
     get_questionnaire,
+    latest_version,
     load_questionnaire,
     parse_documents,
+    versions,
 )
 from questionnaires.schema import Problem, Questionnaire, QuestionnaireError
 
@@ -16,6 +18,8 @@ __all__ = [
     "QuestionnaireError",
     "available",
     "get_questionnaire",
+    "latest_version",
     "load_questionnaire",
     "parse_documents",
+    "versions",
 ]

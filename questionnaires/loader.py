@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from questionnaires.frameworks import SCHEMES
+from questionnaires.frameworks import known as known_framework_id
 from questionnaires.schema import (
     LEVELS,
     Dimension,
@@ -165,20 +167,6 @@ def _shape(model: type[BaseModel], name: str, raw: Any, problems: list[Problem])
 
 # --- content checks ----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _crosswalk_ids() -> dict[str, Any]:
-    with open(ROOT / "crosswalks.yml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-def _crosswalk_ok(scheme: str, ref: str) -> bool:
-    spec = _crosswalk_ids()[scheme]
-    if "ids" in spec:
-        return ref in spec["ids"]
-    m = re.match(spec["pattern"], ref)
-    return bool(m) and 1 <= int(m.group(1)) <= spec["max_article"]
-
-
 class _Checker:
     """Collects content problems. ``langs`` is None when meta.yml is broken: language checks are then skipped."""
 
@@ -222,6 +210,8 @@ def _check_meta(meta: Meta, c: _Checker) -> None:
     if sorted(s.level for s in meta.scale) != list(LEVELS):
         c.add(f, "", "scale", "the scale must define each level 0, 1, 2, 3, 4, 5 once.",
               "list six entries with level: 0 to level: 5.")
+    if meta.rating_rule is not None:
+        c.text(f, "", "rating_rule", meta.rating_rule)
     for s in meta.scale:
         c.text(f, f"scale level {s.level}", "name", s.name)
         c.text(f, f"scale level {s.level}", "description", s.description)
@@ -362,11 +352,14 @@ def _check_question(file: str, sub_id: str, q: Any, meta: Meta | None, profile: 
                           f"use one of {', '.join(known)} (meta.yml '{vocab}').")
     if q.applies_if is not None and profile is not None:
         c.rule(file, where, "applies_if", q.applies_if, profile)
-    for scheme in ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act"):
-        for ref in getattr(q.crosswalk, scheme):
-            if not _crosswalk_ok(scheme, ref):
-                c.add(file, where, f"crosswalk.{scheme}", f"'{ref}' is not a known {scheme} id.",
-                      "use an id from questionnaires/crosswalks.yml; never invent one.")
+    for scheme in SCHEMES:
+        for ref, _ in q.crosswalk.refs(scheme):
+            if not known_framework_id(scheme, ref):
+                c.add(file, where, f"crosswalk.{scheme}", f"'{ref}' is not in the reference list of {scheme}.",
+                      "use an id from questionnaires/frameworks.yml (EU AI Act: an existing article, or a "
+                      "paragraph the article really has); never invent one.")
+    if q.source is not None and meta is not None:
+        c.text(file, where, "source.where", q.source.where)
 
 
 # --- entry points ------------------------------------------------------------------------------------
@@ -447,15 +440,50 @@ def load_questionnaire(path: Path | str) -> Questionnaire:
     return parse_documents(read_folder(path))
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
 def available() -> list[str]:
-    """Ids of the questionnaires shipped under ``questionnaires/``."""
-    return sorted(p.name for p in ROOT.iterdir() if (p / "meta.yml").is_file())
+    """Ids of the questionnaires shipped under ``questionnaires/`` (one folder per id, one sub-folder per version)."""
+    return sorted(p.name for p in ROOT.iterdir() if p.is_dir() and any((v / "meta.yml").is_file() for v in p.iterdir()
+                                                                        if v.is_dir()))
 
 
-@lru_cache(maxsize=8)
-def get_questionnaire(qid: str = DEFAULT_ID) -> Questionnaire:
-    """A shipped questionnaire by id (cached; models are frozen so callers cannot corrupt it)."""
+def versions(qid: str = DEFAULT_ID) -> list[str]:
+    """The shipped versions of questionnaire ``qid``, oldest first (empty if there is no such questionnaire)."""
+    folder = ROOT / qid
+    if qid not in available():
+        return []
+    found = [v.name for v in folder.iterdir() if (v / "meta.yml").is_file() and re.fullmatch(r"\d+\.\d+\.\d+", v.name)]
+    return sorted(found, key=_version_key)
+
+
+def latest_version(qid: str = DEFAULT_ID) -> str:
+    """The version new assessments use: the newest shipped one."""
+    found = versions(qid)
+    if not found:
+        raise QuestionnaireError([Problem(qid, "", "", "no shipped questionnaire has this id.",
+                                          f"use one of {', '.join(available()) or '(none)'}.")])
+    return found[-1]
+
+
+@lru_cache(maxsize=16)
+def get_questionnaire(qid: str = DEFAULT_ID, version: str | None = None) -> Questionnaire:
+    """A shipped questionnaire by id and version (default: the newest), cached; models are frozen.
+
+    Old versions stay loadable so that assessments, exports and goldens made with them keep their numbers.
+    """
     if qid not in available():
         raise QuestionnaireError([Problem(qid, "", "", "no shipped questionnaire has this id.",
                                           f"use one of {', '.join(available()) or '(none)'}.")])
-    return load_questionnaire(ROOT / qid)
+    version = version or latest_version(qid)
+    if version not in versions(qid):
+        raise QuestionnaireError([Problem(f"{qid} {version}", "", "", "this version of the questionnaire is not shipped.",
+                                          f"use one of {', '.join(versions(qid))}.")])
+    q = load_questionnaire(ROOT / qid / version)
+    if q.id != qid or q.version != version:
+        raise QuestionnaireError([Problem(f"{qid}/{version}/meta.yml", "", "version",
+                                          f"the file declares {q.id} {q.version}, but its folder says {qid} {version}.",
+                                          "make meta.yml 'id' and 'version' match the folder names.")])
+    return q

@@ -84,17 +84,45 @@ class Rule(_Strict):
 
 # --- content ---------------------------------------------------------------------------------
 
+Relation = Literal["equal", "superset", "subset", "intersect"]
+Refs = list[str] | dict[str, Relation]
+
+
 class Crosswalk(_Strict):
-    nist_ai_rmf: list[str] = Field(default_factory=list)
-    iso42001: list[str] = Field(default_factory=list)
-    tc260: list[str] = Field(default_factory=list)
-    eu_ai_act: list[str] = Field(default_factory=list)
+    """Framework items a question corresponds to, per scheme (ids from questionnaires/frameworks.yml).
+
+    Either a plain list (1.0.0: the relationship was not stated, read as ``intersect``) or a mapping
+    id → relationship: ``equal`` (the question asks exactly for the item), ``superset`` (for all of it
+    and more), ``subset`` (for a part of it) or ``intersect`` (they overlap).
+    """
+
+    nist_ai_rmf: Refs = Field(default_factory=list)
+    iso42001: Refs = Field(default_factory=list)
+    tc260: Refs = Field(default_factory=list)
+    eu_ai_act: Refs = Field(default_factory=list)
 
     @field_validator("tc260", mode="before")
     @classmethod
     def _numbers_as_text(cls, v: Any) -> Any:
         # YAML reads an unquoted 5.4 as a float; the section number is what was meant.
+        if isinstance(v, dict):
+            return {str(k) if isinstance(k, int | float) else k: r for k, r in v.items()}
         return [str(x) if isinstance(x, int | float) else x for x in v] if isinstance(v, list) else v
+
+    def refs(self, scheme: str) -> list[tuple[str, str]]:
+        """(id, relationship) pairs of one scheme, in the order written."""
+        value = getattr(self, scheme)
+        return list(value.items()) if isinstance(value, dict) else [(ref, "intersect") for ref in value]
+
+
+Framework = Literal["caict", "tc260", "nist_ai_rmf", "iso42001", "eu_ai_act"]
+
+
+class PracticeSource(_Strict):
+    """Where a practice comes from: the CAICT report (chapter/section) or the external framework that adds it."""
+
+    framework: Framework
+    where: LText
 
 
 class Question(_Strict):
@@ -111,6 +139,7 @@ class Question(_Strict):
     levels: dict[Literal[1, 2, 3, 4, 5], LText]
     recommendations: dict[Literal[0, 1, 2, 3, 4], LText]
     crosswalk: Crosswalk = Field(default_factory=Crosswalk)
+    source: PracticeSource | None = None
 
     @field_validator("levels")
     @classmethod
@@ -167,6 +196,7 @@ class Meta(_Strict):
     source: Source
     dimensions: list[str] = Field(min_length=1)
     scale: list[ScaleLevel]
+    rating_rule: LText | None = None  # how a level is chosen (cumulative levels, partial fulfilment); shown with the questions
     principles: dict[str, LText]
     stages: dict[str, LText]
 
@@ -304,6 +334,7 @@ class Questionnaire(_Strict):
             "title": meta.title,
             "source": meta.source.model_dump(),
             "scale": [s.model_dump() for s in meta.scale],
+            "rating_rule": meta.rating_rule,
             "principles": meta.principles,
             "stages": meta.stages,
             "profile_fields": [f.model_dump() for f in self.profile.fields],
@@ -347,7 +378,9 @@ def _rule_json(rule: Rule | None) -> dict[str, Any] | None:
 
 
 def _question_json(q: Question) -> dict[str, Any]:
-    data = q.model_dump(exclude={"applies_if", "levels", "recommendations"})
+    data = q.model_dump(exclude={"applies_if", "levels", "recommendations", "crosswalk"})
+    data["crosswalk"] = {scheme: [{"id": ref, "relation": rel} for ref, rel in q.crosswalk.refs(scheme)]
+                         for scheme in ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act")}
     data["applies_if"] = _rule_json(q.applies_if)
     data["levels"] = {str(k): v for k, v in sorted(q.levels.items())}
     data["recommendations"] = {str(k): v for k, v in sorted(q.recommendations.items())}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog, Organisation, User, utcnow
-from questionnaires import Questionnaire, get_questionnaire
+from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
 from services.access import Actor
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.text import control_character
@@ -93,7 +93,7 @@ def _load(s: Session, actor: Actor, assessment_id: int, *, for_update: bool = Fa
 
 
 def questionnaire_for(view: AssessmentView | Assessment) -> Questionnaire:
-    return get_questionnaire(view.questionnaire_id)
+    return get_questionnaire(view.questionnaire_id, view.questionnaire_version)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -163,16 +163,16 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
         org = s.get(Organisation, org_id)
         if org is None:
             raise NotFound(object="organisation", id=org_id)
-        qid = questionnaire_id
+        qid, version = questionnaire_id, None
         if round_id is not None:
             rnd = s.get(BenchmarkRound, round_id)
             if rnd is None or not _org_in_association(s, org_id, rnd.association_id):
                 raise NotFound(object="round", id=round_id)
             if rnd.status != "open":
                 raise StateError("round closed", object="round", id=round_id)
-            qid = rnd.questionnaire_id
+            qid, version = rnd.questionnaire_id, rnd.questionnaire_version
             sharing = sharing or "anonymous"
-        q = get_questionnaire(qid) if qid else get_questionnaire()
+        q = get_questionnaire(qid or DEFAULT_ID, version)
         a = Assessment(organisation_id=org_id, title=(title or "").strip()[:200], questionnaire_id=q.id,
                        questionnaire_version=q.version, form=form, status="draft", round_id=round_id,
                        sharing=sharing, created_by=actor.user_id)
@@ -318,7 +318,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         a = _load(s, actor, assessment_id, for_update=True)
         if a.status != "draft":
             raise StateError("submitted", object="assessment", id=assessment_id)
-        problems = validate_answer(get_questionnaire(a.questionnaire_id), data)
+        problems = validate_answer(get_questionnaire(a.questionnaire_id, a.questionnaire_version), data)
         if problems:
             raise InvalidInput(problems=problems)
         stmt = select(Answer).where(Answer.assessment_id == assessment_id, Answer.question_id == data.question_id)
@@ -359,7 +359,7 @@ def _write_answers(s: Session, actor: Actor, a: Assessment, answers: Iterable[An
     if a.status != "draft":
         raise StateError("submitted", object="assessment", id=a.id)
     answers = list(answers)
-    q = get_questionnaire(a.questionnaire_id)
+    q = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
     problems = [p for d in answers for p in validate_answer(q, d)]
     if problems:
         raise InvalidInput(problems=problems)

@@ -54,9 +54,9 @@ def question_texts(engine: Engine, actor: Actor, assessment_id: int, lang: str) 
         a = s.get(Assessment, assessment_id)
         if a is None or not actor.can_read_org(a.organisation_id):
             raise NotFound(object="assessment", id=assessment_id)
-        qid = a.questionnaire_id
+        qid, version = a.questionnaire_id, a.questionnaire_version
     try:
-        q = get_questionnaire(qid)
+        q = get_questionnaire(qid, version)
     except QuestionnaireError:
         return {}
     return {x.id: q.t(x.text, lang) for x in q.questions()}

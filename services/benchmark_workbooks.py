@@ -41,7 +41,7 @@ def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
         get_round(engine, actor, round_id)  # NotFound for anyone but the round's administrators
         if dashboard.round.id != round_id:
             raise InvalidInput(problems=[f"dashboard: built for round {dashboard.round.id}, not round {round_id}"])
-    data = benchmark_workbook(get_questionnaire(dashboard.round.questionnaire_id), _info(dashboard.round),
+    data = benchmark_workbook(get_questionnaire(dashboard.round.questionnaire_id, dashboard.round.questionnaire_version), _info(dashboard.round),
                               dashboard.stats, lang)
     log_export(engine, actor, "benchmark", "round", round_id)
     return data
@@ -50,7 +50,7 @@ def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
 def peer_xlsx(engine: Engine, actor: Actor, assessment_id: int, lang: str, segment: str = "auto") -> bytes:
     """A member's one-page peer comparison workbook."""
     comp = member_comparison(engine, actor, assessment_id, segment)
-    data = peer_workbook(get_questionnaire(comp.round.questionnaire_id), _info(comp.round), comp.organisation_name,
+    data = peer_workbook(get_questionnaire(comp.round.questionnaire_id, comp.round.questionnaire_version), _info(comp.round), comp.organisation_name,
                          comp.assessment_status, comp.stats, comp.min_group_size, lang)
     log_export(engine, actor, "peer", "assessment", assessment_id)
     return data

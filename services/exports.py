@@ -95,8 +95,8 @@ def org_template_xlsx(engine: Engine, actor: Actor, org_id: int, lang: str, *,
         stored = load_answers(engine, actor, assessment_id)
         answers = dict(stored)
         base = TemplateBase(view.id, _revisions(stored))  # the revisions of exactly the answers written
-        qid = view.questionnaire_id
-    return build_template(get_questionnaire(qid), normalise_language(lang), profile=org.profile, answers=answers,
+        qid, version = view.questionnaire_id, view.questionnaire_version
+    return build_template(get_questionnaire(qid, version), normalise_language(lang), profile=org.profile, answers=answers,
                           organisation=org.name, base=base)
 
 

@@ -269,7 +269,7 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
     except WorkbookRejected as exc:
         return None, ImportReport(False, tuple(exc.problems))
     problems: list[Problem] = []
-    q = get_questionnaire(filled.questionnaire_id)
+    q = get_questionnaire(filled.questionnaire_id, filled.questionnaire_version)
     if target is not None:
         if target.status != "draft":
             problems.append(Problem("assessment_submitted"))
@@ -321,7 +321,7 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
     filled, report = _check(engine, actor, org_id, data, assessment_id, update_profile, overwrite_newer)
     if filled is None or not report.ok:
         return report
-    q = get_questionnaire(filled.questionnaire_id)
+    q = get_questionnaire(filled.questionnaire_id, filled.questionnaire_version)
     # Validated above; validated again here so that nothing invalid is ever stored by this function.
     profile = validate_profile(filled.profile, q.id) if update_profile else None
     comparison = _Comparison(False, (), (), ())

@@ -144,7 +144,7 @@ def _import_one(engine: Engine, actor: Actor, target: _Target, file: str, data: 
         filled = read_template(data, max_text=MAX_TEXT, require_name=True, require_profile=True)
     except WorkbookRejected as exc:
         return MemberImportReport(file, False, tuple(exc.problems))
-    q = get_questionnaire(filled.questionnaire_id)
+    q = get_questionnaire(filled.questionnaire_id, filled.questionnaire_version)
     name = filled.organisation_name
     given = [a for a in filled.answers if a.na or a.level is not None]
     counts = {"answered": len(given), "na": sum(a.na for a in given)}

@@ -80,7 +80,7 @@ def member_comparison(engine: Engine, actor: Actor, assessment_id: int, segment:
         view, min_group, status = round_view(r, a.name), a.min_group_size, own.status
         org = s.get(Organisation, own.organisation_id)
         org_name = org.name if org else ""
-    q = get_questionnaire(view.questionnaire_id)
+    q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
     stats = member_stats(q, subs, answers, own_assessment_id=assessment_id, round_id=view.id,
                          previous_round_id=previous, segment=segment, min_group=min_group)
     return MemberComparison(view, assessment_id, status, org_name, min_group, stats)

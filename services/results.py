@@ -33,7 +33,7 @@ def assessment_result(engine: Engine, actor: Actor, assessment_id: int) -> Asses
         org = s.get(Organisation, a.organisation_id)
         if org is None:
             raise NotFound(object="assessment", id=assessment_id)
-        q = get_questionnaire(a.questionnaire_id)
+        q = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
         profile = effective_profile(a, org)
         answers = {
             r.question_id: AnswerInput(level=r.level, na=bool(r.is_na))
@@ -71,12 +71,12 @@ def submitted_history(engine: Engine, actor: Actor, org_id: int) -> list[History
             columns=["assessment_id", "question_id", "level", "na"],
         )
     points = []
-    by_q: dict[str, list[Assessment]] = {}
+    by_q: dict[tuple[str, str], list[Assessment]] = {}
     for a in rows:
-        by_q.setdefault(a.questionnaire_id, []).append(a)
+        by_q.setdefault((a.questionnaire_id, a.questionnaire_version), []).append(a)
     scored: dict[int, AssessmentResult] = {}
-    for qid, group in by_q.items():
-        q = get_questionnaire(qid)
+    for (qid, version), group in by_q.items():
+        q = get_questionnaire(qid, version)
         frame = pd.DataFrame([
             {"assessment_id": a.id, "profile": effective_profile(a, org),
              "target_preset": effective_preset(a, org, q, effective_profile(a, org)), "form": a.form}

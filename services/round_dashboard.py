@@ -66,7 +66,7 @@ def round_dashboard(engine: Engine, actor: Actor, round_id: int) -> RoundDashboa
         invited = member_count(s, a.id)
         view, min_group = round_view(r, a.name), a.min_group_size
         trend = [(x.id, x.name, x.created_at) for x in rounds]
-    q = get_questionnaire(view.questionnaire_id)
+    q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
     stats = dashboard_stats(q, subs, answers, round_id=round_id, min_group=min_group, invited=invited, rounds=trend)
     return RoundDashboard(view, view.association_name, stats, stamp)
 

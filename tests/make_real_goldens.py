@@ -1,8 +1,9 @@
-"""Write the golden scoring cases of the real questionnaire (questionnaires/caict-aigov/golden/).
+"""Write the golden scoring cases of the real questionnaire (questionnaires/caict-aigov/<version>/golden/).
 
 Expected numbers come from the naive, exact-fraction reference in tests/scoring_reference.py, never
 from the engine. Re-run whenever the questionnaire's questions, weights, rules or targets change:
-    .venv/bin/python -m tests.make_real_goldens
+    .venv/bin/python -m tests.make_real_goldens [VERSION]      (default: the newest shipped version)
+Goldens of older versions are kept as they are: an assessment made on 1.0.0 must keep scoring exactly so.
 It refuses to write anything unless all four dimension files exist and the questionnaire validates.
 """
 
@@ -18,7 +19,7 @@ from questionnaires.schema import Questionnaire
 from tests.scoring_reference import write_golden
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL = ROOT / "questionnaires" / "caict-aigov"
+FAMILY = ROOT / "questionnaires" / "caict-aigov"
 DIMENSIONS = ("GOV", "IDE", "ASM", "RES")
 
 EVERYTHING = {"ai_roles": ["tech_provider", "app_provider", "user"], "genai_public": True, "high_impact": True,
@@ -63,7 +64,11 @@ def at_target_answers(q: Questionnaire, preset_id: str) -> dict[str, Any]:
     return answers
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    version = args[0] if args else max((p.name for p in FAMILY.iterdir() if (p / "meta.yml").is_file()),
+                                       key=lambda v: tuple(int(x) for x in v.split(".")))
+    REAL = FAMILY / version
     missing = [d for d in DIMENSIONS if not (REAL / "dimensions" / f"{d}.yml").is_file()]
     if missing:
         print(f"not written: dimension file(s) missing: {', '.join(missing)}", file=sys.stderr)
@@ -114,7 +119,8 @@ def main() -> int:
          "(2 and 3): GOV is exactly 2.125, the case where rounding to two decimals must go half up (2.13).",
          {"profile": EVERYTHING, "target_preset": None, "form": "full",
           "answers": {**{i: {"level": 2} for i in ids if i.startswith("GOV") and not i.startswith("GOV-CUL")},
-                      "GOV-CUL-01": {"level": 2}, "GOV-CUL-02": {"level": 3}}}),
+                      **{i: {"level": lvl} for i, lvl in zip([i for i in ids if i.startswith("GOV-CUL")][:2], (2, 3),
+                                                             strict=True)}}}),
         ("12-core-all-na", "The short form with every question N/A: fully complete, nothing scored, no gaps.",
          {"profile": USER_SME, "target_preset": None, "form": "core",
           "answers": {i: {"na": True, "justification": "Not applicable in our setting."} for i in ids}}),

@@ -19,7 +19,7 @@ from cli.main import main as aigov
 from questionnaires import QuestionnaireError, get_questionnaire, parse_documents
 from questionnaires.loader import ROOT, read_folder
 
-SHIPPED = ROOT / "caict-aigov"
+SHIPPED = ROOT / "caict-aigov" / "1.1.0"
 MINI = Path(__file__).parent / "fixtures" / "mini"
 
 
@@ -78,19 +78,39 @@ def test_every_principle_stage_and_role_is_covered() -> None:
     assert {"ai_roles", "genai_public", "high_impact"} <= rule_fields
 
 
-def test_crosswalk_ids_belong_to_the_known_lists() -> None:
-    known = yaml.safe_load((ROOT / "crosswalks.yml").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("version", ["1.0.0", "1.1.0"])
+def test_crosswalk_ids_belong_to_the_reference_list(version: str) -> None:
+    """Every cited id is in questionnaires/frameworks.yml, read here without the loader: an EU paragraph must be one
+    its article really has (the article's paragraph count), not just match a pattern."""
+    ref = yaml.safe_load((ROOT / "frameworks.yml").read_text(encoding="utf-8"))
+    for scheme in ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act"):
+        assert ref[scheme]["source"]["document"] and ref[scheme]["source"]["url"], scheme
+    known = {s: {str(i["id"]) for i in ref[s]["items"]} | {str(g) for g in ref[s].get("groups", [])}
+             for s in ("nist_ai_rmf", "iso42001", "tc260")}
+    assert len([i for i in ref["nist_ai_rmf"]["items"]]) == 72 and len(ref["iso42001"]["items"]) == 38
+    articles = ref["eu_ai_act"]["articles"]
+    assert sorted(articles) == list(range(1, 114))
     mapped = 0
-    for x in get_questionnaire().questions():
+    for x in get_questionnaire(version=version).questions():
         for scheme in ("nist_ai_rmf", "iso42001", "tc260"):
-            for ref in getattr(x.crosswalk, scheme):
-                assert ref in known[scheme]["ids"], (x.id, ref)
+            for ref_id, _ in x.crosswalk.refs(scheme):
+                assert ref_id in known[scheme], (x.id, ref_id)
                 mapped += 1
-        for ref in x.crosswalk.eu_ai_act:
-            m = re.fullmatch(known["eu_ai_act"]["pattern"], ref)
-            assert m and 1 <= int(m.group(1)) <= 113, (x.id, ref)
+        for ref_id, _ in x.crosswalk.refs("eu_ai_act"):
+            m = re.fullmatch(r"Art\. (\d+)(?:\((\d+)\))?", ref_id)
+            assert m and int(m.group(1)) in articles, (x.id, ref_id)
+            if m.group(2):
+                assert 1 <= int(m.group(2)) <= (articles[int(m.group(1))]["paragraphs"] or 1) > 1, (x.id, ref_id)
         assert x.crosswalk.nist_ai_rmf, f"{x.id} has no NIST AI RMF mapping"
     assert mapped > 100
+
+
+def test_eu_paragraph_that_does_not_exist_is_refused() -> None:
+    """Art. 9 has ten paragraphs and Art. 4 none: Art. 9(11) and Art. 4(1) are refused although they match the pattern."""
+    for bad in ("Art. 9(11)", "Art. 4(1)", "Art. 114"):
+        problems = _problems(_edit(_texts(), "dimensions/GOV.yml",
+                                   lambda d, bad=bad: _first_question(d)["crosswalk"].update(eu_ai_act={bad: "subset"})))
+        assert any(bad in p and "crosswalk.eu_ai_act" in p for p in problems), bad
 
 
 # Quantity and frequency qualifiers: a level descriptor must not differ from its neighbour only by these.
@@ -269,7 +289,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_content_checks_run_when_meta_is_broken() -> None:
     # meta.yml fails its shape check: the dimension files are still checked, minus the checks needing meta.
-    texts = {**_texts(), "meta.yml": _texts()["meta.yml"].replace("version: 1.0.0", "version: one")}
+    texts = {**_texts(), "meta.yml": _texts()["meta.yml"].replace("version: 1.1.0", "version: one")}
     texts = _edit(texts, "dimensions/IDE.yml", _duplicate_second_id)
     texts = _edit(texts, "targets.yml", lambda d: d["default_rules"][0]["when"].update(employees=[50]))
     problems = _problems(texts)
@@ -346,7 +366,7 @@ def test_mangled_yaml_text_raises_only_validation_errors(name: str, cut: int, ju
 
 def test_cli_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert aigov(["questionnaire", "validate"]) == 0
-    assert "caict-aigov 1.0.0" in capsys.readouterr().out
+    assert "caict-aigov 1.1.0" in capsys.readouterr().out
 
 
 def test_cli_validate_lists_every_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

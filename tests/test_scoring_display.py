@@ -11,7 +11,7 @@ from questionnaires import get_questionnaire
 from scoring import AnswerInput, score_assessment
 from scoring.display import format_percent, format_score
 
-GOLDEN = Path(__file__).resolve().parents[1] / "questionnaires" / "caict-aigov" / "golden" / "11-half-hundredth.yml"
+GOLDEN = Path(__file__).resolve().parents[1] / "questionnaires" / "caict-aigov" / "1.0.0" / "golden" / "11-half-hundredth.yml"
 
 
 @pytest.mark.parametrize(("x", "shown"), [

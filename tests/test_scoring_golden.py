@@ -24,7 +24,10 @@ from tests.scoring_reference import CASE_KEYS, KINDS, assert_close, assert_match
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "fixtures" / "mini"
-REAL = ROOT / "questionnaires" / "caict-aigov"
+FAMILY = ROOT / "questionnaires" / "caict-aigov"
+# every shipped version keeps its goldens: a 1.0.0 assessment must keep scoring exactly as it did
+REALS = sorted(p for p in FAMILY.iterdir() if (p / "meta.yml").is_file())
+REAL = REALS[-1]
 
 _QUESTIONNAIRES: dict[Path, Questionnaire] = {}
 
@@ -39,8 +42,8 @@ def golden_files(folder: Path) -> list[Path]:
     return sorted((folder / "golden").glob("*.yml"))
 
 
-CASES = [pytest.param(folder, path, id=f"{folder.name}/{path.stem}")
-         for folder in (MINI, REAL) for path in golden_files(folder)]
+CASES = [pytest.param(folder, path, id=f"{folder.parent.name if folder in REALS else ''}{folder.name}/{path.stem}")
+         for folder in (MINI, *REALS) for path in golden_files(folder)]
 
 
 def load_case(path: Path) -> dict[str, Any]:
@@ -67,7 +70,7 @@ def test_cli_json_matches_golden(folder: Path, path: Path, tmp_path: Path, capsy
     answers_file = tmp_path / "answers.json"
     answers_file.write_text(json.dumps({k: case[k] for k in CASE_KEYS}, ensure_ascii=False), encoding="utf-8")
     # the shipped questionnaire is found by the id in the file; the mini one needs its folder
-    where = [] if folder == REAL else ["--questionnaire-dir", str(folder)]
+    where = [] if folder in REALS else ["--questionnaire-dir", str(folder)]
     status = main(["score", str(answers_file), "--json", *where])
     out = capsys.readouterr().out
     assert status == 0
@@ -79,7 +82,7 @@ def test_cli_json_matches_golden(folder: Path, path: Path, tmp_path: Path, capsy
     assert_matches(data, case["expected"])
 
 
-@pytest.mark.parametrize("folder", [MINI, REAL], ids=["mini", "caict-aigov"])
+@pytest.mark.parametrize("folder", [MINI, *REALS], ids=["mini", *(f"caict-aigov-{p.name}" for p in REALS)])
 def test_cohort_path_matches_goldens(folder: Path) -> None:
     """All golden cases of a questionnaire scored together as one cohort give the golden numbers."""
     paths = golden_files(folder)
@@ -115,11 +118,13 @@ def test_there_are_enough_golden_cases() -> None:
     for kind in ("worked-example", "all-zero", "all-five", "na-heavy", "inapplicable-heavy", "empty-subdimension",
                  "core-form", "critical-gaps"):
         assert any(kind in name for name in mini), f"no mini golden case for {kind}"
-    real = {p.stem for p in golden_files(REAL)}
-    assert len(real) >= 10, "run: .venv/bin/python -m tests.make_real_goldens"
-    for kind in ("all-zero", "all-five", "mixed", "na-heavy", "inapplicable-heavy", "empty-subdimension",
-                 "core", "critical-gaps", "at-target", "nothing-answered"):
-        assert any(kind in name for name in real), f"no golden case of the shipped questionnaire for {kind}"
+    assert [p.name for p in REALS] == ["1.0.0", "1.1.0"]
+    for folder in REALS:
+        real = {p.stem for p in golden_files(folder)}
+        assert len(real) >= 10, f"run: .venv/bin/python -m tests.make_real_goldens {folder.name}"
+        for kind in ("all-zero", "all-five", "mixed", "na-heavy", "inapplicable-heavy", "empty-subdimension",
+                     "core", "critical-gaps", "at-target", "nothing-answered"):
+            assert any(kind in name for name in real), f"no golden case of {folder.name} for {kind}"
 
 
 @pytest.mark.parametrize(("folder", "path"), CASES)

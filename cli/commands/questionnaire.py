@@ -1,4 +1,4 @@
-"""``aigov questionnaire validate|show``."""
+"""``aigov questionnaire validate|show|diff``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questionnaire, load_questionnaire
+from questionnaires import (
+    DEFAULT_ID,
+    QuestionnaireError,
+    available,
+    get_questionnaire,
+    load_questionnaire,
+    versions,
+)
 from questionnaires.loader import ROOT
 
 
@@ -23,12 +30,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = qsub.add_parser("show", help="print a shipped questionnaire (normalised)")
     s.add_argument("id", nargs="?", default=DEFAULT_ID, help=f"questionnaire id (default {DEFAULT_ID})")
     s.add_argument("--json", action="store_true", help="print the normalised JSON (docs/questionnaire.md)")
+    s.add_argument("--version", help="questionnaire version (default: the newest shipped one)")
     s.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the text summary")
     s.set_defaults(func=_show)
 
+    d = qsub.add_parser("diff", help="print the declared mapping between two versions (e.g. diff 1.0.0 1.1.0)")
+    d.add_argument("old", help="the older version, e.g. 1.0.0")
+    d.add_argument("new", help="the newer version, e.g. 1.1.0")
+    d.add_argument("--id", default=DEFAULT_ID, help=f"questionnaire id (default {DEFAULT_ID})")
+    d.add_argument("--lang", default="en", choices=["zh", "en"], help="language of the reasons")
+    d.add_argument("--json", action="store_true", help="print the mapping as JSON")
+    d.set_defaults(func=_diff)
+
 
 def _validate(args: argparse.Namespace) -> int:
-    folders = [Path(args.path)] if args.path else [ROOT / qid for qid in available()]
+    folders = [Path(args.path)] if args.path else [ROOT / qid / v for qid in available() for v in versions(qid)]
     status = 0
     for folder in folders:
         try:
@@ -49,7 +65,7 @@ def _show(args: argparse.Namespace) -> int:
     from cli.main import CLIError
 
     try:
-        q = get_questionnaire(args.id)
+        q = get_questionnaire(args.id, args.version)
     except QuestionnaireError as exc:
         raise CLIError(str(exc)) from exc
     if args.json:
@@ -65,4 +81,25 @@ def _show(args: argparse.Namespace) -> int:
             for question in s.questions:
                 flags = "".join(f for f, on in (("C", question.critical), ("*", question.core)) if on)
                 print(f"    {question.id:<12} {flags:<2} {q.t(question.text, lang)}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from cli.main import CLIError
+    from questionnaires.migration import MigrationError, get_migration
+
+    try:
+        mapping = get_migration(args.id, args.old, args.new)
+    except (QuestionnaireError, MigrationError) as exc:
+        raise CLIError(str(exc)) from exc
+    if args.json:
+        json.dump(mapping.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    print(f"{args.id} {args.old} → {args.new}: {mapping.summary()}")
+    for step in mapping.steps:
+        left = ", ".join(step.from_ids) or "—"
+        right = ", ".join(step.to_ids) or "—"
+        print(f"  {step.kind:<9} {left:<24} → {right}")
+        print(f"            {step.why[args.lang]}")
     return 0

@@ -104,7 +104,9 @@ def _choose_questionnaire(data: Any, folder: str | None) -> Questionnaire:
         if folder:
             return load_questionnaire(folder)
         qid = data.get("questionnaire") if isinstance(data, dict) else None
-        return get_questionnaire(qid if isinstance(qid, str) and qid else DEFAULT_ID)
+        version = data.get("version") if isinstance(data, dict) else None
+        return get_questionnaire(qid if isinstance(qid, str) and qid else DEFAULT_ID,
+                                 version if isinstance(version, str) and version else None)
     except QuestionnaireError as exc:
         raise _error(str(exc)) from exc
 
