@@ -101,5 +101,6 @@ def _diff(args: argparse.Namespace) -> int:
         left = ", ".join(step.from_ids) or "—"
         right = ", ".join(step.to_ids) or "—"
         print(f"  {step.kind:<9} {left:<24} → {right}")
-        print(f"            {step.why[args.lang]}")
+        if step.why:
+            print(f"            {step.why.get(args.lang) or next(iter(step.why.values()))}")
     return 0
