@@ -216,6 +216,10 @@ def _answer_text(q: Questionnaire, level: int | None, na: bool, justification: s
     return f"{level} {qt(scale.name)}"
 
 
+RELATION_KEYS = {"equal": "questionnaire.relation_equal", "superset": "questionnaire.relation_superset",
+                 "subset": "questionnaire.relation_subset", "intersect": "questionnaire.relation_intersect"}
+
+
 def _details(q: Questionnaire, x: Question) -> None:
     """Guidance, evidence examples and crosswalk references, folded away until asked for."""
     with st.expander(tr("questionnaire.details")):
@@ -228,7 +232,7 @@ def _details(q: Questionnaire, x: Question) -> None:
         refs = [(name, ids) for name, ids in refs if ids]
         if refs:
             st.markdown(f"**{tr('questionnaire.crosswalk')}**")
-            lines = [f"- {name}: " + ", ".join(f"{ref} ({tr('questionnaire.relation_' + rel)})" for ref, rel in ids)
+            lines = [f"- {name}: " + ", ".join(f"{ref} ({tr(RELATION_KEYS[rel])})" for ref, rel in ids)
                      for name, ids in refs]
             st.markdown("\n".join(lines))
             st.caption(tr("questionnaire.crosswalk_note"))
