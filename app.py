@@ -87,7 +87,7 @@ def _org_switcher(who: Actor) -> int | None:
     names = {o.id: o.name for o in orgs}
     chosen = st.sidebar.selectbox(tr("common.organisation"), ids, index=ids.index(current),
                                   format_func=lambda i: names[i], key="org_switch")
-    set_current_org(chosen)
+    set_current_org(chosen, names[chosen])
     return chosen
 
 

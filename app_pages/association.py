@@ -48,7 +48,7 @@ from services.benchmark_labels import question_text, segment_field_name, segment
 from services.benchmark_stats import SEGMENT_FIELDS, DashboardStats, Dist
 from services.benchmark_workbooks import benchmark_xlsx
 from services.errors import NotFound
-from services.exports import template_filename, template_xlsx
+from services.exports import file_label, template_filename, template_xlsx
 from services.member_imports import MemberImportReport, import_member_workbooks
 from services.round_dashboard import RoundDashboard, round_dashboard
 from services.round_members import SHARING
@@ -380,7 +380,7 @@ def _export(who: Actor, dash: RoundDashboard) -> None:
     prepared_download(EXPORT, (dash.stamp, lang()),
                       lambda: benchmark_xlsx(engine(), who, r.id, lang(), dashboard=dash),
                       prepare=tr("benchmark.assoc.prepare_export"), download=tr("benchmark.assoc.download_export"),
-                      file_name=f"aigov-benchmark-round-{r.id}-{lang()}.xlsx",
+                      file_name=f"{file_label(r.association_name)}-aigov-benchmark-round-{r.id}-{lang()}.xlsx",
                       help_text=tr("benchmark.assoc.export_help"))
 
 

@@ -238,8 +238,14 @@ def current_org_id() -> int | None:
     return st.session_state.get("org_id")
 
 
-def set_current_org(org_id: int | None) -> None:
+def set_current_org(org_id: int | None, name: str = "") -> None:
     st.session_state["org_id"] = org_id
+    st.session_state["org_name"] = name if org_id is not None else ""
+
+
+def current_org_name() -> str:
+    """The current organisation's name as the sidebar shows it (for file names), or ""."""
+    return st.session_state.get("org_name", "")
 
 
 # --- messages ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from app_pages.common import (
     XLSX_MIME,
     actor,
     current_org_id,
+    current_org_name,
     engine,
     flash,
     guarded,
@@ -62,7 +63,7 @@ def _templates(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
     for column, code in zip(st.columns(len(LANGUAGES)), LANGUAGES, strict=True):
         column.download_button(
             tr(f"excel.page.template_{code}"), data=org_template_xlsx(engine(), who, org_id, code, assessment_id=prefill),
-            file_name=template_filename(code), mime=XLSX_MIME, key=f"excel_template_{code}", icon=":material/download:")
+            file_name=template_filename(code, organisation=current_org_name()), mime=XLSX_MIME, key=f"excel_template_{code}", icon=":material/download:")
 
 
 def _problem_table(report: ImportReport) -> None:

@@ -13,6 +13,7 @@ from app_pages.common import (
     actor,
     attempt,
     current_org_id,
+    current_org_name,
     engine,
     flash,
     fmt_pct,
@@ -34,6 +35,7 @@ from services.benchmark_labels import question_text, segment_field_name, segment
 from services.benchmark_stats import Dist, MemberStats
 from services.benchmark_workbooks import peer_xlsx
 from services.errors import NotFound
+from services.exports import file_label
 from services.peer_comparison import SEGMENTS, member_comparison
 from services.round_members import (
     SHARING,
@@ -200,7 +202,7 @@ def _download(who: Actor, assessment_id: int, segment: str) -> None:
     prepared_download("peer_xlsx", (assessment_id, segment, lang()),
                       lambda: peer_xlsx(engine(), who, assessment_id, lang(), segment),
                       prepare=tr("benchmark.peers.prepare_download"), download=tr("benchmark.peers.download"),
-                      file_name=f"aigov-peer-comparison-{assessment_id}-{lang()}.xlsx",
+                      file_name=f"{file_label(current_org_name())}-aigov-peer-comparison-{assessment_id}-{lang()}.xlsx",
                       help_text=tr("benchmark.peers.download_help"))
 
 

@@ -27,10 +27,11 @@ from typing import Any, Protocol
 from openpyxl import Workbook
 from openpyxl.chart import RadarChart, Reference
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
+from openpyxl.utils import get_column_letter
 
 from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT, AnswerLike
-from i18n import t
+from i18n import LANGUAGE_NAMES, catalog, t
 from questionnaires import Questionnaire
 from scoring.frame import question_frame
 from scoring.types import AssessmentResult, UnitScore
@@ -162,7 +163,7 @@ def _cover(w: _Writer, info: SummaryInfo) -> None:
         ("created_at", info.created_at, WHEN, None),
         ("updated_at", info.updated_at, WHEN, None),
         ("submitted_at", info.submitted_at, WHEN, None),
-        ("target_preset", q.t(preset.name, w.lang), None, preset.id),
+        ("target_preset", q.t(preset.name, w.lang), None, None),
         ("overall_score", o.score, SCORE, None),
         ("overall_level", o.level, INT, w.level_name(o.level)),
         ("overall_target", o.target, SCORE, None),
@@ -209,7 +210,9 @@ def _unit_rows(w: _Writer, ws: Any, kind: str, units: Sequence[UnitScore],
     for u in units:
         # Score, target, gap (and peer median) stay numbers or blanks: the radar charts plot them.
         level_name = w.level_name(u.level) if u.score is not None else w.tr("not_scored")
-        row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, u.id), w.cell(ws, w.names.get(u.id, u.id)),
+        # Principles and stages have internal ids (controllable, rd, …), not ids a reader uses: their name only.
+        shown_id = u.id if kind in ("dimension", "subdimension") else None
+        row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, shown_id), w.cell(ws, w.names.get(u.id, u.id)),
                w.cell(ws, u.score, SCORE), w.cell(ws, u.target, SCORE), w.cell(ws, _gap(u), SCORE),
                w.cell(ws, u.level, INT), w.cell(ws, level_name), w.cell(ws, u.applicable, INT),
                w.cell(ws, u.answered, INT), w.cell(ws, u.na, INT), w.cell(ws, u.completeness, PCT)]
@@ -280,10 +283,11 @@ def _principles(w: _Writer) -> None:
 def _gaps(w: _Writer) -> None:
     q, r = w.q, w.result
     ws = w.sheet("gaps", (7, 9, 13, 18, 20, 50, 8, 8, 8, 8, 9, 10, 60))
+    ws.freeze_panes = "D2"  # before the first row: a write-only sheet writes its view with it
     w.header(ws, [w.tr(k) for k in ("rank", "band")] + [t(f"excel.col.{k}", w.lang) for k in
                                                          ("id", "dimension", "subdimension", "question")]
              + [w.tr(k) for k in ("level", "target", "gap", "weight", "critical", "priority", "recommendation")])
-    ws.freeze_panes = "D2"
+    _filtered(ws, 13, len(r.gaps))
     if not r.gaps:
         ws.append([None, None, w.cell(ws, w.tr("no_gaps"))])
     for rank, g in enumerate(r.gaps, 1):
@@ -295,6 +299,20 @@ def _gaps(w: _Writer) -> None:
                    w.cell(ws, g.target, SCORE), w.cell(ws, g.gap, SCORE), w.cell(ws, g.weight, SCORE),
                    w.cell(ws, _yes_no(w, g.critical)), w.cell(ws, g.priority, SCORE),
                    w.cell(ws, recommendation, style="sum_wrap")])
+
+
+def _applies(w: _Writer, question: Any, applicable: set[str]) -> str:
+    """"Yes", or why the question was not asked: outside the short form, or not for this profile."""
+    if question.id in applicable:
+        return _yes_no(w, True)
+    if w.result.form == "core" and not question.core:
+        return w.tr("applies_not_core")
+    return w.tr("applies_not_profile")
+
+
+def _filtered(ws: Any, columns: int, rows: int) -> None:
+    """Long sheets: the header row stays in view and every column can be filtered."""
+    ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
 
 
 ANSWER_SHEET_COLUMNS = ("id", "dimension", "subdimension", "question", "applies", "level", "level_name",
@@ -312,8 +330,9 @@ def _answers(w: _Writer, answers: Mapping[str, SummaryAnswer]) -> None:
         labels.append(t(f"excel.col.{key}", w.lang) if key in ("id", "dimension", "subdimension", "question",
                                                                 "level", "justification", "note")
                       else w.tr(key))
+    ws.freeze_panes = "B2"  # before the first row: a write-only sheet writes its view with it
     w.header(ws, labels)
-    ws.freeze_panes = "B2"
+    _filtered(ws, len(labels), len(q.questions()))
     applicable = set(r.applicable)
     for d in q.dimensions:
         for s in d.subdimensions:
@@ -324,7 +343,7 @@ def _answers(w: _Writer, answers: Mapping[str, SummaryAnswer]) -> None:
                 ws.append([
                     w.cell(ws, question.id), w.cell(ws, f"{d.id} {w.names[d.id]}"),
                     w.cell(ws, f"{s.id} {w.names[s.id]}"), w.cell(ws, q.t(question.text, w.lang), style="sum_wrap"),
-                    w.cell(ws, _yes_no(w, question.id in applicable)),
+                    w.cell(ws, _applies(w, question, applicable)),
                     w.cell(ws, level, INT if isinstance(level, int) else None),
                     w.cell(ws, w.tr("na") if a is not None and a.na else w.level_name(a.level if a else None)),
                     w.cell(ws, float(targets[pos]), SCORE), w.cell(ws, float(frame.weight[pos]), SCORE),
@@ -340,19 +359,27 @@ def _history(w: _Writer, history: Sequence[SummaryChange]) -> None:
     def col(key: str) -> str:
         return t(f"excel.col.{key}", w.lang)
 
+    ws.freeze_panes = "A2"  # before the first row: a write-only sheet writes its view with it
     w.header(ws, [w.tr("changed_at"), col("id"), w.tr("updated_by"), w.tr("source"),
                   f"{w.tr('old')}: {col('level')}", f"{w.tr('new')}: {col('level')}",
                   f"{w.tr('old')}: {col('justification')}", f"{w.tr('new')}: {col('justification')}",
                   f"{w.tr('old')}: {col('note')}", f"{w.tr('new')}: {col('note')}"])
-    ws.freeze_panes = "A2"
+    _filtered(ws, 10, len(history))
     for c in history:
         old_level = w.answer_level(c.old.get("level"), c.old.get("na"))
         new_level = w.answer_level(c.new.get("level"), c.new.get("na"))
-        ws.append([w.cell(ws, c.at, WHEN), w.cell(ws, c.question_id), w.cell(ws, c.user), w.cell(ws, c.source),
+        ws.append([w.cell(ws, c.at, WHEN), w.cell(ws, c.question_id), w.cell(ws, c.user),
+                   w.cell(ws, _source(w, c.source)),
                    w.cell(ws, old_level), w.cell(ws, new_level),
                    w.cell(ws, c.old.get("justification"), style="sum_wrap"),
                    w.cell(ws, c.new.get("justification"), style="sum_wrap"),
                    w.cell(ws, c.old.get("note"), style="sum_wrap"), w.cell(ws, c.new.get("note"), style="sum_wrap")])
+
+
+def _source(w: _Writer, source: str) -> str:
+    """Where a change came from, in words (the app, an Excel import, the command line, …)."""
+    key = f"excel.summary.source_{source}"
+    return t(key, w.lang) if key in catalog(w.lang) else source
 
 
 def _metadata(w: _Writer, info: SummaryInfo) -> None:
@@ -362,8 +389,9 @@ def _metadata(w: _Writer, info: SummaryInfo) -> None:
     rows = [
         ("generator", _software()), ("generated_at", info.generated_at), ("generated_by", info.generated_by),
         ("assessment_id", info.assessment_id), ("questionnaire", f"{q.id} {q.version}"),
-        ("language", w.lang), ("target_preset", r.target_preset), ("form", r.form),
-        ("status", info.status), ("scoring_method", w.tr("scoring_method_value")),
+        ("language", LANGUAGE_NAMES.get(w.lang, w.lang)), ("target_preset", q.t(q.preset(r.target_preset).name, w.lang)),
+        ("form", w.tr(f"form_{r.form}")), ("status", w.tr(f"status_{info.status}")),
+        ("scoring_method", w.tr("scoring_method_value")),
         ("precision", w.tr("precision_value")), ("template_hint", w.tr("template_hint_value")),
     ]
     for key, value in rows:

@@ -249,9 +249,12 @@ def _rule_text(rule: Rule, q: Questionnaire, lang: str) -> str:
 
 
 def applies_text(question: Question, q: Questionnaire, lang: str) -> str:
+    """Which organisations the question is for, and whether the short form asks it too."""
     if question.applies_if is None or question.applies_if.is_empty():
-        return t("excel.template.applies_all", lang)
-    return _rule_text(question.applies_if, q, lang)
+        text = t("excel.template.applies_all", lang)
+    else:
+        text = _rule_text(question.applies_if, q, lang)
+    return f"{text}\n{t('excel.template.in_short_form', lang)}" if question.core else text
 
 
 # --- answers -----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ The summary is built from the same service calls the app's results page makes
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Engine
@@ -66,9 +67,18 @@ def _revisions(answers: dict[str, AnswerView]) -> dict[str, int]:
     return {qid: a.revision for qid, a in answers.items()}
 
 
+def file_label(name: str, limit: int = 40) -> str:
+    """A name (organisation, association) as part of a file name: letters, digits and CJK kept, the rest
+    (path separators, spaces, quotes, control characters) turned into single hyphens, at most ``limit``."""
+    kept = re.sub(r"[^\w\u3400-\u9fff]+", "-", name, flags=re.UNICODE).strip("-_")
+    return kept[:limit].strip("-_") or "org"
+
+
 def summary_filename(engine: Engine, actor: Actor, assessment_id: int) -> str:
+    """E.g. ``星河智能科技有限公司-aigov-summary-12-20250301.xlsx``: which organisation it is, at a glance."""
     view = get_assessment(engine, actor, assessment_id)
-    return f"aigov-summary-{view.id}-{(view.submitted_at or view.updated_at):%Y%m%d}.xlsx"
+    return (f"{file_label(view.organisation_name)}-aigov-summary-{view.id}-"
+            f"{(view.submitted_at or view.updated_at):%Y%m%d}.xlsx")
 
 
 def template_xlsx(lang: str, *, questionnaire_id: str = DEFAULT_ID) -> bytes:
@@ -100,6 +110,8 @@ def org_template_xlsx(engine: Engine, actor: Actor, org_id: int, lang: str, *,
                           organisation=org.name, base=base)
 
 
-def template_filename(lang: str, *, questionnaire_id: str = DEFAULT_ID) -> str:
+def template_filename(lang: str, *, questionnaire_id: str = DEFAULT_ID, organisation: str | None = None) -> str:
+    """The template's file name; a pre-filled one starts with its organisation's name."""
     q = get_questionnaire(questionnaire_id)
-    return f"aigov-template-{q.id}-{q.version}-{normalise_language(lang)}.xlsx"
+    prefix = f"{file_label(organisation)}-" if organisation else ""
+    return f"{prefix}aigov-template-{q.id}-{q.version}-{normalise_language(lang)}.xlsx"

@@ -99,12 +99,14 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
     units = {}
     for sheet in ("得分", "原则与生命周期"):
         for row in wb[sheet].iter_rows(min_row=2):
-            if row[1].value and row[1].value != s("unit_id"):
-                units[row[1].value] = row
+            if row[2].value and row[2].value != s("name"):
+                units[row[1].value or row[2].value] = row  # principles and stages: by name (no id shown)
+    names = {**{k: Q.t(v, "zh") for k, v in Q.meta.principles.items()},
+             **{k: Q.t(v, "zh") for k, v in Q.meta.stages.items()}}
     expected = [*result.dimensions, *result.subdimensions, *result.principles, *result.stages]
-    assert set(units) == {u.id for u in expected}
+    assert set(units) == {names.get(u.id, u.id) for u in expected}
     for u in expected:
-        row = units[u.id]
+        row = units[names.get(u.id, u.id)]
         score = row[3].value
         assert _close(score, u.score), u.id
         assert row[7].value == (s("not_scored") if u.score is None else (Q.t(Q.meta.scale[u.level].name, "zh")
