@@ -22,11 +22,12 @@ from demo.seed import DEMO_ORG_NAME
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
-from services.assessments import AnswerInputData, create_assessment, save_answers_bulk
+from services.accounts import create_user
+from services.assessments import AnswerInputData, create_assessment, list_assessments, save_answers_bulk
 from services.associations import list_administered
 from services.benchmark_workbooks import benchmark_xlsx, peer_xlsx
 from services.exports import org_template_xlsx, summary_filename, summary_xlsx, template_filename
-from services.organisations import list_organisations
+from services.organisations import create_organisation, list_organisations
 from services.round_members import member_rounds
 from services.rounds import list_rounds
 from tests.support.latin import foreign_words
@@ -67,8 +68,6 @@ def test_every_workbook_downloaded_in_chinese_has_no_english_and_no_raw_codes(de
     names = _user_texts(demo)
     org = next(o for o in list_organisations(demo, system) if o.name == DEMO_ORG_NAME)
     names.append(org.name)
-    from services.assessments import list_assessments
-
     assessment = list_assessments(demo, system, org.id)[0]
     core = create_assessment(demo, system, org.id, form="core", title="精简版自评")
     q = get_questionnaire()
@@ -97,9 +96,6 @@ def _rows(data: bytes, sheet_key: str) -> Any:
 
 
 def test_summary_says_why_a_question_was_not_asked_and_long_sheets_filter_and_freeze(engine: Engine) -> None:
-    from services.auth import create_user
-    from services.organisations import create_organisation
-
     q = get_questionnaire()
     profile = q.default_profile()
     user = create_user(engine, "lead", "summary-test-pw-1", display_name="王丽")
