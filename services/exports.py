@@ -96,7 +96,7 @@ def org_template_xlsx(engine: Engine, actor: Actor, org_id: int, lang: str, *,
     """
     org = get_organisation(engine, actor, org_id)
     answers: dict[str, Any] = {}
-    qid = DEFAULT_ID
+    qid, version = DEFAULT_ID, None  # a blank organisation template: the newest version
     base = None
     if assessment_id is not None:
         view = get_assessment(engine, actor, assessment_id)
