@@ -27,8 +27,7 @@ run: install
 	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
-test: install
-	$(VENV)/bin/ruff check .
+test: lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 e2e: install
@@ -39,6 +38,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .

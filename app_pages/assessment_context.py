@@ -39,11 +39,11 @@ def current_assessment(who: Actor, *, prefer_draft: bool = False) -> AssessmentV
     remembered = st.session_state.get(SESSION_KEY)
     if remembered is not None:
         try:
-            view = get_assessment(engine(), who, int(remembered))
+            kept: AssessmentView | None = get_assessment(engine(), who, int(remembered))
         except NotFound:  # deleted meanwhile, or the user lost access
-            view = None
-        if view is not None and (org_id is None or view.organisation_id == org_id):
-            return _remember(view)
+            kept = None
+        if kept is not None and (org_id is None or kept.organisation_id == org_id):
+            return _remember(kept)
         st.session_state.pop(SESSION_KEY, None)
     if org_id is None:
         return None

@@ -98,7 +98,8 @@ def _pick_association(who: Actor, url_round: RoundView | None) -> AssociationVie
         if st.session_state.get("assoc_pick") not in ids or (wanted is not None and "assoc_pick" not in st.session_state):
             st.session_state["assoc_pick"] = wanted if wanted is not None else ids[0]
         names = {a.id: a.name for a in assocs}
-        chosen = st.selectbox(tr("benchmark.assoc.pick"), ids, format_func=names.get, key="assoc_pick")
+        picked = st.selectbox(tr("benchmark.assoc.pick"), ids, format_func=names.__getitem__, key="assoc_pick")
+        chosen = ids[0] if picked is None else picked
     if url_round is not None and url_round.association_id != chosen:
         st.query_params.pop("round", None)  # the user picked another association: its rounds, not the URL's
     st.query_params["association"] = str(chosen)
@@ -142,11 +143,11 @@ def _add_member_form(who: Actor, a: AssociationView) -> None:
             names = {o.id: qt(o.label) for o in f.options}  # labels fixed for this run (format_func is re-called)
             if f.type == "multi":
                 profile[f.id] = box.multiselect(label, f.option_ids(), default=f.default or [],
-                                                format_func=names.get, key=f"member_{f.id}")
+                                                format_func=names.__getitem__, key=f"member_{f.id}")
             elif f.type == "single":
                 opts = f.option_ids()
                 profile[f.id] = box.selectbox(label, opts, index=opts.index(f.default) if f.default in opts else 0,
-                                              format_func=names.get, key=f"member_{f.id}")
+                                              format_func=names.__getitem__, key=f"member_{f.id}")
             else:
                 profile[f.id] = box.checkbox(label, value=bool(f.default), key=f"member_{f.id}")
         admin = st.text_input(tr("benchmark.assoc.member_admin"), key="member_admin")
@@ -238,7 +239,9 @@ def _pick_round(who: Actor, a: AssociationView) -> RoundSummary | None:
     st.session_state["round_url"] = wanted
     labels = {i: tr("benchmark.assoc.round_label", name=r.round.name, status=_status_text(r.round),
                     submitted=r.submitted, invited=r.invited) for i, r in by_id.items()}
-    chosen = st.selectbox(tr("benchmark.assoc.round_pick"), ids, key="round_pick", format_func=labels.get)
+    chosen = st.selectbox(tr("benchmark.assoc.round_pick"), ids, key="round_pick", format_func=labels.__getitem__)
+    if chosen is None:
+        return None
     st.query_params["round"] = str(chosen)
     return by_id[chosen]
 

@@ -126,7 +126,7 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
     st.subheader(tr("benchmark.peers.compare_heading"))
     segments = {s: segment_field_name(s, lang()) for s in SEGMENTS}
     segment = st.selectbox(tr("benchmark.peers.segment_label"), list(segments), key="peer_segment",
-                           format_func=segments.get)
+                           format_func=segments.__getitem__) or "auto"
     comp = member_comparison(engine(), who, mr.assessment_id, segment)
     s = comp.stats
     q = questionnaire(comp.round.questionnaire_id, comp.round.questionnaire_version)
@@ -239,7 +239,9 @@ def main() -> None:
     st.session_state["peers_round_url"] = wanted
     labels = {i: tr("benchmark.peers.round_label", name=mr.round.name, association=mr.round.association_name,
                     status=tr(f"benchmark.status.{mr.round.status}")) for i, mr in by_id.items()}
-    chosen = st.selectbox(tr("benchmark.peers.round_pick"), ids, key="peers_round", format_func=labels.get)
+    chosen = st.selectbox(tr("benchmark.peers.round_pick"), ids, key="peers_round", format_func=labels.__getitem__)
+    if chosen is None:
+        return
     st.query_params["round"] = str(chosen)
     mr = by_id[chosen]
     if mr.assessment_id is None:

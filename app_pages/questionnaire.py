@@ -199,7 +199,7 @@ def _overwrite(aid: int, qid: str) -> None:
 
 # --- rendering -------------------------------------------------------------------------------------------
 
-def _option_label(q: Questionnaire, question: Question, value: int | None) -> str:
+def _option_label(q: Questionnaire, question: Question, value: int) -> str:
     if value == NA:
         return tr("questionnaire.na_option")
     scale = {s.level: s for s in q.meta.scale}[value]

@@ -84,7 +84,7 @@ def _answers(rng: random.Random, q: Questionnaire, profile: dict[str, Any], matu
     offsets = {d.id: rng.gauss(0, 0.45) for d in q.dimensions}
     # Risk assessment is the weakest practice area in most SMEs, as the CAICT report observes.
     offsets["ASM"] = offsets.get("ASM", 0.0) - 0.3
-    rows = []
+    rows: list[dict[str, Any]] = []
     for d in q.dimensions:
         for s in d.subdimensions:
             for question in s.questions:

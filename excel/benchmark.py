@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell
 from openpyxl.chart import BarChart, LineChart, RadarChart, Reference, Series
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
@@ -69,7 +69,7 @@ class _Sheet:
 
     def __init__(self, wb: Workbook, title: str):
         self.ws: Any = write_only_sheet(wb, title)
-        self.cells: dict[int, dict[int, WriteOnlyCell]] = {}
+        self.cells: dict[int, dict[int, Cell]] = {}
 
     def put(self, row: int, column: int, value: Any, *, number_format: str | None = None,
             style: str | None = None) -> None:
@@ -387,14 +387,14 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
     if not stats.close_first:
         row += 1
         ws.put(row, 1, t("benchmark.peers.close_first_none", lang), style="bm_note")
-    for c in stats.close_first:
+    for item in stats.close_first:
         row += 1
-        ws.put(row, 1, c.question_id, style="bm_cell")
-        ws.put(row, 2, question_text(q, c.question_id, lang), style="bm_cell")
-        ws.put(row, 3, c.own_level, style="bm_cell")
-        _score(ws, row, 4, c.target)
-        ws.put(row, 5, f"{c.count} / {c.peers}", style="bm_cell")
-        ws.put(row, 6, c.share, number_format=PCT_FORMAT, style="bm_cell")
+        ws.put(row, 1, item.question_id, style="bm_cell")
+        ws.put(row, 2, question_text(q, item.question_id, lang), style="bm_cell")
+        ws.put(row, 3, item.own_level, style="bm_cell")
+        _score(ws, row, 4, item.target)
+        ws.put(row, 5, f"{item.count} / {item.peers}", style="bm_cell")
+        ws.put(row, 6, item.share, number_format=PCT_FORMAT, style="bm_cell")
     if not stats.suppressed:
         radar = RadarChart()
         radar.type = "marker"

@@ -60,24 +60,25 @@ def decode_text(text: str) -> str:
 _RESOLVED: WeakKeyDictionary[Any, dict[tuple[str | None, str | None], StyleArray]] = WeakKeyDictionary()
 
 
-def _format(cell: Cell | WriteOnlyCell, number_format: str | None, style: str | None) -> None:
+def _format(cell: Cell, number_format: str | None, style: str | None) -> None:
     """Give the cell the named style, then the number format; resolved once per workbook and pair."""
     if not style and cell.has_style:  # a format on top of the cell's own formatting: nothing to reuse
-        cell.number_format = number_format
+        if number_format:
+            cell.number_format = number_format
         return
     resolved = _RESOLVED.setdefault(cell.parent.parent, {})
     known = resolved.get((style, number_format))
     if known is not None:
-        cell._style = copy(known)
+        cell._style = copy(known)  # type: ignore[attr-defined]  # openpyxl's style array; the stubs omit it
         return
     if style:
         cell.style = style  # first: a named style replaces the whole cell format
     if number_format:
         cell.number_format = number_format
-    resolved[(style, number_format)] = copy(cell._style)
+    resolved[(style, number_format)] = copy(cell._style)  # type: ignore[attr-defined]
 
 
-def _apply(cell: Cell | WriteOnlyCell, value: Any, number_format: str | None, style: str | None) -> None:
+def _apply(cell: Cell, value: Any, number_format: str | None, style: str | None) -> None:
     if style or number_format:
         _format(cell, number_format, style)
     if isinstance(value, str):
@@ -98,11 +99,14 @@ def set_value(cell: Cell, value: Any, *, number_format: str | None = None, style
 def put(ws: Worksheet, row: int, column: int, value: Any, *, number_format: str | None = None,
         style: str | None = None) -> Cell:
     """:func:`set_value` on ``ws.cell(row, column)``."""
-    return set_value(ws.cell(row=row, column=column), value, number_format=number_format, style=style)
+    cell = ws.cell(row=row, column=column)
+    if not isinstance(cell, Cell):  # a merged cell's value is its top-left cell's
+        raise ValueError(f"{cell.coordinate} is inside a merged range; write its top-left cell")
+    return set_value(cell, value, number_format=number_format, style=style)
 
 
 def write_only_cell(ws: Any, value: Any, *, number_format: str | None = None,
-                    style: str | None = None) -> WriteOnlyCell:
+                    style: str | None = None) -> Cell:
     """A cell for ``ws.append`` on a ``write_only`` worksheet, with the same text rules."""
     cell = WriteOnlyCell(ws)
     _apply(cell, value, number_format, style)

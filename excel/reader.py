@@ -101,7 +101,7 @@ class _Cells:
             if r > max_rows:
                 self.too_many = True
                 break
-            values = []
+            values: list[Any] = []
             for c, cell in enumerate(row, 1):
                 if cell.data_type == "f":
                     problems.append(Problem("formula", title, f"{get_column_letter(c)}{r}",

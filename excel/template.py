@@ -19,6 +19,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -76,6 +77,7 @@ def build_template(q: Questionnaire, lang: str, *, profile: Mapping[str, Any] | 
     wb = Workbook()
     _styles(wb)
     instructions = wb.active
+    assert isinstance(instructions, Worksheet)  # a new workbook starts with one worksheet
     instructions.title = sheet_name("instructions", lang)
     profile_ws = wb.create_sheet(sheet_name("profile", lang))
     answers_ws = wb.create_sheet(sheet_name("answers", lang))
@@ -114,7 +116,7 @@ def _write_lists(ws: Worksheet, q: Questionnaire, lang: str) -> dict[str, str]:
     for c, (name, values) in enumerate(columns.items(), 1):
         for r, value in enumerate(values, 1):
             put(ws, r, c, value)
-        colname = ws.cell(row=1, column=c).column_letter
+        colname = get_column_letter(c)
         ranges[name] = f"'{LISTS_SHEET}'!${colname}$1:${colname}${len(values)}"
     return ranges
 
@@ -217,7 +219,7 @@ def _rule_formula(rule: Rule, q: Questionnaire, lang: str, cells: dict[tuple[str
     for fid, allowed in rule.conditions.items():
         f = q.profile_field(fid)
         if f.type == "multi":
-            alts = [f"{cells[(fid, v)]}={_quoted(yes)}" for v in allowed if (fid, v) in cells]
+            alts = [f"{cells[(fid, str(v))]}={_quoted(yes)}" for v in allowed if (fid, str(v)) in cells]
         elif f.type == "bool":
             alts = [f"{cells[(fid, None)]}={_quoted(yes if v else no)}" for v in allowed]
         else:

@@ -73,7 +73,7 @@ def _filled_templates(n: int) -> list[bytes]:
             if fid == NAME_ROW:
                 profile.cell(row=r, column=4).value = f"成员企业 {i:04d}"
                 continue
-            f = q.profile_field(fid)
+            f = q.profile_field(str(fid))
             profile.cell(row=r, column=4).value = (
                 rng.choice([o.label["zh"] for o in f.options]) if f.type == "single" else rng.choice(["是", "否"]))
         out = io.BytesIO()

@@ -53,10 +53,10 @@ def build(url: str) -> tuple[Engine, int, int]:
     now = datetime(2026, 6, 1)
     with engine.begin() as conn:
         aid = conn.execute(insert(Association).values(name="Bench alliance", invite_code="BENCH-0000-0001",
-                                                      min_group_size=5)).inserted_primary_key[0]
+                                                      min_group_size=5).returning(Association.id)).scalar_one()
         rid = conn.execute(insert(BenchmarkRound).values(
             association_id=aid, name="Bench round", questionnaire_id=q.id, questionnaire_version=q.version,
-            status="open", created_at=now)).inserted_primary_key[0]
+            status="open", created_at=now).returning(BenchmarkRound.id)).scalar_one()
         profiles = [{"ai_roles": ROLES[i % 4], "genai_public": bool(i % 7 == 0), "high_impact": bool(i % 3 == 0),
                      "sector": SECTORS[i % 10], "size": SIZES[(i // 10) % 4]} for i in range(N_MEMBERS)]
         conn.execute(insert(Organisation), [{"id": i + 1, "name": f"Member {i + 1}", "profile": p, "created_at": now,

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from questionnaires.frameworks import SCHEMES
 from questionnaires.frameworks import known as known_framework_id
@@ -105,7 +106,7 @@ def _where(raw: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
     return where, field
 
 
-def _fix_for(err: dict[str, Any], field: str) -> str:
+def _fix_for(err: ErrorDetails, field: str) -> str:
     kind = err.get("type", "")
     leaf = field.rsplit(".", 1)[-1] if field else "the field"
     if kind == "missing":

@@ -275,7 +275,7 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int) -> None:
 
 def validate_answer(q: Questionnaire, data: AnswerInputData) -> list[str]:
     """Problems with one answer, each naming the question and the fix (empty = valid)."""
-    problems = []
+    problems: list[str] = []
     try:
         q.question(data.question_id)
     except KeyError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,8 @@ class InvalidInput(ServiceError):
 
     key = "errors.invalid"
 
-    def __init__(self, message: str = "", problems: list[str] | None = None, **values: Any):
-        self.problems = problems or ([message] if message else [])
+    def __init__(self, message: str = "", problems: Sequence[str] | None = None, **values: Any):
+        self.problems = list(problems or ([message] if message else []))
         super().__init__(message or "; ".join(self.problems), **values)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -14,6 +15,12 @@ from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
 from services.errors import InvalidInput, NotFound, Problem
 from services.text import clean_name
+
+
+class Unchanged(Enum):
+    """The default of an optional update argument that may also be set to None ("no preset")."""
+
+    KEEP = "keep"
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ def list_organisations(engine: Engine, actor: Actor) -> list[OrganisationView]:
 
 def update_organisation(engine: Engine, actor: Actor, org_id: int, *, name: str | None = None,
                         profile: dict[str, Any] | None = None,
-                        target_preset: str | type[Ellipsis] | None = ...) -> OrganisationView:
+                        target_preset: str | Unchanged | None = Unchanged.KEEP) -> OrganisationView:
     """Change name, profile or target preset. Answers are untouched: applicability is re-evaluated on read."""
     actor.require_org(org_id)
     if not actor.can_admin_org(org_id):
@@ -95,8 +102,8 @@ def update_organisation(engine: Engine, actor: Actor, org_id: int, *, name: str 
             org.name = clean_name(name, problem="org_name")
         if profile is not None:
             org.profile = validate_profile(profile)
-        if target_preset is not ...:
-            org.target_preset = _check_preset(target_preset)  # type: ignore[arg-type]
+        if target_preset is not Unchanged.KEEP:
+            org.target_preset = _check_preset(target_preset)
         s.flush()
         return _view(org)
 

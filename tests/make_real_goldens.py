@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not written: the questionnaire does not validate:\n{exc}", file=sys.stderr)
         return 1
     ids = [question.id for question in q.questions()]
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any]]] = [
         ("01-all-zero", "Everything applies and everything is at level 0 (default preset for a "
          "technology provider in a high-impact sector).",
          {"profile": EVERYTHING, "target_preset": None, "form": "full", "answers": {i: {"level": 0} for i in ids}}),

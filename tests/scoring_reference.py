@@ -54,7 +54,7 @@ def reference_score(questionnaire: Questionnaire, profile: dict[str, Any], answe
     preset = q.preset(preset_id)
 
     # One record per question, in questionnaire order.
-    records = []
+    records: list[dict[str, Any]] = []
     for dim_pos, dim in enumerate(q.dimensions):
         for sub in dim.subdimensions:
             for question in sub.questions:

@@ -380,6 +380,7 @@ def test_sign_out_leaves_nothing_of_the_user_in_the_session(app_db: str, engine:
     at = app_test(uid, lang="en", org_id=org, query={"assessment": str(aid)}).run()
     at.switch_page("app_pages/questionnaire.py").run()
     qid = next(r.key for r in at.radio if (r.key or "").startswith("ans_"))
+    assert qid is not None
     at.radio(key=qid).set_value(3).run()
     shell = ("lang", "lang_switch", "user_id", "last_seen", "org_id")
     kept_by_pages = [k for k in at.session_state if k not in shell and not k.startswith(("ans_", "na_", "note_"))]

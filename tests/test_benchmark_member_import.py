@@ -151,7 +151,8 @@ def test_names_match_ignoring_case_width_and_spaces() -> None:
 def test_a_member_with_its_own_account_is_not_imported_into(engine: Engine, c: Cohort, system: Actor) -> None:
     [first] = import_member_workbooks(engine, c.admin(), c.association_id, files()[:1], round_id=c.round_id)
     create_user(engine, "jia-lead", PASSWORD)
-    add_member(engine, system, first.organisation_id, "jia-lead", "org_admin")  # handed over  # type: ignore[arg-type]
+    assert first.organisation_id is not None
+    add_member(engine, system, first.organisation_id, "jia-lead", "org_admin")  # handed over
     before = _counts(engine)
     [report] = import_member_workbooks(engine, c.admin(), c.association_id, files()[:1], round_id=c.round_id)
     assert not report.ok and [(p.code, p.cell) for p in report.problems] == [("member_managed_itself", "D2")]

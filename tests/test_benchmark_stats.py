@@ -210,7 +210,8 @@ def test_percentile_rank_matches_the_reference(members: list[dict[str, Any]], k:
 def test_close_first_counts_peers_who_improved_since_the_previous_round() -> None:
     """Five peers each had level 1 on the first question last round; three rose to 3. The member
     (level 1 there, below target) sees that question first, with 3 of 5 peers."""
-    rows, answers = [], []
+    rows: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     aid = 0
 
     def add(round_id: int, org: int, levels: dict[str, int]) -> int:

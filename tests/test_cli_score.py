@@ -173,7 +173,12 @@ def test_xlsx_is_read_by_the_excel_reader(tmp_path: Path, capsys: pytest.Capture
     data = json.loads(answers_file(tmp_path).read_text(encoding="utf-8"))
     seen: list[Path] = []
     fake = types.ModuleType("excel.reader")
-    fake.read_workbook_answers = lambda p: seen.append(Path(p)) or data  # type: ignore[attr-defined]
+
+    def read_workbook_answers(p: str | Path) -> Any:
+        seen.append(Path(p))
+        return data
+
+    fake.read_workbook_answers = read_workbook_answers  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "excel.reader", fake)
     path = tmp_path / "filled.XLSX"
     path.write_bytes(b"PK")

@@ -55,8 +55,8 @@ def test_saves_confirmed_before_a_kill_9_survive(any_db_url: str) -> None:
             for _ in range(60):
                 line = child.stdout.readline()
                 assert line, f"the writer stopped early: {child.stderr.read() if child.stderr else ''}"
-                qid, revision, level, note = line.rstrip("\n").split(" ", 3)
-                confirmed[qid] = (int(revision), int(level), note)
+                qid, saved_revision, saved_level, saved_note = line.rstrip("\n").split(" ", 3)
+                confirmed[qid] = (int(saved_revision), int(saved_level), saved_note)
         finally:
             child.send_signal(signal.SIGKILL)  # mid-stream: the next save is in flight
             child.wait(30)

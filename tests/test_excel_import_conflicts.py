@@ -85,7 +85,7 @@ def _snapshot(engine: Engine, lead: Member, aid: int) -> dict[str, tuple[Any, ..
 
 def _imports_logged(engine: Engine) -> list[dict[str, Any]]:
     with read_session(engine) as s:
-        return [e.detail for e in s.scalars(select(EventLog).where(EventLog.action == "excel_import"))]
+        return [e.detail or {} for e in s.scalars(select(EventLog).where(EventLog.action == "excel_import"))]
 
 
 def _row(data: bytes, qid: str, lang: str = "zh") -> int:

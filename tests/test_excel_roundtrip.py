@@ -84,13 +84,13 @@ def test_summary_to_template_to_import_gives_identical_answers(engine: Engine, s
     for row in summary.iter_rows(min_row=2, values_only=True):
         qid, level, justification, note = (row[i] for i in col)
         if level is not None or justification or note:
-            copied[qid] = (level, decode_text(justification or ""), decode_text(note or ""))
+            copied[qid] = (level, decode_text(str(justification or "")), decode_text(str(note or "")))
     wb = load_workbook(io.BytesIO(template_xlsx("zh")))
     fill_profile(wb, Q, PROFILE)
     fill_answers(wb, copied)
     report = import_workbook(engine, system, org, save(wb), title="从汇总导入")
 
-    assert report.ok and report.created, report.messages()
+    assert report.ok and report.created and report.assessment_id is not None, report.messages()
     imported = load_answers(engine, system, report.assessment_id)
     assert set(imported) == set(original)
     for qid, a in original.items():
@@ -111,7 +111,7 @@ def test_offline_editing_of_a_draft_round_trips(engine: Engine, system: Actor, o
         k: (v.revision, *_key(v)) for k, v in before.items()}
 
     copy = import_workbook(engine, system, org, data)
-    assert copy.ok and copy.created
+    assert copy.ok and copy.created and copy.assessment_id is not None
     assert {k: _key(v) for k, v in load_answers(engine, system, copy.assessment_id).items()} == {
         k: _key(v) for k, v in before.items()}
 

@@ -70,8 +70,11 @@ def _rows(ws: Any) -> list[tuple[Any, ...]]:
     return [tuple(c.value for c in row) for row in ws.iter_rows()]
 
 
-def _close(a: float | None, b: float | None) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and math.isclose(a, b, abs_tol=EPS, rel_tol=0))
+def _close(a: object, b: float | None) -> bool:
+    """Whether a cell value ``a`` is the number ``b`` (both empty counts as equal)."""
+    if a is None or b is None:
+        return a is None and b is None
+    return isinstance(a, int | float) and math.isclose(a, b, abs_tol=EPS, rel_tol=0)
 
 
 def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) -> None:

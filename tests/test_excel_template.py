@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from excel.contract import (
     LISTS_SHEET,
@@ -29,12 +32,12 @@ def _open(lang: str = "zh", **kwargs: object) -> Workbook:
     return load_workbook(io.BytesIO(build_template(Q, lang, **kwargs)))  # type: ignore[arg-type]
 
 
-def _validations(ws: object) -> dict[str, object]:
-    return {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}  # type: ignore[attr-defined]
+def _validations(ws: Any) -> dict[str, DataValidation]:
+    return {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
 
 
-def _cf(ws: object) -> dict[str, list[str]]:
-    rules = ws.conditional_formatting._cf_rules  # type: ignore[attr-defined]
+def _cf(ws: Any) -> dict[str, list[str]]:
+    rules = ws.conditional_formatting._cf_rules
     return {str(r.sqref): [f for rule in rs for f in rule.formula] for r, rs in rules.items()}
 
 
@@ -44,7 +47,7 @@ def test_sheets_hidden_lists_and_very_hidden_meta(lang: str, names: list[str]) -
     wb = _open(lang)
     assert wb.sheetnames == [*names, LISTS_SHEET, META_SHEET]
     assert [wb[n].sheet_state for n in wb.sheetnames] == ["visible", "visible", "visible", "hidden", "veryHidden"]
-    assert wb.active.title == names[2]  # opens on the answers
+    assert wb.active is not None and wb.active.title == names[2]  # opens on the answers
     assert wb.security.lockStructure  # sheets cannot be renamed, deleted or unhidden without unprotecting
     assert all(wb[n].protection.sheet for n in wb.sheetnames)
 
@@ -62,14 +65,14 @@ def test_meta_sheet_names_questionnaire_version_language_and_format() -> None:
 def test_one_row_per_question_with_dimension_text_and_level_descriptors(lang: str) -> None:
     ws = _open(lang)["答题" if lang == "zh" else "Answers"]
     headers = [ws.cell(row=1, column=c).value for c in range(1, 10)]
-    assert headers[0] == ("题号" if lang == "zh" else "Question ID") and headers[5].startswith("等级" if lang == "zh" else "Level")
+    assert headers[0] == ("题号" if lang == "zh" else "Question ID") and str(headers[5]).startswith("等级" if lang == "zh" else "Level")
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows] == [x.id for x in Q.questions()]
     for question, row in zip(Q.questions(), rows, strict=True):
         d, s = Q.dimension_of(question.id)
         assert row[1] == f"{d.id} {Q.t(d.name, lang)}" and row[2] == f"{s.id} {Q.t(s.name, lang)}"
         assert row[3] == Q.t(question.text, lang)
-        descriptors = row[4].split("\n")
+        descriptors = str(row[4]).split("\n")
         assert len(descriptors) == 6 and descriptors[3].startswith("3 ")
         assert Q.t(question.levels[3], lang) in descriptors[3]
         assert row[5:8] == (None, None, None)
@@ -80,7 +83,7 @@ def test_only_answer_and_profile_cells_are_unlocked() -> None:
     ws = wb["答题"]
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=9):
         for c in row:
-            assert c.protection.locked == (c.row == 1 or c.column_letter not in "FGH"), c.coordinate
+            assert c.protection.locked == (c.row == 1 or get_column_letter(c.column or 0) not in "FGH"), c.coordinate
     profile = wb["组织画像"]
     for row in profile.iter_rows(min_row=2, max_row=profile.max_row, max_col=5):
         assert [c.protection.locked for c in row] == [True, True, True, False, True]

@@ -338,7 +338,7 @@ BUILT = [p for p in PAGES if (ROOT / "app_pages" / p.file).exists()]
 def everything(at: AppTest) -> str:
     """All text an app run rendered: labels, values, options, tables, chart data."""
     parts = [page_texts(at)]
-    stack = [at._tree]
+    stack: list[Any] = [at._tree]
     while stack:
         node = stack.pop()
         stack.extend(getattr(node, "children", {}).values())

@@ -8,6 +8,7 @@ cohort statistics against straightforward loops.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from questionnaires.schema import Questionnaire
 from scoring import (
     AnswerInput,
     AssessmentResult,
+    GapRow,
     UnitScore,
     cohort_stats,
     common_gaps,
@@ -29,6 +31,7 @@ from scoring import (
     score_assessment,
     score_cohort,
 )
+from scoring.types import Form
 from tests.scoring_reference import assert_matches, reference_score
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
@@ -48,7 +51,8 @@ profiles = st.fixed_dictionaries({
 answer_values = st.one_of(st.none(), st.just("na"), st.integers(0, 5))
 answer_sets = st.fixed_dictionaries({qid: answer_values for qid in IDS})
 presets = st.sampled_from([None, *PRESETS])
-forms = st.sampled_from(["full", "core"])
+FORMS: tuple[Form, ...] = ("full", "core")
+forms = st.sampled_from(FORMS)
 
 
 def inputs(raw: dict[str, Any]) -> dict[str, AnswerInput]:
@@ -63,6 +67,10 @@ def inputs(raw: dict[str, Any]) -> dict[str, AnswerInput]:
 
 def as_file_answers(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {qid: ({"na": True} if v == "na" else {"level": v}) for qid, v in raw.items() if v is not None}
+
+
+def _gap_key(g: GapRow) -> tuple[str, int, str]:
+    return (g.question_id, g.level, g.band)
 
 
 def all_units(r: AssessmentResult) -> list[UnitScore]:
@@ -92,8 +100,10 @@ def test_every_score_is_within_0_and_5(profile: dict, raw: dict, preset: str | N
         assert u.level == math.floor(u.score + 1e-9) and 0 <= u.level <= 5
         assert u.completeness is None or 0 <= u.completeness <= 1
         # the "why" trace reproduces the score: Σ w·value / Σ w over the items it lists
-        total = sum(item.weight for item in u.why)
-        assert math.isclose(sum(item.weight * item.level for item in u.why) / total, u.score, abs_tol=1e-12)  # type: ignore[operator]
+        weighted = [(item.weight, item.level) for item in u.why if item.level is not None]
+        assert len(weighted) == len(u.why)  # every input of a scored unit has a value
+        total = sum(w for w, _ in weighted)
+        assert math.isclose(sum(w * v for w, v in weighted) / total, u.score, abs_tol=1e-12)
 
 
 @SETTINGS
@@ -160,8 +170,7 @@ def test_permuting_question_and_answer_order_changes_nothing(profile: dict, raw:
         for x, y in ((score, s2), (target, t2)):
             assert (x is None and y is None) or math.isclose(x, y, abs_tol=1e-12), key  # type: ignore[arg-type]
     assert base.percent_to_target == pytest.approx(other.percent_to_target, abs=1e-12)
-    key = lambda g: (g.question_id, g.level, g.band)  # noqa: E731
-    assert sorted(map(key, base.gaps)) == sorted(map(key, other.gaps))
+    assert sorted(map(_gap_key, base.gaps)) == sorted(map(_gap_key, other.gaps))
     assert sorted(base.to_answer) == sorted(other.to_answer)
 
 
@@ -191,7 +200,7 @@ def test_percent_to_target_is_a_share_and_1_at_target(profile: dict, preset: str
 cohorts = st.lists(st.tuples(profiles, answer_sets, presets, forms), min_size=1, max_size=8)
 
 
-def _frames(members: list[tuple[dict, dict, str | None, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _frames(members: Sequence[tuple[dict[str, Any], dict[str, Any], str | None, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     assessments = pd.DataFrame({
         "assessment_id": [f"a{i}" for i in range(len(members))],
         "profile": [m[0] for m in members],
@@ -452,7 +461,7 @@ def test_real_questionnaire_cohort_equals_alone_and_reference() -> None:
                    "size": str(rng.choice(fields["size"].option_ids()))}
         raw = {question.id: [None, "na", *range(6)][int(rng.integers(8))] for question in real.questions()}
         members.append((profile, raw, [None, "baseline", "leading"][int(rng.integers(3))],
-                        ["full", "core"][int(rng.integers(2))]))
+                        FORMS[int(rng.integers(2))]))
     assessments, answers = _frames(members)
     cohort = score_cohort(real, assessments, answers)
     for i, (profile, raw, preset, form) in enumerate(members):

@@ -292,11 +292,11 @@ def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
               f"{_rjust(lab['goal'], 7)} {_rjust(lab['answered'], 9)}")
     print(header)
     row(result.overall)
-    for d in result.dimensions:
-        row(d)
-        for s in result.subdimensions:
-            if s.id.startswith(d.id + "-"):
-                row(s, "  ")
+    for dim in result.dimensions:
+        row(dim)
+        for sub in result.subdimensions:
+            if sub.id.startswith(dim.id + "-"):
+                row(sub, "  ")
     for title, units in ((lab["principles"], result.principles), (lab["stages"], result.stages)):
         print(f"\n  {title}")
         for u in units:

@@ -12,7 +12,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import range_to_tuple
 
-from excel.cells import set_value
+from excel.cells import put, set_value
 from excel.contract import ANSWER_COLUMNS, NAME_ROW, PROFILE_COLUMNS, col, sheet_name
 from excel.template import build_template
 from questionnaires import Questionnaire, get_questionnaire
@@ -22,13 +22,13 @@ Answer = tuple[Any, str, str]  # (level or "N/A" or None, justification, note)
 
 def answer_rows(wb: Workbook, lang: str = "zh") -> dict[str, int]:
     ws = wb[sheet_name("answers", lang)]
-    return {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value}
+    return {str(ws.cell(row=r, column=1).value): r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value}
 
 
 def profile_rows(wb: Workbook, lang: str = "zh") -> dict[tuple[str, str], int]:
     """{(field id, option id): row} of the profile fields (not the organisation-name row)."""
     ws = wb[sheet_name("profile", lang)]
-    return {(ws.cell(row=r, column=1).value, ws.cell(row=r, column=2).value or ""): r
+    return {(str(ws.cell(row=r, column=1).value), str(ws.cell(row=r, column=2).value or "")): r
             for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value not in (None, NAME_ROW)}
 
 
@@ -67,8 +67,8 @@ def fill_answers(wb: Workbook, answers: Mapping[str, Answer], lang: str = "zh") 
     for qid, (level, justification, note) in answers.items():
         r = rows[qid]
         ws.cell(row=r, column=col(ANSWER_COLUMNS, "level")).value = level
-        set_value(ws.cell(row=r, column=col(ANSWER_COLUMNS, "justification")), justification or None)
-        set_value(ws.cell(row=r, column=col(ANSWER_COLUMNS, "note")), note or None)
+        put(ws, r, col(ANSWER_COLUMNS, "justification"), justification or None)
+        put(ws, r, col(ANSWER_COLUMNS, "note"), note or None)
 
 
 def save(wb: Workbook) -> bytes:
@@ -177,7 +177,7 @@ def chart_series_cells(data: bytes) -> list[tuple[str, str, str, Any]]:
     """
     z = zipfile.ZipFile(io.BytesIO(data))
     wb = load_workbook(io.BytesIO(data))
-    out = []
+    out: list[Any] = []
     for part in sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)):
         for ser in ET.fromstring(z.read(part)).iter(f"{CHART_NS}ser"):
             for kind in VALUE_REFS:

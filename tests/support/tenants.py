@@ -92,16 +92,16 @@ def build_world(url: str) -> World:
     w.questions = tuple(x.id for x in q.questions())
     for tenant, admin_name, resp, sharing in (("A", "admin_a", "resp_a", "anonymous"),
                                               ("B", "admin_b", "resp_b", "identified")):
-        view = start_round_assessment(engine, w.actor(admin_name), w.orgs[tenant], w.rounds["X"],
-                                                sharing=sharing)
-        w.assessments[tenant] = view.id
-        _retitle(engine, view.id, SECRETS[tenant][3])
+        started = start_round_assessment(engine, w.actor(admin_name), w.orgs[tenant], w.rounds["X"],
+                                         sharing=sharing)
+        w.assessments[tenant] = started.id
+        _retitle(engine, started.id, SECRETS[tenant][3])
         note, just = ANSWER_SECRETS[tenant]
         who = w.actor(resp)
-        save_answer(engine, who, view.id, AnswerInputData(w.questions[0], level=3, note=note), expected_revision=None)
-        save_answer(engine, who, view.id, AnswerInputData(w.questions[1], na=True, justification=just),
+        save_answer(engine, who, started.id, AnswerInputData(w.questions[0], level=3, note=note), expected_revision=None)
+        save_answer(engine, who, started.id, AnswerInputData(w.questions[1], na=True, justification=just),
                     expected_revision=None)
-        save_answer(engine, w.actor(admin_name), view.id, AnswerInputData(w.questions[2], level=2),
+        save_answer(engine, w.actor(admin_name), started.id, AnswerInputData(w.questions[2], level=2),
                     expected_revision=None)
     return w
 
