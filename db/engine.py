@@ -63,7 +63,7 @@ def _check_url(url: str) -> None:
         )
 
 
-def _enter_wal(cur) -> None:  # type: ignore[no-untyped-def]
+def _enter_wal(cur) -> None:
     """Switch a database file to WAL (persistent once done).
 
     The switch needs an exclusive lock, and on a brand-new file several processes starting at once
@@ -80,7 +80,7 @@ def _enter_wal(cur) -> None:  # type: ignore[no-untyped-def]
 
 
 def _sqlite_pragmas(foreign_keys: bool) -> Callable[..., None]:
-    def on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN (documented SQLite recipe)
         cur = dbapi_conn.cursor()
         fk = "ON" if foreign_keys else "OFF"
@@ -95,7 +95,7 @@ def _sqlite_pragmas(foreign_keys: bool) -> Callable[..., None]:
     return on_connect
 
 
-def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 

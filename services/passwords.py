@@ -39,7 +39,7 @@ def needs_rehash(hash_: str) -> bool:
 
 def password_problems(password: str, username: str = "") -> list[str]:
     """Everything wrong with ``password`` as a new password for ``username`` (empty: acceptable)."""
-    problems = []
+    problems: list[str] = []
     if len(password) < MIN_PASSWORD:
         problems.append(Problem("password_short", min=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:

@@ -62,9 +62,9 @@ def member_rounds(engine: Engine, actor: Actor, org_id: int) -> list[MemberRound
                 mine[a.round_id] = a  # type: ignore[index]
         out = []
         for r, assoc_name in rows:
-            a = mine.get(r.id)
-            out.append(MemberRound(round_view(r, assoc_name), a.id if a else None, a.status if a else None,
-                                   a.sharing if a else None))
+            own = mine.get(r.id)
+            out.append(MemberRound(round_view(r, assoc_name), own.id if own else None, own.status if own else None,
+                                   own.sharing if own else None))
         return out
 
 

@@ -12,8 +12,9 @@ import hashlib
 import os
 import secrets
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import CursorResult, Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
@@ -102,4 +103,5 @@ def revoke_sessions(s: Session, user_id: int, *, keep: str | None = None) -> int
     stmt = update(SignInSession).where(SignInSession.user_id == user_id, SignInSession.revoked_at.is_(None))
     if keep:
         stmt = stmt.where(SignInSession.token_hash != _token_hash(keep))
-    return s.execute(stmt.values(revoked_at=utcnow())).rowcount or 0
+    result: CursorResult[Any] = s.execute(stmt.values(revoked_at=utcnow()))  # type: ignore[assignment]  # an UPDATE's result
+    return result.rowcount or 0

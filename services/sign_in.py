@@ -65,6 +65,7 @@ def authenticate(engine: Engine, username: str, password: str) -> Actor:
             raise LockedOut(seconds_left(until, now))
         raise SignInError()
     user_id, hash_, _active, locked_until = snap
+    assert hash_ is not None  # refused above
     if locked_until and locked_until > now:
         verify_password(DUMMY_HASH, password)  # the same work as any attempt; the real hash is not consulted
         raise LockedOut(seconds_left(locked_until, now))

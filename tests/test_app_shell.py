@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILT_PAGES = [p for p in PAGES if (ROOT / "app_pages" / p.file).exists()]
 
 
-def test_new_installation_asks_for_the_first_administrator(app_db: str, engine) -> None:  # type: ignore[no-untyped-def]
+def test_new_installation_asks_for_the_first_administrator(app_db: str, engine) -> None:
     at = app_test().run()
     assert not at.exception
     assert t("auth.first_run_heading") in page_texts(at)
@@ -32,7 +32,7 @@ def test_new_installation_asks_for_the_first_administrator(app_db: str, engine) 
     assert t("common.signed_in_as", user="chief") in page_texts(at)
 
 
-def test_sign_in_with_wrong_then_right_password(app_db: str, engine) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_with_wrong_then_right_password(app_db: str, engine) -> None:
     create_user(engine, "lead", "correct-horse-1")
     at = app_test().run()
     assert t("auth.heading") in page_texts(at)

@@ -84,7 +84,7 @@ def test_two_valid_files_register_two_members_and_the_broken_one_stores_nothing(
         members = set(s.scalars(select(AssociationMember.organisation_id)
                                 .where(AssociationMember.association_id == c.association_id)))
         assert members == set(orgs.values())
-        assert s.get(Organisation, orgs["乙制造股份公司"]).profile == PROFILE_B  # type: ignore[union-attr]
+        assert s.get(Organisation, orgs["乙制造股份公司"]).profile == PROFILE_B
     got = load_answers(engine, system, reports[0].assessment_id)  # type: ignore[arg-type]
     assert (got[IDS[0]].level, got[IDS[0]].note) == (4, f"甲的证据 {IDS[0]}")
     assert (got[IDS[3]].na, got[IDS[3]].justification) == (True, "本组织不研发模型")
@@ -130,7 +130,7 @@ def test_reimport_updates_the_member_instead_of_duplicating_it(engine: Engine, c
     assert (got[IDS[0]].level, got[IDS[0]].note, got[IDS[0]].revision) == (5, "新证据", 2)
     assert (got[IDS[2]].level, got[IDS[2]].revision) == (4, 1)  # a blank row leaves the stored answer untouched
     with read_session(engine) as s:
-        assert s.get(Organisation, report.organisation_id).profile == new_profile  # type: ignore[union-attr]
+        assert s.get(Organisation, report.organisation_id).profile == new_profile
 
 
 def test_reimport_replaces_a_submission_and_submits_again(engine: Engine, c: Cohort, system: Actor) -> None:
@@ -195,7 +195,7 @@ def test_round_questionnaire_and_format_1_files_are_checked(engine: Engine, c: C
     [no_role] = import_member_workbooks(engine, c.admin(), c.association_id, [("gap.xlsx", gap)])
     assert [p.code for p in no_role.problems] == ["profile_multi_none"]
     with write_session(engine) as s:  # a round opened on an earlier version of the questionnaire
-        s.get(BenchmarkRound, c.round_id).questionnaire_version = "0.9.0"  # type: ignore[union-attr]
+        s.get(BenchmarkRound, c.round_id).questionnaire_version = "0.9.0"
     [wrong] = import_member_workbooks(engine, c.admin(), c.association_id, files()[:1], round_id=c.round_id)
     assert [(p.code, p.sheet) for p in wrong.problems] == [("member_wrong_questionnaire", "_meta")]
     assert f'uses {Q.id} 0.9.0' in wrong.messages("en")[0]

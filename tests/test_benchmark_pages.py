@@ -22,7 +22,7 @@ ANON = "Anonymous Member Ltd 匿名成员"
 IDENT = "Identified Member Ltd 实名成员"
 
 
-def _button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
@@ -176,7 +176,7 @@ def test_peers_page_joins_with_the_invitation_code(app_db, engine, system):
 TOO_FEW = "Too few to show"
 
 
-def _large_round(engine) -> Cohort:  # type: ignore[no-untyped-def]
+def _large_round(engine) -> Cohort:
     c = cohort(engine)
     for i in range(6):
         c.add(f"Member {i}", profile("finance"))
@@ -215,7 +215,7 @@ def test_a_peers_page_action_error_keeps_the_comparison(app_db, engine):
     assert "Compare with members like you" in rendered_text(at) and "scatterpolar" in _chart_types(at)
 
 
-def _mixed(engine) -> tuple[Cohort, str]:  # type: ignore[no-untyped-def]
+def _mixed(engine) -> tuple[Cohort, str]:
     """Finance: 5 identified and 3 anonymous members; two anonymous ones are N/A on the whole last dimension,
     so it is scored by one anonymous member only and hidden, while the segment itself is shown."""
     c = cohort(engine)

@@ -58,7 +58,7 @@ def test_database_refuses_a_threshold_below_three(engine, system):
     """Even a write that bypasses the service cannot store a threshold below 3."""
     a = create_association(engine, system, "Park")
     with pytest.raises(IntegrityError), write_session(engine) as s:
-        s.get(Association, a.id).min_group_size = 2  # type: ignore[union-attr]
+        s.get(Association, a.id).min_group_size = 2
 
 
 def test_join_with_invitation_code(engine, system):
@@ -262,7 +262,7 @@ def test_dashboard_and_comparison_on_both_backends(any_db_url):
         engine.dispose()
 
 
-def test_failed_join_is_recorded(engine) -> None:  # type: ignore[no-untyped-def]
+def test_failed_join_is_recorded(engine) -> None:
     """A wrong invitation code is refused, and the attempt stays in the security events."""
     from sqlalchemy import func, select
 
@@ -371,7 +371,7 @@ def test_round_stamps_change_with_everything_the_statistics_depend_on(engine):
     assert "M0" not in blob and "assessment_id" not in blob and "organisation_id" not in blob
     plain = create_assessment(engine, c.member("M0"), c.orgs["M0"][0])
     assert peer_stamp(engine, plain) is None and round_of(engine, plain) is None
-    assert round_of(engine, view).status == "closed"  # type: ignore[union-attr]
+    assert round_of(engine, view).status == "closed"
 
 
 def test_benchmark_workbook_from_a_dashboard_already_built(engine, system):

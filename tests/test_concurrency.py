@@ -48,7 +48,7 @@ def _team(engine: Engine, people: int) -> tuple[list[Actor], int]:
     return actors, create_assessment(engine, actors[0], org.id, title="并发").id
 
 
-def _run_threads(n: int, target) -> list[BaseException]:  # type: ignore[no-untyped-def]
+def _run_threads(n: int, target) -> list[BaseException]:
     errors: list[BaseException] = []
     barrier = threading.Barrier(n)
 

@@ -135,7 +135,7 @@ def test_services_work_the_same_on_both_backends(any_db_url: str) -> None:
         engine.dispose()
 
 
-def _exercise_services(engine) -> None:  # type: ignore[no-untyped-def]
+def _exercise_services(engine) -> None:
     lead = create_user(engine, "lead", "correct-horse-battery", display_name="合规负责人")
     helper_id = create_user(engine, "helper", "another-long-password").id
     actor = authenticate(engine, "LEAD", "correct-horse-battery")  # user names are case-insensitive

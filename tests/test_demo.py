@@ -40,7 +40,7 @@ def test_demo_is_idempotent_and_varied(engine: Engine) -> None:
     assert na > 0 and submitted >= 60
 
 
-def test_demo_is_deterministic_with_seed(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_is_deterministic_with_seed(engine: Engine, tmp_path) -> None:
     from db.engine import make_engine
     from db.migrate import upgrade
 

@@ -18,7 +18,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def _commands() -> list[tuple[str, list[str]]]:
     parser = build_parser()
     out = []
-    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+    for action in parser._subparsers._group_actions:
         for name, sub in action.choices.items():
             subs = [c for a in sub._actions if isinstance(getattr(a, "choices", None), dict) for c in a.choices]
             out.append((name, subs))

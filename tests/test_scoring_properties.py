@@ -96,7 +96,7 @@ def test_every_score_is_within_0_and_5(profile: dict, raw: dict, preset: str | N
         if u.score is None:
             assert u.level is None and u.target is None and not u.why
             continue
-        assert 0 <= u.score <= 5 and 0 <= u.target <= 5  # type: ignore[operator]
+        assert 0 <= u.score <= 5 and 0 <= u.target <= 5
         assert u.level == math.floor(u.score + 1e-9) and 0 <= u.level <= 5
         assert u.completeness is None or 0 <= u.completeness <= 1
         # the "why" trace reproduces the score: Σ w·value / Σ w over the items it lists
@@ -121,9 +121,9 @@ def test_raising_one_answer_never_lowers_any_score(profile: dict, raw: dict, pre
         new_score, new_level, _ = numbers(after)[key]
         assert (score is None) == (new_score is None)
         if score is not None:
-            assert new_score >= score - 1e-12 and new_level >= level, key  # type: ignore[operator]
+            assert new_score >= score - 1e-12 and new_level >= level, key
     if before.percent_to_target is not None:
-        assert after.percent_to_target >= before.percent_to_target - 1e-12  # type: ignore[operator]
+        assert after.percent_to_target >= before.percent_to_target - 1e-12
 
 
 @SETTINGS

@@ -211,7 +211,7 @@ def _round_member(engine: Engine, n: int) -> tuple[Any, Member, int]:
         c.add(f"M{i}", profile())
         c.submit(f"M{i}", 1 + i % 4)
     org_id, user_id = c.orgs["M0"]
-    return c, Member(user_id, "M0", org_id), c.assessments["M0"]  # type: ignore[arg-type]
+    return c, Member(user_id, "M0", org_id), c.assessments["M0"]
 
 
 def test_a_peer_group_too_small_to_show_is_said_not_silently_left_out(app_db: str, engine: Engine) -> None:
@@ -248,7 +248,7 @@ def test_the_peer_summary_is_scored_once_per_state_of_the_round(app_db: str, eng
     assert len(calls) == 2 and "7 organisations" in texts(at)
 
     # Another member of the same round has its own entry, read with its own rights.
-    other = Member(c.orgs["M1"][1], "M1", c.orgs["M1"][0])  # type: ignore[arg-type]
+    other = Member(c.orgs["M1"][1], "M1", c.orgs["M1"][0])
     open_page(other, "results", lang="en", assessment=c.assessments["M1"])
     assert len(calls) == 3
     # And an outsider who asks for M0's assessment gets nothing from the cache.

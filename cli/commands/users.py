@@ -129,7 +129,7 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
 
 
 def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else ""  # type: ignore[union-attr]
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else ""
 
 
 # --- commands --------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 from sqlalchemy import Engine
 
 from app_pages.paging import question_pages
@@ -22,7 +22,7 @@ from services.organisations import create_organisation
 from services.results import assessment_result
 
 PASSWORD = "paging-test-password-1"
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 
 
 def zh(key: str, **values: object) -> str:
