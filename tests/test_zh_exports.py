@@ -76,6 +76,7 @@ def test_every_workbook_downloaded_in_chinese_has_no_english_and_no_raw_codes(de
     association = list_administered(demo, system)[0]
     rnd = list_rounds(demo, system, association.id)[0].round
     member = next(m for m in member_rounds(demo, system, org.id) if m.assessment_id and m.status == "submitted")
+    assert member.assessment_id is not None
     with demo.connect() as c:  # as the people who download them (the workbooks name who made them)
         org1, assoc = (load_actor(demo, c.execute(select(User.id).where(User.username == u)).scalar_one())
                        for u in ("org1", "assoc"))
