@@ -28,15 +28,10 @@ from db.models import (
     User,
 )
 from questionnaires import Questionnaire, get_questionnaire
+from services.demo_check import DEMO_ACCOUNTS
 from services.passwords import hash_password
 
 DEMO_INVITE_CODE = "DEMO-YRD-2025"
-DEMO_ACCOUNTS = (  # (username, password, display name, role) — documented in README.md
-    ("admin", "demo-admin-2024", "平台管理员 Platform admin", "platform_admin"),
-    ("org1", "demo-org-2024", "演示科技合规负责人 Demo compliance lead", "org_admin"),
-    ("resp1", "demo-resp-2024", "演示科技答题人 Demo respondent", "respondent"),
-    ("assoc", "demo-assoc-2024", "联盟秘书处 Association secretariat", "association_admin"),
-)
 DEMO_ORG_NAME = "演示科技有限公司"
 MEMBER_COUNT = 45
 

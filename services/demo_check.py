@@ -20,6 +20,14 @@ from db.engine import read_session
 from db.models import User
 from services.passwords import verify_password
 
+# The published demo accounts (README.md): what this check tries, and what the demo seed (demo/) creates.
+# Kept here, below the demo package, so that services never import demo (demo builds on services).
+DEMO_ACCOUNTS = (  # (username, password, display name, role)
+    ("admin", "demo-admin-2024", "平台管理员 Platform admin", "platform_admin"),
+    ("org1", "demo-org-2024", "演示科技合规负责人 Demo compliance lead", "org_admin"),
+    ("resp1", "demo-resp-2024", "演示科技答题人 Demo respondent", "respondent"),
+    ("assoc", "demo-assoc-2024", "联盟秘书处 Association secretariat", "association_admin"),
+)
 DEMO_CHECK_TTL = 60.0  # seconds a demo_accounts_active answer is reused
 
 
@@ -62,8 +70,6 @@ def forget_at_commit(s: Session) -> None:
 
 
 def _demo_passwords_work(engine: Engine) -> bool:
-    from demo.seed import DEMO_ACCOUNTS  # demo imports the services; import late
-
     names = {u.lower(): p for u, p, _d, _r in DEMO_ACCOUNTS}
     with read_session(engine) as s:
         rows = s.execute(select(User.username, User.password_hash)

@@ -8,8 +8,9 @@ from sqlalchemy import Engine, func, select
 from cli.main import main as aigov
 from db.engine import read_session
 from db.models import Answer, Assessment, Association, AssociationMember, BenchmarkRound, Organisation, User
-from demo.seed import DEMO_ACCOUNTS, seed_demo
+from demo.seed import seed_demo
 from services.accounts import create_user
+from services.demo_check import DEMO_ACCOUNTS
 from services.sign_in import authenticate
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from demo.seed import DEMO_ACCOUNTS, seed_demo
+from demo.seed import seed_demo
 from services.database import open_database
-from services.demo_check import demo_accounts_active
+from services.demo_check import DEMO_ACCOUNTS, demo_accounts_active
 
 
 def register(sub: argparse._SubParsersAction) -> None:
