@@ -13,13 +13,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from app_pages.common import current_org_id, engine, qt, query_int, questionnaire, tr
+from app_pages.common import current_org_id, engine, qt, query_int, questionnaire, run_cache, tr
 from questionnaires import Questionnaire
 from services.access import Actor
-from services.assessments import AssessmentView, get_assessment, list_assessments
+from services.assessments import AssessmentState, AssessmentView, assessment_state, list_assessments
 from services.errors import NotFound
 
 SESSION_KEY = "assessment_id"
+_STATES = "assessment_states"  # run-cache slot: {assessment id: AssessmentState} read (or saved) in this run
+
+
+def page_state(who: Actor, assessment_id: int) -> AssessmentState:
+    """The assessment, its answers and its result, read once per run (one transaction) and shared by the run.
+
+    A save earlier in the same run (an autosave callback) leaves the state it returned here, so the
+    page drawn after it shows what was saved without reading it again.
+    """
+    states = run_cache().setdefault(_STATES, {})
+    if assessment_id not in states:
+        states[assessment_id] = assessment_state(engine(), who, assessment_id)
+    return states[assessment_id]
+
+
+def keep_state(state: AssessmentState) -> None:
+    """Make ``state`` (returned by a save in this run) what the rest of the run shows."""
+    run_cache().setdefault(_STATES, {})[state.view.id] = state
 
 
 def current_assessment(who: Actor, *, prefer_draft: bool = False) -> AssessmentView | None:
@@ -32,14 +50,14 @@ def current_assessment(who: Actor, *, prefer_draft: bool = False) -> AssessmentV
         aid = query_int("assessment")
         if aid is None:
             raise NotFound(object="assessment", id=str(st.query_params.get("assessment")))
-        view = get_assessment(engine(), who, aid)
+        view = page_state(who, aid).view
         st.session_state[SESSION_KEY] = view.id
         return view
     org_id = current_org_id()
     remembered = st.session_state.get(SESSION_KEY)
     if remembered is not None:
         try:
-            kept: AssessmentView | None = get_assessment(engine(), who, int(remembered))
+            kept: AssessmentView | None = page_state(who, int(remembered)).view
         except NotFound:  # deleted meanwhile, or the user lost access
             kept = None
         if kept is not None and (org_id is None or kept.organisation_id == org_id):

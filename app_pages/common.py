@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
 from questionnaires import Questionnaire, get_questionnaire
@@ -37,6 +38,8 @@ _TOKEN = "session_token"  # this tab's remembered sign-in (server memory only)
 _CHECKED = "session_checked"  # when the server-side session was last confirmed
 _COOKIE_WRITE = "session_cookie_write"  # (token, keep): put it in the browser, or remove it if still there
 _COOKIE_SPENT = "session_cookie_spent"  # the browser's cookie already used or refused in this tab
+_RUN = "run_cache"  # (marker of the script run, {name: value}): what this run has already read
+_ACTOR = "actor"  # run-cache slot of the signed-in actor
 
 
 @st.cache_resource(show_spinner=False)
@@ -52,6 +55,28 @@ def engine() -> Engine:
 @st.cache_resource(show_spinner=False)
 def questionnaire(qid: str = "caict-aigov", version: str | None = None) -> Questionnaire:
     return get_questionnaire(qid, version)
+
+
+# --- one read per run --------------------------------------------------------------------------------
+
+def run_cache() -> dict[str, Any]:
+    """A dict that lives for one script run: what the run has read once, for everything else in it to reuse.
+
+    One run is the callbacks of the widgets the user changed and then the script (or the fragment)
+    they rerun. Streamlit renews the run context's coordinator object at the start of each run, so the
+    cache is tied to that object (held here, so it is never confused with a later one at the same
+    address) and a new run starts empty: roles and data are read fresh every run, but only once.
+    Outside a run (no context) nothing is kept.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    marker = getattr(ctx, "parallel_coordinator", None)
+    if marker is None:
+        return {}
+    held = st.session_state.get(_RUN)
+    if held is None or held[0] is not marker:
+        held = (marker, {})
+        st.session_state[_RUN] = held
+    return held[1]
 
 
 # --- language -------------------------------------------------------------------------------------
@@ -135,6 +160,7 @@ def sign_in_as(actor: Actor, *, remember: bool = True) -> None:
     st.session_state["user_id"] = actor.user_id
     st.session_state["last_seen"] = time.time()
     st.session_state.pop("org_id", None)
+    run_cache().pop(_ACTOR, None)
     if remember and actor.user_id is not None:
         token = start_session(engine(), actor.user_id)
         st.session_state[_TOKEN] = token
@@ -152,6 +178,7 @@ def sign_out() -> None:
     token = st.session_state.get(_TOKEN)
     if token:
         end_session(engine(), token)
+    run_cache().pop(_ACTOR, None)
     keep = {k: st.session_state[k] for k in ("lang", _COOKIE_SPENT) if k in st.session_state}
     for key in list(st.session_state.keys()):
         st.session_state.pop(key, None)
@@ -191,14 +218,19 @@ def _resume_from_cookie() -> bool:
 
 
 def current_actor() -> Actor | None:
-    """The signed-in actor with roles read fresh each run, or None (idle sessions expire).
+    """The signed-in actor with roles read fresh each run — once per run — or None (idle sessions expire).
 
     A tab without a signed-in user resumes a remembered sign-in from its cookie. A remembered
     sign-in is re-checked on the server at most once a minute, which also slides its idle time:
-    revoked elsewhere (password change, deactivation), it ends here too.
+    revoked elsewhere (password change, deactivation), it ends here too. The app, the page and the
+    callbacks of one run share the actor read first (:func:`run_cache`).
     """
+    cache = run_cache()
+    if _ACTOR in cache:
+        return cache[_ACTOR]
     who = _current_actor()
     _write_cookie()
+    cache[_ACTOR] = who
     return who
 
 

@@ -23,22 +23,16 @@ from app_pages.assessment_context import (
     current_assessment,
     fmt_time,
     keep_choice,
+    keep_state,
+    page_state,
 )
 from app_pages.common import actor, current_actor, engine, fmt_pct, guarded, lang, page_script, qt, tr
 from app_pages.paging import QuestionPage, next_unanswered, page_of, question_pages
 from questionnaires import Questionnaire
 from questionnaires.schema import Question
 from scoring.types import AssessmentResult
-from services.assessments import (
-    AnswerInputData,
-    AnswerView,
-    AssessmentView,
-    get_assessment,
-    load_answers,
-    save_answer,
-)
+from services.assessments import AnswerInputData, AnswerView, AssessmentView, save_answer_and_read
 from services.errors import ConflictError, InvalidInput, ServiceError, StateError, problem_text
-from services.results import assessment_result
 
 NA = -1  # option value of "not applicable" next to the levels 0..5
 OPTIONS = [0, 1, 2, 3, 4, 5, NA]
@@ -149,7 +143,7 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
     errors = _store(ERRORS, aid)
     conflicts = _store(CONFLICTS, aid)
     try:
-        saved = save_answer(engine(), who, aid, data, expected_revision=expected, source="ui")
+        state = save_answer_and_read(engine(), who, aid, data, expected_revision=expected, source="ui")
     except ConflictError as exc:
         conflicts[data.question_id] = (exc.conflict, data)
         return
@@ -157,7 +151,7 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
         errors[data.question_id] = exc.problems  # shown in the language of the moment
         return
     except StateError:  # submitted by someone else meanwhile: say what was not saved; the fragment turns read only
-        q = assessment_questionnaire(get_assessment(engine(), who, aid))
+        q = assessment_questionnaire(page_state(who, aid).view)
         errors[data.question_id] = [tr("questionnaire.not_saved_submitted",
                                        mine=_answer_text(q, data.level, data.na, data.justification),
                                        note=data.note or "—")]
@@ -165,9 +159,10 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
     except ServiceError as exc:
         errors[data.question_id] = [tr(exc.key)]
         return
+    keep_state(state)  # the page drawn next in this run shows the saved state without reading it again
     errors.pop(data.question_id, None)
     conflicts.pop(data.question_id, None)
-    _store(SEEN, aid)[data.question_id] = saved
+    _store(SEEN, aid)[data.question_id] = state.answers[data.question_id]
 
 
 def _on_change(aid: int, qid: str) -> None:
@@ -409,17 +404,18 @@ def _body(view: AssessmentView, read_only: bool) -> None:
     Someone may submit or reopen the assessment between two answers: then the whole page reruns
     with the new state (read only, or editable again) instead of offering edits that would be refused.
     """
-    if get_assessment(engine(), actor(), view.id).status != view.status:
+    state = page_state(actor(), view.id)  # read once per run; a full run reuses main()'s read
+    if state.view.status != view.status:
         st.rerun(scope="app")
     q = assessment_questionnaire(view)
-    result = assessment_result(engine(), actor(), view.id)
+    result = state.result
     with st.container(key=TOP):
         _header(q, view, result, read_only)
     pages = question_pages(q, set(result.applicable))
     if not pages:
         st.warning(tr("questionnaire.nothing_applies"))
         return
-    answers = load_answers(engine(), actor(), view.id)
+    answers = state.answers
     done = {qid for qid, a in answers.items() if a.answered}
     current = _current_page(view.id, pages)
     _menu(view.id, pages, current, done)

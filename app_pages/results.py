@@ -20,6 +20,7 @@ from app_pages.assessment_context import (
     fmt_time,
     keep_choice,
     level_name,
+    page_state,
 )
 from app_pages.common import actor, engine, fmt_pct, fmt_score, guarded, lang, prepared_download, qt, tr
 from charts import radar, stage_bars, trend
@@ -31,7 +32,7 @@ from services.benchmark_labels import segment_value_name
 from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
 from services.peer_comparison import PeerSummary, peer_summary
-from services.results import assessment_result, submitted_history
+from services.results import submitted_history
 from services.round_dashboard import RoundStamp, peer_stamp
 
 BANDS = ("high", "medium", "low")
@@ -380,7 +381,7 @@ def main() -> None:
         return
     st.caption(assessment_caption(view))
     q = assessment_questionnaire(view)
-    result = assessment_result(engine(), who, view.id)
+    result = page_state(who, view.id).result  # the run's one read of the assessment (current_assessment made it)
     _export(who, view)
     if view.status == "draft":
         st.caption(tr("results.draft_note"))

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from questionnaires.answer_rule import NA_CHECK_SQL, level_check_sql
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -199,8 +201,9 @@ class Answer(Base):
     __tablename__ = "answer"
     __table_args__ = (
         UniqueConstraint("assessment_id", "question_id", name="uq_answer_assessment_question"),
-        CheckConstraint("level IS NULL OR (level >= 0 AND level <= 5)", name="level_range"),
-        CheckConstraint("NOT (is_na AND level IS NOT NULL)", name="na_has_no_level"),
+        # The last guard of the one answer rule (questionnaires/answer_rule.py), built from it.
+        CheckConstraint(level_check_sql(), name="level_range"),
+        CheckConstraint(NA_CHECK_SQL, name="na_has_no_level"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

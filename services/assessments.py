@@ -1,9 +1,14 @@
-"""Assessments and answers: create, answer (per-answer save with a revision check), submit, score.
+"""Assessments: create, read, answer (per-answer save with a revision check), submit, reopen, delete.
 
 Saving is per answer, in its own short transaction, so an answer is durable the moment it is
 given. Each answer row carries a ``revision``; a save names the revision the user saw, and a
 save over a newer revision is refused with a :class:`~services.errors.ConflictError` holding the
 other value, so two people answering at once never overwrite each other silently.
+
+What a page shows of an assessment (its metadata, answers and result) is read in one transaction by
+:func:`assessment_state`, and a save returns the same state as it stands after the save, read in
+the save's own transaction: one answer change is one write transaction, not a write and re-reads.
+The rules and writers of answers inside a transaction are :mod:`services.answers`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,12 +25,12 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, write_session
 from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog, Organisation, User, utcnow
 from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
+from scoring.types import AssessmentResult
+from services import answers
 from services.access import Actor
+from services.answers import AnswerInputData, AnswerView, Source
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
-from services.text import control_character
-
-MAX_TEXT = 5000
-Source = Literal["ui", "import", "cli", "demo", "restore"]
+from services.results import score_stored
 
 
 @dataclass(frozen=True)
@@ -47,49 +52,30 @@ class AssessmentView:
     version_id: int
 
 
-@dataclass(frozen=True)
-class AnswerView:
-    question_id: str
-    level: int | None
-    na: bool
-    justification: str
-    note: str
-    revision: int
-    updated_at: datetime | None
-    updated_by: str | None
-
-    @property
-    def answered(self) -> bool:
-        return self.na or self.level is not None
-
-
-@dataclass(frozen=True)
-class AnswerInputData:
-    """What a respondent gives for one question (used by imports and bulk saves)."""
-
-    question_id: str
-    level: int | None = None
-    na: bool = False
-    justification: str = ""
-    note: str = ""
-
-
-def _view(a: Assessment, org_name: str) -> AssessmentView:
+def assessment_view(a: Assessment, org_name: str) -> AssessmentView:
+    """The view of a loaded assessment (the caller checked access)."""
     return AssessmentView(
         a.id, a.organisation_id, org_name, a.title, a.questionnaire_id, a.questionnaire_version, a.form,
         a.status, a.target_preset, a.round_id, a.sharing, a.created_at, a.updated_at, a.submitted_at, a.version_id,
     )
 
 
-def _load(s: Session, actor: Actor, assessment_id: int, *, for_update: bool = False) -> Assessment:
-    """The assessment if the actor may see it; NotFound otherwise (also for ids of other tenants)."""
-    stmt = select(Assessment).where(Assessment.id == assessment_id)
-    if for_update and s.bind is not None and s.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    a = s.scalars(stmt).first()
-    if a is None or not actor.can_read_org(a.organisation_id):
-        raise NotFound(object="assessment", id=assessment_id)
-    return a
+@dataclass(frozen=True)
+class AssessmentState:
+    """What the questionnaire and results pages show of one assessment, read in one transaction.
+
+    The view, every stored answer (with its revision and author) and the scoring engine's result of
+    exactly those answers: nothing on the page can come from two different moments.
+    """
+
+    view: AssessmentView
+    answers: dict[str, AnswerView]
+    result: AssessmentResult
+
+
+def _state(a: Assessment, org: Organisation, rows: dict[str, tuple[Answer, str | None]]) -> AssessmentState:
+    stored = {qid: answers.view(row, name) for qid, (row, name) in rows.items()}
+    return AssessmentState(assessment_view(a, org.name), stored, score_stored(a, org, stored.values()))
 
 
 def questionnaire_for(view: AssessmentView | Assessment) -> Questionnaire:
@@ -100,8 +86,15 @@ def questionnaire_for(view: AssessmentView | Assessment) -> Questionnaire:
 
 def get_assessment(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
     with read_session(engine) as s:
-        a = _load(s, actor, assessment_id)
-        return _view(a, s.get(Organisation, a.organisation_id).name)  # type: ignore[union-attr]
+        a, org = answers.load_with_organisation(s, actor, assessment_id)
+        return assessment_view(a, org.name)
+
+
+def assessment_state(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentState:
+    """The assessment, its answers and its result from one read transaction (two statements)."""
+    with read_session(engine) as s:
+        a, org = answers.load_with_organisation(s, actor, assessment_id)
+        return _state(a, org, answers.load_rows(s, a.id))
 
 
 def list_assessments(engine: Engine, actor: Actor, org_id: int) -> list[AssessmentView]:
@@ -113,22 +106,13 @@ def list_assessments(engine: Engine, actor: Actor, org_id: int) -> list[Assessme
             raise NotFound(object="organisation", id=org_id)
         rows = s.scalars(select(Assessment).where(Assessment.organisation_id == org_id)
                          .order_by(Assessment.created_at.desc(), Assessment.id.desc()))
-        return [_view(a, org.name) for a in rows]
+        return [assessment_view(a, org.name) for a in rows]
 
 
 def load_answers(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, AnswerView]:
     with read_session(engine) as s:
-        _load(s, actor, assessment_id)
-        rows = s.execute(
-            select(Answer, User.username).outerjoin(User, User.id == Answer.updated_by)
-            .where(Answer.assessment_id == assessment_id)
-        )
-        return {a.question_id: _answer_view(a, name) for a, name in rows}
-
-
-def _answer_view(a: Answer, author: str | None) -> AnswerView:
-    return AnswerView(a.question_id, a.level, bool(a.is_na), a.justification or "", a.note or "", a.revision,
-                      a.updated_at, author)
+        answers.load(s, actor, assessment_id)
+        return {qid: answers.view(row, name) for qid, (row, name) in answers.load_rows(s, assessment_id).items()}
 
 
 # --- lifecycle --------------------------------------------------------------------------------------
@@ -179,7 +163,7 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
         s.add(a)
         s.flush()
         if carry_forward_from is not None:
-            src = _load(s, actor, carry_forward_from)
+            src = answers.load(s, actor, carry_forward_from)
             if src.organisation_id != org_id:
                 raise NotFound(object="assessment", id=carry_forward_from)
             known = {x.id for x in q.questions()}
@@ -191,7 +175,7 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
                 s.add(AnswerEvent(assessment_id=a.id, question_id=old.question_id, user_id=actor.user_id,
                                   source=source, new_level=old.level, new_na=old.is_na,
                                   new_justification=old.justification, new_note=old.note))
-        return _view(a, org.name)
+        return assessment_view(a, org.name)
 
 
 def _org_in_association(s: Session, org_id: int, association_id: int) -> bool:
@@ -203,7 +187,7 @@ def _org_in_association(s: Session, org_id: int, association_id: int) -> bool:
 def submit(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
     """Freeze the assessment with a snapshot of the organisation profile; nothing answered is lost."""
     with write_session(engine) as s:
-        a = _load(s, actor, assessment_id, for_update=True)
+        a = answers.load(s, actor, assessment_id, for_update=True)
         if a.status == "submitted":
             raise StateError("already submitted", object="assessment", id=assessment_id)
         if a.round_id is not None:
@@ -212,19 +196,8 @@ def submit(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
                 raise StateError("round closed", object="round", id=a.round_id)
         org = s.get(Organisation, a.organisation_id)
         assert org is not None
-        _mark_submitted(s, actor, a, org)
-        return _view(a, org.name)
-
-
-def _mark_submitted(s: Session, actor: Actor, a: Assessment, org: Organisation) -> None:
-    """Freeze ``a`` with a snapshot of the organisation's profile (caller checked access and state)."""
-    a.status = "submitted"
-    a.submitted_at = utcnow()
-    a.profile_snapshot = dict(org.profile or {})
-    if a.target_preset is None:
-        a.target_preset = org.target_preset
-    s.add(EventLog(user_id=actor.user_id, action="assessment_submitted", object_type="assessment", object_id=a.id))
-    s.flush()
+        answers.submit(s, actor, a, org)
+        return assessment_view(a, org.name)
 
 
 class RoundClosedReopen(StateError):
@@ -240,7 +213,7 @@ def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
     submitted (docs/benchmarking.md), and a reopened draft could not be submitted into it again.
     """
     with write_session(engine) as s:
-        a = _load(s, actor, assessment_id, for_update=True)
+        a = answers.load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.status != "submitted":
@@ -255,12 +228,12 @@ def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
         a.profile_snapshot = None
         s.add(EventLog(user_id=actor.user_id, action="assessment_reopened", object_type="assessment", object_id=a.id))
         s.flush()
-        return _view(a, s.get(Organisation, a.organisation_id).name)  # type: ignore[union-attr]
+        return assessment_view(a, s.get(Organisation, a.organisation_id).name)  # type: ignore[union-attr]
 
 
 def delete_assessment(engine: Engine, actor: Actor, assessment_id: int) -> None:
     with write_session(engine) as s:
-        a = _load(s, actor, assessment_id, for_update=True)
+        a = answers.load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.status != "draft":  # a submitted one is a record (and may sit in a benchmarking round): reopen first
@@ -273,33 +246,22 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int) -> None:
 
 # --- answers ----------------------------------------------------------------------------------------
 
-def validate_answer(q: Questionnaire, data: AnswerInputData) -> list[str]:
-    """Problems with one answer, each naming the question and the fix (empty = valid)."""
-    problems: list[str] = []
-    try:
-        q.question(data.question_id)
-    except KeyError:
-        return [f"{data.question_id}: not a question of {q.id} {q.version}; use the ids of the questionnaire"]
-    if data.na and data.level is not None:
-        problems.append(Problem("level_and_na", question=data.question_id))
-    if data.level is not None and (isinstance(data.level, bool) or data.level not in range(6)):
-        problems.append(Problem("not_a_level", question=data.question_id, level=repr(data.level)))
-    if data.na and not (data.justification or "").strip():
-        problems.append(Problem("na_justification", question=data.question_id))
-    for name, text in (("justification", data.justification), ("note", data.note)):
-        if len(text or "") > MAX_TEXT:
-            problems.append(Problem(f"{name}_too_long", question=data.question_id, max=MAX_TEXT))
-        if (char := control_character(text)) is not None:
-            problems.append(Problem(f"{name}_control", question=data.question_id, char=char))
-    return problems
-
-
 def save_answer(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData, *,
                 expected_revision: int | None, source: Source = "ui") -> AnswerView:
     """Store one answer if nobody changed it since the caller read ``expected_revision``.
 
     ``expected_revision`` is the revision the user saw (None: the user saw no stored answer). A
     mismatch raises ConflictError with the stored value; an identical value is a no-op.
+    """
+    return save_answer_and_read(engine, actor, assessment_id, data, expected_revision=expected_revision,
+                                source=source).answers[data.question_id]
+
+
+def save_answer_and_read(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData, *,
+                         expected_revision: int | None, source: Source = "ui") -> AssessmentState:
+    """:func:`save_answer`, returning the assessment's state right after the save, from the same transaction.
+
+    The page that saved needs nothing else to draw itself again (the questionnaire's autosave).
     """
     for attempt in range(2):
         try:
@@ -313,105 +275,41 @@ def save_answer(engine: Engine, actor: Actor, assessment_id: int, data: AnswerIn
 
 
 def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData,
-                      expected_revision: int | None, source: Source) -> AnswerView:
+                      expected_revision: int | None, source: Source) -> AssessmentState:
     with write_session(engine) as s:
-        a = _load(s, actor, assessment_id, for_update=True)
+        # The assessment row is locked (PostgreSQL; SQLite's writers are serialised by BEGIN IMMEDIATE):
+        # every writer of its answers takes this lock first, so the answers read next cannot change
+        # before this transaction ends.
+        a, org = answers.load_with_organisation(s, actor, assessment_id, for_update=True)
         if a.status != "draft":
             raise StateError("submitted", object="assessment", id=assessment_id)
-        problems = validate_answer(get_questionnaire(a.questionnaire_id, a.questionnaire_version), data)
+        problems = answers.validate(get_questionnaire(a.questionnaire_id, a.questionnaire_version), data)
         if problems:
             raise InvalidInput(problems=problems)
-        stmt = select(Answer).where(Answer.assessment_id == assessment_id, Answer.question_id == data.question_id)
-        if s.bind is not None and s.bind.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = s.scalars(stmt).first()
-        new = _values(data)
+        rows = answers.load_rows(s, a.id)
+        row, author = rows.get(data.question_id, (None, None))
+        new = answers.values(data)
         if row is not None:
-            if _stored(row) == new:
-                return _answer_view(row, _username(s, row.updated_by))
+            if answers.stored(row) == new:
+                return _state(a, org, rows)
             if expected_revision != row.revision:
                 raise ConflictError(Conflict(data.question_id, row.level, bool(row.is_na), row.justification or "",
-                                             row.note or "", row.revision, _username(s, row.updated_by)))
+                                             row.note or "", row.revision, author))
         elif expected_revision not in (None, 0):
             # The user saw an answer that no longer exists (cleared by someone, then row removed).
             raise ConflictError(Conflict(data.question_id, None, False, "", "", 0, None))
-        row = _write_row(s, actor, a.id, data.question_id, row, new, source)
+        row = answers.write_row(s, actor, a.id, data.question_id, row, new, source)
         a.updated_at = utcnow()
         s.flush()
-        return _answer_view(row, actor.username if actor.user_id else None)
+        rows[data.question_id] = (row, actor.username if actor.user_id else None)
+        return _state(a, org, rows)
 
 
-def save_answers_bulk(engine: Engine, actor: Actor, assessment_id: int, answers: Iterable[AnswerInputData], *,
+def save_answers_bulk(engine: Engine, actor: Actor, assessment_id: int, given: Iterable[AnswerInputData], *,
                       source: Source) -> int:
     """Replace answers in one transaction (imports, restore): all or nothing; returns rows changed."""
     with write_session(engine) as s:
-        return _write_answers(s, actor, _load(s, actor, assessment_id, for_update=True), answers, source)
-
-
-def _write_answers(s: Session, actor: Actor, a: Assessment, answers: Iterable[AnswerInputData],
-                   source: Source) -> int:
-    """Write answers and their audit events into a draft inside the caller's transaction; returns rows changed.
-
-    The one way answers are written in bulk (bulk saves, Excel imports, association imports): the
-    whole batch is validated first, an unchanged answer keeps its revision, a changed one gets a
-    new revision and an :class:`AnswerEvent` with old and new values. Access is the caller's check.
-    """
-    if a.status != "draft":
-        raise StateError("submitted", object="assessment", id=a.id)
-    answers = list(answers)
-    q = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
-    problems = [p for d in answers for p in validate_answer(q, d)]
-    if problems:
-        raise InvalidInput(problems=problems)
-    s.flush()  # a new assessment needs its id
-    existing = {r.question_id: r for r in s.scalars(select(Answer).where(Answer.assessment_id == a.id))}
-    changed = 0
-    for d in answers:
-        new = _values(d)
-        row = existing.get(d.question_id)
-        if row is not None and _stored(row) == new:
-            continue
-        existing[d.question_id] = _write_row(s, actor, a.id, d.question_id, row, new, source)
-        changed += 1
-    if changed:
-        a.updated_at = utcnow()
-    return changed
-
-
-AnswerValues = tuple[int | None, bool, str, str]  # level, N/A, justification, note
-
-
-def _values(d: AnswerInputData) -> AnswerValues:
-    return d.level, bool(d.na), (d.justification or "").strip(), (d.note or "").strip()
-
-
-def _stored(row: Answer) -> AnswerValues:
-    return row.level, bool(row.is_na), row.justification or "", row.note or ""
-
-
-def _write_row(s: Session, actor: Actor, assessment_id: int, question_id: str, row: Answer | None,
-               new: AnswerValues, source: Source) -> Answer:
-    """Write one changed answer with a new revision and its audit event (old → new); the one row writer."""
-    event = AnswerEvent(assessment_id=assessment_id, question_id=question_id, user_id=actor.user_id, source=source,
-                        new_level=new[0], new_na=new[1], new_justification=new[2], new_note=new[3])
-    if row is None:
-        row = Answer(assessment_id=assessment_id, question_id=question_id, revision=1)
-        s.add(row)
-    else:
-        event.old_level, event.old_na, event.old_justification, event.old_note = _stored(row)
-        row.revision += 1
-    row.level, row.is_na, row.justification, row.note = new
-    row.updated_at = utcnow()
-    row.updated_by = actor.user_id
-    s.add(event)
-    return row
-
-
-def _username(s: Session, user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    u = s.get(User, user_id)
-    return u.username if u else None
+        return answers.write(s, actor, answers.load(s, actor, assessment_id, for_update=True), given, source)
 
 
 # --- audit trail ------------------------------------------------------------------------------------
@@ -429,7 +327,7 @@ class AnswerChange:
 def history(engine: Engine, actor: Actor, assessment_id: int) -> list[AnswerChange]:
     """Every answer change, newest first; organisation administrators only."""
     with read_session(engine) as s:
-        a = _load(s, actor, assessment_id)
+        a = answers.load(s, actor, assessment_id)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         rows = s.execute(select(AnswerEvent, User.username).outerjoin(User, User.id == AnswerEvent.user_id)
@@ -445,5 +343,5 @@ def history(engine: Engine, actor: Actor, assessment_id: int) -> list[AnswerChan
 
 def answer_counts(engine: Engine, actor: Actor, assessment_id: int) -> int:
     with read_session(engine) as s:
-        _load(s, actor, assessment_id)
+        answers.load(s, actor, assessment_id)
         return s.scalar(select(func.count()).select_from(Answer).where(Answer.assessment_id == assessment_id)) or 0

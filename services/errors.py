@@ -17,11 +17,13 @@ class Problem(str):
     """
 
     code: str
+    field: str  # the input the problem is about ("level", "note", …; "" when not one field): place it by this
     values: dict[str, Any]
 
-    def __new__(cls, code: str, **values: Any) -> Problem:
+    def __new__(cls, code: str, *, field: str = "", **values: Any) -> Problem:
         self = super().__new__(cls, t(f"problem.{code}", "en", **values))
         self.code = code
+        self.field = field
         self.values = values
         return self
 

@@ -3,7 +3,7 @@
 ``check_workbook`` validates without writing (the app shows every problem at once and asks for
 confirmation); ``import_workbook`` validates again and writes, in one transaction either way: a new
 draft with its answers, or an existing draft's answers — and the organisation profile when the
-caller asks. Answers are written by :func:`services.assessments._write_answers`, the code every
+caller asks. Answers are written by :func:`services.answers.write`, the code every
 bulk save uses. Rows left completely blank in the file leave stored answers untouched; a row with
 any content replaces the stored answer. Association bulk imports (:mod:`services.member_imports`)
 reuse the checks and the draft builder below.
@@ -35,20 +35,10 @@ from excel.problems import Problem, WorkbookRejected, shown
 from excel.reader import FilledTemplate, read_template
 from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
+from services import answers
 from services.access import Actor
-from services.assessments import (
-    MAX_TEXT,
-    AnswerInputData,
-    AnswerValues,
-    Source,
-    _load,
-    _stored,
-    _values,
-    _write_answers,
-    get_assessment,
-    load_answers,
-    validate_answer,
-)
+from services.answers import MAX_TEXT, AnswerInputData, AnswerValues, Source
+from services.assessments import get_assessment, load_answers
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.organisations import validate_profile
 
@@ -88,26 +78,16 @@ def answers_of(filled: FilledTemplate) -> list[AnswerInputData]:
     return [AnswerInputData(a.question_id, a.level, a.na, a.justification, a.note) for a in filled.answers]
 
 
-# The answer-sheet cells a services rule can be about, each with a value that satisfies every rule on
-# its own, tried in this order: a rule whose message goes away when a cell takes that value is about
-# that cell (N/A without a justification is about the empty justification, not the level).
-_RULE_CELLS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("justification", {"justification": "-"}), ("note", {"note": ""}), ("level", {"level": None, "na": False}))
-
-
-def _rule_column(q: Questionnaire, d: AnswerInputData, message: str) -> str:
-    """The answer-sheet column a services rule message is about; the question id when no input cell is."""
-    for column, valid in _RULE_CELLS:
-        if message not in validate_answer(q, replace(d, **valid)):
-            return column
-    return "id"
+def _column(field: str) -> str:
+    """The answer-sheet column of an answer field (the question id's column for a problem with no input cell)."""
+    return field if field in ("level", "justification", "note") else "id"
 
 
 def answer_problems(filled: FilledTemplate, q: Questionnaire) -> list[Problem]:
     """The services' own answer rules, each located at the cell it is about; and a file with no answer at all."""
-    problems = [Problem("answer_rule", filled.answers_sheet, f"{letter(ANSWER_COLUMNS, _rule_column(q, d, message))}"
-                        f"{a.row}", {"message": message})
-                for a, d in zip(filled.answers, answers_of(filled), strict=True) for message in validate_answer(q, d)]
+    problems = [Problem("answer_rule", filled.answers_sheet, f"{letter(ANSWER_COLUMNS, _column(rule.field))}{a.row}",
+                        {"message": rule})
+                for a, d in zip(filled.answers, answers_of(filled), strict=True) for rule in answers.validate(q, d)]
     if not filled.answers:
         problems.append(Problem("no_answers", filled.answers_sheet))
     return problems
@@ -193,7 +173,7 @@ def _compare(filled: FilledTemplate, target_id: int, target_created: datetime,
     conflicts: list[str] = []
     replaces: list[str] = []
     for a, d in zip(filled.answers, answers_of(filled), strict=True):
-        new = _values(d)
+        new = answers.values(d)
         old = stored.get(a.question_id, _StoredAnswer(BLANK, 0, None))
         if old.values == new:
             continue
@@ -211,7 +191,7 @@ def _compare(filled: FilledTemplate, target_id: int, target_created: datetime,
 def _stored_in_session(s: Session, assessment_id: int) -> dict[str, _StoredAnswer]:
     """The stored answers, read inside the write transaction after the assessment row was locked.
 
-    ``_load(for_update=True)`` locks the assessment row on PostgreSQL, as every answer save does first,
+    ``answers.load(for_update=True)`` locks the assessment row on PostgreSQL, as every answer save does first,
     and SQLite's write transactions are serialised (BEGIN IMMEDIATE): no answer can change between this
     read and the write. The answer rows are locked as well, as save_answer locks the row it saves.
     """
@@ -221,7 +201,7 @@ def _stored_in_session(s: Session, assessment_id: int) -> dict[str, _StoredAnswe
     rows = list(s.scalars(stmt))
     ids = {r.updated_by for r in rows if r.updated_by is not None}
     names = {u.id: u.username for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return {r.question_id: _StoredAnswer(_stored(r), r.revision,
+    return {r.question_id: _StoredAnswer(answers.stored(r), r.revision,
                                          names.get(r.updated_by) if r.updated_by is not None else None)
             for r in rows}
 
@@ -333,7 +313,7 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
             if assessment_id is None:
                 a = new_draft(s, actor, org_id, q, title)
             else:
-                a = _load(s, actor, assessment_id, for_update=True)
+                a = answers.load(s, actor, assessment_id, for_update=True)
                 if a.organisation_id != org_id:
                     raise NotFound(object="assessment", id=assessment_id)
                 # Again under the locks: an answer saved in the app since the check is caught here.
@@ -342,7 +322,7 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
                     raise _Refused(replace(report, ok=False, problems=report.problems + tuple(refused),
                                            from_target=comparison.from_target, conflicts=comparison.conflicts,
                                            replaces=comparison.replaces))
-            changed = _write_answers(s, actor, a, answers_of(filled), source)
+            changed = answers.write(s, actor, a, answers_of(filled), source)
             if profile is not None:
                 if not actor.can_admin_org(org_id):  # roles are re-read per request; checked again inside
                     raise Forbidden(object="organisation", id=org_id)

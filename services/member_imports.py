@@ -5,7 +5,7 @@ An association administrator uploads the templates its members filled in (docs/b
 same answer and profile rules as every other import; a file with any problem stores nothing. A
 valid file is written in ONE transaction: the member organisation (registered as by
 :func:`services.association_members.create_member_organisation`), its draft — or its submission into the
-chosen round — and every answer with its audit event (:func:`services.assessments._write_answers`).
+chosen round — and every answer with its audit event (:func:`services.answers.write`).
 
 Matching by name, and who owns the data afterwards:
 
@@ -40,8 +40,9 @@ from excel.problems import Problem, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
 from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
+from services import answers
 from services.access import Actor
-from services.assessments import MAX_TEXT, Source, _mark_submitted, _write_answers
+from services.answers import MAX_TEXT, Source
 from services.association_members import register_member, registered_members
 from services.associations import admin_association
 from services.errors import InvalidInput, NotFound, StateError
@@ -177,9 +178,9 @@ def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: Fil
             org.profile = profile
         title = target.round_name or t("excel.page.new_title", filled.language, file=PurePath(file).name)
         a = _assessment(s, actor, org, q, target, title)
-        changed = _write_answers(s, actor, a, answers_of(filled), source)
+        changed = answers.write(s, actor, a, answers_of(filled), source)
         if target.submit:
-            _mark_submitted(s, actor, a, org)
+            answers.submit(s, actor, a, org)
         s.add(EventLog(user_id=actor.user_id, action="excel_import", object_type="assessment", object_id=a.id,
                        detail={"changed": changed, "association_id": target.association_id,
                                "member_created": created, "submitted": target.submit}))

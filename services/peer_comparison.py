@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from db.engine import read_session
 from db.models import Organisation
 from questionnaires import get_questionnaire
-from services import assessments as assessment_service
+from services import answers as answer_service
 from services.access import Actor
 from services.associations import DEFAULT_MIN_GROUP
 from services.benchmark_stats import Dist, MemberStats, member_stats
@@ -67,7 +67,7 @@ def member_comparison(engine: Engine, actor: Actor, assessment_id: int, segment:
     if segment not in SEGMENTS:
         raise InvalidInput(problems=[Problem("segment", choices=", ".join(SEGMENTS))])
     with read_session(engine) as s:
-        own = assessment_service._load(s, actor, assessment_id)
+        own = answer_service.load(s, actor, assessment_id)
         if own.round_id is None:
             raise NotFound(object="round", id=assessment_id)
         r, a = member_round(s, actor, own.organisation_id, own.round_id)
@@ -95,7 +95,7 @@ def peer_summary(engine: Engine, actor: Actor, assessment_id: int, *,
     summary, so the page can say "too few to show". NotFound when the actor may not read it.
     """
     with read_session(engine) as s:
-        own = assessment_service._load(s, actor, assessment_id)
+        own = answer_service.load(s, actor, assessment_id)
         if own.round_id is None:
             return None
     try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -13,9 +14,12 @@ from db.models import Answer, Assessment, Organisation
 from questionnaires import Questionnaire, get_questionnaire
 from scoring import score_assessment, score_cohort
 from scoring.types import AnswerInput, AssessmentResult
+from services import answers
 from services.access import Actor
-from services.assessments import _load
 from services.errors import NotFound
+
+if TYPE_CHECKING:
+    from services.answers import AnswerView
 
 
 def effective_profile(a: Assessment, org: Organisation) -> dict[str, Any]:
@@ -27,20 +31,19 @@ def effective_preset(a: Assessment, org: Organisation, q: Questionnaire, profile
     return a.target_preset or org.target_preset or q.default_preset(profile)
 
 
+def score_stored(a: Assessment, org: Organisation, stored: Iterable[AnswerView]) -> AssessmentResult:
+    """The scoring engine's result for an assessment and the answers read with it (no database access)."""
+    q = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
+    profile = effective_profile(a, org)
+    given = {x.question_id: AnswerInput(level=x.level, na=x.na) for x in stored}
+    return score_assessment(q, profile, given, target_preset=effective_preset(a, org, q, profile),
+                            form=a.form)  # type: ignore[arg-type]
+
+
 def assessment_result(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentResult:
     with read_session(engine) as s:
-        a = _load(s, actor, assessment_id)
-        org = s.get(Organisation, a.organisation_id)
-        if org is None:
-            raise NotFound(object="assessment", id=assessment_id)
-        q = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
-        profile = effective_profile(a, org)
-        answers = {
-            r.question_id: AnswerInput(level=r.level, na=bool(r.is_na))
-            for r in s.scalars(select(Answer).where(Answer.assessment_id == a.id))
-        }
-        return score_assessment(q, profile, answers, target_preset=effective_preset(a, org, q, profile),
-                                form=a.form)  # type: ignore[arg-type]
+        a, org = answers.load_with_organisation(s, actor, assessment_id)
+        return score_stored(a, org, [answers.view(row, name) for row, name in answers.load_rows(s, a.id).values()])
 
 
 @dataclass(frozen=True)

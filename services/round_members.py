@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import Assessment, Association, AssociationMember, BenchmarkRound, Organisation
+from services import answers as answer_service
 from services import assessments as assessment_service
 from services.access import Actor
 from services.assessments import AssessmentView
@@ -98,7 +99,7 @@ def start_round_assessment(engine: Engine, actor: Actor, org_id: int, round_id: 
 def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) -> AssessmentView:
     """Change anonymous ↔ identified before submission (organisation administrators only)."""
     with write_session(engine) as s:
-        a = assessment_service._load(s, actor, assessment_id, for_update=True)
+        a = answer_service.load(s, actor, assessment_id, for_update=True)
         if sharing not in SHARING:
             raise InvalidInput(problems=[Problem("sharing")])
         if not actor.can_admin_org(a.organisation_id):
@@ -112,13 +113,13 @@ def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) 
             log_event(s, actor, "sharing_changed", "assessment", a.id, sharing=sharing)
         s.flush()
         org = s.get(Organisation, a.organisation_id)
-        return assessment_service._view(a, org.name if org else "")
+        return assessment_service.assessment_view(a, org.name if org else "")
 
 
 def submit_to_round(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
     """Submit an assessment that is in a round, while the round is open."""
     with read_session(engine) as s:
-        a = assessment_service._load(s, actor, assessment_id)
+        a = answer_service.load(s, actor, assessment_id)
         if a.round_id is None:
             raise StateError("not in a round", object="assessment", id=assessment_id)
         r = s.get(BenchmarkRound, a.round_id)

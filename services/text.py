@@ -8,17 +8,10 @@ backup could not restore on PostgreSQL. Tab, line feed and carriage return stay 
 
 from __future__ import annotations
 
-import re
-
+from questionnaires.answer_rule import control_character
 from services.errors import InvalidInput, Problem
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def control_character(value: str | None) -> str | None:
-    """The first forbidden control character of ``value`` as ``U+XXXX``, or None when the text is fine."""
-    found = _CONTROL.search(value or "")
-    return None if found is None else f"U+{ord(found.group()):04X}"
+__all__ = ["MAX_NAME", "clean_name", "control_character"]
 
 
 MAX_NAME = 200

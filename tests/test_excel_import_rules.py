@@ -12,7 +12,7 @@ import pytest
 
 from excel.reader import TemplateAnswer, read_template
 from questionnaires import get_questionnaire
-from services.assessments import MAX_TEXT, AnswerInputData, validate_answer
+from services.answers import MAX_TEXT, AnswerInputData, validate
 from services.errors import problem_text
 from services.imports import answer_problems
 from tests.support.excel_workbooks import filled_template
@@ -34,7 +34,7 @@ def test_a_service_rule_is_placed_at_its_cell(answer: TemplateAnswer, cell: str,
     problems = answer_problems(replace(FILLED, answers=(answer,)), Q)
     assert [(p.code, p.sheet, p.cell) for p in problems] == [("answer_rule", "答题", cell)]
     assert fragment in problems[0].text("en") and problems[0].text("en").startswith(f"Sheet 答题, cell {cell}: ")
-    [rule] = validate_answer(Q, AnswerInputData(answer.question_id, answer.level, answer.na, answer.justification,
+    [rule] = validate(Q, AnswerInputData(answer.question_id, answer.level, answer.na, answer.justification,
                                                 answer.note))
     assert problems[0].text("zh") == f"工作表 答题，单元格 {cell}：{problem_text(rule, 'zh')}"  # in the user's language
 

@@ -161,7 +161,7 @@ def test_user_filled_template_is_valid() -> None:
 
 def test_template_text_limit_is_the_services_limit() -> None:
     from excel.contract import MAX_TEXT
-    from services.assessments import MAX_TEXT as SERVICE_LIMIT
+    from services.answers import MAX_TEXT as SERVICE_LIMIT
 
     assert MAX_TEXT == SERVICE_LIMIT
 
