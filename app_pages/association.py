@@ -28,6 +28,7 @@ from app_pages.common import (
     query_int,
     questionnaire,
     tr,
+    tr_plain,
 )
 from charts.benchmark import Box, band_radar, quartile_boxes, segment_heatmap
 from charts.figures import trend
@@ -237,7 +238,7 @@ def _pick_round(who: Actor, a: AssociationView) -> RoundSummary | None:
     if st.session_state.get("round_pick") not in ids or (wanted in ids and st.session_state.get("round_url") != wanted):
         st.session_state["round_pick"] = wanted if wanted in ids else ids[0]
     st.session_state["round_url"] = wanted
-    labels = {i: tr("benchmark.assoc.round_label", name=r.round.name, status=_status_text(r.round),
+    labels = {i: tr_plain("benchmark.assoc.round_label", name=r.round.name, status=_status_text(r.round),
                     submitted=r.submitted, invited=r.invited) for i, r in by_id.items()}
     chosen = st.selectbox(tr("benchmark.assoc.round_pick"), ids, key="round_pick", format_func=labels.__getitem__)
     if chosen is None:

@@ -12,12 +12,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
+from i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    Trusted,
+    escape_markdown,
+    markdown_message,
+    normalise_language,
+    t,
+)
 from questionnaires import Questionnaire, get_questionnaire
 from scoring.display import format_percent, format_score
 from services.access import Actor, load_actor
 from services.database import database_url, open_database
-from services.errors import InvalidInput, NotFound, ServiceError, problem_text
+from services.errors import InvalidInput, NotFound, Problem, ServiceError
+from services.ids import parse_id
 from services.sessions import (
     SESSION_IDLE,
     SESSION_LIFETIME,
@@ -95,8 +104,36 @@ def lang() -> str:
 
 
 def tr(key: str, **values: Any) -> str:
-    """The UI message ``key`` in the current language (named ``tr``: ``_`` is a throwaway in scripts)."""
+    """The UI message ``key`` in the current language, for Streamlit's Markdown (named ``tr``: ``_`` is a
+    throwaway in scripts).
+
+    Every str value is escaped (:func:`i18n.markdown_message`), so a name, title, file name or note typed
+    by anyone shows as text: never a link, an image, emphasis or a heading. This is the one place that
+    rule is applied; wrap a value in :class:`i18n.Trusted` only when the code wrote it (e.g. another
+    message from :func:`tr`). Messages that never reach Markdown use :func:`tr_plain`.
+    """
+    return Trusted(markdown_message(key, lang(), **values))
+
+
+def tr_plain(key: str, **values: Any) -> str:
+    """The UI message ``key`` as plain text, for places that never render Markdown and would show an
+    escape's backslash: options of select boxes and multiselects, table cells, file names, text stored in
+    the database. Never pass its result to st.markdown, st.write, a title, caption, alert or widget label.
+    """
     return t(key, lang(), **values)
+
+
+def md_text(value: str) -> str:
+    """A user-supplied value shown on its own in Markdown (a caption or label that is only the value)."""
+    return Trusted(escape_markdown(value))
+
+
+def problem_markdown(problem: str) -> str:
+    """A validation problem for Markdown: a :class:`~services.errors.Problem` in the user's language with
+    its values escaped, any other text (it may quote a cell of an uploaded file) escaped as a whole."""
+    if isinstance(problem, Problem):
+        return markdown_message(f"problem.{problem.code}", lang(), **problem.values)
+    return escape_markdown(problem)
 
 
 def qt(text: dict[str, str]) -> str:
@@ -285,7 +322,7 @@ def current_org_name() -> str:
 def show_error(exc: ServiceError) -> None:
     """A service error as a user message (not-found never reveals whether the object exists)."""
     if isinstance(exc, InvalidInput):
-        st.error(tr("errors.invalid") + "\n\n" + "\n".join(f"- {problem_text(p, lang())}" for p in exc.problems))
+        st.error(tr("errors.invalid") + "\n\n" + "\n".join(f"- {problem_markdown(p)}" for p in exc.problems))
     else:
         st.error(tr(exc.key, **{k: v for k, v in exc.values.items() if isinstance(v, str | int | float)}))
 
@@ -364,12 +401,9 @@ def fmt_pct(value: float | None) -> str:
 
 
 def query_int(name: str) -> int | None:
-    """An integer query parameter, or None when absent or malformed (never trusted further)."""
-    raw = st.query_params.get(name)
-    try:
-        return int(raw) if raw is not None else None
-    except (TypeError, ValueError):
-        return None
+    """An id query parameter, or None when absent, malformed or out of range (:func:`services.ids.parse_id`);
+    pages show "not found" for a parameter given but None here."""
+    return parse_id(st.query_params.get(name))
 
 
 def page_script(js: str) -> None:

@@ -38,7 +38,7 @@ else:
         c2.metric(tr("common.level"), "—" if result.overall.level is None else str(result.overall.level))
         c3.metric(tr("results.completeness"), fmt_pct(result.completeness))
         c4.metric(tr("results.percent_to_target"), fmt_pct(result.percent_to_target))
-        st.caption(f"#{latest.id} {latest.title} · {tr('common.' + latest.status)}")
+        st.caption(tr("home.latest_caption", id=latest.id, title=latest.title, status=tr(f"common.{latest.status}")))
         params = {"assessment": str(latest.id)}
         if latest.status == "draft":
             st.page_link("app_pages/questionnaire.py", label=tr("home.continue"), query_params=params,

@@ -27,6 +27,7 @@ from app_pages.common import (
     show_error,
     show_flash,
     tr,
+    tr_plain,
 )
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
@@ -122,7 +123,7 @@ def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
     if st.button(tr("excel.page.import_button"), type="primary", key="excel_import"):
         try:
             done = import_workbook(engine(), who, org_id, data, assessment_id=target, update_profile=update_profile,
-                                   title=tr("excel.page.new_title", file=uploaded.name), overwrite_newer=overwrite)
+                                   title=tr_plain("excel.page.new_title", file=uploaded.name), overwrite_newer=overwrite)
         except ServiceError as exc:
             show_error(exc)
             return

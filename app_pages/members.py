@@ -26,6 +26,7 @@ from app_pages.common import (
     show_error,
     show_flash,
     tr,
+    tr_plain,
 )
 from excel.audit_csv import history_csv, history_headers, history_rows
 from services.access import Actor
@@ -140,7 +141,7 @@ def _new_colleague(who: Actor, org_id: int) -> None:
 
 
 def _label(a: AssessmentView) -> str:
-    return tr("members.history.assessment_option", id=a.id, title=a.title or tr("members.history.untitled"),
+    return tr_plain("members.history.assessment_option", id=a.id, title=a.title or tr("members.history.untitled"),
               status=tr(f"common.{a.status}"), created=fmt_time(a.created_at))
 
 

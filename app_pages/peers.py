@@ -25,6 +25,7 @@ from app_pages.common import (
     questionnaire,
     show_flash,
     tr,
+    tr_plain,
 )
 from charts.benchmark import band_radar
 from questionnaires import Questionnaire
@@ -72,7 +73,7 @@ def _sharing_labels() -> dict[str, str]:
 
 def _take_part(who: Actor, org_id: int, mr: MemberRound) -> None:
     r = mr.round
-    st.markdown(f"**{r.name}** · {r.association_name}")
+    st.markdown(tr("benchmark.peers.round_heading", name=r.name, association=r.association_name))
     deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "—"
     st.caption(tr("benchmark.peers.round_open_caption", deadline=deadline))
     admin = who.can_admin_org(org_id)
@@ -237,7 +238,7 @@ def main() -> None:
                                                            st.session_state.get("peers_round_url") != wanted):
         st.session_state["peers_round"] = wanted if wanted in ids else ids[0]
     st.session_state["peers_round_url"] = wanted
-    labels = {i: tr("benchmark.peers.round_label", name=mr.round.name, association=mr.round.association_name,
+    labels = {i: tr_plain("benchmark.peers.round_label", name=mr.round.name, association=mr.round.association_name,
                     status=tr(f"benchmark.status.{mr.round.status}")) for i, mr in by_id.items()}
     chosen = st.selectbox(tr("benchmark.peers.round_pick"), ids, key="peers_round", format_func=labels.__getitem__)
     if chosen is None:

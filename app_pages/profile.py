@@ -23,6 +23,7 @@ from app_pages.common import (
     show_error,
     show_flash,
     tr,
+    tr_plain,
 )
 from questionnaires.schema import ProfileField
 from services.access import Actor
@@ -89,7 +90,7 @@ def _form(prefix: str, disabled: bool) -> None:
     st.subheader(tr("profile.target_heading"))
     st.caption(tr("profile.target_help"))
     presets = {p.id: p for p in q.targets.presets}
-    labels = {AUTO: tr("profile.preset_auto", name=qt(implied.name))} | {p: qt(x.name) for p, x in presets.items()}
+    labels = {AUTO: tr_plain("profile.preset_auto", name=qt(implied.name))} | {p: qt(x.name) for p, x in presets.items()}
     keep_choice(f"{prefix}preset")
     st.selectbox(tr("profile.target_preset"), list(labels), format_func=labels.__getitem__, key=f"{prefix}preset",
                  disabled=disabled)

@@ -26,13 +26,25 @@ from app_pages.assessment_context import (
     keep_state,
     page_state,
 )
-from app_pages.common import actor, current_actor, engine, fmt_pct, guarded, lang, page_script, qt, tr
+from app_pages.common import (
+    actor,
+    current_actor,
+    engine,
+    fmt_pct,
+    guarded,
+    lang,
+    page_script,
+    problem_markdown,
+    qt,
+    tr,
+    tr_plain,
+)
 from app_pages.paging import QuestionPage, next_unanswered, page_of, question_pages
 from questionnaires import Questionnaire
 from questionnaires.schema import Question
 from scoring.types import AssessmentResult
 from services.assessments import AnswerInputData, AnswerView, AssessmentView, save_answer_and_read
-from services.errors import ConflictError, InvalidInput, ServiceError, StateError, problem_text
+from services.errors import ConflictError, InvalidInput, ServiceError, StateError
 
 NA = -1  # option value of "not applicable" next to the levels 0..5
 OPTIONS = [0, 1, 2, 3, 4, 5, NA]
@@ -258,7 +270,7 @@ def _question(q: Questionnaire, aid: int, x: Question, stored: AnswerView | None
                      placeholder=tr("questionnaire.note_placeholder"), on_change=_on_change, args=(aid, qid),
                      disabled=read_only)
         for problem in _store(ERRORS, aid).get(qid, []):
-            st.error(problem_text(problem, lang()))
+            st.error(problem_markdown(problem))
         _conflict(q, aid, qid)
         if stored is not None:
             st.caption(tr("questionnaire.saved", at=fmt_time(stored.updated_at), by=stored.updated_by or "—"))
@@ -366,7 +378,7 @@ def _menu(aid: int, pages: list[QuestionPage], current: str, done: set[str]) -> 
     def label(p: QuestionPage) -> str:
         subs = "、".join(qt(s.sub.name) for s in p.sections) if lang() == "zh" else \
             ", ".join(qt(s.sub.name) for s in p.sections)
-        return tr("questionnaire.jump_option", n=pages.index(p) + 1, label=f"{p.dimension.id} {qt(p.dimension.name)}",
+        return tr_plain("questionnaire.jump_option", n=pages.index(p) + 1, label=f"{p.dimension.id} {qt(p.dimension.name)}",
                   subs=subs, answered=sum(i in done for i in p.question_ids), total=len(p.question_ids))
     menu = {p.id: label(p) for p in pages}
     left, right = st.columns([4, 1], vertical_alignment="bottom")

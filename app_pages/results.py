@@ -22,7 +22,18 @@ from app_pages.assessment_context import (
     level_name,
     page_state,
 )
-from app_pages.common import actor, engine, fmt_pct, fmt_score, guarded, lang, prepared_download, qt, tr
+from app_pages.common import (
+    actor,
+    engine,
+    fmt_pct,
+    fmt_score,
+    guarded,
+    lang,
+    prepared_download,
+    qt,
+    tr,
+    tr_plain,
+)
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
 from scoring.types import AssessmentResult, UnitScore
@@ -56,7 +67,7 @@ def _names(q: Questionnaire) -> dict[tuple[str, str], str]:
 
 
 def _axis_label(name: str, unit: UnitScore) -> str:
-    return name if unit.scored else tr("results.axis_not_scored", name=name, not_scored=tr("common.not_scored"))
+    return name if unit.scored else tr_plain("results.axis_not_scored", name=name, not_scored=tr("common.not_scored"))
 
 
 def _preset_target(q: Questionnaire, result: AssessmentResult, dimension_id: str) -> float:
@@ -301,7 +312,7 @@ def _why(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> No
     keep_choice("why_unit")
     if st.session_state.get("why_unit") not in keys:
         st.session_state["why_unit"] = keys[0]
-    labels = {k: tr("results.why_option", kind=tr(f"results.kind_{u.kind}"), name=names[(u.kind, u.id)],
+    labels = {k: tr_plain("results.why_option", kind=tr(f"results.kind_{u.kind}"), name=names[(u.kind, u.id)],
                     score=fmt_score(u.score)) for k, u in by_key.items()}
     key = st.selectbox(tr("results.why_pick"), keys, key="why_unit", format_func=labels.__getitem__)
     u = by_key[key]

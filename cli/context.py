@@ -17,6 +17,22 @@ from db.engine import DatabaseURLError
 from services.access import Actor, actor_for_cli
 from services.database import open_database as services_open_database
 from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from services.ids import looks_like_id, parse_id
+
+
+def object_id(kind: str) -> Callable[[str], int]:
+    """An argparse type for the id of a ``kind`` of object: a number that cannot be an id (zero, negative,
+    beyond the database's range) is "not found", like an id of another tenant; other text is a usage error."""
+    def parse(text: str) -> int:
+        value = parse_id(text)
+        if value is not None:
+            return value
+        if looks_like_id(text):
+            raise CLIError(f"{kind} {text.strip()}: not found")
+        raise argparse.ArgumentTypeError(f"'{text}' is not an id: {kind} ids are whole numbers, as the list "
+                                         "commands show")
+    parse.__name__ = f"{kind}_id"
+    return parse
 
 
 def as_user_option() -> argparse.ArgumentParser:

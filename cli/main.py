@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import OperationalError
 
+from cli.output import escaped_output
 from db.engine import DatabaseURLError, database_url, safe_url
 
 COMMAND_MODULES = (
@@ -55,9 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with escaped_output():  # no raw control character of a user's text reaches the terminal
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except CLIError as exc:
         print(f"aigov: error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from excel.cells import csv_text
 from i18n import t
 
 if TYPE_CHECKING:
@@ -23,12 +24,6 @@ def _level_text(values: dict[str, Any], lang: str) -> str:
     if values.get("na"):
         return t("members.history.na", lang)
     return "" if values.get("level") is None else str(values["level"])
-
-
-def _cell(text: Any) -> str:
-    """A CSV cell that spreadsheet programs show as text, never run as a formula."""
-    s = "" if text is None else str(text)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
 def history_rows(changes: Iterable[AnswerChange], texts: Mapping[str, str], lang: str) -> list[dict[str, str]]:
@@ -49,13 +44,13 @@ def history_headers(lang: str) -> dict[str, str]:
 def history_csv(changes: Iterable[AnswerChange], texts: Mapping[str, str], lang: str) -> bytes:
     """The rows of :func:`history_rows` as UTF-8 CSV with a byte-order mark (Excel then reads Chinese).
 
-    Justifications and notes are user text: cells that a spreadsheet would run as a formula are
-    written with a leading apostrophe.
+    Every field, headers included, goes through :func:`excel.cells.csv_text`: no spreadsheet runs any
+    part of it as a formula, in comma or semicolon locales.
     """
     headers = history_headers(lang)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(headers.values())
+    writer.writerow(csv_text(h) for h in headers.values())
     for row in history_rows(changes, texts, lang):
-        writer.writerow(_cell(row[k]) for k in HISTORY_COLUMNS)
+        writer.writerow(csv_text(row[k]) for k in HISTORY_COLUMNS)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -45,6 +45,24 @@ def needs_guard(text: str) -> bool:
     return bool(text) and text[0] in GUARDED_FIRST_CHARS
 
 
+# Where a spreadsheet may begin a cell inside one CSV field: the field's start, and after every ";" —
+# the list separator of locales whose decimal mark is a comma (de, fr, …), where Excel splits a
+# comma-separated file at ";" and a note such as "see annex;=cmd|…" becomes a formula cell. Quotes a
+# CSV reader removes may stand in between.
+_CSV_CELL_START = re.compile("(^|;)(\"*)(?=[" + re.escape("".join(GUARDED_FIRST_CHARS)) + "])")
+
+
+def csv_text(text: object) -> str:
+    """A value for a CSV field that no spreadsheet runs as a formula, in any locale.
+
+    The workbook rule (:func:`needs_guard`) applied wherever a cell may begin: at the field's start and
+    after each ``;``. A CSV file has no cell style, so the guard is the apostrophe a user would type: it
+    is shown, and the text is never evaluated.
+    """
+    s = "" if text is None else str(text)
+    return _CSV_CELL_START.sub(lambda m: f"{m.group(1)}'{m.group(2)}", s)
+
+
 def encode_text(text: str) -> str:
     """``text`` escaped for an xlsx string: literal ``_xHHHH_`` protected, CR and control chars escaped."""
     if "_x" in text:

@@ -14,6 +14,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
+from xml.parsers import expat
 
 from excel.problems import shown
 
@@ -119,7 +120,53 @@ def _inspect_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Findi
             return Finding("damaged")
         if any(marker in rels for marker in MACRO_SHEET_MARKERS):
             return Finding("macro_sheets", {"part": shown(info.filename)})
+    for info in infos:
+        if _has_doctype(zf, info):
+            return Finding("xml_entities", {"part": shown(info.filename)})
     return None
+
+
+XML_PARTS = (".xml", ".rels", ".vml")
+
+
+class _PrologEnd(Exception):
+    """The root element began: a document type declaration can no longer follow."""
+
+
+def _has_doctype(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part declares a document type (``<!DOCTYPE …>``, with or without entities, internal or
+    external). Excel never writes one; a DTD is where entity bombs and external references live, and
+    defusedxml, which openpyxl parses with, refuses entities but lets a DTD without them through.
+
+    Read with expat, the parser openpyxl's parsing is built on, so the part's declared encoding (UTF-16, a
+    single-byte code page) is honoured exactly as it will be; only the prolog is parsed, up to the root
+    element. A part expat cannot read is left to openpyxl, which reports it as damaged.
+    """
+    if not info.filename.lower().endswith(XML_PARTS):
+        return False
+    found = False
+
+    def doctype(*_args: object) -> None:
+        nonlocal found
+        found = True
+        raise _PrologEnd
+
+    def root(*_args: object) -> None:
+        raise _PrologEnd
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    try:
+        with zf.open(info) as part:
+            while chunk := part.read(64 * 1024):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _PrologEnd:
+        return found
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return False
+    return found
 
 
 def _declared_part(content_types: bytes) -> str:

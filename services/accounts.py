@@ -24,9 +24,10 @@ from services.access import Actor, load_actor
 from services.errors import InvalidInput, NotFound, Problem, StateError
 from services.passwords import hash_password, password_problems
 from services.sessions import revoke_sessions
+from services.text import clean_text
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,120}$")
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 class AlreadySetUp(StateError):
@@ -99,7 +100,8 @@ def new_user(s: Session, username: str, password: str | None, *, display_name: s
     problems = _account_problems(s, username, password, email)
     if problems:
         raise InvalidInput(problems=problems)
-    user = User(username=username, display_name=(display_name or "").strip()[:200] or username, email=email,
+    display_name = clean_text(display_name, problem="display_name_control", max_length=200)
+    user = User(username=username, display_name=display_name or username, email=email,
                 password_hash=hash_password(password) if password is not None else None,
                 is_platform_admin=platform_admin)
     s.add(user)

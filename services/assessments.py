@@ -31,6 +31,7 @@ from services.access import Actor
 from services.answers import AnswerInputData, AnswerView, Source
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.results import score_stored
+from services.text import clean_text
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
             qid, version = rnd.questionnaire_id, rnd.questionnaire_version
             sharing = sharing or "anonymous"
         q = get_questionnaire(qid or DEFAULT_ID, version)
-        a = Assessment(organisation_id=org_id, title=(title or "").strip()[:200], questionnaire_id=q.id,
+        a = Assessment(organisation_id=org_id, title=clean_text(title, problem="title_control", max_length=200),
+                       questionnaire_id=q.id,
                        questionnaire_version=q.version, form=form, status="draft", round_id=round_id,
                        sharing=sharing, created_by=actor.user_id)
         s.add(a)

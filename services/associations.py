@@ -22,7 +22,7 @@ from services.access import Actor
 from services.benchmark_stats import ANONYMOUS_FLOOR
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
 from services.events import log_event
-from services.text import clean_name
+from services.text import clean_name, clean_text
 
 MIN_GROUP_FLOOR = ANONYMOUS_FLOOR  # the suppression threshold can never be set below this
 
@@ -94,7 +94,8 @@ def create_association(engine: Engine, actor: Actor, name: str, *, description: 
     check_min_group(min_group_size)
     with write_session(engine) as s:
         admin = user_by_name(s, admin_username) if admin_username else None
-        a = Association(name=name, description=(description or "").strip()[:2000], invite_code=_new_code(),
+        a = Association(name=name, description=clean_text(description, problem="description_control",
+                                                          max_length=2000), invite_code=_new_code(),
                         min_group_size=min_group_size)
         s.add(a)
         s.flush()

@@ -41,6 +41,7 @@ from services.answers import MAX_TEXT, AnswerInputData, AnswerValues, Source
 from services.assessments import get_assessment, load_answers
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.organisations import validate_profile
+from services.text import clean_text
 
 CONFLICT = "changed_since_download"  # the problem code of an answer changed in the app since the download
 
@@ -217,7 +218,8 @@ class _Refused(Exception):
 def new_draft(s: Session, actor: Actor, org_id: int, q: Questionnaire, title: str, *, round_id: int | None = None,
               sharing: str | None = None) -> Assessment:
     """A new full-form draft of ``q`` inside the caller's transaction (the caller checked access)."""
-    a = Assessment(organisation_id=org_id, title=(title or "").strip()[:200], questionnaire_id=q.id,
+    a = Assessment(organisation_id=org_id, title=clean_text(title, problem="title_control", max_length=200),
+                   questionnaire_id=q.id,
                    questionnaire_version=q.version, form="full", status="draft", round_id=round_id, sharing=sharing,
                    created_by=actor.user_id)
     s.add(a)

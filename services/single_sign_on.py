@@ -13,6 +13,7 @@ from db.models import EventLog, User, utcnow
 from services.access import Actor, load_actor
 from services.accounts import EMAIL_RE, USERNAME_RE, ChangedMeanwhile, find_user
 from services.sign_in import SignInError
+from services.text import without_control
 
 
 def _free_username(s: Session, email: str) -> str:
@@ -34,7 +35,7 @@ def _sso_user(engine: Engine, email: str, name: str, *, verified: bool) -> int |
             s.add(EventLog(user_id=user.id, action="sign_in_failed", detail={"reason": reason, "sso": True}))
             return None
         if user is None:
-            user = User(username=_free_username(s, email), display_name=(name or email)[:200], email=email,
+            user = User(username=_free_username(s, email), display_name=(without_control(name).strip() or email)[:200], email=email,
                         password_hash=None)
             s.add(user)
             s.flush()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from questionnaires.answer_rule import control_character
 from services.errors import InvalidInput, Problem
 
-__all__ = ["MAX_NAME", "clean_name", "control_character"]
+__all__ = ["MAX_NAME", "clean_name", "clean_text", "control_character", "without_control"]
 
 
 MAX_NAME = 200
@@ -26,3 +26,19 @@ def clean_name(name: str | None, *, problem: str = "name_length") -> str:
     if (char := control_character(name)) is not None:
         raise InvalidInput(problems=[Problem("name_control", char=char)])
     return name
+
+
+def clean_text(text: str | None, *, problem: str, max_length: int) -> str:
+    """Optional free text (an assessment title, a display name, a description) stripped and checked: no
+    control character, else InvalidInput with ``problem`` (its ``{char}``, as ``U+XXXX``); cut to
+    ``max_length`` characters, as the database column holds."""
+    text = (text or "").strip()
+    if (char := control_character(text)) is not None:
+        raise InvalidInput(problems=[Problem(problem, char=char)])
+    return text[:max_length]
+
+
+def without_control(text: str | None) -> str:
+    """``text`` with control characters removed, for values from another system that nobody can retype
+    (e.g. the name a single-sign-on provider sends)."""
+    return "".join(c for c in text or "" if control_character(c) is None)

@@ -189,6 +189,57 @@ def test_csv_download_is_complete_and_safe_in_spreadsheets(engine: Engine, team:
     assert audit.filter_changes(changes, sources=["import"]) == []
 
 
+# Notes a spreadsheet would run if written as they are: at a field's start, and after a ";" where Excel
+# (in comma-decimal locales such as de or fr) splits the line into cells.
+FORMULA_NOTES = ("see annex;=cmd|' /C calc'!A0", "=HYPERLINK(\"https://evil.example\")", "+1+1", "-2+3",
+                 "@SUM(A1)", "\t=1+1", "\r=1+1", "fine;\"=1+1\"", "a;;@SUM(A1)", "x;-1;+2")
+
+
+def _cells(data: bytes, separator: str) -> list[str]:
+    """The cells a spreadsheet makes of the CSV when ``separator`` is its list separator."""
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=separator)
+    return [cell.lstrip('"') for row in rows for cell in row]
+
+
+def _formula_cells(data: bytes) -> list[str]:
+    from excel.cells import GUARDED_FIRST_CHARS
+
+    return [c for sep in (",", ";") for c in _cells(data, sep) if c[:1] in GUARDED_FIRST_CHARS]
+
+
+@pytest.fixture
+def formula_history(engine: Engine, team: tuple[Member, ...]) -> bytes:
+    lead, rita, _ = team
+    aid = new_assessment(engine, lead)
+    revision = None
+    for i, note in enumerate(FORMULA_NOTES):
+        save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-01", level=i % 6, note=note,
+                                                                     justification=note), expected_revision=revision)
+        revision = i + 1
+    changes = audit.audit_history(engine, lead.actor(engine), aid)
+    return audit_csv.history_csv(changes, audit.question_texts(engine, lead.actor(engine), aid, "en"), "en")
+
+
+def test_no_field_of_the_csv_is_a_formula_in_comma_or_semicolon_locales(formula_history: bytes) -> None:
+    assert _formula_cells(formula_history) == []
+    text = formula_history.decode("utf-8-sig")
+    assert "see annex;'=cmd|' /C calc'!A0" in text and "'=HYPERLINK(" in text  # guarded, nothing dropped
+
+
+def test_the_first_character_rule_alone_leaves_semicolon_locales_open(
+        engine: Engine, team: tuple[Member, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Teeth: the rule the CSV had before (guard a field's first character only) fails this check."""
+    from excel.cells import needs_guard
+
+    monkeypatch.setattr(audit_csv, "csv_text", lambda v: "'" + str(v) if needs_guard(str(v)) else str(v))
+    lead, rita, _ = team
+    aid = new_assessment(engine, lead)
+    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-01", level=1, note=FORMULA_NOTES[0]),
+                expected_revision=None)
+    data = audit_csv.history_csv(audit.audit_history(engine, lead.actor(engine), aid), {}, "en")
+    assert _formula_cells(data) == ["=cmd|' /C calc'!A0"]
+
+
 def test_members_page_shows_filters_and_downloads_the_history(app_db: str, engine: Engine,
                                                               team: tuple[Member, ...]) -> None:
     lead, rita, sam = team

@@ -75,6 +75,19 @@ def _xml_bomb() -> bytes:
     return rezip(data, replace={part: dtd + body.split(b"?>", 1)[-1] if body.startswith(b"<?xml") else dtd + body})
 
 
+def _with_prolog(prolog: bytes, part_of: Callable[[bytes], str] = lambda data: sheet_part(data, ANS),
+                 encoding: str = "utf-8") -> Callable[[], bytes]:
+    """The filled template with ``prolog`` (a document type declaration) before the root element of a part."""
+    def make() -> bytes:
+        data = filled_template()
+        part = part_of(data)
+        body = zipfile.ZipFile(io.BytesIO(data)).read(part)
+        body = body.split(b"?>", 1)[-1] if body.startswith(b"<?xml") else body
+        declaration = f'<?xml version="1.0" encoding="{encoding}"?>'.encode()
+        return rezip(data, replace={part: (declaration + prolog + body).decode("utf-8").encode(encoding)})
+    return make
+
+
 def _damaged() -> bytes:
     data = filled_template()
     return rezip(data, replace={sheet_part(data, ANS): b"<worksheet><sheetData><row r='1'><c"})
@@ -166,6 +179,16 @@ CORPUS: list[tuple[str, Callable[[], bytes], list[tuple[str, str, str]]]] = [
     ("old_xls_or_encrypted_ole", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + NOISE(2000), [("ole_file", "", "")]),
     ("encrypted_zip_members", _encrypted, [("encrypted", "", "")]),
     ("xml_entity_bomb", _xml_bomb, [("xml_entities", "", "")]),
+    # Any document type declaration is refused (docs/excel.md): defusedxml alone lets these through.
+    ("dtd_without_entities", _with_prolog(b"<!DOCTYPE worksheet [<!ELEMENT worksheet ANY>]>"),
+     [("xml_entities", "", "")]),
+    ("external_doctype", _with_prolog(b'<!DOCTYPE worksheet SYSTEM "https://evil.example/x.dtd">'),
+     [("xml_entities", "", "")]),
+    ("doctype_in_utf16_part", _with_prolog(b"<!DOCTYPE worksheet>", encoding="utf-16"), [("xml_entities", "", "")]),
+    ("doctype_in_content_types", _with_prolog(b"<!DOCTYPE Types>", lambda _data: "[Content_Types].xml"),
+     [("xml_entities", "", "")]),
+    ("doctype_in_relationships", _with_prolog(b'<!DOCTYPE Relationships PUBLIC "-//x//EN" "x.dtd">',
+                                              lambda _data: "xl/_rels/workbook.xml.rels"), [("xml_entities", "", "")]),
     ("damaged_sheet_xml", _damaged, [("damaged", "", "")]),
     ("plain_workbook_not_template", _plain_workbook, [("not_template", "", "")]),
 ]
@@ -210,6 +233,17 @@ def test_macro_sheet_message_names_the_part_and_the_fix(corpus: dict[str, bytes]
     [problem] = info.value.problems
     assert problem.text("en").startswith(f"The workbook contains an Excel 4.0 macro sheet or a dialog sheet ({part}).")
     assert "Delete that sheet" in problem.text("en") and part in problem.text("zh")
+
+
+@pytest.mark.parametrize("name", ["dtd_without_entities", "external_doctype"])
+def test_without_the_doctype_check_these_workbooks_were_read(corpus: dict[str, bytes], name: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Teeth: defusedxml (the second line) accepts a DTD without entities and an external DOCTYPE, so the
+    check in excel/safety.py is what makes docs/excel.md true."""
+    from excel import safety
+
+    monkeypatch.setattr(safety, "_has_doctype", lambda _zf, _info: False)
+    assert read_template(corpus[name]).answers
 
 
 def test_every_problem_is_listed_not_just_the_first() -> None:

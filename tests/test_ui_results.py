@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from services.assessments import AnswerInputData, save_answers_bulk, submit
 from services.organisations import list_organisations
 from services.sign_in import authenticate
+from tests.support.apptest import shown
 from tests.ui_flow import Member, expected, gap_frame, msg, new_assessment, open_page, org_admin, q, texts
 
 
@@ -112,7 +113,7 @@ def test_to_answer_and_why_this_score(app_db: str, engine: Engine) -> None:
     at = open_page(alice, "results", assessment=aid)
     assert msg("results.to_answer_intro", n=len(want.to_answer)) in texts(at)
     linked = [qid for el in at.get("page_link") if "sub=" in el.proto.query_string
-              for qid in el.proto.label.rsplit("（", 1)[1].rstrip("）").split(", ")]
+              for qid in shown(el.proto.label).rsplit("（", 1)[1].rstrip("）").split(", ")]
     assert linked == list(want.to_answer)
 
     sub = want.subdimensions[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cli.context import as_user_option, run_as
+from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
 from services.access import Actor
 from services.associations import (
@@ -43,12 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     exsub = ex.add_subparsers(dest="what", metavar="WHAT")
     exsub.required = True
     b = exsub.add_parser("benchmark", parents=[who], help="the association's benchmark workbook of a round")
-    b.add_argument("--round", type=int, required=True, metavar="ID", help="round id (see `aigov round list`)")
+    b.add_argument("--round", type=object_id("round"), required=True, metavar="ID",
+                   help="round id (see `aigov round list`)")
     b.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
     b.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the workbook (default zh)")
     b.set_defaults(func=_export_benchmark)
     p = exsub.add_parser("peer", parents=[who], help="a member's one-page peer comparison workbook")
-    p.add_argument("--assessment", type=int, required=True, metavar="ID", help="the member's assessment in a round")
+    p.add_argument("--assessment", type=object_id("assessment"), required=True, metavar="ID", help="the member's assessment in a round")
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the workbook (default zh)")
     p.add_argument("--segment", default="auto", choices=list(SEGMENTS), help="comparison group (default auto)")
@@ -58,16 +59,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     rsub = rd.add_subparsers(dest="action", metavar="ACTION")
     rsub.required = True
     o = rsub.add_parser("open", parents=[who], help="open a round on the current questionnaire version")
-    o.add_argument("--association", type=int, required=True, metavar="ID")
+    o.add_argument("--association", type=object_id("association"), required=True, metavar="ID")
     o.add_argument("--name", required=True, help="round name, e.g. '2026 年度测评'")
     o.add_argument("--deadline", metavar="YYYY-MM-DD", help="deadline shown to members (optional)")
     o.set_defaults(func=_round_open)
     for name, helptext in (("close", "close a round (no new submissions)"), ("reopen", "reopen a closed round")):
         c = rsub.add_parser(name, parents=[who], help=helptext)
-        c.add_argument("round", type=int, metavar="ROUND_ID")
+        c.add_argument("round", type=object_id("round"), metavar="ROUND_ID")
         c.set_defaults(func=_round_status, status_action=name)
     ls = rsub.add_parser("list", parents=[who], help="rounds with participation counts")
-    ls.add_argument("--association", type=int, metavar="ID", help="one association (default: all you administer)")
+    ls.add_argument("--association", type=object_id("association"), metavar="ID", help="one association (default: all you administer)")
     ls.set_defaults(func=_round_list)
 
     a = sub.add_parser("association", help="industry associations that benchmark their members")
@@ -81,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help=f"smallest group shown (default {DEFAULT_MIN_GROUP}, never below {MIN_GROUP_FLOOR})")
     cr.set_defaults(func=_association_create)
     th = asub.add_parser("threshold", parents=[who], help="set the smallest group shown (never below 3)")
-    th.add_argument("association", type=int, metavar="ID")
+    th.add_argument("association", type=object_id("association"), metavar="ID")
     th.add_argument("value", type=int, metavar="N")
     th.set_defaults(func=_association_threshold)
     al = asub.add_parser("list", parents=[who], help="associations you administer, with invitation codes")

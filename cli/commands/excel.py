@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cli.context import acting, open_database, service_error
+from cli.context import acting, object_id, open_database, service_error
 from cli.main import CLIError
 from excel.problems import Problem
 from excel.safety import MAX_UPLOAD_BYTES, UnsafeXMLParser, require_defusedxml
@@ -39,9 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
     p.add_argument("--questionnaire", default=DEFAULT_ID, metavar="ID",
                    help=f"shipped questionnaire id (default {DEFAULT_ID})")
-    p.add_argument("--org", type=int, metavar="ORG_ID",
+    p.add_argument("--org", type=object_id("organisation"), metavar="ORG_ID",
                    help="pre-fill the organisation's name and profile (offline editing, as in the app)")
-    p.add_argument("--assessment", type=int, metavar="ID",
+    p.add_argument("--assessment", type=object_id("assessment"), metavar="ID",
                    help="with --org: also pre-fill this draft's answers; importing the file back into it then "
                         "refuses answers changed in the app meanwhile (docs/excel.md, Concurrent edits)")
     p.add_argument("--as-user", metavar="NAME",
@@ -57,17 +57,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "updated instead.")
     i.add_argument("files", nargs="+", metavar="FILE.xlsx", help="filled templates")
     into = i.add_mutually_exclusive_group(required=True)
-    into.add_argument("--org", type=int, metavar="ORG_ID", help="organisation id")
-    into.add_argument("--association", type=int, metavar="ID",
+    into.add_argument("--org", type=object_id("organisation"), metavar="ORG_ID", help="organisation id")
+    into.add_argument("--association", type=object_id("association"), metavar="ID",
                       help="association id: register each file's organisation as a member")
-    i.add_argument("--assessment", type=int, metavar="ID",
+    i.add_argument("--assessment", type=object_id("assessment"), metavar="ID",
                    help="with --org: update this draft assessment instead of creating one (one file only)")
     i.add_argument("--update-profile", action="store_true",
                    help="with --org: also replace the organisation profile with the file's profile sheet")
     i.add_argument("--overwrite-newer", action="store_true",
                    help="with --assessment: also overwrite answers changed in the app since the file was downloaded "
                         "(without it such a file is refused, nothing written)")
-    i.add_argument("--round", type=int, metavar="ID", help="with --association: put the assessments into this open round")
+    i.add_argument("--round", type=object_id("round"), metavar="ID", help="with --association: put the assessments into this open round")
     i.add_argument("--sharing", choices=("anonymous", "identified"), default="anonymous",
                    help="with --round: how the members share in the round (default anonymous)")
     i.add_argument("--submit", action="store_true", help="with --round: submit the assessments into the round")

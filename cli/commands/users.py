@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cli.context import as_user_option, run_as
+from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
 from db.models import ANSWER_SOURCES, ORG_ROLES
 from excel.audit_csv import history_csv, history_headers, history_rows
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     usub.required = True
 
     ls = usub.add_parser("list", parents=[who], help="list accounts, or the members of one organisation")
-    ls.add_argument("--org", type=int, metavar="ID", help="list this organisation's members and roles")
+    ls.add_argument("--org", type=object_id("organisation"), metavar="ID", help="list this organisation's members and roles")
     ls.add_argument("--search", default="", help="only accounts whose name or e-mail contains this")
     ls.set_defaults(func=_list)
 
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cr.add_argument("--email")
     cr.add_argument("--platform-admin", action="store_true", help="make the account a platform administrator")
     cr.add_argument("--sso-only", action="store_true", help="no password: the account signs in by single sign-on")
-    cr.add_argument("--org", type=int, metavar="ID", help="also make the account a member of this organisation")
+    cr.add_argument("--org", type=object_id("organisation"), metavar="ID", help="also make the account a member of this organisation")
     cr.add_argument("--role", choices=ORG_ROLES, default="respondent", help="role in --org (default respondent)")
     cr.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     cr.set_defaults(func=_create)
@@ -69,8 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         g = usub.add_parser(name, parents=[who], help=helptext)
         g.add_argument("username")
         target = g.add_mutually_exclusive_group(required=True)
-        target.add_argument("--org", type=int, metavar="ID", help="a role in this organisation")
-        target.add_argument("--association", type=int, metavar="ID", help="administrator of this association")
+        target.add_argument("--org", type=object_id("organisation"), metavar="ID", help="a role in this organisation")
+        target.add_argument("--association", type=object_id("association"), metavar="ID", help="administrator of this association")
         target.add_argument("--platform-admin", action="store_true", help="platform administrator")
         if name == "grant":
             g.add_argument("--role", choices=ORG_ROLES, default="respondent", help="role in --org")
@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         d.set_defaults(func=_set_active, active=active)
 
     h = usub.add_parser("history", parents=[who], help="the audit history of an assessment's answers")
-    h.add_argument("assessment", type=int, metavar="ASSESSMENT_ID")
+    h.add_argument("assessment", type=object_id("assessment"), metavar="ASSESSMENT_ID")
     h.add_argument("--question", action="append", default=[], metavar="ID", help="only this question (repeatable)")
     h.add_argument("--user", action="append", default=[], metavar="NAME", help="only changes by this user")
     h.add_argument("--source", action="append", default=[], choices=ANSWER_SOURCES, help="only this channel")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from i18n import WORD_JOINER
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -25,8 +28,17 @@ def app_test(user_id: int | None = None, *, lang: str = "zh", org_id: int | None
     return at
 
 
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees of Markdown source: backslash escapes and the invisible word joiners of
+    :func:`i18n.escape_markdown` removed."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", markdown).replace(WORD_JOINER, "")
+
+
 def page_texts(at: AppTest) -> str:
-    """All visible text of the last run, for assertions about what a user reads."""
+    """All visible text of the last run, for assertions about what a user reads (escapes removed)."""
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
                  "success", "metric", "button", "radio", "selectbox", "expander", "table", "dataframe"):
@@ -37,7 +49,7 @@ def page_texts(at: AppTest) -> str:
                 except KeyError:  # a widget whose state the last run did not keep
                     continue
                 if isinstance(v, str):
-                    parts.append(v)
+                    parts.append(shown(v))
             if kind == "metric":
                 parts.append(str(getattr(el, "value", "")))
     return "\n".join(parts)
