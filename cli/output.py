@@ -49,7 +49,7 @@ class EscapingStream:
 def escaped_output() -> Iterator[None]:
     """Standard output and standard error escaped by :func:`printable` while the block runs."""
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
     try:
         yield
     finally:
