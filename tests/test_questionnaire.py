@@ -196,7 +196,7 @@ def test_duplicate_question_id() -> None:
         d["subdimensions"][0]["questions"][1]["id"] = _first_question(d)["id"]
 
     problems = _problems(_edit(_texts(), "dimensions/GOV.yml", dup))
-    assert any("dimensions/GOV.yml" in p and "GOV-INS-01" in p and "already used" in p for p in problems)
+    assert any("dimensions/GOV.yml" in p and "GOV-INS-05" in p and "already used" in p for p in problems)
 
 
 def test_missing_translation() -> None:
@@ -227,13 +227,13 @@ def test_unknown_tag() -> None:
 
 def test_bad_weight() -> None:
     problems = _problems(_edit(_texts(), "dimensions/GOV.yml", lambda d: _first_question(d).update(weight=0)))
-    assert any("question GOV-INS-01, field 'weight'" in p and "greater than 0" in p for p in problems)
+    assert any("question GOV-INS-05, field 'weight'" in p and "greater than 0" in p for p in problems)
 
 
 def test_unknown_profile_field_in_applicability() -> None:
     problems = _problems(_edit(_texts(), "dimensions/GOV.yml",
                                lambda d: _first_question(d).update(applies_if={"employees": [50]})))
-    assert any("question GOV-INS-01, field 'applies_if'" in p and "'employees' is not a profile field" in p
+    assert any("question GOV-INS-05, field 'applies_if'" in p and "'employees' is not a profile field" in p
                for p in problems)
 
 
@@ -278,7 +278,7 @@ def test_every_problem_is_reported_at_once() -> None:
     texts = _edit(texts, "dimensions/IDE.yml", _duplicate_second_id)
     texts = _edit(texts, "dimensions/RES.yml", lambda d: _first_question(d).update(applies_if={"employees": [50]}))
     problems = _problems(texts)
-    assert any(p.startswith("[dimensions/GOV.yml, question GOV-INS-01, field 'weight']") and "greater than 0" in p
+    assert any(p.startswith("[dimensions/GOV.yml, question GOV-INS-05, field 'weight']") and "greater than 0" in p
                for p in problems)
     assert any(p.startswith("[dimensions/IDE.yml, question IDE-TEC-01, field 'id']") and "already used" in p
                for p in problems)
@@ -377,7 +377,7 @@ def test_cli_validate_lists_every_error(tmp_path: Path, capsys: pytest.CaptureFi
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert aigov(["questionnaire", "validate", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "INVALID — 2 problem(s)" in err and "GOV-INS-01" in err and "retire" in err
+    assert "INVALID — 2 problem(s)" in err and "GOV-INS-05" in err and "retire" in err
 
 
 def test_cli_show_json_is_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,6 +58,25 @@ def _validate(args: argparse.Namespace) -> int:
         n = len(q.questions())
         print(f"{folder}: OK — {q.id} {q.version}, {len(q.dimensions)} dimensions, "
               f"{sum(len(d.subdimensions) for d in q.dimensions)} sub-dimensions, {n} questions")
+    if not args.path:
+        status = max(status, _validate_mappings())
+    return status
+
+
+def _validate_mappings() -> int:
+    """Every shipped version mapping covers each old and new question exactly once (questionnaires/migration.py)."""
+    from questionnaires.migration import MigrationError, declared, get_migration
+
+    status = 0
+    for qid in available():
+        for old, new in declared(qid):
+            try:
+                m = get_migration(qid, old, new)
+            except (MigrationError, QuestionnaireError) as exc:
+                print(f"{qid} {old} → {new}: INVALID\n{exc}", file=sys.stderr)
+                status = 1
+                continue
+            print(f"{qid} {old} → {new}: OK — {m.summary()}")
     return status
 
 
