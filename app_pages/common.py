@@ -61,6 +61,10 @@ def engine() -> Engine:
     return _engine_for(database_url())
 
 
+# How a question relates to a framework item (questionnaires/frameworks.py RELATIONS), as literal i18n keys.
+RELATION_KEYS = {"equal": "questionnaire.relation_equal", "superset": "questionnaire.relation_superset",
+                 "subset": "questionnaire.relation_subset", "intersect": "questionnaire.relation_intersect"}
+
 @st.cache_resource(show_spinner=False)
 def questionnaire(qid: str = "caict-aigov", version: str | None = None) -> Questionnaire:
     return get_questionnaire(qid, version)

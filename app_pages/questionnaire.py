@@ -27,6 +27,7 @@ from app_pages.assessment_context import (
     page_state,
 )
 from app_pages.common import (
+    RELATION_KEYS,
     actor,
     current_actor,
     engine,
@@ -43,7 +44,13 @@ from app_pages.paging import QuestionPage, next_unanswered, page_of, question_pa
 from questionnaires import Questionnaire
 from questionnaires.schema import Question
 from scoring.types import AssessmentResult
-from services.assessments import AnswerInputData, AnswerView, AssessmentView, save_answer_and_read
+from services.assessments import (
+    AnswerInputData,
+    AnswerView,
+    AssessmentView,
+    carry_report,
+    save_answer_and_read,
+)
 from services.errors import ConflictError, InvalidInput, ServiceError, StateError
 
 NA = -1  # option value of "not applicable" next to the levels 0..5
@@ -223,9 +230,6 @@ def _answer_text(q: Questionnaire, level: int | None, na: bool, justification: s
     return f"{level} {qt(scale.name)}"
 
 
-RELATION_KEYS = {"equal": "questionnaire.relation_equal", "superset": "questionnaire.relation_superset",
-                 "subset": "questionnaire.relation_subset", "intersect": "questionnaire.relation_intersect"}
-
 
 def _details(q: Questionnaire, x: Question) -> None:
     """Guidance, evidence examples and crosswalk references, folded away until asked for."""
@@ -364,6 +368,7 @@ def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, re
     if read_only:
         st.info(tr("questionnaire.read_only"))
     rating_rule(q)
+    carried_notice(view)
     overall = result.overall
     names = {d.id: qt(d.name) for d in q.dimensions}
     per_dimension = " · ".join(tr("questionnaire.dimension_progress", name=names[u.id], answered=u.answered,
@@ -472,6 +477,21 @@ def main() -> None:
         st.page_link("app_pages/assessments.py", label=tr("nav.assessments"), icon=":material/list_alt:")
         return
     _body(view, view.status != "draft")
+
+
+def carried_notice(view: AssessmentView) -> None:
+    """Answers carried from an assessment on an older version: which to confirm, which were dropped, which are new."""
+    report = carry_report(engine(), actor(), view.id)
+    if report is None or report.from_version == report.to_version:
+        return
+    lines = [tr("questionnaire.carried_intro", old=report.from_version, new=report.to_version)]
+    if report.to_confirm:
+        lines.append(tr("questionnaire.carried_confirm", ids=", ".join(report.to_confirm)))
+    if report.dropped:
+        lines.append(tr("questionnaire.carried_dropped", ids=", ".join(d["question"] for d in report.dropped)))
+    if report.new:
+        lines.append(tr("questionnaire.carried_new", ids=", ".join(report.new)))
+    st.info("  \n".join(lines))
 
 
 def rating_rule(q: Questionnaire) -> None:

@@ -23,6 +23,7 @@ from app_pages.assessment_context import (
     page_state,
 )
 from app_pages.common import (
+    RELATION_KEYS,
     actor,
     engine,
     fmt_pct,
@@ -43,6 +44,7 @@ from services.benchmark_labels import segment_value_name
 from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
 from services.peer_comparison import PeerSummary, peer_summary
+from services.readiness import assessment_readiness
 from services.results import submitted_history
 from services.round_dashboard import RoundStamp, peer_stamp
 
@@ -374,6 +376,47 @@ def _history(q: Questionnaire, result: AssessmentResult, who: Actor, view: Asses
     st.plotly_chart(trend(labels, series, title=tr("results.trend_chart")), width="stretch", key="trend")
 
 
+READINESS_BANDS = {"ready": "excel.summary.readiness_ready", "in_progress": "excel.summary.readiness_in_progress",
+                   "not_started": "excel.summary.readiness_not_started",
+                   "unanswered": "excel.summary.readiness_unanswered",
+                   "not_applicable": "excel.summary.readiness_not_applicable",
+                   "not_covered": "excel.summary.readiness_none"}
+COVERAGE = {"full": "excel.summary.readiness_full", "partial": "excel.summary.readiness_partial",
+            "none": "excel.summary.readiness_none"}
+
+
+def _readiness(who: Actor, view: AssessmentView) -> None:
+    """Per framework: a summary row, and (folded) every item with coverage, level and the questions citing it."""
+    st.subheader(tr("results.readiness_heading"))
+    st.caption(tr("results.readiness_intro") + " " + tr("excel.summary.readiness_note"))
+    frameworks = assessment_readiness(engine(), who, view.id)
+    rows = []
+    for fw in frameworks:
+        s = fw.summary
+        rows.append({tr("excel.summary.readiness_framework"): fw.name.get(lang()) or fw.name["en"],
+                     tr("excel.summary.readiness_items"): s.items,
+                     tr("excel.summary.readiness_full"): s.covered_fully,
+                     tr("excel.summary.readiness_partial"): s.covered_partly,
+                     tr("excel.summary.readiness_none"): s.not_covered,
+                     **{tr(READINESS_BANDS[b]): s.counts[b] for b in ("ready", "in_progress", "not_started",
+                                                                     "unanswered")},
+                     tr("excel.summary.readiness_share"): fmt_pct(s.ready_share)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="readiness_table")
+    for fw in frameworks:
+        name = fw.name.get(lang()) or fw.name["en"]
+        with st.expander(tr("results.readiness_items_of", framework=name)):
+            st.dataframe(pd.DataFrame([{
+                tr("excel.summary.readiness_item"): it.id,
+                tr("excel.summary.readiness_title"): it.title if lang() == "zh" else it.title_en,
+                tr("excel.summary.readiness_coverage"): tr(COVERAGE[it.coverage]),
+                tr("excel.summary.readiness_level"): "—" if it.level is None else str(it.level),
+                tr("excel.summary.readiness_band"): tr(READINESS_BANDS[it.band]),
+                tr("excel.summary.readiness_questions"): ", ".join(
+                    f"{c.question_id} ({tr(RELATION_KEYS[c.relation])}, {'—' if c.level is None else c.level})"
+                    for c in it.citations),
+            } for it in fw.items]), hide_index=True, width="stretch", key=f"readiness_{fw.scheme}")
+
+
 def _export(who: Actor, view: AssessmentView) -> None:
     """The Excel summary, built only when asked for (reruns stay fast)."""
     prepared_download("results_xlsx", (view.id, view.updated_at.isoformat(), lang()),
@@ -402,6 +445,7 @@ def main() -> None:
     _dimensions(q, result, who, view)
     _sub_and_principles(q, result)
     _gaps(q, result)
+    _readiness(who, view)
     _to_answer(q, result, view)
     _why(q, result, view)
     _history(q, result, who, view)

@@ -103,7 +103,8 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
     ``if_empty`` seeds only into a database without any account (``make run`` on a new install).
     """
     rng = random.Random(seed)
-    q = get_questionnaire()
+    # one round on each shipped version: the closed 2025 round on 1.0.0, the open 2026 round on the newest
+    versions = [get_questionnaire(version="1.0.0"), get_questionnaire()]
     with write_session(engine) as s:
         if s.scalar(select(Association.id).where(Association.invite_code == DEMO_INVITE_CODE)) is not None:
             return SeedReport(False, 0, 0, 0)
@@ -126,11 +127,11 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
         s.add(AssociationAdmin(user_id=users["assoc"].id, association_id=assoc.id))
         now = datetime(2026, 11, 1, 9, 0)
         rounds = [
-            BenchmarkRound(association_id=assoc.id, name="2025 年度测评 · 2025 annual round", questionnaire_id=q.id,
-                           questionnaire_version=q.version, deadline=now - timedelta(days=300), status="closed",
+            BenchmarkRound(association_id=assoc.id, name="2025 年度测评 · 2025 annual round", questionnaire_id=versions[0].id,
+                           questionnaire_version=versions[0].version, deadline=now - timedelta(days=300), status="closed",
                            created_at=now - timedelta(days=360)),
-            BenchmarkRound(association_id=assoc.id, name="2026 年度测评 · 2026 annual round", questionnaire_id=q.id,
-                           questionnaire_version=q.version, deadline=now + timedelta(days=60), status="open",
+            BenchmarkRound(association_id=assoc.id, name="2026 年度测评 · 2026 annual round", questionnaire_id=versions[1].id,
+                           questionnaire_version=versions[1].version, deadline=now + timedelta(days=60), status="open",
                            created_at=now - timedelta(days=20)),
         ]
         s.add_all(rounds)
@@ -157,6 +158,7 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
             maturity = _maturity(rng, profile)
             sharing = "identified" if rng.random() < 0.35 else "anonymous"
             for r_index, rnd in enumerate(rounds):
+                q = versions[r_index]
                 if r_index == 0 and rng.random() < 0.1:
                     continue  # joined in the second round
                 submitted = r_index == 0 or i == 0 or rng.random() < 0.8

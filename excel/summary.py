@@ -34,6 +34,7 @@ from excel.contract import NA_TEXT, AnswerLike
 from i18n import LANGUAGE_NAMES, catalog, t
 from questionnaires import Questionnaire
 from scoring.frame import question_frame
+from scoring.readiness import FrameworkReadiness
 from scoring.types import AssessmentResult, UnitScore
 
 SCORE = "0.00"
@@ -382,6 +383,33 @@ def _source(w: _Writer, source: str) -> str:
     return t(key, w.lang) if key in catalog(w.lang) else source
 
 
+def _readiness(w: _Writer, readiness: Sequence[FrameworkReadiness]) -> None:
+    """One block per framework: the summary counts, then every item with its coverage, level and questions."""
+    ws = w.sheet("readiness", (16, 60, 16, 10, 22, 60))
+    ws.append([w.cell(ws, w.tr("readiness_note"), style="sum_wrap")])
+    bands = ("ready", "in_progress", "not_started", "unanswered", "not_applicable")
+    for fw in readiness:
+        s = fw.summary
+        ws.append([])
+        ws.append([w.cell(ws, w.tr("readiness_framework"), style="sum_label"),
+                   w.cell(ws, fw.name.get(w.lang) or fw.name["en"], style="sum_label")])
+        for key, value in (("readiness_items", s.items), ("readiness_full", s.covered_fully),
+                           ("readiness_partial", s.covered_partly), ("readiness_none", s.not_covered),
+                           *((f"readiness_{b}", s.counts[b]) for b in bands)):
+            ws.append([w.cell(ws, w.tr(key)), w.cell(ws, value)])
+        ws.append([w.cell(ws, w.tr("readiness_share")), w.cell(ws, s.ready_share, PCT)])
+        w.header(ws, [w.tr("readiness_item"), w.tr("readiness_title"), w.tr("readiness_coverage"),
+                      w.tr("readiness_level"), w.tr("readiness_band"), w.tr("readiness_questions")])
+        for item in fw.items:
+            cites = ", ".join(f"{c.question_id} ({c.relation}, {'—' if c.level is None else c.level})"
+                              for c in item.citations)
+            coverage = {"full": "readiness_full", "partial": "readiness_partial", "none": "readiness_none"}
+            ws.append([w.cell(ws, item.id), w.cell(ws, item.title if w.lang == "zh" else item.title_en, style="sum_wrap"),
+                       w.cell(ws, w.tr(coverage[item.coverage])), w.cell(ws, item.level),
+                       w.cell(ws, w.tr("readiness_none" if item.band == "not_covered" else f"readiness_{item.band}")),
+                       w.cell(ws, cites, style="sum_wrap")])
+
+
 def _metadata(w: _Writer, info: SummaryInfo) -> None:
     q, r = w.q, w.result
     ws = w.sheet("metadata", (28, 90))
@@ -401,14 +429,18 @@ def _metadata(w: _Writer, info: SummaryInfo) -> None:
 
 def build_summary(result: AssessmentResult, q: Questionnaire, answers: Mapping[str, SummaryAnswer],
                   info: SummaryInfo, lang: str, *, peer_median: Mapping[str, float | None] | None = None,
-                  history: Sequence[SummaryChange] | None = None) -> bytes:
-    """The summary workbook as .xlsx bytes (``peer_median``: per dimension id, when a peer group exists)."""
+                  history: Sequence[SummaryChange] | None = None,
+                  readiness: Sequence[FrameworkReadiness] | None = None) -> bytes:
+    """The summary workbook as .xlsx bytes (``peer_median``: per dimension id, when a peer group exists;
+    ``readiness``: the framework-readiness view, scoring/readiness.py)."""
     w = _Writer(q, result, lang)
     _cover(w, info)
     _units(w, peer_median)
     _principles(w)
     _gaps(w)
     _answers(w, answers)
+    if readiness is not None:
+        _readiness(w, readiness)
     if history is not None:
         _history(w, history)
     _metadata(w, info)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session, write_session
 from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog, Organisation, User, utcnow
 from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
+from questionnaires.migration import CarriedAnswer, get_migration
 from scoring.types import AssessmentResult
 from services import answers
 from services.access import Actor
@@ -168,16 +169,76 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
             src = answers.load(s, actor, carry_forward_from)
             if src.organisation_id != org_id:
                 raise NotFound(object="assessment", id=carry_forward_from)
-            known = {x.id for x in q.questions()}
-            for old in s.scalars(select(Answer).where(Answer.assessment_id == src.id)):
-                if old.question_id not in known:
-                    continue
-                s.add(Answer(assessment_id=a.id, question_id=old.question_id, level=old.level, is_na=old.is_na,
-                             justification=old.justification, note=old.note, updated_by=actor.user_id))
-                s.add(AnswerEvent(assessment_id=a.id, question_id=old.question_id, user_id=actor.user_id,
-                                  source=source, new_level=old.level, new_na=old.is_na,
-                                  new_justification=old.justification, new_note=old.note))
+            _carry_forward(s, actor, src, a, q, source)
         return assessment_view(a, org.name)
+
+
+CARRIED = "carried"  # AnswerEvent.source of an answer carried across versions that the user must confirm
+
+
+def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: Questionnaire, source: Source) -> None:
+    """Copy ``src``'s answers into ``a``. Across questionnaire versions the declared mapping decides
+    (questionnaires/migration.py): unchanged questions keep their answer, reworded/split/merged ones get it flagged
+    "carried, please confirm" (event source ``carried``), removed ones are recorded as dropped, new ones stay open."""
+    old = {x.question_id: x for x in s.scalars(select(Answer).where(Answer.assessment_id == src.id))}
+    if src.questionnaire_id == q.id and src.questionnaire_version == q.version:
+        plan = {qid: CarriedAnswer(x.level, bool(x.is_na), x.justification, x.note, False, (qid,))
+                for qid, x in old.items() if qid in {y.id for y in q.questions()}}
+        dropped: tuple[str, ...] = ()
+        new: tuple[str, ...] = ()
+    else:
+        mapping = get_migration(q.id, src.questionnaire_version, q.version)
+        carried = mapping.carry({k: _Carry(v.level, bool(v.is_na), v.justification or "", v.note or "")
+                                 for k, v in old.items()})
+        plan, dropped, new = carried.carried, carried.dropped, carried.new
+    for qid, c in plan.items():
+        s.add(Answer(assessment_id=a.id, question_id=qid, level=c.level, is_na=c.na, justification=c.justification,
+                     note=c.note, updated_by=actor.user_id))
+        s.add(AnswerEvent(assessment_id=a.id, question_id=qid, user_id=actor.user_id,
+                          source=CARRIED if c.confirm else source, new_level=c.level, new_na=c.na,
+                          new_justification=c.justification, new_note=c.note))
+    s.add(EventLog(user_id=actor.user_id, action="answers_carried_forward", object_type="assessment", object_id=a.id,
+                   detail={"from_assessment": src.id, "from_version": src.questionnaire_version,
+                           "to_version": q.version, "confirm": sorted(k for k, c in plan.items() if c.confirm),
+                           "dropped": [{"question": k, "level": old[k].level, "na": bool(old[k].is_na)}
+                                       for k in dropped],
+                           "new": list(new)}))
+
+
+@dataclass(frozen=True)
+class _Carry:
+    level: int | None
+    na: bool
+    justification: str
+    note: str
+
+
+@dataclass(frozen=True)
+class CarryReport:
+    """What carrying answers forward from an earlier assessment did (shown until every flagged answer is confirmed)."""
+
+    from_assessment: int
+    from_version: str
+    to_version: str
+    to_confirm: tuple[str, ...]     # carried across a changed question and not saved since
+    dropped: tuple[dict[str, Any], ...]  # answers of questions removed in this version
+    new: tuple[str, ...]            # questions new in this version (start unanswered)
+
+
+def carry_report(engine: Engine, actor: Actor, assessment_id: int) -> CarryReport | None:
+    """The carry-forward record of an assessment, or None if it was not started from another one."""
+    with read_session(engine) as s:
+        a = answers.load(s, actor, assessment_id)
+        log = s.scalars(select(EventLog).where(EventLog.action == "answers_carried_forward",
+                                               EventLog.object_type == "assessment", EventLog.object_id == a.id)
+                        .order_by(EventLog.id.desc())).first()
+        if log is None or not log.detail:
+            return None
+        d = log.detail
+        revisions = {x.question_id: x.revision for x in s.scalars(select(Answer).where(Answer.assessment_id == a.id))}
+    pending = tuple(q for q in d.get("confirm", []) if revisions.get(q) == 1)  # a save since raises the revision
+    return CarryReport(int(d["from_assessment"]), str(d["from_version"]), str(d["to_version"]), pending,
+                       tuple(d.get("dropped", [])), tuple(d.get("new", [])))
 
 
 def _org_in_association(s: Session, org_id: int, association_id: int) -> bool:

@@ -18,6 +18,7 @@ from excel.summary import SummaryInfo, build_summary
 from excel.template import build_template
 from i18n import normalise_language
 from questionnaires import DEFAULT_ID, get_questionnaire
+from scoring.readiness import framework_readiness
 from services.access import Actor
 from services.assessments import AnswerView, get_assessment, history, load_answers, questionnaire_for
 from services.errors import NotFound, ServiceError, StateError
@@ -56,7 +57,8 @@ def summary_xlsx(engine: Engine, actor: Actor, assessment_id: int, lang: str) ->
                        status=view.status, created_at=view.created_at, updated_at=view.updated_at,
                        submitted_at=view.submitted_at, generated_at=utcnow(), generated_by=actor.username)
     data = build_summary(result, questionnaire_for(view), answers, info, lang,
-                         peer_median=_peer_median(engine, actor, assessment_id), history=changes)
+                         peer_median=_peer_median(engine, actor, assessment_id), history=changes,
+                       readiness=framework_readiness(questionnaire_for(view), answers, result.applicable))
     with write_session(engine) as s:
         s.add(EventLog(user_id=actor.user_id, action="excel_export", object_type="assessment", object_id=view.id,
                        detail={"lang": lang}))

@@ -100,7 +100,7 @@ def test_import_changes_are_recorded_with_old_and_new_values(engine: Engine, tea
     lead, rita, _ = team
     source = new_assessment(engine, lead, title="来源 source")
     target = new_assessment(engine, lead, title="目标 target")
-    q1, q2 = "GOV-INS-01", "GOV-INS-02"
+    q1, q2 = "GOV-INS-05", "GOV-INS-02"
     for aid, level in ((source, 5), (target, 1)):
         save_answer(engine, rita.actor(engine), aid, AnswerInputData(q1, level=level, note=f"note {level}"),
                     expected_revision=None)
@@ -167,9 +167,9 @@ def test_only_organisation_administrators_read_the_history(engine: Engine, team:
 def test_csv_download_is_complete_and_safe_in_spreadsheets(engine: Engine, team: tuple[Member, ...]) -> None:
     lead, rita, sam = team
     aid = new_assessment(engine, lead)
-    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-01", level=2, note="=HYPERLINK(\"x\")"),
+    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-05", level=2, note="=HYPERLINK(\"x\")"),
                 expected_revision=None)
-    save_answer(engine, sam.actor(engine), aid, AnswerInputData("GOV-INS-01", level=3, note="@SUM(A1)"),
+    save_answer(engine, sam.actor(engine), aid, AnswerInputData("GOV-INS-05", level=3, note="@SUM(A1)"),
                 expected_revision=1)
     changes = audit.audit_history(engine, lead.actor(engine), aid)
     data = audit_csv.history_csv(changes, audit.question_texts(engine, lead.actor(engine), aid, "zh"), "zh")
@@ -244,7 +244,7 @@ def test_members_page_shows_filters_and_downloads_the_history(app_db: str, engin
                                                               team: tuple[Member, ...]) -> None:
     lead, rita, sam = team
     aid = new_assessment(engine, lead, title="年度自评 2026")
-    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-01", level=2, note="rita 的备注"),
+    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-05", level=2, note="rita 的备注"),
                 expected_revision=None)
     save_answer(engine, sam.actor(engine), aid, AnswerInputData("GOV-INS-02", level=4), expected_revision=None)
     at = open_page(lead, "members", assessment=aid)
@@ -263,7 +263,7 @@ def test_members_page_shows_filters_and_downloads_the_history(app_db: str, engin
 def test_history_travels_with_the_excel_summary(engine: Engine, team: tuple[Member, ...]) -> None:
     lead, rita, _ = team
     aid = new_assessment(engine, lead)
-    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-01", level=2, note="审计备注 XJ-42"),
+    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-05", level=2, note="审计备注 XJ-42"),
                 expected_revision=None)
     data = summary_xlsx(engine, lead.actor(engine), aid, "zh")
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -274,7 +274,7 @@ def test_history_travels_with_the_excel_summary(engine: Engine, team: tuple[Memb
 def test_carried_forward_answers_start_a_new_trail(engine: Engine, team: tuple[Member, ...]) -> None:
     lead, rita, _ = team
     first = new_assessment(engine, lead)
-    save_answer(engine, rita.actor(engine), first, AnswerInputData("GOV-INS-01", level=3), expected_revision=None)
+    save_answer(engine, rita.actor(engine), first, AnswerInputData("GOV-INS-05", level=3), expected_revision=None)
     second = create_assessment(engine, lead.actor(engine), lead.org_id, carry_forward_from=first).id
     [change] = _changes(engine, lead, second)
     assert change.user == "lead" and change.old["level"] is None and change.new["level"] == 3
@@ -284,7 +284,7 @@ def test_system_actor_changes_are_attributed_to_the_system(engine: Engine, team:
                                                            system: Actor) -> None:
     lead, _, _ = team
     aid = new_assessment(engine, lead)
-    save_answer(engine, system, aid, AnswerInputData("GOV-INS-01", level=1), expected_revision=None, source="cli")
+    save_answer(engine, system, aid, AnswerInputData("GOV-INS-05", level=1), expected_revision=None, source="cli")
     rows = audit_csv.history_rows(audit.audit_history(engine, lead.actor(engine), aid),
                                   audit.question_texts(engine, lead.actor(engine), aid, "en"), "en")
     assert rows[0]["user"] == t("members.history.system", "en") and rows[0]["source"] == "Command line"

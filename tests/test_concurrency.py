@@ -22,7 +22,7 @@ from services.errors import ConflictError, StateError
 from services.organisations import create_organisation
 
 THREADS, SAVES = 20, 50
-QUESTIONS = ("GOV-INS-01", "GOV-INS-02", "GOV-INS-03", "GOV-CUL-01", "GOV-CUL-02")  # few: heavy contention
+QUESTIONS = ("GOV-INS-05", "GOV-INS-02", "GOV-INS-03", "GOV-CUL-01", "GOV-CUL-02")  # few: heavy contention
 PROFILE = {"ai_roles": ["user"], "genai_public": False, "high_impact": False, "sector": "ict", "size": "small"}
 
 

@@ -23,7 +23,7 @@ from services.assessments import create_assessment, load_answers
 from services.organisations import create_organisation
 
 ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS = ("GOV-INS-01", "GOV-INS-02", "GOV-INS-03", "GOV-INS-04", "GOV-CUL-01", "GOV-CUL-02")
+QUESTIONS = ("GOV-INS-05", "GOV-INS-02", "GOV-INS-03", "GOV-INS-04", "GOV-CUL-01", "GOV-CUL-02")
 PROFILE = {"ai_roles": ["user"], "genai_public": False, "high_impact": False, "sector": "ict", "size": "small"}
 WRITER = """
 import sys

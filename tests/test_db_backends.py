@@ -149,21 +149,21 @@ def _exercise_services(engine) -> None:
 
     a = create_assessment(engine, actor, org.id, title="2026 自评")
     assert [x.id for x in list_assessments(engine, actor, org.id)] == [a.id]
-    first = save_answer(engine, actor, a.id, AnswerInputData("GOV-INS-01", level=3, note="制度已发布"),
+    first = save_answer(engine, actor, a.id, AnswerInputData("GOV-INS-05", level=3, note="制度已发布"),
                         expected_revision=None)
     assert first.revision == 1
     save_answer(engine, helper, a.id, AnswerInputData("GOV-INS-02", na=True, justification="不适用：无此场景"),
                 expected_revision=None)
     # The helper saw revision 1 and saves 4; the lead, still looking at "nothing", saves 2: a conflict.
-    save_answer(engine, helper, a.id, AnswerInputData("GOV-INS-01", level=4), expected_revision=1)
+    save_answer(engine, helper, a.id, AnswerInputData("GOV-INS-05", level=4), expected_revision=1)
     with pytest.raises(ConflictError) as exc:
-        save_answer(engine, actor, a.id, AnswerInputData("GOV-INS-01", level=2), expected_revision=None)
+        save_answer(engine, actor, a.id, AnswerInputData("GOV-INS-05", level=2), expected_revision=None)
     assert (exc.value.conflict.their_level, exc.value.conflict.their_author) == (4, "helper")
     answers = load_answers(engine, actor, a.id)
-    assert (answers["GOV-INS-01"].level, answers["GOV-INS-01"].revision) == (4, 2)
+    assert (answers["GOV-INS-05"].level, answers["GOV-INS-05"].revision) == (4, 2)
     assert answers["GOV-INS-02"].na and answers["GOV-INS-02"].justification == "不适用：无此场景"
     latest = history(engine, actor, a.id)[0]  # newest first
-    assert (latest.question_id, latest.user, latest.old["level"], latest.new["level"]) == ("GOV-INS-01", "helper",
+    assert (latest.question_id, latest.user, latest.old["level"], latest.new["level"]) == ("GOV-INS-05", "helper",
                                                                                             3, 4)
     with pytest.raises(Forbidden):
         history(engine, helper, a.id)

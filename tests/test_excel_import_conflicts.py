@@ -42,7 +42,7 @@ from tests.ui_flow import Member, new_assessment, open_page, org_admin, responde
 
 Q = get_questionnaire()
 IDS = [x.id for x in Q.questions()]
-GOV1, GOV2, GOV3 = "GOV-INS-01", "GOV-INS-02", "GOV-INS-03"
+GOV1, GOV2, GOV3 = "GOV-INS-05", "GOV-INS-02", "GOV-INS-03"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -357,7 +357,7 @@ BASED = build_template(Q, "zh", answers={}, base=TemplateBase(7, {GOV1: 2, GOV2:
     (_set_meta("answer_revisions", f"{GOV1}:1,{GOV1}:2"), ("meta_bad_base", "B8", f"{GOV1}:2")),
     (_set_meta("answer_revisions", f"{GOV1}:0"), ("meta_bad_base", "B8", f"{GOV1}:0")),
     (_set_meta("answer_revisions", f"{GOV1}:1,,{GOV2}:1"), ("meta_bad_base", "B8", "—")),
-    (_set_meta("answer_revisions", '{"GOV-INS-01": 1}'), ("meta_bad_base", "B8", '{"GOV-INS-01": 1}')),
+    (_set_meta("answer_revisions", '{"GOV-INS-05": 1}'), ("meta_bad_base", "B8", '{"GOV-INS-05": 1}')),
     (_set_meta("assessment_id", "abc"), ("meta_bad_base", "B7", "abc")),
     (_set_meta("assessment_id", -3), ("meta_bad_base", "B7", "-3")),
     (_set_meta("assessment_id", 7.5), ("meta_bad_base", "B7", "7.5")),

@@ -38,13 +38,13 @@ def test_control_characters_are_refused_everywhere_text_enters(any_db_url: str) 
         org = create_organisation(engine, actor, "文本规则有限公司", PROFILE)
         aid = create_assessment(engine, load_actor(engine, lead.id), org.id).id
         actor = load_actor(engine, lead.id)
-        save_answer(engine, actor, aid, AnswerInputData("GOV-INS-01", 2, note="第一行\n\tsecond line"),
+        save_answer(engine, actor, aid, AnswerInputData("GOV-INS-05", 2, note="第一行\n\tsecond line"),
                     expected_revision=None)
 
         with pytest.raises(InvalidInput) as note:
-            save_answer(engine, actor, aid, AnswerInputData("GOV-INS-01", 3, note="pasted\x00text"),
+            save_answer(engine, actor, aid, AnswerInputData("GOV-INS-05", 3, note="pasted\x00text"),
                         expected_revision=1)
-        assert note.value.problems == ["GOV-INS-01: note contains the control character U+0000; remove it "
+        assert note.value.problems == ["GOV-INS-05: note contains the control character U+0000; remove it "
                                        "(often pasted from another program)"]
         with pytest.raises(InvalidInput) as bulk:  # imports go through the same rule, all or nothing
             save_answers_bulk(engine, actor, aid, [AnswerInputData("GOV-INS-02", 1),
@@ -56,7 +56,7 @@ def test_control_characters_are_refused_everywhere_text_enters(any_db_url: str) 
             create_organisation(engine, actor, "Evil\x1b[31m Ltd", PROFILE)
 
         answers = load_answers(engine, actor, aid)
-        assert {q: (a.level, a.note) for q, a in answers.items()} == {"GOV-INS-01": (2, "第一行\n\tsecond line")}
+        assert {q: (a.level, a.note) for q, a in answers.items()} == {"GOV-INS-05": (2, "第一行\n\tsecond line")}
         assert [o.name for o in list_organisations(engine, actor)] == ["文本规则有限公司"]
     finally:
         engine.dispose()
@@ -69,11 +69,11 @@ def test_a_submitted_assessment_is_deleted_only_after_reopening(any_db_url: str)
         org = create_organisation(engine, load_actor(engine, lead.id), "删除规则有限公司", PROFILE)
         actor = load_actor(engine, lead.id)
         aid = create_assessment(engine, actor, org.id).id
-        save_answer(engine, actor, aid, AnswerInputData("GOV-INS-01", 4), expected_revision=None)
+        save_answer(engine, actor, aid, AnswerInputData("GOV-INS-05", 4), expected_revision=None)
         submit(engine, actor, aid)
         with pytest.raises(StateError):
             delete_assessment(engine, actor, aid)
-        assert load_answers(engine, actor, aid)["GOV-INS-01"].level == 4
+        assert load_answers(engine, actor, aid)["GOV-INS-05"].level == 4
         reopen(engine, actor, aid)
         delete_assessment(engine, actor, aid)
         assert list_assessments(engine, actor, org.id) == []
