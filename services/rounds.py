@@ -146,9 +146,14 @@ def list_rounds(engine: Engine, actor: Actor, association_id: int) -> list[Round
 
 
 def comparable_rounds(s: Session, r: BenchmarkRound) -> list[BenchmarkRound]:
-    """The association's rounds on the same questionnaire up to ``r``, oldest first (for trends)."""
+    """The association's rounds on the same questionnaire and version up to ``r``, oldest first (for trends).
+
+    A round stays on the version it was opened with; scores of different versions are not comparable
+    (questions split, reworded or added), so a round on 1.1.0 has no trend from a round on 1.0.0.
+    """
     return list(s.scalars(select(BenchmarkRound).where(
         BenchmarkRound.association_id == r.association_id, BenchmarkRound.questionnaire_id == r.questionnaire_id,
+        BenchmarkRound.questionnaire_version == r.questionnaire_version,
         BenchmarkRound.created_at <= r.created_at).order_by(BenchmarkRound.created_at, BenchmarkRound.id)))
 
 

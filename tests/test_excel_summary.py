@@ -81,7 +81,7 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
     lead = stored["lead"]
     result = assessment_result(engine, lead, stored["id"])
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, lead, stored["id"], "zh")))
-    assert wb.sheetnames == ["概要", "得分", "原则与生命周期", "差距清单", "全部答案", "修改记录", "元数据"]
+    assert wb.sheetnames == ["概要", "得分", "原则与生命周期", "差距清单", "全部答案", "框架就绪度", "修改记录", "元数据"]
 
     cover = {row[0]: row[1] for row in _rows(wb["概要"]) if row and row[0]}
 
@@ -311,3 +311,23 @@ def test_demo_round_assessment_carries_the_peer_median(demo_db_url: str) -> None
             checked += 1
     engine.dispose()
     assert checked >= 1
+
+
+def test_readiness_sheet_equals_the_apps(engine: Engine, stored: dict[str, Any]) -> None:
+    """Every item row of the readiness sheet carries the level and counts the results page shows."""
+    from services.readiness import assessment_readiness
+
+    lead = stored["lead"]
+    frameworks = assessment_readiness(engine, lead, stored["id"])
+    wb = load_workbook(io.BytesIO(summary_xlsx(engine, lead, stored["id"], "en")))
+    rows = _rows(wb["Framework readiness"])
+    by_id = {row[0]: row for row in rows if row and isinstance(row[0], str) and row[3:4] != (None,) or
+             (row and isinstance(row[0], str) and len(row) > 4 and row[2] is not None)}
+    items = [(fw, it) for fw in frameworks for it in fw.items]
+    assert len(items) == 72 + 38 + 28 + len(frameworks[3].items)
+    for fw, it in items:
+        row = by_id[it.id]
+        assert row[3] == it.level, it.id
+    counts = [row for row in rows if row and row[0] == t("excel.summary.readiness_none", "en")]
+    assert [c[1] for c in counts] == [fw.summary.not_covered for fw in frameworks]
+
