@@ -393,26 +393,26 @@ def _readiness(who: Actor, view: AssessmentView) -> None:
     rows = []
     for fw in frameworks:
         s = fw.summary
-        rows.append({tr("excel.summary.readiness_framework"): fw.name.get(lang()) or fw.name["en"],
-                     tr("excel.summary.readiness_items"): s.items,
-                     tr("excel.summary.readiness_full"): s.covered_fully,
-                     tr("excel.summary.readiness_partial"): s.covered_partly,
-                     tr("excel.summary.readiness_none"): s.not_covered,
-                     **{tr(READINESS_BANDS[b]): s.counts[b] for b in ("ready", "in_progress", "not_started",
+        rows.append({tr_plain("excel.summary.readiness_framework"): fw.name.get(lang()) or fw.name["en"],
+                     tr_plain("excel.summary.readiness_items"): s.items,
+                     tr_plain("excel.summary.readiness_full"): s.covered_fully,
+                     tr_plain("excel.summary.readiness_partial"): s.covered_partly,
+                     tr_plain("excel.summary.readiness_none"): s.not_covered,
+                     **{tr_plain(READINESS_BANDS[b]): s.counts[b] for b in ("ready", "in_progress", "not_started",
                                                                      "unanswered")},
-                     tr("excel.summary.readiness_share"): fmt_pct(s.ready_share)})
+                     tr_plain("excel.summary.readiness_share"): fmt_pct(s.ready_share)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="readiness_table")
     for fw in frameworks:
         name = fw.name.get(lang()) or fw.name["en"]
         with st.expander(tr("results.readiness_items_of", framework=name)):
             st.dataframe(pd.DataFrame([{
-                tr("excel.summary.readiness_item"): it.id,
-                tr("excel.summary.readiness_title"): it.title if lang() == "zh" else it.title_en,
-                tr("excel.summary.readiness_coverage"): tr(COVERAGE[it.coverage]),
-                tr("excel.summary.readiness_level"): "—" if it.level is None else str(it.level),
-                tr("excel.summary.readiness_band"): tr(READINESS_BANDS[it.band]),
-                tr("excel.summary.readiness_questions"): ", ".join(
-                    f"{c.question_id} ({tr(RELATION_KEYS[c.relation])}, {'—' if c.level is None else c.level})"
+                tr_plain("excel.summary.readiness_item"): it.id,
+                tr_plain("excel.summary.readiness_title"): it.title if lang() == "zh" else it.title_en,
+                tr_plain("excel.summary.readiness_coverage"): tr_plain(COVERAGE[it.coverage]),
+                tr_plain("excel.summary.readiness_level"): "—" if it.level is None else str(it.level),
+                tr_plain("excel.summary.readiness_band"): tr_plain(READINESS_BANDS[it.band]),
+                tr_plain("excel.summary.readiness_questions"): ", ".join(
+                    f"{c.question_id} ({tr_plain(RELATION_KEYS[c.relation])}, {'—' if c.level is None else c.level})"
                     for c in it.citations),
             } for it in fw.items]), hide_index=True, width="stretch", key=f"readiness_{fw.scheme}")
 
