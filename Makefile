@@ -5,7 +5,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: run test install bench lint fmt e2e clean
+.PHONY: run test install bench capacity lint fmt e2e clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ e2e: install
 
 bench: install
 	$(PY) -m perf
+
+# Respondents answering at once against real servers, before and after (perf/capacity.py; minutes).
+capacity: install
+	$(PY) -m perf.capacity $(CAPACITY_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

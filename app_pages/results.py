@@ -37,6 +37,7 @@ from app_pages.common import (
 )
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
+from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
 from services.assessments import AssessmentView
@@ -56,24 +57,11 @@ PEER_CACHE_SECONDS = 600  # the stamp in the key already changes with every subm
 
 def _names(q: Questionnaire) -> dict[tuple[str, str], str]:
     """Display names of every unit, keyed by (kind, id)."""
-    names: dict[tuple[str, str], str] = {("overall", "overall"): tr("results.overall")}
-    for d in q.dimensions:
-        names[("dimension", d.id)] = qt(d.name)
-        for s in d.subdimensions:
-            names[("subdimension", s.id)] = qt(s.name)
-    for pid, text in q.meta.principles.items():
-        names[("principle", pid)] = qt(text)
-    for sid, text in q.meta.stages.items():
-        names[("stage", sid)] = qt(text)
-    return names
+    return {("overall", "overall"): tr("results.overall"), **q.unit_names(lang())}
 
 
 def _axis_label(name: str, unit: UnitScore) -> str:
     return name if unit.scored else tr_plain("results.axis_not_scored", name=name, not_scored=tr("common.not_scored"))
-
-
-def _preset_target(q: Questionnaire, result: AssessmentResult, dimension_id: str) -> float:
-    return float(q.preset(result.target_preset).levels.get(dimension_id, 0.0))
 
 
 # --- sections ------------------------------------------------------------------------------------------
@@ -122,8 +110,7 @@ def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: As
     st.subheader(tr("results.dimensions_heading"))
     left, right = st.columns([4, 3], gap="medium")
     labels = [_axis_label(f"{u.id} {names[('dimension', u.id)]}", u) for u in result.dimensions]
-    # A dimension with nothing scored still has the target profile's level as its target.
-    targets = [u.target if u.target is not None else _preset_target(q, result, u.id) for u in result.dimensions]
+    targets = [shown_target(q, result, u) for u in result.dimensions]  # the one rule (scoring/targets.py)
     series: list[tuple[str, str, Sequence[float | None]]] = [
         ("current", tr("results.series_current"), [u.score for u in result.dimensions]),
         ("target", tr("results.series_target"), targets),
@@ -167,13 +154,12 @@ def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
     """Sub-dimension radar (full width: 15 axes), then principles radar beside the lifecycle bars."""
     names = _names(q)
     st.subheader(tr("results.detail_heading"))
-    dim_of = {s.id: d.id for d in q.dimensions for s in d.subdimensions}
     subs = [u for u in result.subdimensions if u.applicable]
     st.plotly_chart(radar(
         [_axis_label(names[("subdimension", u.id)], u) for u in subs],
         [("current", tr("results.series_current"), [u.score for u in subs]),
          ("target", tr("results.series_target"),
-          [u.target if u.target is not None else _preset_target(q, result, dim_of[u.id]) for u in subs])],
+          [shown_target(q, result, u) for u in subs])],
         title=tr("results.radar_subdimensions"), height=560), width="stretch", key="radar_subdimensions")
     left, right = st.columns(2, gap="large")
     principles = [u for u in result.principles if u.applicable]

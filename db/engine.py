@@ -144,6 +144,20 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def snapshot_session(engine: Engine) -> Iterator[Session]:
+    """A session for reads that all see one snapshot of the database, while others keep writing.
+
+    PostgreSQL: a REPEATABLE READ transaction (the backup's dump reads the same way). SQLite: the
+    session's one read transaction (SQLAlchemy emits BEGIN; in WAL mode a read transaction sees the
+    database as of its first read until it ends). What an export or a page shows of an assessment
+    (its answers, their scores, their history) then belongs to one moment, with no re-reads.
+    """
+    bind = engine if is_sqlite(engine) else engine.execution_options(isolation_level="REPEATABLE READ")
+    with sessionmaker(bind, expire_on_commit=False)() as session:
+        yield session
+
+
+@contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A transaction for writes: commits on success, rolls back on any exception.
 

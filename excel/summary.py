@@ -35,6 +35,7 @@ from i18n import LANGUAGE_NAMES, catalog, t
 from questionnaires import Questionnaire
 from scoring.frame import question_frame
 from scoring.readiness import FrameworkReadiness
+from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 
 SCORE = "0.00"
@@ -107,13 +108,7 @@ class _Writer:
         ):
             self.wb.add_named_style(style)
         self.levels = {s.level: q.t(s.name, lang) for s in q.meta.scale}
-        self.names: dict[str, str] = {}
-        for d in q.dimensions:
-            self.names[d.id] = q.t(d.name, lang)
-            for s in d.subdimensions:
-                self.names[s.id] = q.t(s.name, lang)
-        self.names.update({k: q.t(v, lang) for k, v in q.meta.principles.items()})
-        self.names.update({k: q.t(v, lang) for k, v in q.meta.stages.items()})
+        self.names = {uid: name for (_, uid), name in q.unit_names(lang).items()}
 
     def tr(self, key: str, **values: Any) -> str:
         return t(f"excel.summary.{key}", self.lang, **values)
@@ -214,7 +209,8 @@ def _unit_rows(w: _Writer, ws: Any, kind: str, units: Sequence[UnitScore],
         # Principles and stages have internal ids (controllable, rd, …), not ids a reader uses: their name only.
         shown_id = u.id if kind in ("dimension", "subdimension") else None
         row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, shown_id), w.cell(ws, w.names.get(u.id, u.id)),
-               w.cell(ws, u.score, SCORE), w.cell(ws, u.target, SCORE), w.cell(ws, _gap(u), SCORE),
+               w.cell(ws, u.score, SCORE), w.cell(ws, shown_target(w.q, w.result, u), SCORE),
+               w.cell(ws, _gap(u), SCORE),
                w.cell(ws, u.level, INT), w.cell(ws, level_name), w.cell(ws, u.applicable, INT),
                w.cell(ws, u.answered, INT), w.cell(ws, u.na, INT), w.cell(ws, u.completeness, PCT)]
         if peer is not None:

@@ -323,6 +323,19 @@ class Questionnaire(_Strict):
         """A text in ``lang``, falling back to the questionnaire's first language."""
         return text.get(lang) or text[self.languages[0]]
 
+    def unit_names(self, lang: str) -> dict[tuple[str, str], str]:
+        """The display name of every unit in ``lang``, keyed by (kind, id): dimensions, sub-dimensions,
+        principles and stages — the one place pages, workbooks and the command line take them from
+        ("overall" is a UI word, in each output's own catalog)."""
+        names: dict[tuple[str, str], str] = {}
+        for d in self.dimensions:
+            names[("dimension", d.id)] = self.t(d.name, lang)
+            for s in d.subdimensions:
+                names[("subdimension", s.id)] = self.t(s.name, lang)
+        names.update({("principle", k): self.t(v, lang) for k, v in self.meta.principles.items()})
+        names.update({("stage", k): self.t(v, lang) for k, v in self.meta.stages.items()})
+        return names
+
     def to_normalised(self) -> dict[str, Any]:
         """The documented JSON shape of ``aigov questionnaire show --json`` (docs/questionnaire.md)."""
         meta = self.meta

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.engine import read_session, write_session
+from db.engine import read_session, snapshot_session, write_session
 from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog, Organisation, User, utcnow
 from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
 from questionnaires.migration import CarriedAnswer, get_migration
@@ -93,10 +93,23 @@ def get_assessment(engine: Engine, actor: Actor, assessment_id: int) -> Assessme
 
 
 def assessment_state(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentState:
-    """The assessment, its answers and its result from one read transaction (two statements)."""
-    with read_session(engine) as s:
+    """The assessment, its answers and its result from one read snapshot (two statements)."""
+    with snapshot_session(engine) as s:
         a, org = answers.load_with_organisation(s, actor, assessment_id)
         return _state(a, org, answers.load_rows(s, a.id))
+
+
+def assessment_record(engine: Engine, actor: Actor,
+                      assessment_id: int) -> tuple[AssessmentState, list[AnswerChange] | None]:
+    """:func:`assessment_state` and the answer history (organisation administrators; else None) from one snapshot.
+
+    What an export shows — answers, their scores, who changed what — then belongs to one moment,
+    however many people are answering meanwhile: no re-reads, no retries.
+    """
+    with snapshot_session(engine) as s:
+        a, org = answers.load_with_organisation(s, actor, assessment_id)
+        state = _state(a, org, answers.load_rows(s, a.id))
+        return state, (_history(s, a.id) if actor.can_admin_org(a.organisation_id) else None)
 
 
 def list_assessments(engine: Engine, actor: Actor, org_id: int) -> list[AssessmentView]:
@@ -393,15 +406,19 @@ def history(engine: Engine, actor: Actor, assessment_id: int) -> list[AnswerChan
         a = answers.load(s, actor, assessment_id)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
-        rows = s.execute(select(AnswerEvent, User.username).outerjoin(User, User.id == AnswerEvent.user_id)
-                         .where(AnswerEvent.assessment_id == assessment_id)
-                         .order_by(AnswerEvent.at.desc(), AnswerEvent.id.desc()))
-        return [
-            AnswerChange(e.at, e.question_id, name, e.source,
-                         {"level": e.old_level, "na": e.old_na, "justification": e.old_justification, "note": e.old_note},
-                         {"level": e.new_level, "na": e.new_na, "justification": e.new_justification, "note": e.new_note})
-            for e, name in rows
-        ]
+        return _history(s, a.id)
+
+
+def _history(s: Session, assessment_id: int) -> list[AnswerChange]:
+    rows = s.execute(select(AnswerEvent, User.username).outerjoin(User, User.id == AnswerEvent.user_id)
+                     .where(AnswerEvent.assessment_id == assessment_id)
+                     .order_by(AnswerEvent.at.desc(), AnswerEvent.id.desc()))
+    return [
+        AnswerChange(e.at, e.question_id, name, e.source,
+                     {"level": e.old_level, "na": e.old_na, "justification": e.old_justification, "note": e.old_note},
+                     {"level": e.new_level, "na": e.new_na, "justification": e.new_justification, "note": e.new_note})
+        for e, name in rows
+    ]
 
 
 def answer_counts(engine: Engine, actor: Actor, assessment_id: int) -> int:

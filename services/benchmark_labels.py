@@ -11,13 +11,8 @@ def unit_name(q: Questionnaire, unit: str, lang: str) -> str:
     """"Overall", or a dimension's or sub-dimension's name."""
     if unit == "overall":
         return t("benchmark.overall", lang)
-    for d in q.dimensions:
-        if d.id == unit:
-            return q.t(d.name, lang)
-        for s in d.subdimensions:
-            if s.id == unit:
-                return q.t(s.name, lang)
-    return unit
+    names = q.unit_names(lang)
+    return names.get(("dimension", unit)) or names.get(("subdimension", unit)) or unit
 
 
 def segment_field_name(field: str, lang: str) -> str:

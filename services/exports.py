@@ -1,7 +1,8 @@
 """Excel downloads: the summary of a stored assessment and the offline questionnaire template.
 
-The summary is built from the same service calls the app's results page makes
-(:func:`services.results.assessment_result`), so its numbers are the app's numbers.
+The summary is built from the same state the app's results page shows
+(:func:`services.assessments.assessment_record`: the assessment, its answers, their result and the
+history, read from one snapshot), so its numbers are the app's numbers.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from i18n import normalise_language
 from questionnaires import DEFAULT_ID, get_questionnaire
 from scoring.readiness import framework_readiness
 from services.access import Actor
-from services.assessments import AnswerView, get_assessment, history, load_answers, questionnaire_for
-from services.errors import NotFound, ServiceError, StateError
+from services.assessments import (
+    AnswerView,
+    assessment_record,
+    get_assessment,
+    load_answers,
+    questionnaire_for,
+)
+from services.errors import NotFound, ServiceError
 from services.organisations import get_organisation
-from services.results import assessment_result
-
-CONSISTENT_READ_ATTEMPTS = 3
 
 
 def _peer_median(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, float | None] | None:
@@ -42,17 +46,9 @@ def _peer_median(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, 
 def summary_xlsx(engine: Engine, actor: Actor, assessment_id: int, lang: str) -> bytes:
     """The summary workbook of one assessment in ``lang`` (zh or en); NotFound for other tenants."""
     lang = normalise_language(lang)
-    view = get_assessment(engine, actor, assessment_id)
-    # Scores and answers come from separate reads; re-read until the answers did not change in between,
-    # so the workbook's scores are exactly those of the answers it lists.
-    for _ in range(CONSISTENT_READ_ATTEMPTS):
-        answers = load_answers(engine, actor, assessment_id)
-        result = assessment_result(engine, actor, assessment_id)
-        if _revisions(load_answers(engine, actor, assessment_id)) == _revisions(answers):
-            break
-    else:
-        raise StateError("answers kept changing during the export", object="assessment", id=assessment_id)
-    changes = history(engine, actor, assessment_id) if actor.can_admin_org(view.organisation_id) else None
+    # One snapshot: the workbook's scores are exactly those of the answers and history it lists.
+    state, changes = assessment_record(engine, actor, assessment_id)
+    view, answers, result = state.view, state.answers, state.result
     info = SummaryInfo(organisation=view.organisation_name, assessment_id=view.id, title=view.title,
                        status=view.status, created_at=view.created_at, updated_at=view.updated_at,
                        submitted_at=view.submitted_at, generated_at=utcnow(), generated_by=actor.username)

@@ -64,6 +64,17 @@ def test_readable_table(tmp_path: Path, capsys: pytest.CaptureFixture[str], lang
     assert "ALP-ONE-01" in out and ("not scored" if lang == "en" else "未评分") in out
 
 
+def test_an_unscored_dimension_shows_its_target_profile_level(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Only ALP answered: the BET row is not scored and shows the baseline profile's BET level, 2.00, as the
+    results page and the workbook do (tests/test_ui_results.py); its sub-dimensions likewise."""
+    path = answers_file(tmp_path, answers={"ALP-ONE-01": {"level": 3}}, target_preset="baseline")
+    status, out, _ = run(capsys, str(path), "--lang", "en")
+    assert status == 0
+    bet = next(line for line in out.splitlines() if line.strip().startswith("BET "))
+    assert "not scored" in bet and " 2.00 " in f"{bet} "
+
+
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fails(capsys, tmp_path / "nope.json", "nope.json: no such file", "Fix:")
 

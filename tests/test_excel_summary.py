@@ -114,7 +114,7 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
         assert _close(score, u.score), u.id
         assert row[7].value == (s("not_scored") if u.score is None else (Q.t(Q.meta.scale[u.level].name, "zh")
                                                                           if u.level is not None else None)), u.id
-        assert _close(row[4].value, u.target), u.id
+        assert _close(row[4].value, _shown_target(u, result)), u.id
         gap = None if u.score is None or u.target is None else u.target - u.score
         assert _close(row[5].value, gap), u.id
         assert row[6].value == u.level and _close(row[11].value, u.completeness), u.id
@@ -132,6 +132,16 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
         assert row[12] == Q.t(g.recommendation, "zh") and row[1] == s(f"band_{g.band}")
 
 
+def _shown_target(u: Any, result: Any) -> float | None:
+    """The documented target of a unit as shown: the engine's, or for a dimension or sub-dimension with nothing
+    scored the target profile's level for its dimension (docs/scoring.md); principles and stages: none."""
+    if u.target is not None or u.kind not in ("dimension", "subdimension"):
+        return u.target
+    dim = u.id if u.kind == "dimension" else next(d.id for d in Q.dimensions if any(s.id == u.id
+                                                                                     for s in d.subdimensions))
+    return float(Q.preset(result.target_preset).levels[dim])
+
+
 def test_not_scored_is_an_empty_score_and_words_never_zero(engine: Engine, system: Actor) -> None:
     org = create_organisation(engine, system, "新组织", Q.default_profile())
     a = create_assessment(engine, system, org.id)
@@ -140,8 +150,10 @@ def test_not_scored_is_an_empty_score_and_words_never_zero(engine: Engine, syste
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, system, a.id, "en")))
     rows = {r[1]: r for r in _rows(wb["Scores"]) if r[0] == "Dimension"}
     assert rows[Q.dimensions[0].id][3] == 3 and rows[Q.dimensions[0].id][7] == Q.t(Q.meta.scale[3].name, "en")
-    for d in Q.dimensions[1:]:  # score, target and gap empty (a chart gap); the words in the level-name column
-        assert rows[d.id][3:7] == (None, None, None, None) and rows[d.id][7] == "Not scored"
+    levels = Q.preset(Q.default_preset(Q.default_profile())).levels
+    for d in Q.dimensions[1:]:  # score, gap and level empty (a chart gap); the words in the level-name column;
+        # the target is the target profile's level for the dimension, as on the results page (scoring/targets.py)
+        assert rows[d.id][3:7] == (None, float(levels[d.id]), None, None) and rows[d.id][7] == "Not scored"
 
 
 def _with_unscored_dimension(peer: bool) -> bytes:
@@ -166,7 +178,9 @@ def test_every_cell_a_chart_plots_is_a_number_or_empty(peer: bool) -> None:
     assert len({ref for _, ref, _, _ in plotted}) == (3 if peer else 2) + 2  # dimensions' series, sub-dimensions'
     assert plotted_text(data) == []
     blanks = {cell for _, _, cell, value in plotted if value is None}
-    assert {"D3", "E3"} <= blanks and (("M4" in blanks) if peer else True)  # the unscored dimension: a gap
+    # The unscored dimension: a gap in the score series; its target is plotted (the target profile's level, as
+    # on the results page's radar), a number.
+    assert "D3" in blanks and "E3" not in blanks and (("M4" in blanks) if peer else True)
     dispblanks = ET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("xl/charts/chart1.xml")).find(f".//{C}dispBlanksAs")
     assert dispblanks is not None and dispblanks.get("val") == "gap"
 

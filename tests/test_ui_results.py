@@ -255,3 +255,34 @@ def test_the_peer_summary_is_scored_once_per_state_of_the_round(app_db: str, eng
     # And an outsider who asks for M0's assessment gets nothing from the cache.
     stranger = open_page(other, "results", lang="en", assessment=aid)
     assert len(calls) == 3 and "7 organisations" not in texts(stranger)
+
+
+def test_an_unscored_dimension_has_one_target_on_the_page_and_in_the_workbook(
+        app_db: str, engine: Engine) -> None:
+    """Nothing scored in a dimension: every output shows the target profile's level for it (scoring/targets.py).
+
+    The page used to compute this itself and the workbook left the cell blank; the expected value
+    here comes from the questionnaire's target profile, not from the code under test.
+    """
+    from services.exports import summary_xlsx
+
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    _answer(engine, alice, aid, _spread())  # the first two dimensions only
+    want = expected(engine, aid, q().default_profile())
+    levels = q().preset(want.target_preset).levels
+    unscored = [u.id for u in want.dimensions if u.score is None]
+    assert unscored, "dimensions beyond the first two are left unanswered on purpose"
+    target_of = {u.id: (u.target if u.score is not None else float(levels[u.id])) for u in want.dimensions}
+
+    at = open_page(alice, "results", assessment=aid)
+    (table,) = (t.value for t in at.table)
+    assert list(table[msg("common.target")]) == [f"{target_of[u.id]:.2f}" for u in want.dimensions]
+    radar_target = _charts(at)[msg("results.radar_dimensions")]["data"][1]["r"][:-1]
+    assert radar_target == [target_of[u.id] for u in want.dimensions]
+
+    book = openpyxl.load_workbook(io.BytesIO(summary_xlsx(engine, alice.actor(engine), aid, "en")))
+    rows = {row[1].value: row for row in book["Scores"].iter_rows(min_row=2) if row[1].value in target_of}
+    for dim in unscored:
+        assert rows[dim][3].value is None  # not scored: no score ...
+        assert rows[dim][4].value == target_of[dim]  # ... and the same target as the page

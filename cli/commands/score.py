@@ -20,6 +20,7 @@ from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, lo
 from questionnaires.schema import Questionnaire
 from scoring.display import format_percent, format_score
 from scoring.engine import score_assessment
+from scoring.targets import shown_target
 from scoring.types import AnswerInput, AssessmentResult
 
 TOP_KEYS = ("questionnaire", "version", "profile", "target_preset", "form", "answers")
@@ -272,19 +273,13 @@ def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
     print(f"{lab['target']}: {q.t(preset.name, lang)} ({preset.id}) · {lab['form']}: {lab[result.form]} · "
           f"{lab['complete']}: {_pct(result.completeness)} · {lab['to_target']}: {_pct(result.percent_to_target)}")
     print()
-    names: dict[str, str] = {}
-    for d in q.dimensions:
-        names[d.id] = q.t(d.name, lang)
-        for s in d.subdimensions:
-            names[s.id] = q.t(s.name, lang)
-    names.update({k: q.t(v, lang) for k, v in q.meta.principles.items()})
-    names.update({k: q.t(v, lang) for k, v in q.meta.stages.items()})
+    names = {uid: name for (_, uid), name in q.unit_names(lang).items()}
     names["overall"] = lab["overall"]
 
     def row(unit: Any, indent: str = "") -> None:
         label = indent + f"{unit.id if unit.id != 'overall' else ''} {names.get(unit.id, '')}".strip()
         level = "" if unit.level is None else f"L{unit.level}"
-        target = format_score(unit.target, "")
+        target = format_score(shown_target(q, result, unit), "")
         print(f"  {_ljust(label, 38)} {_rjust(_num(unit.score, lab), 10)} {level:>5} {target:>7} "
               f"{unit.answered:>4}/{unit.applicable}")
 

@@ -23,8 +23,10 @@ def free_port() -> int:
 class AppServer:
     """Start with :meth:`start`, stop with :meth:`stop` (or :meth:`kill` for a SIGKILL crash)."""
 
-    def __init__(self, db_url: str, log_dir: Path, port: int | None = None, env: dict[str, str] | None = None):
+    def __init__(self, db_url: str, log_dir: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 root: Path = ROOT):
         self.db_url = db_url
+        self.root = root  # the source tree whose app.py runs (perf/capacity.py runs an older commit's too)
         self.port = port or free_port()
         self.log_path = log_dir / f"streamlit-{self.port}.log"
         self.env = env or {}
@@ -41,7 +43,7 @@ class AppServer:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
              f"--server.port={self.port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
              "--server.fileWatcherType=none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
