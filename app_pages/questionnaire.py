@@ -48,7 +48,6 @@ from services.assessments import (
     AnswerInputData,
     AnswerView,
     AssessmentView,
-    carry_report,
     save_answer_and_read,
 )
 from services.errors import ConflictError, InvalidInput, ServiceError, StateError
@@ -481,7 +480,7 @@ def main() -> None:
 
 def carried_notice(view: AssessmentView) -> None:
     """Answers carried from an assessment on an older version: which to confirm, which were dropped, which are new."""
-    report = carry_report(engine(), actor(), view.id)
+    report = page_state(actor(), view.id).carry  # read with the assessment, once per run
     if report is None or report.from_version == report.to_version:
         return
     lines = [tr("questionnaire.carried_intro", old=report.from_version, new=report.to_version)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,6 +87,28 @@ def load_with_organisation(s: Session, actor: Actor, assessment_id: int, *,
     if row is None or not actor.can_read_org(row[0].organisation_id):
         raise NotFound(object="assessment", id=assessment_id)
     return row[0], row[1]
+
+
+def load_for_page(s: Session, actor: Actor, assessment_id: int, *,
+                  for_update: bool = False) -> tuple[Assessment, Organisation, dict[str, Any] | None]:
+    """:func:`load_with_organisation` plus the assessment's carry-forward record (its detail, or None), one statement.
+
+    The record (an ``answers_carried_forward`` event, written when answers were carried from an
+    assessment on another questionnaire version) is read as a scalar subquery of the same SELECT,
+    so what the questionnaire page needs costs no extra statement.
+    """
+    carried = (select(EventLog.detail)
+               .where(EventLog.action == "answers_carried_forward", EventLog.object_type == "assessment",
+                      EventLog.object_id == Assessment.id)
+               .order_by(EventLog.id.desc()).limit(1).scalar_subquery())
+    stmt = (select(Assessment, Organisation, carried).join(Organisation, Organisation.id == Assessment.organisation_id)
+            .where(Assessment.id == assessment_id))
+    if for_update and s.bind is not None and s.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Assessment)
+    row = s.execute(stmt).first()
+    if row is None or not actor.can_read_org(row[0].organisation_id):
+        raise NotFound(object="assessment", id=assessment_id)
+    return row[0], row[1], row[2]
 
 
 def load_rows(s: Session, assessment_id: int) -> dict[str, tuple[Answer, str | None]]:

@@ -63,6 +63,27 @@ def assessment_view(a: Assessment, org_name: str) -> AssessmentView:
 
 
 @dataclass(frozen=True)
+class CarryReport:
+    """What carrying answers forward from an earlier assessment did (shown until every flagged answer is confirmed)."""
+
+    from_assessment: int
+    from_version: str
+    to_version: str
+    to_confirm: tuple[str, ...]     # carried across a changed question and not saved since
+    dropped: tuple[dict[str, Any], ...]  # answers of questions removed in this version
+    new: tuple[str, ...]            # questions new in this version (start unanswered)
+
+
+def _carry(detail: dict[str, Any] | None, revisions: dict[str, int]) -> CarryReport | None:
+    """The carry-forward record as shown: a carried answer still at revision 1 was not confirmed (saved) since."""
+    if not detail:
+        return None
+    pending = tuple(q for q in detail.get("confirm", []) if revisions.get(q) == 1)
+    return CarryReport(int(detail["from_assessment"]), str(detail["from_version"]), str(detail["to_version"]), pending,
+                       tuple(detail.get("dropped", [])), tuple(detail.get("new", [])))
+
+
+@dataclass(frozen=True)
 class AssessmentState:
     """What the questionnaire and results pages show of one assessment, read in one transaction.
 
@@ -73,11 +94,14 @@ class AssessmentState:
     view: AssessmentView
     answers: dict[str, AnswerView]
     result: AssessmentResult
+    carry: CarryReport | None = None  # answers carried from an assessment on another questionnaire version
 
 
-def _state(a: Assessment, org: Organisation, rows: dict[str, tuple[Answer, str | None]]) -> AssessmentState:
+def _state(a: Assessment, org: Organisation, rows: dict[str, tuple[Answer, str | None]],
+           carried: dict[str, Any] | None = None) -> AssessmentState:
     stored = {qid: answers.view(row, name) for qid, (row, name) in rows.items()}
-    return AssessmentState(assessment_view(a, org.name), stored, score_stored(a, org, stored.values()))
+    return AssessmentState(assessment_view(a, org.name), stored, score_stored(a, org, stored.values()),
+                           _carry(carried, {qid: x.revision for qid, x in stored.items()}))
 
 
 def questionnaire_for(view: AssessmentView | Assessment) -> Questionnaire:
@@ -93,10 +117,10 @@ def get_assessment(engine: Engine, actor: Actor, assessment_id: int) -> Assessme
 
 
 def assessment_state(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentState:
-    """The assessment, its answers and its result from one read snapshot (two statements)."""
+    """The assessment, its answers, its result and its carry-forward record from one read snapshot (two statements)."""
     with snapshot_session(engine) as s:
-        a, org = answers.load_with_organisation(s, actor, assessment_id)
-        return _state(a, org, answers.load_rows(s, a.id))
+        a, org, carried = answers.load_for_page(s, actor, assessment_id)
+        return _state(a, org, answers.load_rows(s, a.id), carried)
 
 
 def assessment_record(engine: Engine, actor: Actor,
@@ -226,32 +250,9 @@ class _Carry:
     note: str
 
 
-@dataclass(frozen=True)
-class CarryReport:
-    """What carrying answers forward from an earlier assessment did (shown until every flagged answer is confirmed)."""
-
-    from_assessment: int
-    from_version: str
-    to_version: str
-    to_confirm: tuple[str, ...]     # carried across a changed question and not saved since
-    dropped: tuple[dict[str, Any], ...]  # answers of questions removed in this version
-    new: tuple[str, ...]            # questions new in this version (start unanswered)
-
-
 def carry_report(engine: Engine, actor: Actor, assessment_id: int) -> CarryReport | None:
     """The carry-forward record of an assessment, or None if it was not started from another one."""
-    with read_session(engine) as s:
-        a = answers.load(s, actor, assessment_id)
-        log = s.scalars(select(EventLog).where(EventLog.action == "answers_carried_forward",
-                                               EventLog.object_type == "assessment", EventLog.object_id == a.id)
-                        .order_by(EventLog.id.desc())).first()
-        if log is None or not log.detail:
-            return None
-        d = log.detail
-        revisions = {x.question_id: x.revision for x in s.scalars(select(Answer).where(Answer.assessment_id == a.id))}
-    pending = tuple(q for q in d.get("confirm", []) if revisions.get(q) == 1)  # a save since raises the revision
-    return CarryReport(int(d["from_assessment"]), str(d["from_version"]), str(d["to_version"]), pending,
-                       tuple(d.get("dropped", [])), tuple(d.get("new", [])))
+    return assessment_state(engine, actor, assessment_id).carry
 
 
 def _org_in_association(s: Session, org_id: int, association_id: int) -> bool:
@@ -356,7 +357,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         # The assessment row is locked (PostgreSQL; SQLite's writers are serialised by BEGIN IMMEDIATE):
         # every writer of its answers takes this lock first, so the answers read next cannot change
         # before this transaction ends.
-        a, org = answers.load_with_organisation(s, actor, assessment_id, for_update=True)
+        a, org, carried = answers.load_for_page(s, actor, assessment_id, for_update=True)
         if a.status != "draft":
             raise StateError("submitted", object="assessment", id=assessment_id)
         problems = answers.validate(get_questionnaire(a.questionnaire_id, a.questionnaire_version), data)
@@ -367,7 +368,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         new = answers.values(data)
         if row is not None:
             if answers.stored(row) == new:
-                return _state(a, org, rows)
+                return _state(a, org, rows, carried)
             if expected_revision != row.revision:
                 raise ConflictError(Conflict(data.question_id, row.level, bool(row.is_na), row.justification or "",
                                              row.note or "", row.revision, author))
@@ -378,7 +379,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         a.updated_at = utcnow()
         s.flush()
         rows[data.question_id] = (row, actor.username if actor.user_id else None)
-        return _state(a, org, rows)
+        return _state(a, org, rows, carried)
 
 
 def save_answers_bulk(engine: Engine, actor: Actor, assessment_id: int, given: Iterable[AnswerInputData], *,

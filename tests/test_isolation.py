@@ -173,6 +173,8 @@ ASSESSMENT_CASES = [
     Case("get_assessment", "assessment", lambda w, a, t_: assessments.get_assessment(w.engine, a, _asm(w, t_))),
     Case("load_answers", "answers", lambda w, a, t_: assessments.load_answers(w.engine, a, _asm(w, t_))),
     Case("assessment_state", "answers", lambda w, a, t_: assessments.assessment_state(w.engine, a, _asm(w, t_))),
+    Case("assessment_record", "export", lambda w, a, t_: assessments.assessment_record(w.engine, a, _asm(w, t_))),
+    Case("carry_report", "answers", lambda w, a, t_: assessments.carry_report(w.engine, a, _asm(w, t_))),
     Case("answer_counts", "answers", lambda w, a, t_: assessments.answer_counts(w.engine, a, _asm(w, t_))),
     Case("save_answer", "answers",
          lambda w, a, t_: assessments.save_answer(w.engine, a, _asm(w, t_), AnswerInputData(w.questions[0], level=0),
