@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from i18n import LANGUAGES, t
+from questionnaires import answer_rule
 
 TEMPLATE_FORMAT = "aigov-questionnaire-template"
 TEMPLATE_FORMAT_VERSION = "3"
@@ -43,7 +44,7 @@ META_KEYS = ("format", "template_format_version", "questionnaire_id", "questionn
 BASE_META_KEYS = ("assessment_id", "answer_revisions")
 REVISION_ITEM = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):([1-9][0-9]{0,8})")
 MAX_ROWS = 2000  # rows read from the answer sheet before the file is refused
-MAX_TEXT = 5000  # characters per justification or note: services.assessments.MAX_TEXT, which imports pass in
+MAX_TEXT = answer_rule.MAX_TEXT  # characters per justification or note: the one answer rule's limit
 
 
 def col(columns: tuple[str, ...], name: str) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -28,7 +28,6 @@ from excel.contract import (
     BASE_META_KEYS,
     MAX_NAME,
     MAX_ROWS,
-    MAX_TEXT,
     META_KEYS,
     META_SHEET,
     NA_ALIASES,
@@ -49,6 +48,7 @@ from excel.problems import Problem, WorkbookRejected, shown
 from excel.safety import MAX_UPLOAD_BYTES, inspect, require_defusedxml
 from i18n import LANGUAGES, t
 from questionnaires import Questionnaire, QuestionnaireError, available, get_questionnaire, versions
+from questionnaires.answer_rule import AnswerFields, answer_problems
 from questionnaires.schema import ProfileField
 
 _LEVEL = re.compile(r"([0-5])(?:\.0+)?")
@@ -262,8 +262,20 @@ def _check_headings(sheet: _Cells, columns: Sequence[str], lang: str, problems: 
     return ok
 
 
-def _read_answers(sheet: _Cells, q: Questionnaire, max_text: int,
-                  problems: list[Problem]) -> list[TemplateAnswer]:
+# The answer rule's codes as this workbook's messages (excel.problem.*): (code, values) from (question, text, values).
+_RULE_MESSAGES: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
+    "na_justification": lambda qid, text, v: ("na_needs_justification", {"qid": qid}),
+    "justification_too_long": lambda qid, text, v: ("text_too_long", {"length": len(text), "max": v["max"]}),
+    "note_too_long": lambda qid, text, v: ("text_too_long", {"length": len(text), "max": v["max"]}),
+    "justification_control": lambda qid, text, v: ("text_control", {"char": v["char"]}),
+    "note_control": lambda qid, text, v: ("text_control", {"char": v["char"]}),
+    # A parsed level is 0–5 or N/A (never both): _parse_level reports anything else as not_a_level first.
+    "not_a_level": lambda qid, text, v: ("not_a_level", {"value": v["level"]}),
+    "level_and_na": lambda qid, text, v: ("not_a_level", {"value": "N/A"}),
+}
+
+
+def _read_answers(sheet: _Cells, q: Questionnaire, problems: list[Problem]) -> list[TemplateAnswer]:
     known = {question.id for question in q.questions()}
     c_id, c_level = col(ANSWER_COLUMNS, "id"), col(ANSWER_COLUMNS, "level")
     c_just, c_note = col(ANSWER_COLUMNS, "justification"), col(ANSWER_COLUMNS, "note")
@@ -294,13 +306,11 @@ def _read_answers(sheet: _Cells, q: Questionnaire, max_text: int,
                                     {"value": shown(_text(raw_level))}))
             continue
         level, na = parsed
-        if na and not just:
-            problems.append(Problem("na_needs_justification", sheet.title, f"{letters['justification']}{r}",
-                                    {"qid": qid}))
-        for name, text in (("justification", just), ("note", note)):
-            if len(text) > max_text:
-                problems.append(Problem("text_too_long", sheet.title, f"{letters[name]}{r}",
-                                        {"length": len(text), "max": max_text}))
+        # The one answer rule (questionnaires/answer_rule.py), each problem at the cell of its field.
+        for code, field_name, values in answer_problems(AnswerFields(level, na, just, note)):
+            excel_code, shown_values = _RULE_MESSAGES[code](qid, just if field_name == "justification" else note,
+                                                            values)
+            problems.append(Problem(excel_code, sheet.title, f"{letters[field_name]}{r}", shown_values))
         if level is not None or na or just or note:  # a cell of spaces is still a blank row
             found[qid] = TemplateAnswer(qid, level, na, just, note, r)
     if sheet.too_many:
@@ -421,7 +431,7 @@ def _unreadable(exc: BaseException) -> WorkbookRejected:
     return WorkbookRejected([Problem("damaged", values={"detail": type(exc).__name__})])
 
 
-def read_template(data: bytes, *, max_text: int = MAX_TEXT, max_bytes: int = MAX_UPLOAD_BYTES,
+def read_template(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
                   require_name: bool = False, require_profile: bool = False) -> FilledTemplate:
     """The filled template in ``data``, or :class:`WorkbookRejected` listing every problem found.
 
@@ -438,7 +448,7 @@ def read_template(data: bytes, *, max_text: int = MAX_TEXT, max_bytes: int = MAX
     except Exception as exc:  # openpyxl raises many types for malformed parts; all mean "damaged"
         raise _unreadable(exc) from exc
     try:
-        result = _read(wb, max_text, problems, require_name, require_profile)
+        result = _read(wb, problems, require_name, require_profile)
     except Exception as exc:  # a sheet part that fails to parse while streaming its rows
         raise _unreadable(exc) from exc
     finally:
@@ -460,7 +470,7 @@ def _name_problems(profile: _Profile, version: str, sheet: str) -> list[Problem]
     return []
 
 
-def _read(wb: Any, max_text: int, problems: list[Problem], require_name: bool,
+def _read(wb: Any, problems: list[Problem], require_name: bool,
           require_profile: bool) -> FilledTemplate | None:
     if META_SHEET not in wb.sheetnames:
         problems.append(Problem("not_template"))
@@ -484,7 +494,7 @@ def _read(wb: Any, max_text: int, problems: list[Problem], require_name: bool,
     if found_answers is not None:
         sheet = _Cells(found_answers[0], found_answers[1], len(ANSWER_COLUMNS), problems)
         if _check_headings(sheet, ANSWER_COLUMNS, lang, problems):
-            answers = _read_answers(sheet, q, max_text, problems)
+            answers = _read_answers(sheet, q, problems)
     if found_profile is not None:
         sheet = _Cells(found_profile[0], found_profile[1], len(PROFILE_COLUMNS), problems, max_rows=200)
         if _check_headings(sheet, PROFILE_COLUMNS, lang, problems):

@@ -37,7 +37,7 @@ from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
 from services import answers
 from services.access import Actor
-from services.answers import MAX_TEXT, AnswerInputData, AnswerValues, Source
+from services.answers import AnswerInputData, AnswerValues, Source
 from services.assessments import get_assessment, load_answers
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.organisations import validate_profile
@@ -247,7 +247,7 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
         if target.organisation_id != org_id:
             raise NotFound(object="assessment", id=assessment_id)
     try:
-        filled = read_template(data, max_text=MAX_TEXT)
+        filled = read_template(data)
     except WorkbookRejected as exc:
         return None, ImportReport(False, tuple(exc.problems))
     problems: list[Problem] = []

@@ -42,7 +42,7 @@ from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
 from services import answers
 from services.access import Actor
-from services.answers import MAX_TEXT, Source
+from services.answers import Source
 from services.association_members import register_member, registered_members
 from services.associations import admin_association
 from services.errors import InvalidInput, NotFound, StateError
@@ -142,7 +142,7 @@ def _file_problems(filled: FilledTemplate, q: Questionnaire, target: _Target) ->
 def _import_one(engine: Engine, actor: Actor, target: _Target, file: str, data: bytes,
                 source: Source) -> MemberImportReport:
     try:
-        filled = read_template(data, max_text=MAX_TEXT, require_name=True, require_profile=True)
+        filled = read_template(data, require_name=True, require_profile=True)
     except WorkbookRejected as exc:
         return MemberImportReport(file, False, tuple(exc.problems))
     q = get_questionnaire(filled.questionnaire_id, filled.questionnaire_version)
