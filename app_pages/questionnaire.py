@@ -295,19 +295,6 @@ def _conflict(q: Questionnaire, aid: int, qid: str) -> None:
                  type="primary")
 
 
-def _progress(q: Questionnaire, result: AssessmentResult) -> None:
-    """Overall progress and completion per dimension, from the scoring engine's own counts."""
-    overall = result.overall
-    st.progress(overall.completeness or 0.0,
-                text=tr("questionnaire.progress", answered=overall.answered, applicable=overall.applicable,
-                        pct=fmt_pct(overall.completeness)))
-    cols = st.columns(len(result.dimensions))
-    names = {d.id: qt(d.name) for d in q.dimensions}
-    for col, unit in zip(cols, result.dimensions, strict=True):
-        col.caption(tr("questionnaire.dimension_progress", name=names[unit.id], answered=unit.answered,
-                       applicable=unit.applicable))
-
-
 # --- navigation --------------------------------------------------------------------------------------------
 
 def _current_page(aid: int, pages: list[QuestionPage]) -> str:

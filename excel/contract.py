@@ -31,7 +31,6 @@ LEVEL_CHOICES: tuple[int | str, ...] = (0, 1, 2, 3, 4, 5, NA_TEXT)
 # Answer sheet: one row per question from row 2; letters are fixed.
 ANSWER_COLUMNS = ("id", "dimension", "subdimension", "question", "levels", "level", "justification", "note",
                   "applies")
-ANSWER_INPUT = ("level", "justification", "note")
 # Profile sheet: the organisation's name (format 2), then one row per single/bool field and one row
 # per option of a multi field. The name row is keyed by NAME_ROW in the hidden field-id column.
 PROFILE_COLUMNS = ("field_id", "option_id", "field", "value", "help")

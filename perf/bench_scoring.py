@@ -22,7 +22,6 @@ from scoring import AnswerInput, cohort_stats, common_gaps, percentile_rank, sco
 
 ROOT = Path(__file__).resolve().parent.parent
 N_ASSESSMENTS = 10_000
-N_QUESTIONS = 63
 SEED = 20241
 
 

@@ -25,7 +25,6 @@ from scoring.types import AnswerInput, AssessmentResult, Band, GapRow, UnitKind,
 EPS = 1e-9  # floating tolerance for level = floor(score) and for the band thresholds
 HIGH, MEDIUM = 4.0, 2.0  # band thresholds on priority
 FORMS = ("full", "core")
-UNIT_KINDS: tuple[UnitKind, ...] = ("overall", "dimension", "subdimension", "principle", "stage")
 BANDS: tuple[Band, ...] = ("low", "medium", "high")  # index = band code 0, 1, 2 (-1 = no gap)
 
 
@@ -278,23 +277,6 @@ class CohortScores:
             "gaps_medium": (self.band == 1).sum(axis=1),
             "gaps_low": (self.band == 0).sum(axis=1),
         }, index=self.index)
-
-    def unit_table(self, kind: UnitKind) -> pd.DataFrame:
-        """One row per (assessment, unit) with every UnitScore number (for storage and exports)."""
-        u = self.units[kind]
-        k, n = u.score.shape
-        return pd.DataFrame({
-            "assessment_id": np.repeat(self.index.to_numpy(), k),
-            "kind": kind,
-            "unit": np.tile(np.asarray(u.ids, dtype=object), n),
-            "score": u.score.T.ravel(),
-            "level": pd.array(u.level.T.ravel(), dtype="Int64"),
-            "target": u.target.T.ravel(),
-            "applicable": u.applicable.T.ravel(),
-            "answered": u.answered.T.ravel(),
-            "na": u.na.T.ravel(),
-            "completeness": u.completeness.T.ravel(),
-        })
 
     def gaps(self) -> pd.DataFrame:
         """Every gap row of every assessment, each assessment's rows in gap-list order.

@@ -19,11 +19,10 @@ class Actor:
     is_platform_admin: bool = False
     org_roles: Mapping[int, str] = field(default_factory=dict)  # organisation id → org_admin | respondent
     association_admin: frozenset[int] = frozenset()
-    is_system: bool = False  # the operator at the command line: the database owner
 
     @classmethod
     def system(cls) -> Actor:
-        return cls(user_id=None, username="system", is_platform_admin=True, is_system=True)
+        return cls(user_id=None, username="system", is_platform_admin=True)
 
     @property
     def org_ids(self) -> list[int]:
@@ -31,9 +30,6 @@ class Actor:
 
     def can_read_org(self, org_id: int) -> bool:
         return self.is_platform_admin or org_id in self.org_roles
-
-    def can_answer(self, org_id: int) -> bool:
-        return self.can_read_org(org_id)
 
     def can_admin_org(self, org_id: int) -> bool:
         return self.is_platform_admin or self.org_roles.get(org_id) == "org_admin"

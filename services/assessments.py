@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -421,8 +421,3 @@ def _history(s: Session, assessment_id: int) -> list[AnswerChange]:
         for e, name in rows
     ]
 
-
-def answer_counts(engine: Engine, actor: Actor, assessment_id: int) -> int:
-    with read_session(engine) as s:
-        answers.load(s, actor, assessment_id)
-        return s.scalar(select(func.count()).select_from(Answer).where(Answer.assessment_id == assessment_id)) or 0

@@ -56,7 +56,6 @@ class ImportReport:
     questionnaire_version: str = ""
     answered: int = 0  # rows with a level or N/A
     na: int = 0
-    noted: int = 0  # rows with only a note or justification
     blank: int = 0  # questions left blank (stored answers untouched)
     assessment_id: int | None = None
     created: bool = False
@@ -273,7 +272,7 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
     given = [a for a in filled.answers if a.na or a.level is not None]
     report = ImportReport(
         ok=not problems, problems=tuple(problems), questionnaire_id=q.id, questionnaire_version=q.version,
-        answered=len(given), na=sum(a.na for a in given), noted=len(filled.answers) - len(given),
+        answered=len(given), na=sum(a.na for a in given),
         blank=len(q.questions()) - len(filled.answers), assessment_id=assessment_id, profile=dict(filled.profile),
         from_target=comparison.from_target, conflicts=comparison.conflicts, replaces=comparison.replaces)
     return filled, report

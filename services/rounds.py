@@ -35,10 +35,6 @@ class RoundView:
     def is_open(self) -> bool:
         return self.status == "open"
 
-    @property
-    def past_deadline(self) -> bool:
-        return self.deadline is not None and utcnow() > self.deadline
-
 
 @dataclass(frozen=True)
 class RoundSummary:

@@ -175,7 +175,6 @@ ASSESSMENT_CASES = [
     Case("assessment_state", "answers", lambda w, a, t_: assessments.assessment_state(w.engine, a, _asm(w, t_))),
     Case("assessment_record", "export", lambda w, a, t_: assessments.assessment_record(w.engine, a, _asm(w, t_))),
     Case("carry_report", "answers", lambda w, a, t_: assessments.carry_report(w.engine, a, _asm(w, t_))),
-    Case("answer_counts", "answers", lambda w, a, t_: assessments.answer_counts(w.engine, a, _asm(w, t_))),
     Case("save_answer", "answers",
          lambda w, a, t_: assessments.save_answer(w.engine, a, _asm(w, t_), AnswerInputData(w.questions[0], level=0),
                                                   expected_revision=1)),
