@@ -23,12 +23,12 @@ from app_pages.common import (
     fmt_score,
     guarded,
     lang,
-    prepared_download,
     qt,
     query_int,
     questionnaire,
     tr,
     tr_plain,
+    xlsx_download,
 )
 from charts.benchmark import Box, band_radar, quartile_boxes, segment_heatmap
 from charts.figures import trend
@@ -381,11 +381,10 @@ def _export(who: Actor, dash: RoundDashboard) -> None:
     workbook prepared before any of them is never offered again.
     """
     r = dash.round
-    prepared_download(EXPORT, (dash.stamp, lang()),
-                      lambda: benchmark_xlsx(engine(), who, r.id, lang(), dashboard=dash),
-                      prepare=tr("benchmark.assoc.prepare_export"), download=tr("benchmark.assoc.download_export"),
-                      file_name=f"{file_label(r.association_name)}-aigov-benchmark-round-{r.id}-{lang()}.xlsx",
-                      help_text=tr("benchmark.assoc.export_help"))
+    language = lang()
+    xlsx_download(tr("benchmark.assoc.download_export"), lambda: benchmark_xlsx(engine(), who, r.id, language),
+                  key=EXPORT, file_name=f"{file_label(r.association_name)}-aigov-benchmark-round-{r.id}-{language}.xlsx",
+                  help_text=tr("benchmark.assoc.export_help"))
 
 
 def main() -> None:

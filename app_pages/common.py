@@ -6,7 +6,7 @@ Pages import from here and from ``services``; they never open sessions or write 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
@@ -346,24 +346,15 @@ def attempt(action: Callable[[], T]) -> T | None:
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def prepared_download(name: str, stamp: Hashable, build: Callable[[], bytes], *, prepare: str, download: str,
-                      file_name: str, help_text: str = "") -> None:
-    """A workbook built only when asked for (reruns stay fast), then offered for download.
+def xlsx_download(label: str, build: Callable[[], bytes], *, key: str, file_name: str, help_text: str = "") -> None:
+    """A download button whose workbook is built when it is clicked (Streamlit's deferred ``data``).
 
-    ``name`` keys the session slot and the two buttons (``prepare_<name>``, ``download_<name>``).
-    The file is kept with ``stamp`` (what it was built from: the data's state, the language), and a
-    new stamp withdraws it, so a file built before a change is never offered as current.
+    Reruns stay fast (nothing is built for a plain visit), and the file is always built from the
+    data as it is at the click, so a file built before a change can never be offered as current.
     """
-    ready = st.session_state.get(name)
     left, right = st.columns([1, 3], vertical_alignment="center")
-    if (ready is None or ready[0] != stamp) and left.button(prepare, key=f"prepare_{name}",
-                                                            icon=":material/table_view:"):
-        with st.spinner(tr("common.preparing")):
-            data = attempt(build)
-        ready = st.session_state[name] = (stamp, data) if data is not None else None
-    if ready is not None and ready[0] == stamp:
-        left.download_button(download, ready[1], key=f"download_{name}", type="primary", file_name=file_name,
-                             mime=XLSX_MIME, icon=":material/download:")
+    left.download_button(label, build, key=key, type="primary", file_name=file_name, mime=XLSX_MIME,
+                         icon=":material/download:", on_click="ignore")
     if help_text:
         right.caption(help_text)
 

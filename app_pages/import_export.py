@@ -23,11 +23,11 @@ from app_pages.common import (
     flash,
     guarded,
     lang,
-    prepared_download,
     show_error,
     show_flash,
     tr,
     tr_plain,
+    xlsx_download,
 )
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
@@ -155,9 +155,8 @@ def _export(who: Actor, rows: list[AssessmentView]) -> None:
                           key="excel_export_assessment")
     code = st.radio(tr("excel.page.export_lang"), LANGUAGES, index=LANGUAGES.index(lang()), horizontal=True,
                     format_func=LANGUAGE_NAMES.__getitem__, key="excel_export_lang")
-    prepared_download(SUMMARY, (chosen, code), lambda: summary_xlsx(engine(), who, chosen, code),
-                      prepare=tr("excel.page.prepare"), download=tr("excel.page.export_button"),
-                      file_name=summary_filename(engine(), who, chosen))
+    xlsx_download(tr("excel.page.export_button"), lambda: summary_xlsx(engine(), who, chosen, code), key=SUMMARY,
+                  file_name=summary_filename(engine(), who, chosen))
 
 
 def _page() -> None:

@@ -20,12 +20,12 @@ from app_pages.common import (
     fmt_score,
     guarded,
     lang,
-    prepared_download,
     query_int,
     questionnaire,
     show_flash,
     tr,
     tr_plain,
+    xlsx_download,
 )
 from charts.benchmark import band_radar
 from questionnaires import Questionnaire
@@ -200,11 +200,11 @@ def _close_first(q: Questionnaire, s: MemberStats) -> None:
 
 
 def _download(who: Actor, assessment_id: int, segment: str) -> None:
-    prepared_download("peer_xlsx", (assessment_id, segment, lang()),
-                      lambda: peer_xlsx(engine(), who, assessment_id, lang(), segment),
-                      prepare=tr("benchmark.peers.prepare_download"), download=tr("benchmark.peers.download"),
-                      file_name=f"{file_label(current_org_name())}-aigov-peer-comparison-{assessment_id}-{lang()}.xlsx",
-                      help_text=tr("benchmark.peers.download_help"))
+    language = lang()
+    xlsx_download(tr("benchmark.peers.download"), lambda: peer_xlsx(engine(), who, assessment_id, language, segment),
+                  key="peer_xlsx",
+                  file_name=f"{file_label(current_org_name())}-aigov-peer-comparison-{assessment_id}-{language}.xlsx",
+                  help_text=tr("benchmark.peers.download_help"))
 
 
 def main() -> None:

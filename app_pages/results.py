@@ -30,10 +30,10 @@ from app_pages.common import (
     fmt_score,
     guarded,
     lang,
-    prepared_download,
     qt,
     tr,
     tr_plain,
+    xlsx_download,
 )
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
@@ -405,10 +405,10 @@ def _readiness(who: Actor, view: AssessmentView) -> None:
 
 def _export(who: Actor, view: AssessmentView) -> None:
     """The Excel summary, built only when asked for (reruns stay fast)."""
-    prepared_download("results_xlsx", (view.id, view.updated_at.isoformat(), lang()),
-                      lambda: summary_xlsx(engine(), who, view.id, lang()),
-                      prepare=tr("results.prepare_excel"), download=tr("results.download_excel"),
-                      file_name=summary_filename(engine(), who, view.id), help_text=tr("results.excel_help"))
+    language = lang()
+    xlsx_download(tr("results.download_excel"), lambda: summary_xlsx(engine(), who, view.id, language),
+                  key="results_xlsx", file_name=summary_filename(engine(), who, view.id),
+                  help_text=tr("results.excel_help"))
 
 
 def main() -> None:

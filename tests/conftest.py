@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from db.engine import make_engine
 from services.access import Actor
+from tests.support.apptest import Downloads
 from tests.support.databases import PostgresForTests, empty_sqlite, fresh_sqlite
 from tests.support.postgres import PostgresDatabases, PostgresUnavailable
 
@@ -129,3 +130,13 @@ def any_empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     url = pg.empty()
     yield url
     pg.drop(url)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    """The files behind AppTest download buttons (see :class:`tests.support.apptest.Downloads`)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    kept = Downloads()
+    monkeypatch.setattr(MediaFileManager, "add_deferred", kept.recording(MediaFileManager.add_deferred))
+    return kept

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from i18n import WORD_JOINER
@@ -53,3 +56,30 @@ def page_texts(at: AppTest) -> str:
             if kind == "metric":
                 parts.append(str(getattr(el, "value", "")))
     return "\n".join(parts)
+
+
+class Downloads:
+    """The files behind the download buttons of AppTest runs, built as a click in the browser builds them.
+
+    A download button with a callable ``data`` registers the callable with the run's media file
+    manager, which AppTest discards after the run; this keeps each one (by the button's file id) so
+    a test can call it, exactly as the server does when the button is clicked.
+    """
+
+    def __init__(self) -> None:
+        self._callables: dict[str, Callable[[], Any]] = {}
+
+    def recording(self, add_deferred: Callable[..., str]) -> Callable[..., str]:
+        def add(manager: MediaFileManager, data: Callable[[], Any], *args: Any, **kwargs: Any) -> str:
+            file_id = add_deferred(manager, data, *args, **kwargs)
+            self._callables[file_id] = data
+            return file_id
+        return add
+
+    def file(self, at: AppTest, key: str) -> bytes:
+        """The bytes a click on the download button ``key`` of the last run sends."""
+        (button,) = [b for b in at.get("download_button") if b.proto.id.endswith(f"-{key}")]
+        assert button.proto.deferred_file_id, "the button holds its file already; it should build it on click"
+        data = self._callables[button.proto.deferred_file_id]()
+        assert isinstance(data, bytes)
+        return data
