@@ -57,7 +57,7 @@ def test_mapping_covers_every_old_and_new_question_exactly_once() -> None:
      "'GOV-XXX-01' is not a question of 1.0.0"),
     (lambda d: d["steps"][0].update(to=["GOV-INS-05"]), "'split' needs one old and two or more new"),
 ])
-def test_a_broken_mapping_is_refused_with_its_place(change, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_mapping_is_refused_with_its_place(change, expected: str) -> None:
     doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
     doc["steps"].sort(key=lambda s: s["kind"] != "split")  # the split step first
     change(doc)
@@ -129,7 +129,7 @@ def test_carry_forward_from_a_demo_1_0_0_assessment(engine: Engine) -> None:
     a = carried["GOV-INS-05"]
     save_answer(engine, actor, new.id, AnswerInputData("GOV-INS-05", level=((a.level or 0) + 1) % 6),
                 expected_revision=a.revision)
-    assert "GOV-INS-05" not in carry_report(engine, actor, new.id).to_confirm  # type: ignore[union-attr]
+    assert "GOV-INS-05" not in carry_report(engine, actor, new.id).to_confirm
 
 
 def test_untouched_units_score_the_same_across_versions(engine: Engine) -> None:
@@ -145,8 +145,8 @@ def test_untouched_units_score_the_same_across_versions(engine: Engine) -> None:
     assert "GOV-EXT" in untouched and "GOV-INS" not in untouched
     for uid in untouched:
         with read_session(engine) as s:  # the new draft is scored with the live profile, the old one with its snapshot
-            snap = s.get(Assessment, old_id).profile_snapshot  # type: ignore[union-attr]
-            live = s.get(Organisation, org_id).profile  # type: ignore[union-attr]
+            snap = s.get(Assessment, old_id).profile_snapshot
+            live = s.get(Organisation, org_id).profile
         if snap == live:
             assert before.unit("subdimension", uid).score == after.unit("subdimension", uid).score, uid
 
@@ -158,7 +158,7 @@ def test_a_1_0_0_assessment_still_scores_on_1_0_0(engine: Engine) -> None:
     with read_session(engine) as s:
         rows = s.scalars(select(Answer).where(Answer.assessment_id == old_id)).all()
         a = s.get(Assessment, old_id)
-        profile, preset = dict(a.profile_snapshot or {}), a.target_preset  # type: ignore[union-attr]
+        profile, preset = dict(a.profile_snapshot or {}), a.target_preset
     q = get_questionnaire(version="1.0.0")
     alone = score_assessment(q, profile, {r.question_id: AnswerInput(r.level, bool(r.is_na)) for r in rows},
                              preset or q.default_preset(profile), "full")
@@ -193,8 +193,8 @@ def test_readiness_equals_a_hand_computation() -> None:
         for item in ref[scheme]["items"]:
             rid = str(item["id"])
             mine = cites.get((scheme, rid), [])
-            scored = [(rel, answers[qid].level) for qid, rel in mine
-                      if qid in applicable and not answers[qid].na]
+            scored = [(rel, lv) for qid, rel in mine
+                      if qid in applicable and (lv := answers[qid].level) is not None]
             full = [lvl for rel, lvl in scored if rel in ("equal", "superset")]
             part = [lvl for rel, lvl in scored if rel not in ("equal", "superset")]
             level = max(full) if full else (min(part) if part else None)
