@@ -95,7 +95,11 @@ def run_cache() -> dict[str, Any]:
 # --- language -------------------------------------------------------------------------------------
 
 def lang() -> str:
-    """Query parameter → session → browser locale → default (engineering.md §1.7)."""
+    """The session's language; chosen on its first run from ``?lang=``, the browser's locale, then the default.
+
+    Later runs keep the session's choice (the language switch changes it), so a link shared in one
+    language opens in that language without overriding a choice made since.
+    """
     if "lang" not in st.session_state:
         qp = st.query_params.get("lang")
         locale = None

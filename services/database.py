@@ -1,7 +1,9 @@
 """The application's database as the app and the CLI open it: the configured URL, migrated to head.
 
-Pages and commands get their engine here (never from ``db/`` directly), so both open the same
-database the same way and the schema is current before the first query.
+Pages and the commands that read or write the application's data get their engine here, so both
+open the same database the same way and the schema is current before the first query. The
+``aigov db`` commands are the exception: they manage the schema itself (upgrade, check, dump,
+restore into an empty database), so they open the database with ``db.engine``.
 """
 
 from __future__ import annotations
