@@ -1,8 +1,10 @@
-"""Server-side rerun time of the questionnaire page (AppTest), largest sub-dimension.
+"""Server-side rerun time of the questionnaire page (AppTest), largest sub-dimension, and of an answer change.
 
 Compared with a bare AppTest of a trivial script holding the same number of radios with the same
 options: the ratio is what the page's own work (sign-in check, answers, scoring for the progress
-bar, descriptors, notes, guidance) costs on top of Streamlit itself. Goal (issue 5): under 150 ms.
+bar, descriptors, notes, guidance) costs on top of Streamlit itself. Goals: a page rerun under 150 ms
+(issue 5); an answer change — the save and the rerun it causes — at most 25 ms (issue 16: one read
+per run; it was ~44 ms with 49 SQL statements per change, now 11, tests/test_statement_counts.py).
 
 Run with ``python -m perf`` (the whole performance suite) or ``python -m perf.bench_questionnaire_rerun``.
 """
@@ -19,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 REPEAT = 15
 GOAL_SECONDS = 0.150
+CHANGE_GOAL_SECONDS = 0.025
 
 
 def _all_on_profile(q: Any) -> dict[str, Any]:
@@ -113,9 +116,10 @@ def run() -> list[dict[str, Any]]:
          "note": f"AppTest, best of {REPEAT}; {'met' if rerun < GOAL_SECONDS else 'NOT met'}"},
         {"name": f"answer change with autosave ({largest.id})", "seconds": autosave,
          "baseline_seconds": baseline_change, "ratio": autosave / baseline_change,
-         "baseline": f"the bare script with one of its {n} radios changed", "goal": goal,
+         "baseline": f"the bare script with one of its {n} radios changed",
+         "goal": f"≤ {CHANGE_GOAL_SECONDS * 1000:.0f} ms server-side (issue 16)",
          "note": "one radio changed per rerun: on_change saves it to SQLite, then the page reruns; "
-                 f"{'met' if autosave < GOAL_SECONDS else 'NOT met'}"},
+                 f"{'met' if autosave <= CHANGE_GOAL_SECONDS else 'NOT met'}"},
     ]
 
 if __name__ == "__main__":
