@@ -23,6 +23,7 @@ from app_pages.common import (
     sign_out,
     tr,
 )
+from app_pages.widget_text import localise_streamlit_texts
 from services.access import Actor
 from services.organisations import list_organisations
 
@@ -92,9 +93,12 @@ def _org_switcher(who: Actor) -> int | None:
 
 
 def main() -> None:
-    st.set_page_config(page_title=tr("app.title"), page_icon=":material/shield:", layout="wide")
+    # A local image: a ":material/…:" or emoji icon makes the browser fetch it from an internet host.
+    st.set_page_config(page_title=tr("app.title"), page_icon=str(HERE / "assets" / "favicon.png"), layout="wide")
     app_style()
     language_switch()
+    with st.sidebar:
+        localise_streamlit_texts()
     who = current_actor()
     if who is None:
         # Register every page (hidden) so a deep link keeps its URL through sign-in, but run none.

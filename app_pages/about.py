@@ -7,6 +7,8 @@ import streamlit as st
 from app_pages.common import qt, questionnaire, tr
 from services.database import backend_name
 
+BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}  # the database products by their names
+
 q = questionnaire()
 st.title(tr("about.heading"))
 st.write(qt(q.meta.description))
@@ -27,4 +29,5 @@ st.write(tr("about.method_text"))
 st.caption(tr("about.crosswalk_note"))
 
 st.subheader(tr("about.version"))
-st.write(f"{q.id} v{q.version} · {backend_name()}")
+backend = backend_name()
+st.write(f"{q.id} v{q.version} · {BACKENDS.get(backend, backend)}")

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from app_pages.common import current_org_id, engine, qt, query_int, questionnaire, run_cache, tr
+from app_pages.common import current_org_id, engine, lang, qt, query_int, questionnaire, run_cache, tr
 from questionnaires import Questionnaire
+from scoring.display import level_text
+from scoring.types import UnitScore
 from services.access import Actor
 from services.assessments import AssessmentState, AssessmentView, assessment_state, list_assessments
 from services.errors import NotFound
@@ -118,6 +120,12 @@ def level_name(q: Questionnaire, level: int | None) -> str:
         return tr("common.not_scored")
     names = {s.level: s.name for s in q.meta.scale}
     return f"{level} {qt(names[level])}" if level in names else str(level)
+
+
+def unit_level(q: Questionnaire, unit: UnitScore) -> str:
+    """A unit's level as a manager should read it (0.93 → "部分达到 1 初始级", not "0 未开展")."""
+    return level_text(unit.score, unit.level, {s.level: qt(s.name) for s in q.meta.scale}, lang(),
+                      tr("common.not_scored"))
 
 
 def keep_choice(key: str, default: Any = None) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app_pages.assessment_context import SESSION_KEY, fmt_time, form_name, keep_choice, level_name
+from app_pages.assessment_context import SESSION_KEY, fmt_time, form_name, keep_choice, unit_level
 from app_pages.common import (
     actor,
     attempt,
@@ -93,7 +93,7 @@ def _table(who: Actor, rows: list[AssessmentView]) -> None:
             tr("common.updated"): fmt_time(a.updated_at),
             tr("assessments.col_submitted"): fmt_time(a.submitted_at) if a.submitted_at else "—",
             tr("common.score"): fmt_score(result.overall.score),
-            tr("common.level"): level_name(q, result.overall.level),
+            tr("common.level"): unit_level(q, result.overall),
             tr("assessments.col_completeness"): fmt_pct(result.completeness),
         })
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",

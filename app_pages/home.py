@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.assessment_context import unit_level
 from app_pages.common import actor, current_org_id, engine, fmt_pct, fmt_score, qt, questionnaire, tr
+from services.accounts import get_user
 from services.assessments import list_assessments
 from services.results import assessment_result
 
 who = actor()
 q = questionnaire()
 st.title(tr("app.title"))
-st.caption(tr("home.welcome", user=who.username))
+st.caption(tr("home.welcome", user=get_user(engine(), who.user_id).display_name if who.user_id else who.username))
 st.write(tr("home.intro"))
 st.info(tr("home.questionnaire_info", title=qt(q.meta.title), id=q.id, version=q.version,
            dims=len(q.dimensions), subs=sum(len(d.subdimensions) for d in q.dimensions), n=len(q.questions())))
@@ -35,7 +37,7 @@ else:
         result = assessment_result(engine(), who, latest.id)
         c1, c2, c3, c4 = st.columns(4)
         c1.metric(tr("common.score"), fmt_score(result.overall.score))
-        c2.metric(tr("common.level"), "—" if result.overall.level is None else str(result.overall.level))
+        c2.metric(tr("common.level"), unit_level(q, result.overall))
         c3.metric(tr("results.completeness"), fmt_pct(result.completeness))
         c4.metric(tr("results.percent_to_target"), fmt_pct(result.percent_to_target))
         st.caption(tr("home.latest_caption", id=latest.id, title=latest.title, status=tr(f"common.{latest.status}")))

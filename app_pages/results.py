@@ -21,6 +21,7 @@ from app_pages.assessment_context import (
     keep_choice,
     level_name,
     page_state,
+    unit_level,
 )
 from app_pages.common import (
     RELATION_KEYS,
@@ -69,7 +70,7 @@ def _axis_label(name: str, unit: UnitScore) -> str:
 def _metrics(q: Questionnaire, result: AssessmentResult) -> None:
     c = st.columns(5)
     c[0].metric(tr("results.overall_score"), fmt_score(result.overall.score))
-    c[1].metric(tr("results.overall_level"), level_name(q, result.overall.level))
+    c[1].metric(tr("results.overall_level"), unit_level(q, result.overall))
     c[2].metric(tr("results.completeness"), fmt_pct(result.completeness),
                 help=tr("results.completeness_help", answered=result.overall.answered,
                         applicable=result.overall.applicable, na=result.overall.na))
@@ -127,7 +128,7 @@ def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: As
         rows = [{
             tr("common.dimension"): f"{u.id} {names[('dimension', u.id)]}",
             tr("common.score"): fmt_score(u.score),
-            tr("common.level"): level_name(q, u.level),
+            tr("common.level"): unit_level(q, u),
             tr("common.target"): fmt_score(target),
             tr("results.completeness"): fmt_pct(u.completeness),
         } for u, target in zip(result.dimensions, targets, strict=True)]
@@ -304,7 +305,7 @@ def _why(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> No
                     score=fmt_score(u.score)) for k, u in by_key.items()}
     key = st.selectbox(tr("results.why_pick"), keys, key="why_unit", format_func=labels.__getitem__)
     u = by_key[key]
-    st.markdown(tr("results.why_summary", score=fmt_score(u.score), level=level_name(q, u.level),
+    st.markdown(tr("results.why_summary", score=fmt_score(u.score), level=unit_level(q, u),
                    target=fmt_score(u.target), applicable=u.applicable, answered=u.answered, na=u.na))
     if u.kind in ("overall", "dimension"):
         child = "dimension" if u.kind == "overall" else "subdimension"

@@ -33,6 +33,7 @@ from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT, AnswerLike
 from i18n import LANGUAGE_NAMES, catalog, t
 from questionnaires import Questionnaire
+from scoring.display import level_text
 from scoring.frame import question_frame
 from scoring.readiness import FrameworkReadiness
 from scoring.targets import shown_target
@@ -161,7 +162,7 @@ def _cover(w: _Writer, info: SummaryInfo) -> None:
         ("submitted_at", info.submitted_at, WHEN, None),
         ("target_preset", q.t(preset.name, w.lang), None, None),
         ("overall_score", o.score, SCORE, None),
-        ("overall_level", o.level, INT, w.level_name(o.level)),
+        ("overall_level", o.level, INT, level_text(o.score, o.level, w.levels, w.lang, w.tr("not_scored"))),
         ("overall_target", o.target, SCORE, None),
         ("completeness", o.completeness, PCT, None),
         ("percent_to_target", r.percent_to_target, PCT, None),
@@ -205,7 +206,7 @@ def _unit_rows(w: _Writer, ws: Any, kind: str, units: Sequence[UnitScore],
                peer: Mapping[str, float | None] | None) -> None:
     for u in units:
         # Score, target, gap (and peer median) stay numbers or blanks: the radar charts plot them.
-        level_name = w.level_name(u.level) if u.score is not None else w.tr("not_scored")
+        level_name = level_text(u.score, u.level, w.levels, w.lang, w.tr("not_scored"))
         # Principles and stages have internal ids (controllable, rd, …), not ids a reader uses: their name only.
         shown_id = u.id if kind in ("dimension", "subdimension") else None
         row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, shown_id), w.cell(ws, w.names.get(u.id, u.id)),

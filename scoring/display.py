@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
+from i18n import t
+
 SCORE_PLACES = 2  # Excel format 0.00
 PERCENT_PLACES = 1  # Excel format 0.0%
 EXCEL_DIGITS = 15  # significant digits Excel keeps of a double before formatting it
@@ -38,3 +40,21 @@ def format_score(x: float | None, none: str = "—") -> str:
 def format_percent(x: float | None, none: str = "—") -> str:
     """A share 0–1 as a percentage with one decimal, as Excel's ``0.0%`` shows it (0.1225 → "12.3%")."""
     return none if x is None else _rounded(_excel_decimal(x).scaleb(2), PERCENT_PLACES) + "%"
+
+
+def level_text(score: float | None, level: int | None, names: dict[int, str], lang: str, not_scored: str) -> str:
+    """A unit's maturity level in words that a manager will not misread.
+
+    The level is the whole part of the score, so 0.93 is level 0, "未开展 / Not performed", although
+    the answers behind it were at levels 1–2. Shown alone that reads as "nothing done"; so a score
+    between two levels says which level it has reached and which it is part of the way to:
+    0.93 → "部分达到 1 初始级", 2.40 → "2 受管理级，部分达到 3 已定义级"; a whole score is its level.
+    The app, the command line and the summary workbook all use this one wording.
+    """
+    if score is None or level is None:
+        return not_scored
+    reached = f"{level} {names[level]}" if level in names else str(level)
+    if score - level <= 1e-9 or level + 1 not in names:
+        return reached
+    partial = t("common.level_partial", lang, level=f"{level + 1} {names[level + 1]}")
+    return partial if level == 0 else t("common.level_between", lang, reached=reached, partial=partial)

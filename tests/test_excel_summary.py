@@ -18,6 +18,7 @@ from excel.cells import decode_text
 from excel.summary import SummaryInfo, build_summary
 from i18n import t
 from questionnaires import get_questionnaire
+from scoring.display import level_text
 from services.access import Actor, load_actor
 from services.accounts import create_user
 from services.assessments import (
@@ -112,8 +113,12 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
         row = units[names.get(u.id, u.id)]
         score = row[3].value
         assert _close(score, u.score), u.id
-        assert row[7].value == (s("not_scored") if u.score is None else (Q.t(Q.meta.scale[u.level].name, "zh")
-                                                                          if u.level is not None else None)), u.id
+        # The level in words says how far past its whole level the score is (0.93: part of the way to 1).
+        level_names = {x.level: Q.t(x.name, "zh") for x in Q.meta.scale}
+        assert row[7].value == (s("not_scored") if u.score is None else
+                                level_text(u.score, u.level, level_names, "zh", s("not_scored"))), u.id
+        if u.score is not None and u.level is not None and u.score > u.level:
+            assert row[7].value.endswith(f"{u.level + 1} {level_names[u.level + 1]}"), u.id
         assert _close(row[4].value, _shown_target(u, result)), u.id
         gap = None if u.score is None or u.target is None else u.target - u.score
         assert _close(row[5].value, gap), u.id
@@ -149,7 +154,7 @@ def test_not_scored_is_an_empty_score_and_words_never_zero(engine: Engine, syste
     save_answers_bulk(engine, system, a.id, [AnswerInputData(first.id, 3)], source="ui")
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, system, a.id, "en")))
     rows = {r[1]: r for r in _rows(wb["Scores"]) if r[0] == "Dimension"}
-    assert rows[Q.dimensions[0].id][3] == 3 and rows[Q.dimensions[0].id][7] == Q.t(Q.meta.scale[3].name, "en")
+    assert rows[Q.dimensions[0].id][3] == 3 and rows[Q.dimensions[0].id][7] == f"3 {Q.t(Q.meta.scale[3].name, 'en')}"
     levels = Q.preset(Q.default_preset(Q.default_profile())).levels
     for d in Q.dimensions[1:]:  # score, gap and level empty (a chart gap); the words in the level-name column;
         # the target is the target profile's level for the dimension, as on the results page (scoring/targets.py)

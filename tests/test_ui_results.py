@@ -122,8 +122,12 @@ def test_to_answer_and_why_this_score(app_db: str, engine: Engine) -> None:
                and msg("results.col_recommendation") not in df.value.columns)
     assert list(why[msg("results.col_question_id")]) == [w.id for w in sub.why]
     assert list(why[msg("results.col_weight")]) == [w.weight for w in sub.why]
-    assert msg("results.why_summary", score=f"{sub.score:.2f}",
-               level=f"{sub.level} {q().meta.scale[sub.level].name['zh']}", target=f"{sub.target:.2f}",
+    names = {x.level: x.name["zh"] for x in q().meta.scale}
+    level = f"{sub.level} {names[sub.level]}"
+    if sub.score > sub.level:  # between two levels: says it is part of the way to the next one
+        partial = msg("common.level_partial", level=f"{sub.level + 1} {names[sub.level + 1]}")
+        level = partial if sub.level == 0 else msg("common.level_between", reached=level, partial=partial)
+    assert msg("results.why_summary", score=f"{sub.score:.2f}", level=level, target=f"{sub.target:.2f}",
                applicable=sub.applicable, answered=sub.answered, na=sub.na) in texts(at)
 
     # A dimension is the mean of its sub-dimensions; the questions behind them are one click away.

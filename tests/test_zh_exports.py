@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
 from db.engine import make_engine
-from db.models import Answer, User
+from db.models import User
 from demo.seed import DEMO_ORG_NAME
 from i18n import t
 from questionnaires import get_questionnaire
@@ -30,7 +30,7 @@ from services.exports import org_template_xlsx, summary_filename, summary_xlsx, 
 from services.organisations import create_organisation, list_organisations
 from services.round_members import member_rounds
 from services.rounds import list_rounds
-from tests.support.latin import foreign_words
+from tests.support.latin import foreign_words, typed_texts
 
 
 @pytest.fixture
@@ -38,14 +38,6 @@ def demo(demo_db_url: str) -> Any:
     eng = make_engine(demo_db_url)
     yield eng
     eng.dispose()
-
-
-def _user_texts(engine: Engine) -> list[str]:
-    """What people typed or are called: theirs, in whatever language they chose."""
-    with engine.connect() as c:
-        answers = c.execute(select(Answer.justification, Answer.note)).all()
-        users = c.execute(select(User.username, User.display_name)).all()
-    return [x for row in [*answers, *users] for x in row if x]
 
 
 def _english(data: bytes, names: list[str]) -> dict[tuple[str, str], str]:
@@ -65,7 +57,7 @@ def _english(data: bytes, names: list[str]) -> dict[tuple[str, str], str]:
 
 def test_every_workbook_downloaded_in_chinese_has_no_english_and_no_raw_codes(demo: Engine) -> None:
     system = Actor.system()
-    names = _user_texts(demo)
+    names = typed_texts(demo)
     org = next(o for o in list_organisations(demo, system) if o.name == DEMO_ORG_NAME)
     names.append(org.name)
     assessment = list_assessments(demo, system, org.id)[0]

@@ -12,13 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from sqlalchemy import Engine, select
+
+from db.models import Answer, Assessment, Association, BenchmarkRound, Organisation, User
+
 PROPER_PHRASES = ("AI Safety Benchmark", "AI Verify")
 PROPER_NAMES = frozenset({
     "Excel", "PostgreSQL", "SQLite", "Streamlit", "Plotly", "OpenDP", "Python", "Chromium", "Debian", "Noto",
     "Ctrl", "Enter", "PyRIT", "Inspect", "Moonshot", "MLCommons", "aigov", "xlsx",
 })
 COMMAND = re.compile(r"(?<![\w-])aigov(?: [a-z]+){1,2}|(?<![\w-])--?[a-z][a-z-]*")  # a CLI command or a flag
-WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/+']*")
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/']*")
+URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S*")
 FILE_OR_PATH = re.compile(r".*\.(md|xlsx|xls|csv|json|yml|yaml|pdf|py|toml)|.*/.*")
 IDENTIFIER = re.compile(r".*[-_0-9].*")
 UNIT = re.compile(r"MB|KB|GB|px|ms|v\d[\w.]*")
@@ -27,7 +32,10 @@ UNIT = re.compile(r"MB|KB|GB|px|ms|v\d[\w.]*")
 def foreign_words(text: str, names: Iterable[str] = ()) -> list[str]:
     """The words of ``text`` a Chinese reader should not find in a Chinese UI."""
     allowed = PROPER_NAMES | set(names)
-    for phrase in (*PROPER_PHRASES, *(n for n in names if " " in n)):
+    text = URL.sub(" ", re.sub(r"\s+", " ", text))
+    names = [re.sub(r"\s+", " ", n) for n in names]
+    # Longest first: a name inside another (an assessment titled after part of a round's name) must not cut it.
+    for phrase in sorted((*PROPER_PHRASES, *(n for n in names if " " in n)), key=len, reverse=True):
         text = text.replace(phrase, " ")
     text = COMMAND.sub(" ", text)
     found = []
@@ -39,3 +47,13 @@ def foreign_words(text: str, names: Iterable[str] = ()) -> list[str]:
             continue
         found.append(word)
     return found
+
+
+def typed_texts(engine: Engine) -> list[str]:
+    """What people typed or are called in a database: theirs, in whatever language they chose, so a
+    scan does not judge it (answers' notes and reasons, user, organisation, association, round and
+    assessment names)."""
+    columns = (Answer.justification, Answer.note, User.username, User.display_name, Organisation.name,
+               Association.name, BenchmarkRound.name, Assessment.title)
+    with engine.connect() as c:
+        return sorted({v for col in columns for v in c.execute(select(col)).scalars() if v})
