@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-from app_pages.common import lang, page_script, tr
+from app_pages.common import lang, page_script, tr_plain
 
 # catalog key → Streamlit's English text (a full text node), with named groups for the placeholders.
 STREAMLIT_TEXTS: dict[str, str] = {
@@ -70,7 +70,7 @@ def _rules() -> list[list[object]]:
     rules: list[list[object]] = []
     for key, pattern in STREAMLIT_TEXTS.items():
         groups = list(re.compile(pattern).groupindex)
-        message = tr(key, **{g: "{" + g + "}" for g in groups})
+        message = tr_plain(key, **{g: "{" + g + "}" for g in groups})
         # JavaScript regexes have no (?P<name>…): plain groups, in the same order.
         rules.append([re.sub(r"\(\?P<\w+>", "(", pattern), message, groups])
     return rules

@@ -398,7 +398,8 @@ def _readiness(w: _Writer, readiness: Sequence[FrameworkReadiness]) -> None:
         w.header(ws, [w.tr("readiness_item"), w.tr("readiness_title"), w.tr("readiness_coverage"),
                       w.tr("readiness_level"), w.tr("readiness_band"), w.tr("readiness_questions")])
         for item in fw.items:
-            cites = ", ".join(f"{c.question_id} ({c.relation}, {'—' if c.level is None else c.level})"
+            cites = ", ".join(f"{c.question_id} ({t(f'questionnaire.relation_{c.relation}', w.lang)}, "
+                              f"{'—' if c.level is None else c.level})"
                               for c in item.citations)
             coverage = {"full": "readiness_full", "partial": "readiness_partial", "none": "readiness_none"}
             ws.append([w.cell(ws, item.id), w.cell(ws, item.title if w.lang == "zh" else item.title_en, style="sum_wrap"),

@@ -30,7 +30,7 @@ from services.exports import org_template_xlsx, summary_filename, summary_xlsx, 
 from services.organisations import create_organisation, list_organisations
 from services.round_members import member_rounds
 from services.rounds import list_rounds
-from tests.support.latin import foreign_words, typed_texts
+from tests.support.latin import foreign_words, framework_titles, typed_texts
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def _english(data: bytes, names: list[str]) -> dict[tuple[str, str], str]:
 
 def test_every_workbook_downloaded_in_chinese_has_no_english_and_no_raw_codes(demo: Engine) -> None:
     system = Actor.system()
-    names = typed_texts(demo)
+    names = typed_texts(demo) + framework_titles()
     org = next(o for o in list_organisations(demo, system) if o.name == DEMO_ORG_NAME)
     names.append(org.name)
     assessment = list_assessments(demo, system, org.id)[0]

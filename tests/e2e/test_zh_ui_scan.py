@@ -25,7 +25,7 @@ from i18n import t
 from services.access import Actor
 from services.assessments import create_assessment, list_assessments
 from services.organisations import list_organisations
-from tests.support.latin import foreign_words, typed_texts
+from tests.support.latin import foreign_words, framework_titles, typed_texts
 from tests.support.server import AppServer
 
 # The language switch names each language in itself ("语言 / Language", "中文", "English"): on purpose.
@@ -95,7 +95,7 @@ def _in_context(text: str, word: str) -> str:
 def test_every_page_in_chinese_shows_no_english_and_loads_nothing_from_the_internet(
         demo_server: tuple[str, Engine], browser: Browser, tmp_path: Path) -> None:
     base, engine = demo_server
-    names = typed_texts(engine) + SWITCH
+    names = typed_texts(engine) + framework_titles() + SWITCH
     requests: list[str] = []
     english: dict[str, list[str]] = {}
     seen: set[str] = set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 
@@ -21,7 +22,7 @@ PROPER_NAMES = frozenset({
     "Excel", "PostgreSQL", "SQLite", "Streamlit", "Plotly", "OpenDP", "Python", "Chromium", "Debian", "Noto",
     "Ctrl", "Enter", "PyRIT", "Inspect", "Moonshot", "MLCommons", "aigov", "xlsx",
 })
-COMMAND = re.compile(r"(?<![\w-])aigov(?: [a-z]+){1,2}|(?<![\w-])--?[a-z][a-z-]*")  # a CLI command or a flag
+COMMAND = re.compile(r"\bArt\. \d+(?:\(\d+\))?|(?<![\w-])aigov(?: [a-z]+){1,2}|(?<![\w-])--?[a-z][a-z-]*")  # an EU AI Act article id, a CLI command or a flag
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/']*")
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S*")
 FILE_OR_PATH = re.compile(r".*\.(md|xlsx|xls|csv|json|yml|yaml|pdf|py|toml)|.*/.*")
@@ -57,3 +58,17 @@ def typed_texts(engine: Engine) -> list[str]:
                Association.name, BenchmarkRound.name, Assessment.title)
     with engine.connect() as c:
         return sorted({v for col in columns for v in c.execute(select(col)).scalars() if v})
+
+
+def framework_titles() -> list[str]:
+    """Titles of the external frameworks' items (NIST AI RMF, ISO/IEC 42001, EU AI Act), quoted in their
+    own language in the framework-readiness view: citations of another standard, like proper names."""
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "questionnaires" / "frameworks.yml").read_text())
+    titles = []
+    for scheme in data.values():
+        if isinstance(scheme, dict):
+            titles += [i["title"] for i in scheme.get("items") or [] if isinstance(i, dict) and i.get("title")]
+            titles += [a["title"] for a in (scheme.get("articles") or {}).values() if isinstance(a, dict)]
+    return titles
