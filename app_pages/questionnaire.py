@@ -353,7 +353,6 @@ def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, re
     st.caption("  \n".join(lines))
     if read_only:
         st.info(tr("questionnaire.read_only"))
-    rating_rule(q)
     carried_notice(view)
     overall = result.overall
     names = {d.id: qt(d.name) for d in q.dimensions}
@@ -364,21 +363,23 @@ def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, re
                         pct=fmt_pct(overall.completeness)) + "  \n" + per_dimension)
 
 
-def _menu(aid: int, pages: list[QuestionPage], current: str, done: set[str]) -> None:
-    """The jump list and "next unanswered", side by side."""
+def _menu(q: Questionnaire, aid: int, pages: list[QuestionPage], current: str, done: set[str]) -> None:
+    """The jump list, "next unanswered" and the rating rule, side by side (one row of the header)."""
     def label(p: QuestionPage) -> str:
         subs = "、".join(qt(s.sub.name) for s in p.sections) if lang() == "zh" else \
             ", ".join(qt(s.sub.name) for s in p.sections)
         return tr_plain("questionnaire.jump_option", n=pages.index(p) + 1, label=f"{p.dimension.id} {qt(p.dimension.name)}",
                   subs=subs, answered=sum(i in done for i in p.question_ids), total=len(p.question_ids))
     menu = {p.id: label(p) for p in pages}
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left, right, rule = st.columns([7, 2, 2], vertical_alignment="bottom")
     left.selectbox(tr("questionnaire.jump"), list(menu), key=_jump_key(aid), format_func=menu.__getitem__,
                    on_change=_scroll_to, args=(aid, TOP), label_visibility="collapsed")
     target = next_unanswered(pages, current, done)
     right.button(tr("questionnaire.next_unanswered"), key="q_next_open", icon=":material/skip_next:",
                  width="stretch", disabled=target is None, on_click=_to_unanswered, args=(aid, target),
                  help=tr("questionnaire.next_unanswered_help"))
+    with rule:
+        rating_rule(q)
 
 
 def _scroll(aid: int) -> None:
@@ -421,7 +422,7 @@ def _body(view: AssessmentView, read_only: bool) -> None:
     answers = state.answers
     done = {qid for qid, a in answers.items() if a.answered}
     current = _current_page(view.id, pages)
-    _menu(view.id, pages, current, done)
+    _menu(q, view.id, pages, current, done)
     st.session_state.setdefault(VIEW, {})[view.id] = current
     sub = st.query_params.get("sub")
     page = next(p for p in pages if p.id == current)
@@ -481,10 +482,11 @@ def carried_notice(view: AssessmentView) -> None:
 
 
 def rating_rule(q: Questionnaire) -> None:
-    """The questionnaire's rating rule (how to pick a level), folded away: one self-contained element."""
+    """The questionnaire's rating rule (how to pick a level), one click away: a popover beside the jump
+    list, so the header stays one row and the first question starts in the first screen."""
     if q.meta.rating_rule is None:
         return
-    with st.expander(tr("questionnaire.rating_rule"), icon=":material/rule:"):
+    with st.popover(tr("questionnaire.rating_rule"), icon=":material/rule:", width="stretch"):
         st.markdown(qt(q.meta.rating_rule))
 
 

@@ -78,6 +78,7 @@ def test_short_form_pages_open_at_their_title_with_the_first_question_on_a_lapto
     expect(page.get_by_role("heading", name=titles[0])).to_be_visible()
     first = page.locator(f".st-key-qbox_{pages[0][0]}")
     expect(first).to_be_visible()
+    _settle(page)
     page.screenshot(path=str(tmp_path / "page-1.png"))
     assert _question_in_view(page, pages[0][0]), "the first question must start in the first screen"
 

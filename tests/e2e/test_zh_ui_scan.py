@@ -35,7 +35,9 @@ NOTE = "[class*=st-key-note_] textarea:not([disabled])"
 # Visible text, without the ligature names of Material icons (drawn as pictures, e.g. "home").
 TEXT_JS = """() => {
   let text = document.body.innerText;
-  for (const icon of document.querySelectorAll('[data-testid=stIconMaterial]')) text = text.replace(icon.innerText, ' ');
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.children.length === 0 && getComputedStyle(e).fontFamily.includes('Material')) text = text.replace(e.innerText, ' ');
+  }
   const out = [text];
   for (const e of document.querySelectorAll('input[placeholder], textarea[placeholder]')) out.push(e.placeholder);
   return out.join('\\n');
