@@ -5,7 +5,7 @@ PORT ?= 8501
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: run test install bench capacity lint fmt e2e clean
+.PHONY: run serve test install bench capacity lint fmt e2e clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -18,14 +18,25 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+STREAMLIT := $(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+# The demo: migrate, seed the demo accounts and data into an empty database, serve.
 run: install
 	$(VENV)/bin/aigov db upgrade
 	$(VENV)/bin/aigov demo --if-empty
 	@echo ""
 	@echo "  AI 风险治理成熟度自评估平台 → http://$(HOST):$(PORT)"
 	@echo ""
-	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false
+	$(STREAMLIT)
+
+# A real installation: migrate and serve, never seed; the first visit creates the first administrator.
+serve: install
+	$(VENV)/bin/aigov db upgrade
+	@echo ""
+	@echo "  AI 风险治理成熟度自评估平台 → http://$(HOST):$(PORT)"
+	@echo ""
+	$(STREAMLIT)
 
 test: lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)

@@ -25,6 +25,7 @@ from app_pages.common import (
     show_error,
     show_flash,
     tr,
+    tr_plain,
 )
 from services.access import Actor
 from services.assessments import (
@@ -55,15 +56,18 @@ def _start(who: Actor, org_id: int, rows: list[AssessmentView]) -> None:
         forms = {f: _form_help(f) for f in ("core", "full")}
         keep_choice("new_form")
         form = st.radio(tr("assessments.form_label"), list(forms), format_func=forms.__getitem__, key="new_form")
-        carry = False
-        if rows:
-            carry = st.checkbox(tr("assessments.carry_forward", id=rows[0].id,
-                                   title=rows[0].title or tr("assessments.untitled")),
-                                key="new_carry", help=tr("assessments.carry_forward_help"))
+        carry: int | None = None
+        if rows:  # any earlier assessment, newest first; none by default
+            sources = {a.id: tr_plain("assessments.carry_option", id=a.id, title=a.title or tr_plain("assessments.untitled"),
+                                      status=tr_plain(f"common.{a.status}"), at=fmt_time(a.submitted_at or a.updated_at))
+                       for a in rows}
+            carry = st.selectbox(tr("assessments.carry_from"), [None, *sources], key="new_carry",
+                                 format_func=lambda i: tr_plain("assessments.carry_none") if i is None else sources[i],
+                                 help=tr("assessments.carry_forward_help"))
         if st.form_submit_button(tr("assessments.start"), type="primary"):
             try:
                 view = create_assessment(engine(), who, org_id, form=form, title=title,
-                                         carry_forward_from=rows[0].id if carry and rows else None)
+                                         carry_forward_from=carry)
             except ServiceError as exc:
                 show_error(exc)
                 return

@@ -59,3 +59,25 @@ def test_every_benchmark_is_reported_in_the_readme() -> None:
     section = README.split("## Performance", 1)[1]
     for module in sorted((ROOT / "perf").glob("bench_*.py")):
         assert module.stem.removeprefix("bench_") in section, f"README performance lacks {module.stem}"
+
+
+def test_make_serve_migrates_and_serves_without_ever_seeding_the_demo() -> None:
+    import subprocess
+
+    serve = subprocess.run(["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "aigov db upgrade" in serve and "streamlit run app.py" in serve
+    assert "demo" not in serve  # the published demo passwords never reach a real installation
+    run = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "aigov demo --if-empty" in run
+    assert "make serve" in README and "AIGOV_DATA_DIR" in README and "Python ≥ 3.11" in README
+    for package in ("python3-venv", "chromium", "fonts-noto-cjk", "postgresql"):
+        assert package in README, package
+
+
+def test_the_first_steps_name_the_pages_as_the_app_does() -> None:
+    from i18n import t
+
+    steps = README[README.index("**First steps in the app**"):README.index("### Other systems")]
+    for key in ("nav.profile", "nav.members", "nav.assessments", "nav.questionnaire", "nav.results",
+                "nav.import_export", "nav.association", "nav.peers"):
+        assert f"**{t(key, 'zh')} / {t(key, 'en')}**" in steps or f"**{t(key, 'zh')}**" in steps, key

@@ -37,11 +37,17 @@ def test_start_a_short_form_assessment_carrying_the_last_answers_forward(app_db:
     old = new_assessment(engine, alice, title="上一轮")
     save_answers_bulk(engine, alice.actor(engine), old,
                       [AnswerInputData(x.id, 4, note="沿用") for x in q().questions()[:6]], source="cli")
+    newer = new_assessment(engine, alice, title="试填")  # a later, empty one: the choice is not only the latest
     at = open_page(alice, "assessments")
+    options = at.selectbox(key="new_carry").options  # none, then every earlier assessment, newest first
+    assert options[0] == msg("assessments.carry_none") and len(options) == 3
+    assert options[1].startswith(f"#{newer}") and options[2].startswith(f"#{old}")
+    assert at.selectbox(key="new_carry").value is None
     at.text_input(key="new_title").input("第二轮")
     at.radio(key="new_form").set_value("core")
-    at.checkbox(key="new_carry").check()
+    at.selectbox(key="new_carry").set_value(old)
     _click(at, msg("assessments.start"))
+    assert newer != old
     views = list_assessments(engine, Actor.system(), alice.org_id)
     new = views[0]
     assert (new.title, new.form, new.status) == ("第二轮", "core", "draft")
