@@ -48,6 +48,7 @@ from services.assessments import (
     AnswerInputData,
     AnswerView,
     AssessmentView,
+    confirm_carried,
     save_answer_and_read,
 )
 from services.errors import ConflictError, InvalidInput, ServiceError, StateError
@@ -479,6 +480,11 @@ def carried_notice(view: AssessmentView) -> None:
     if report.new:
         lines.append(tr("questionnaire.carried_new", ids=", ".join(report.new)))
     st.info("  \n".join(lines))
+    if report.to_confirm and view.status == "draft" and st.button(tr("questionnaire.carried_confirm_all"),
+                                                                   key="confirm_carried"):
+        n = confirm_carried(engine(), actor(), view.id, report.to_confirm)
+        st.toast(tr("questionnaire.carried_confirmed", n=n))
+        st.rerun()
 
 
 def rating_rule(q: Questionnaire) -> None:

@@ -47,7 +47,7 @@ from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
 from services.peer_comparison import PeerSummary, peer_summary
 from services.readiness import assessment_readiness
-from services.results import submitted_history
+from services.results import not_comparable_units, submitted_history
 from services.round_dashboard import RoundStamp, peer_stamp
 
 BANDS = ("high", "medium", "low")
@@ -338,19 +338,30 @@ def _history(q: Questionnaire, result: AssessmentResult, who: Actor, view: Asses
     prev = before[-1]
     names = _names(q)
     current = {u.id: u.score for u in result.dimensions}
-    rows = [(tr("results.overall"), prev.overall, result.overall.score)]
-    rows += [(f"{d.id} {names[('dimension', d.id)]}", prev.dimensions.get(d.id), current.get(d.id))
+    rows = [("overall", tr_plain("results.overall"), prev.overall, result.overall.score)]
+    rows += [(d.id, f"{d.id} {names[('dimension', d.id)]}", prev.dimensions.get(d.id), current.get(d.id))
              for d in q.dimensions]
     st.caption(tr("results.compared_with", id=prev.assessment_id, title=prev.title or tr("assessments.untitled"),
                   at=fmt_time(prev.submitted_at)))
+    # scores on different questionnaire versions are compared only for units with the same questions
+    apart = not_comparable_units(view.questionnaire_id, prev.questionnaire_version or view.questionnaire_version,
+                                 view.questionnaire_version)
+    if apart:
+        shown_apart = [name for uid, name, _, _ in rows if uid in apart]
+        st.caption(tr("results.history_not_comparable", old=prev.questionnaire_version,
+                      new=view.questionnaire_version, units=", ".join(shown_apart) or "—"))
     st.dataframe(pd.DataFrame([{
-        tr("results.col_unit"): name,
-        tr("results.col_previous"): fmt_score(old),
-        tr("results.col_current"): fmt_score(new),
-        tr("results.col_delta"): "—" if old is None or new is None else f"{new - old:+.2f}",
-    } for name, old, new in rows]), hide_index=True, width="stretch", key="delta_table")
+        tr_plain("results.col_unit"): name,
+        tr_plain("results.col_previous"): fmt_score(old),
+        tr_plain("results.col_current"): fmt_score(new),
+        tr_plain("results.col_delta"): tr_plain("results.not_comparable") if uid in apart else (
+            "—" if old is None or new is None else f"{new - old:+.2f}"),
+    } for uid, name, old, new in rows]), hide_index=True, width="stretch", key="delta_table")
     shown = [p for p in points if view.submitted_at is None or p.assessment_id == view.id or p in before]
-    labels = [f"#{p.assessment_id} {fmt_time(p.submitted_at)[:10]}" for p in shown]
+    versions = {p.questionnaire_version for p in shown} | {view.questionnaire_version}
+    labels = [f"#{p.assessment_id} {fmt_time(p.submitted_at)[:10]}" + (f" v{p.questionnaire_version}"
+                                                                      if len(versions) > 1 else "")
+              for p in shown]
     overall = [p.overall for p in shown]
     per_dim = {d.id: [p.dimensions.get(d.id) for p in shown] for d in q.dimensions}
     if view.status == "draft":

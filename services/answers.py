@@ -27,7 +27,8 @@ from services.errors import InvalidInput, NotFound, Problem, StateError
 __all__ = ["MAX_TEXT", "AnswerInputData", "AnswerValues", "AnswerView", "Source", "load", "load_rows", "stored",
            "submit", "validate", "values", "view", "write", "write_row"]
 
-Source = Literal["ui", "import", "cli", "demo", "restore"]
+# "carried": copied from an assessment on an older questionnaire version, to be confirmed; "confirmed": confirmed as is
+Source = Literal["ui", "import", "cli", "demo", "restore", "carried", "confirmed"]
 AnswerValues = tuple[int | None, bool, str, str]  # level, N/A, justification, note (as stored)
 
 

@@ -229,11 +229,8 @@ def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: 
                                  for k, v in old.items()})
         plan, dropped, new = carried.carried, carried.dropped, carried.new
     for qid, c in plan.items():
-        s.add(Answer(assessment_id=a.id, question_id=qid, level=c.level, is_na=c.na, justification=c.justification,
-                     note=c.note, updated_by=actor.user_id))
-        s.add(AnswerEvent(assessment_id=a.id, question_id=qid, user_id=actor.user_id,
-                          source=CARRIED if c.confirm else source, new_level=c.level, new_na=c.na,
-                          new_justification=c.justification, new_note=c.note))
+        answers.write_row(s, actor, a.id, qid, None, (c.level, c.na, c.justification, c.note),
+                          CARRIED if c.confirm else source)
     s.add(EventLog(user_id=actor.user_id, action="answers_carried_forward", object_type="assessment", object_id=a.id,
                    detail={"from_assessment": src.id, "from_version": src.questionnaire_version,
                            "to_version": q.version, "confirm": sorted(k for k, c in plan.items() if c.confirm),
@@ -253,6 +250,33 @@ class _Carry:
 def carry_report(engine: Engine, actor: Actor, assessment_id: int) -> CarryReport | None:
     """The carry-forward record of an assessment, or None if it was not started from another one."""
     return assessment_state(engine, actor, assessment_id).carry
+
+
+def confirm_carried(engine: Engine, actor: Actor, assessment_id: int, question_ids: Iterable[str]) -> int:
+    """Confirm carried answers as they are (the user checked them against the new question): recorded in the
+    answer history with source ``confirmed``; the answers themselves do not change. Returns how many."""
+    with write_session(engine) as s:
+        a = answers.load(s, actor, assessment_id, for_update=True)
+        if a.status != "draft":
+            raise StateError("submitted", object="assessment", id=assessment_id)
+        log = s.scalars(select(EventLog).where(EventLog.action == "answers_carried_forward",
+                                               EventLog.object_type == "assessment", EventLog.object_id == a.id)
+                        .order_by(EventLog.id.desc())).first()
+        flagged = set((log.detail or {}).get("confirm", [])) if log is not None else set()
+        rows = {r.question_id: r for r in s.scalars(select(Answer).where(
+            Answer.assessment_id == a.id, Answer.question_id.in_(flagged & set(question_ids))))}
+        todo = sorted(qid for qid, r in rows.items() if r.revision == 1)  # carried and not saved since
+        for qid in todo:
+            row = rows[qid]
+            values = answers.stored(row)
+            s.add(AnswerEvent(assessment_id=a.id, question_id=qid, user_id=actor.user_id, source="confirmed",
+                              old_level=values[0], old_na=values[1], old_justification=values[2], old_note=values[3],
+                              new_level=values[0], new_na=values[1], new_justification=values[2],
+                              new_note=values[3]))
+            row.revision += 1  # confirmed: no longer "carried, please confirm" (the answer itself is unchanged)
+            row.updated_at = utcnow()
+            row.updated_by = actor.user_id
+        return len(todo)
 
 
 def _org_in_association(s: Session, org_id: int, association_id: int) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from db.engine import read_session
 from db.models import Answer, Assessment, Organisation
 from questionnaires import Questionnaire, get_questionnaire
+from questionnaires.migration import MigrationError, get_migration
 from scoring import score_assessment, score_cohort
 from scoring.types import AnswerInput, AssessmentResult
 from services import answers
@@ -53,6 +54,7 @@ class HistoryPoint:
     submitted_at: Any
     overall: float | None
     dimensions: dict[str, float | None]
+    questionnaire_version: str = ""
 
 
 def submitted_history(engine: Engine, actor: Actor, org_id: int) -> list[HistoryPoint]:
@@ -91,5 +93,23 @@ def submitted_history(engine: Engine, actor: Actor, org_id: int) -> list[History
     for a in rows:
         r = scored[a.id]
         points.append(HistoryPoint(a.id, a.title, a.submitted_at, r.overall.score,
-                                   {d.id: d.score for d in r.dimensions}))
+                                   {d.id: d.score for d in r.dimensions}, a.questionnaire_version))
     return points
+
+
+def not_comparable_units(questionnaire_id: str, old_version: str, new_version: str) -> frozenset[str]:
+    """Ids of units (overall, dimensions, sub-dimensions, principles) whose scores on ``old_version`` and
+    ``new_version`` do not measure the same questions (questionnaires/migration.py); every unit when no mapping
+    between the two versions is declared."""
+    if old_version == new_version:
+        return frozenset()
+    old, new = get_questionnaire(questionnaire_id, old_version), get_questionnaire(questionnaire_id, new_version)
+    try:
+        pair = sorted((old_version, new_version), key=lambda v: tuple(int(x) for x in v.split(".")))
+        mapping = get_migration(questionnaire_id, pair[0], pair[1])
+    except MigrationError:
+        units = {"overall"} | {d.id for q in (old, new) for d in q.dimensions}
+        units |= {s.id for q in (old, new) for d in q.dimensions for s in d.subdimensions}
+        return frozenset(units | set(old.meta.principles) | set(new.meta.principles))
+    first, second = (old, new) if pair[0] == old_version else (new, old)
+    return frozenset(mapping.changed_units(first, second))

@@ -20,7 +20,14 @@ from questionnaires.migration import MigrationError, get_migration, validate_map
 from scoring import AnswerInput, score_assessment
 from scoring.readiness import framework_readiness
 from services.access import Actor
-from services.assessments import AnswerInputData, carry_report, create_assessment, load_answers, save_answer
+from services.assessments import (
+    AnswerInputData,
+    carry_report,
+    confirm_carried,
+    create_assessment,
+    load_answers,
+    save_answer,
+)
 from services.results import assessment_result
 
 ROOT = Path(__file__).resolve().parents[1] / "questionnaires"
@@ -130,6 +137,14 @@ def test_carry_forward_from_a_demo_1_0_0_assessment(engine: Engine) -> None:
     save_answer(engine, actor, new.id, AnswerInputData("GOV-INS-05", level=((a.level or 0) + 1) % 6),
                 expected_revision=a.revision)
     assert "GOV-INS-05" not in carry_report(engine, actor, new.id).to_confirm
+    # confirming the rest as they are changes no answer but empties the list
+    pending = carry_report(engine, actor, new.id).to_confirm
+    before = load_answers(engine, actor, new.id)
+    assert confirm_carried(engine, actor, new.id, pending) == len(pending) > 0
+    assert carry_report(engine, actor, new.id).to_confirm == ()
+    after = load_answers(engine, actor, new.id)
+    assert {k: (v.level, v.na, v.revision) for k, v in after.items()} == \
+        {k: (v.level, v.na, v.revision) for k, v in before.items()}
 
 
 def test_untouched_units_score_the_same_across_versions(engine: Engine) -> None:
@@ -209,3 +224,14 @@ def test_readiness_equals_a_hand_computation() -> None:
     art9 = {i.id: i for i in views["eu_ai_act"].items}["Art. 9"]
     assert art9.coverage == "partial"
     assert {i.id: i for i in views["eu_ai_act"].items}["Art. 86"].band == "not_applicable"  # its one question is N/A
+
+
+def test_units_not_comparable_across_versions() -> None:
+    """Overall and every dimension changed (GOV-INS split, rewordings, new questions); culture did not."""
+    from services.results import not_comparable_units
+
+    apart = not_comparable_units("caict-aigov", "1.0.0", "1.1.0")
+    assert {"overall", "GOV", "IDE", "ASM", "RES", "GOV-INS", "RES-DIS", "RES-TEC"} <= apart
+    assert not {"GOV-CUL", "GOV-EXT", "ASM-ANA", "RES-INC"} & apart
+    assert not_comparable_units("caict-aigov", "1.1.0", "1.1.0") == frozenset()
+    assert not_comparable_units("caict-aigov", "1.1.0", "1.0.0") == apart

@@ -287,3 +287,36 @@ def test_an_unscored_dimension_has_one_target_on_the_page_and_in_the_workbook(
     for dim in unscored:
         assert rows[dim][3].value is None  # not scored: no score ...
         assert rows[dim][4].value == target_of[dim]  # ... and the same target as the page
+
+
+def test_re_assessing_on_1_1_0_from_1_0_0_shows_carried_answers_readiness_and_no_false_trend(
+        app_db: str, engine: Engine) -> None:
+    """A newcomer re-assessing on 1.1.0 from a 1.0.0 assessment: the questionnaire page lists the carried answers
+    to confirm and the new questions; the results page shows framework readiness and says the totals are not
+    comparable with the 1.0.0 assessment instead of printing a delta."""
+    from questionnaires import get_questionnaire
+
+    alice = org_admin(engine)
+    old = new_assessment(engine, alice, questionnaire_id="caict-aigov")
+    from db.engine import write_session
+    from db.models import Assessment
+    with write_session(engine) as s:  # an assessment made while 1.0.0 was current
+        s.get(Assessment, old).questionnaire_version = "1.0.0"  # type: ignore[union-attr]
+    v1 = get_questionnaire(version="1.0.0")
+    _answer(engine, alice, old, {x.id: 2 for x in v1.questions()[:12]})
+    submit(engine, alice.actor(engine), old)
+    new = new_assessment(engine, alice, carry_forward_from=old)
+    at = open_page(alice, "questionnaire", assessment=new)
+    page = texts(at)
+    assert shown(msg("questionnaire.carried_intro", old="1.0.0", new="1.1.0")) in page
+    assert "GOV-INS-05" in page and "GOV-INS-06" in page and "RES-DIS-04" in page
+    _answer(engine, alice, new, {"GOV-CUL-01": 3})
+    submit(engine, alice.actor(engine), new)
+    at = open_page(alice, "results", assessment=new)
+    page = texts(at)
+    assert msg("results.readiness_heading") in page
+    assert "1.0.0 → 1.1.0" in page  # the history caption names the two versions
+    frames = [el.value for el in at.dataframe]
+    delta = next(f for f in frames if msg("results.col_delta") in f.columns)
+    assert set(delta[msg("results.col_delta")]) == {msg("results.not_comparable")}  # overall and every dimension
+    assert any(msg("excel.summary.readiness_framework") in f.columns for f in frames)
