@@ -213,7 +213,7 @@ def formula_history(engine: Engine, team: tuple[Member, ...]) -> bytes:
     aid = new_assessment(engine, lead)
     revision = None
     for i, note in enumerate(FORMULA_NOTES):
-        save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-01", level=i % 6, note=note,
+        save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-05", level=i % 6, note=note,
                                                                      justification=note), expected_revision=revision)
         revision = i + 1
     changes = audit.audit_history(engine, lead.actor(engine), aid)
@@ -234,7 +234,7 @@ def test_the_first_character_rule_alone_leaves_semicolon_locales_open(
     monkeypatch.setattr(audit_csv, "csv_text", lambda v: "'" + str(v) if needs_guard(str(v)) else str(v))
     lead, rita, _ = team
     aid = new_assessment(engine, lead)
-    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-01", level=1, note=FORMULA_NOTES[0]),
+    save_answer(engine, rita.actor(engine), aid, AnswerInputData("GOV-INS-05", level=1, note=FORMULA_NOTES[0]),
                 expected_revision=None)
     data = audit_csv.history_csv(audit.audit_history(engine, lead.actor(engine), aid), {}, "en")
     assert _formula_cells(data) == ["=cmd|' /C calc'!A0"]
