@@ -46,6 +46,7 @@ from services import (
     members,
     organisations,
     peer_comparison,
+    readiness,
     results,
     round_dashboard,
     round_members,
@@ -175,6 +176,10 @@ ASSESSMENT_CASES = [
     Case("assessment_state", "answers", lambda w, a, t_: assessments.assessment_state(w.engine, a, _asm(w, t_))),
     Case("assessment_record", "export", lambda w, a, t_: assessments.assessment_record(w.engine, a, _asm(w, t_))),
     Case("carry_report", "answers", lambda w, a, t_: assessments.carry_report(w.engine, a, _asm(w, t_))),
+    Case("assessment_readiness", "answers",
+         lambda w, a, t_: readiness.assessment_readiness(w.engine, a, _asm(w, t_))),
+    Case("confirm_carried", "answers",
+         lambda w, a, t_: assessments.confirm_carried(w.engine, a, _asm(w, t_), [w.questions[0]])),
     Case("save_answer", "answers",
          lambda w, a, t_: assessments.save_answer(w.engine, a, _asm(w, t_), AnswerInputData(w.questions[0], level=0),
                                                   expected_revision=1)),
@@ -281,7 +286,7 @@ def test_registry_covers_every_public_service_function() -> None:
         "recent_events", "event_actions", "add_member_organisation",
     }
     missing = []
-    for module in (organisations, assessments, results, members, account_admin, association_admins, audit,
+    for module in (organisations, assessments, results, readiness, members, account_admin, association_admins, audit,
                    associations, association_members, rounds, round_members, round_dashboard, peer_comparison,
                    benchmark_workbooks, exports, imports, member_imports):
         for fname, fn in inspect.getmembers(module, inspect.isfunction):

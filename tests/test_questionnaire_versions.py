@@ -143,8 +143,9 @@ def test_carry_forward_from_a_demo_1_0_0_assessment(engine: Engine) -> None:
     assert confirm_carried(engine, actor, new.id, pending) == len(pending) > 0
     assert carry_report(engine, actor, new.id).to_confirm == ()
     after = load_answers(engine, actor, new.id)
-    assert {k: (v.level, v.na, v.revision) for k, v in after.items()} == \
-        {k: (v.level, v.na, v.revision) for k, v in before.items()}
+    assert {k: (v.level, v.na, v.note) for k, v in after.items()} == \
+        {k: (v.level, v.na, v.note) for k, v in before.items()}
+    assert all(after[k].revision == before[k].revision + 1 for k in pending)  # confirmed like a save
 
 
 def test_untouched_units_score_the_same_across_versions(engine: Engine) -> None:
