@@ -22,6 +22,22 @@ LEVELS = (0, 1, 2, 3, 4, 5)
 
 
 @dataclass(frozen=True)
+class ProfileProblem:
+    """One thing wrong with an organisation profile: the field it is about and the rule it breaks.
+
+    Its text is "field: rule"; callers that place it (the command line names ``profile.<field>``)
+    read :attr:`field`, never the text.
+    """
+
+    field: str
+    rule: str
+    declared: bool = True  # False: the field is not one of the questionnaire's profile fields
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.rule}"
+
+
+@dataclass(frozen=True)
 class Problem:
     file: str
     where: str  # "question GOV-INS-01", "dimension GOV", "preset leading", …
@@ -292,22 +308,22 @@ class Questionnaire(_Strict):
     def default_profile(self) -> dict[str, Any]:
         return {f.id: f.default for f in self.profile.fields}
 
-    def profile_problems(self, profile: dict[str, Any]) -> list[str]:
-        """What is wrong with an organisation profile, as field-named messages (empty = valid)."""
+    def profile_problems(self, profile: dict[str, Any]) -> list[ProfileProblem]:
+        """What is wrong with an organisation profile, one problem per field (empty = valid)."""
         problems = []
         for f in self.profile.fields:
             value = profile.get(f.id)
             allowed = f.option_ids()
             if f.type == "multi":
                 if not isinstance(value, list) or not value or any(v not in allowed for v in value):
-                    problems.append(f"{f.id}: choose one or more of {', '.join(map(str, allowed))}")
+                    problems.append(ProfileProblem(f.id, f"choose one or more of {', '.join(map(str, allowed))}"))
             elif f.type == "bool":
                 if not isinstance(value, bool):
-                    problems.append(f"{f.id}: must be true or false")
+                    problems.append(ProfileProblem(f.id, "must be true or false"))
             elif value not in allowed:
-                problems.append(f"{f.id}: choose one of {', '.join(map(str, allowed))}")
+                problems.append(ProfileProblem(f.id, f"choose one of {', '.join(map(str, allowed))}"))
         unknown = sorted(set(profile) - {f.id for f in self.profile.fields})
-        problems += [f"{k}: not a profile field of this questionnaire" for k in unknown]
+        problems += [ProfileProblem(k, "not a profile field of this questionnaire", declared=False) for k in unknown]
         return problems
 
     def default_preset(self, profile: dict[str, Any]) -> str:

@@ -41,7 +41,7 @@ def validate_profile(profile: dict[str, Any], questionnaire_id: str = DEFAULT_ID
     q = get_questionnaire(questionnaire_id)
     problems = q.profile_problems(profile)
     if problems:
-        raise InvalidInput(problems=problems)
+        raise InvalidInput(problems=[str(p) for p in problems])
     return {f.id: profile[f.id] for f in q.profile.fields}
 
 

@@ -149,15 +149,16 @@ def validate_answers_file(data: Any, q: Questionnaire) -> tuple[ScoreInput | Non
         problem("profile", "must be an object.", f"give an object with the fields {fields}.")
     else:
         declared = {f.id for f in q.profile.fields}
-        for msg in q.profile_problems(profile):
-            name, _, rest = msg.partition(": ")
-            if name not in declared:
+        for bad in q.profile_problems(profile):  # structured: the field is read, not parsed from the message
+            name = bad.field
+            if not bad.declared:
                 problem(f"profile.{name}", "not a profile field of this questionnaire.",
                         f"remove it; the fields are {fields}{_suggest(name, sorted(declared))}.")
             elif name not in profile:
-                problem(f"profile.{name}", "missing.", rest + ".")
+                problem(f"profile.{name}", "missing.", bad.rule + ".")
             else:
-                problem(f"profile.{name}", f"invalid value {json.dumps(profile[name], ensure_ascii=False)}.", rest + ".")
+                problem(f"profile.{name}", f"invalid value {json.dumps(profile[name], ensure_ascii=False)}.",
+                        bad.rule + ".")
 
     preset = data.get("target_preset")
     presets = [p.id for p in q.targets.presets]
