@@ -210,7 +210,7 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
         return assessment_view(a, org.name)
 
 
-CARRIED = "carried"  # AnswerEvent.source of an answer carried across versions that the user must confirm
+CARRIED: Source = "carried"  # AnswerEvent.source of an answer carried across versions that the user must confirm
 
 
 def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: Questionnaire, source: Source) -> None:

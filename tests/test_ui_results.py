@@ -301,7 +301,9 @@ def test_re_assessing_on_1_1_0_from_1_0_0_shows_carried_answers_readiness_and_no
     from db.engine import write_session
     from db.models import Assessment
     with write_session(engine) as s:  # an assessment made while 1.0.0 was current
-        s.get(Assessment, old).questionnaire_version = "1.0.0"  # type: ignore[union-attr]
+        made = s.get(Assessment, old)
+        assert made is not None
+        made.questionnaire_version = "1.0.0"
     v1 = get_questionnaire(version="1.0.0")
     _answer(engine, alice, old, {x.id: 2 for x in v1.questions()[:12]})
     submit(engine, alice.actor(engine), old)
