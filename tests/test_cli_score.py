@@ -64,6 +64,16 @@ def test_readable_table(tmp_path: Path, capsys: pytest.CaptureFixture[str], lang
     assert "ALP-ONE-01" in out and ("not scored" if lang == "en" else "未评分") in out
 
 
+def test_texts_follow_the_one_answer_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line applies the same rule as the app and the Excel import (questionnaires/answer_rule.py)."""
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": 2, "note": "bell\u0007"}}),
+          "answers.ALP-ONE-01.note: contains the control character U+0007.")
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": 2, "note": "x" * 5001}}),
+          "answers.ALP-ONE-01.note: longer than 5000 characters.")
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": 2, "note": 5}}),
+          "answers.ALP-ONE-01.note: must be text.")
+
+
 def test_an_unscored_dimension_shows_its_target_profile_level(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """Only ALP answered: the BET row is not scored and shows the baseline profile's BET level, 2.00, as the

@@ -11,12 +11,25 @@ import difflib
 import json
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+
 from cli.main import CLIError
 from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, load_questionnaire
+from questionnaires.answer_rule import AnswerFields, answer_problems
 from questionnaires.schema import Questionnaire
 from scoring.display import format_percent, format_score
 from scoring.engine import score_assessment
@@ -117,6 +130,74 @@ def _suggest(value: str, options: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+class AnswerEntry(BaseModel):
+    """One answer of an answers file (docs/scoring.md): its keys and their types.
+
+    Whether the values make a valid answer (a level 0–5, or N/A with a justification, …) is the one
+    answer rule's job (:mod:`questionnaires.answer_rule`), applied after this.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    level: StrictInt | StrictFloat | None = None
+    na: StrictBool = False
+    justification: StrictStr = ""
+    note: StrictStr = ""
+
+    @field_validator("level")
+    @classmethod
+    def _whole(cls, value: int | float | None) -> int | None:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError("not a whole number")
+            return int(value)
+        return value
+
+
+# (the message is about the key itself, message, fix) for each code of the answer rule
+_RULE_MESSAGES: dict[str, Callable[[dict[str, Any]], tuple[bool, str, str]]] = {
+    "not_a_level": lambda v: (True, f"{v['level']} is out of range.",
+                              "use a level from 0 (not performed) to 5 (optimizing)."),
+    "level_and_na": lambda v: (False, "both a level and N/A are given.",
+                               "keep either the level or \"na\": true, not both."),
+    "na_justification": lambda v: (False, "N/A needs a written justification.",
+                                   'add "justification": "why this practice does not apply to your organisation".'),
+    "justification_too_long": lambda v: (True, f"longer than {v['max']} characters.", "shorten it."),
+    "note_too_long": lambda v: (True, f"longer than {v['max']} characters.", "shorten it."),
+    "justification_control": lambda v: (True, f"contains the control character {v['char']}.",
+                                        "remove it (often pasted from another program)."),
+    "note_control": lambda v: (True, f"contains the control character {v['char']}.",
+                               "remove it (often pasted from another program)."),
+}
+
+# What a type error of each key of an entry says: (message with the value, fix)
+_TYPE_MESSAGES: dict[str, tuple[str, str]] = {
+    "level": ("{value!r} is not a whole number.", "use a level 0, 1, 2, 3, 4 or 5."),
+    "na": ("{value!r} is not true or false.", "write true for N/A, or leave it out."),
+    "justification": ("must be text.", "write it as a JSON string."),
+    "note": ("must be text.", "write it as a JSON string."),
+}
+
+
+def _entry(place: str, value: dict[str, Any], problem: Callable[[str, str, str], None]) -> AnswerEntry | None:
+    """The entry parsed by :class:`AnswerEntry`, or None after reporting each key that is wrong (once per key)."""
+    try:
+        return AnswerEntry.model_validate(value)
+    except ValidationError as exc:
+        seen: set[str] = set()
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else ""
+            if key in seen:
+                continue  # a union (level: int or float) reports one error per member
+            seen.add(key)
+            if err["type"] == "extra_forbidden":
+                problem(f"{place}.{key}", "unknown key.", f"use only {', '.join(ANSWER_KEYS)}.")
+            else:
+                message, fix = _TYPE_MESSAGES[key]
+                problem(f"{place}.{key}", message.format(value=value.get(key)), fix)
+        return None
+
+
 def validate_answers_file(data: Any, q: Questionnaire) -> tuple[ScoreInput | None, list[str]]:
     """Check an answers file against a questionnaire: (input, []) or (None, every problem found)."""
     problems: list[str] = []
@@ -188,34 +269,16 @@ def validate_answers_file(data: Any, q: Questionnaire) -> tuple[ScoreInput | Non
         if not isinstance(value, dict):
             problem(place, "must be an object.", f"write {ANSWER_SHAPE}.")
             continue
-        for k in value:
-            if k not in ANSWER_KEYS:
-                problem(f"{place}.{k}", "unknown key.", f"use only {', '.join(ANSWER_KEYS)}.")
-        level, na = value.get("level"), value.get("na", False)
-        ok = True
-        if not isinstance(na, bool):
-            problem(f"{place}.na", f"{na!r} is not true or false.", "write true for N/A, or leave it out.")
-            ok = False
-        is_int = isinstance(level, int) or (isinstance(level, float) and level.is_integer())
-        if level is not None and (isinstance(level, bool) or not is_int):
-            problem(f"{place}.level", f"{level!r} is not a whole number.", "use a level 0, 1, 2, 3, 4 or 5.")
-            ok = False
-        elif level is not None and not 0 <= level <= 5:
-            problem(f"{place}.level", f"{level} is out of range.", "use a level from 0 (not performed) to 5 (optimizing).")
-            ok = False
-        if na is True and level is not None:
-            problem(place, "both a level and N/A are given.", "keep either the level or \"na\": true, not both.")
-            ok = False
-        for k in ("justification", "note"):
-            if k in value and not isinstance(value[k], str):
-                problem(f"{place}.{k}", "must be text.", "write it as a JSON string.")
-        justification = value.get("justification")
-        if na is True and not (isinstance(justification, str) and justification.strip()):
-            problem(place, "N/A needs a written justification.",
-                    'add "justification": "why this practice does not apply to your organisation".')
-            ok = False
-        if ok:
-            answers[key] = AnswerInput(level=None if level is None else int(level), na=na is True)
+        entry = _entry(place, value, problem)
+        if entry is None:
+            continue
+        # The one answer rule (questionnaires/answer_rule.py), each problem at the key it is about.
+        broken = answer_problems(AnswerFields(entry.level, entry.na, entry.justification, entry.note))
+        for code, field_name, values in broken:
+            where, message, fix = _RULE_MESSAGES[code](values)
+            problem(place + (f".{field_name}" if where else ""), message, fix)
+        if not broken:
+            answers[key] = AnswerInput(level=None if entry.level is None else int(entry.level), na=entry.na)
     if problems:
         return None, problems
 
