@@ -106,10 +106,10 @@ def _own_round(who: Actor, org_id: int, mr: MemberRound) -> None:
                        icon=":material/edit_note:")
     if who.can_admin_org(org_id):
         with st.form(f"sharing_{mr.assessment_id}", enter_to_submit=False):
-            modes = list(SHARING)
+            modes: list[str] = list(SHARING)
             choice = st.radio(tr("benchmark.peers.sharing_label"), modes, index=modes.index(mr.sharing),
-                              format_func=_sharing_labels().get, key=f"sharing_edit_{mr.assessment_id}",
-                              horizontal=True)
+                              format_func=_sharing_labels().__getitem__, key=f"sharing_edit_{mr.assessment_id}",
+                              horizontal=True) or mr.sharing
             st.caption(tr("benchmark.peers.sharing_help"))
             if st.form_submit_button(tr("benchmark.peers.change_sharing")) and \
                     attempt(lambda: set_sharing(engine(), who, aid, choice)) is not None:

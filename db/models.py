@@ -8,6 +8,7 @@ keyed by the questionnaire's stable question id, so questionnaire content stays 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -37,11 +38,51 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-ORG_ROLES = ("org_admin", "respondent")
-ASSESSMENT_STATUSES = ("draft", "submitted")
-ASSESSMENT_FORMS = ("full", "core")
-SHARING_MODES = ("anonymous", "identified")
-ANSWER_SOURCES = ("ui", "import", "cli", "demo", "restore")
+
+
+class OrgRole(StrEnum):
+    """A user's role in one organisation (:class:`Membership`)."""
+
+    ORG_ADMIN = "org_admin"
+    RESPONDENT = "respondent"
+
+
+class AssessmentStatus(StrEnum):
+    DRAFT = "draft"  # answers may change
+    SUBMITTED = "submitted"  # a record: reopened (by an organisation administrator) before any change
+
+
+class AssessmentForm(StrEnum):
+    FULL = "full"
+    CORE = "core"  # the short form: the questionnaire's core questions only
+
+
+class Sharing(StrEnum):
+    """How a round assessment is shown to the association (docs/benchmarking.md)."""
+
+    ANONYMOUS = "anonymous"
+    IDENTIFIED = "identified"
+
+
+class RoundStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AnswerSource(StrEnum):
+    """The channel an answer change came through (the audit trail's ``source``)."""
+
+    UI = "ui"
+    IMPORT = "import"
+    CLI = "cli"
+    DEMO = "demo"
+    RESTORE = "restore"
+
+
+def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str:
+    """The CHECK condition that ``column`` holds one of the enumeration's stored values."""
+    allowed = f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+    return f"{column} IS NULL OR {allowed}" if nullable else allowed
 
 
 def utcnow() -> datetime:
@@ -97,7 +138,7 @@ class Membership(Base):
     """A user's role in one organisation."""
 
     __tablename__ = "membership"
-    __table_args__ = (CheckConstraint("role IN ('org_admin', 'respondent')", name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", OrgRole), name="role"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
@@ -149,7 +190,7 @@ class BenchmarkRound(Base):
     """测评轮次: one questionnaire version, a deadline, members submit into it."""
 
     __tablename__ = "benchmark_round"
-    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", RoundStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     association_id: Mapped[int] = mapped_column(ForeignKey("association.id", ondelete="CASCADE"), index=True)
@@ -157,16 +198,16 @@ class BenchmarkRound(Base):
     questionnaire_id: Mapped[str] = mapped_column(String(80))
     questionnaire_version: Mapped[str] = mapped_column(String(40))
     deadline: Mapped[datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=RoundStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Assessment(Base):
     __tablename__ = "assessment"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'submitted')", name="status"),
-        CheckConstraint("form IN ('full', 'core')", name="form"),
-        CheckConstraint("sharing IS NULL OR sharing IN ('anonymous', 'identified')", name="sharing"),
+        CheckConstraint(one_of("status", AssessmentStatus), name="status"),
+        CheckConstraint(one_of("form", AssessmentForm), name="form"),
+        CheckConstraint(one_of("sharing", Sharing, nullable=True), name="sharing"),
         # One assessment per organisation and round (NULL rounds are distinct, so unlimited outside rounds).
         UniqueConstraint("organisation_id", "round_id", name="uq_assessment_organisation_round"),
     )
@@ -176,8 +217,8 @@ class Assessment(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     questionnaire_id: Mapped[str] = mapped_column(String(80))
     questionnaire_version: Mapped[str] = mapped_column(String(40))
-    form: Mapped[str] = mapped_column(String(10), default="full")
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    form: Mapped[str] = mapped_column(String(10), default=AssessmentForm.FULL)
+    status: Mapped[str] = mapped_column(String(10), default=AssessmentStatus.DRAFT)
     target_preset: Mapped[str | None] = mapped_column(String(40))
     # The organisation profile as it was at submission, so later profile edits never rewrite history.
     profile_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -229,7 +270,7 @@ class AnswerEvent(Base):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    source: Mapped[str] = mapped_column(String(10), default="ui")
+    source: Mapped[str] = mapped_column(String(10), default=AnswerSource.UI)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     old_level: Mapped[int | None] = mapped_column(Integer)
     old_na: Mapped[bool | None] = mapped_column(Boolean)

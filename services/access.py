@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, func, literal, select, union_all
 
 from db.engine import read_session
-from db.models import AssociationAdmin, Membership, User
+from db.models import AssociationAdmin, Membership, OrgRole, User
 from services.errors import Forbidden, NotFound
 
 
@@ -32,7 +32,7 @@ class Actor:
         return self.is_platform_admin or org_id in self.org_roles
 
     def can_admin_org(self, org_id: int) -> bool:
-        return self.is_platform_admin or self.org_roles.get(org_id) == "org_admin"
+        return self.is_platform_admin or self.org_roles.get(org_id) == OrgRole.ORG_ADMIN
 
     def can_admin_association(self, association_id: int) -> bool:
         return self.is_platform_admin or association_id in self.association_admin

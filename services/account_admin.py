@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import ACCOUNTS_LOCK, ORG_ADMINS_LOCK, read_session, serialise, write_session
-from db.models import Association, AssociationAdmin, Membership, Organisation, User
+from db.models import Association, AssociationAdmin, Membership, Organisation, OrgRole, User
 from services.access import Actor
 from services.accounts import new_user, set_password, taken_meanwhile, user_named
 from services.audit import log_admin_event
@@ -113,7 +113,7 @@ def _keep_an_active_admin_in_each_organisation(s: Session, user: User) -> None:
     """Refuse to deactivate the last active administrator of any organisation (the organisation
     would be left with nobody who can manage it); its lock, in id order, as role changes take it."""
     org_ids = sorted(s.scalars(select(Membership.organisation_id).where(
-        Membership.user_id == user.id, Membership.role == "org_admin")))
+        Membership.user_id == user.id, Membership.role == OrgRole.ORG_ADMIN)))
     for org_id in org_ids:
         serialise(s, ORG_ADMINS_LOCK, org_id)
         if not admins_left(s, org_id, user.id):

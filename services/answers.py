@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Answer, AnswerEvent, Assessment, EventLog, Organisation, User, utcnow
+from db.models import Answer, AnswerEvent, Assessment, AssessmentStatus, EventLog, Organisation, User, utcnow
 from questionnaires import Questionnaire, get_questionnaire
 from questionnaires.answer_rule import MAX_TEXT, AnswerFields, answer_problems
 from services.access import Actor
@@ -152,7 +152,7 @@ def write(s: Session, actor: Actor, a: Assessment, answers: Iterable[AnswerInput
     whole batch is validated first, an unchanged answer keeps its revision, a changed one gets a
     new revision and an :class:`AnswerEvent` with old and new values. Access is the caller's check.
     """
-    if a.status != "draft":
+    if a.status != AssessmentStatus.DRAFT:
         raise StateError("submitted", object="assessment", id=a.id)
     answers = list(answers)
     q = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
@@ -194,7 +194,7 @@ def write_row(s: Session, actor: Actor, assessment_id: int, question_id: str, ro
 
 def submit(s: Session, actor: Actor, a: Assessment, org: Organisation) -> None:
     """Freeze ``a`` with a snapshot of the organisation's profile (caller checked access and state)."""
-    a.status = "submitted"
+    a.status = AssessmentStatus.SUBMITTED
     a.submitted_at = utcnow()
     a.profile_snapshot = dict(org.profile or {})
     if a.target_preset is None:

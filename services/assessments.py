@@ -23,7 +23,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, snapshot_session, write_session
-from db.models import Answer, AnswerEvent, Assessment, BenchmarkRound, EventLog, Organisation, User, utcnow
+from db.models import (
+    Answer,
+    AnswerEvent,
+    Assessment,
+    AssessmentStatus,
+    BenchmarkRound,
+    EventLog,
+    Organisation,
+    RoundStatus,
+    Sharing,
+    User,
+    utcnow,
+)
 from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
 from questionnaires.migration import CarriedAnswer, get_migration
 from scoring.types import AssessmentResult
@@ -167,7 +179,7 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
     actor.require_org(org_id)
     if form not in ("full", "core"):
         raise InvalidInput(problems=[Problem("form")])
-    if sharing not in (None, "anonymous", "identified"):
+    if sharing is not None and sharing not in tuple(Sharing):
         raise InvalidInput(problems=[Problem("sharing")])
     try:
         return _create_assessment(engine, actor, org_id, form=form, title=title,
@@ -191,14 +203,14 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
             rnd = s.get(BenchmarkRound, round_id)
             if rnd is None or not _org_in_association(s, org_id, rnd.association_id):
                 raise NotFound(object="round", id=round_id)
-            if rnd.status != "open":
+            if rnd.status != RoundStatus.OPEN:
                 raise StateError("round closed", object="round", id=round_id)
             qid, version = rnd.questionnaire_id, rnd.questionnaire_version
-            sharing = sharing or "anonymous"
+            sharing = sharing or Sharing.ANONYMOUS
         q = get_questionnaire(qid or DEFAULT_ID, version)
         a = Assessment(organisation_id=org_id, title=clean_text(title, problem="title_control", max_length=200),
                        questionnaire_id=q.id,
-                       questionnaire_version=q.version, form=form, status="draft", round_id=round_id,
+                       questionnaire_version=q.version, form=form, status=AssessmentStatus.DRAFT, round_id=round_id,
                        sharing=sharing, created_by=actor.user_id)
         s.add(a)
         s.flush()
@@ -289,11 +301,11 @@ def submit(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
     """Freeze the assessment with a snapshot of the organisation profile; nothing answered is lost."""
     with write_session(engine) as s:
         a = answers.load(s, actor, assessment_id, for_update=True)
-        if a.status == "submitted":
+        if a.status == AssessmentStatus.SUBMITTED:
             raise StateError("already submitted", object="assessment", id=assessment_id)
         if a.round_id is not None:
             rnd = s.get(BenchmarkRound, a.round_id)
-            if rnd is not None and rnd.status != "open":
+            if rnd is not None and rnd.status != RoundStatus.OPEN:
                 raise StateError("round closed", object="round", id=a.round_id)
         org = s.get(Organisation, a.organisation_id)
         assert org is not None
@@ -317,14 +329,14 @@ def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
         a = answers.load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
-        if a.status != "submitted":
+        if a.status != AssessmentStatus.SUBMITTED:
             raise StateError("not submitted", object="assessment", id=assessment_id)
         rnd = s.get(BenchmarkRound, a.round_id) if a.round_id is not None else None
-        if rnd is not None and rnd.status != "open":
+        if rnd is not None and rnd.status != RoundStatus.OPEN:
             raise RoundClosedReopen(f"round {rnd.id} '{rnd.name}' is closed: reopening would take this submission out "
                                     "of it; ask the association to reopen the round first",
                                     object="round", id=rnd.id, round=rnd.name)
-        a.status = "draft"
+        a.status = AssessmentStatus.DRAFT
         a.submitted_at = None
         a.profile_snapshot = None
         s.add(EventLog(user_id=actor.user_id, action="assessment_reopened", object_type="assessment", object_id=a.id))
@@ -337,7 +349,7 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int) -> None:
         a = answers.load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
-        if a.status != "draft":  # a submitted one is a record (and may sit in a benchmarking round): reopen first
+        if a.status != AssessmentStatus.DRAFT:  # a submitted one is a record (and may sit in a benchmarking round): reopen first
             raise StateError("submitted", object="assessment", id=assessment_id)
         # The answers and their audit trail go with the assessment; the deletion itself stays on record.
         s.add(EventLog(user_id=actor.user_id, action="assessment_deleted", object_type="assessment", object_id=a.id,
@@ -382,7 +394,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         # every writer of its answers takes this lock first, so the answers read next cannot change
         # before this transaction ends.
         a, org, carried = answers.load_for_page(s, actor, assessment_id, for_update=True)
-        if a.status != "draft":
+        if a.status != AssessmentStatus.DRAFT:
             raise StateError("submitted", object="assessment", id=assessment_id)
         problems = answers.validate(get_questionnaire(a.questionnaire_id, a.questionnaire_version), data)
         if problems:

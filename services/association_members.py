@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
 from db.engine import write_session
-from db.models import AssociationMember, EventLog, Membership, Organisation, User
+from db.models import AssociationMember, EventLog, Membership, Organisation, OrgRole, User
 from services.access import Actor
 from services.associations import admin_association, user_by_name
 from services.errors import NotFound
@@ -47,7 +47,7 @@ def register_member(s: Session, actor: Actor, association_id: int, name: str, pr
     s.flush()
     s.add(AssociationMember(association_id=association_id, organisation_id=org.id))
     if admin is not None:
-        s.add(Membership(user_id=admin.id, organisation_id=org.id, role="org_admin"))
+        s.add(Membership(user_id=admin.id, organisation_id=org.id, role=OrgRole.ORG_ADMIN))
     log_event(s, actor, "association_member_added", "organisation", org.id, registered_by=association_id)
     return org
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from db.models import AssessmentStatus, Sharing
 from questionnaires import Questionnaire
 from scoring import CohortScores, cohort_stats, common_gaps, percentile_rank, score_cohort
 
@@ -264,7 +265,7 @@ def _dists(table: pd.DataFrame) -> dict[str, Dist]:
 
 def latest_submissions(subs: pd.DataFrame) -> pd.DataFrame:
     """Each organisation's latest submitted assessment per round (a member counts once per round)."""
-    done = subs[subs["status"] == "submitted"]
+    done = subs[subs["status"] == AssessmentStatus.SUBMITTED]
     done = done.sort_values(["round_id", "organisation_id", "submitted_at", "assessment_id"], kind="stable",
                             na_position="first")
     return done.drop_duplicates(["round_id", "organisation_id"], keep="last").reset_index(drop=True)
@@ -283,7 +284,7 @@ def score_submissions(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFram
     meta = subs.set_index("assessment_id").loc[scores.index]
     scores = scores.assign(
         round_id=meta["round_id"].to_numpy(), organisation_id=meta["organisation_id"].to_numpy(),
-        anonymous=(meta["sharing"] != "identified").to_numpy(),
+        anonymous=(meta["sharing"] != Sharing.IDENTIFIED).to_numpy(),
         **{c: s.to_numpy() for c, s in segment_frame(q, list(meta["profile"])).items()},
     )
     return cohort, scores
@@ -291,7 +292,7 @@ def score_submissions(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFram
 
 def participation(subs: pd.DataFrame, round_id: int, invited: int) -> Participation:
     rows = subs[subs["round_id"] == round_id]
-    done = set(rows.loc[rows["status"] == "submitted", "organisation_id"])
+    done = set(rows.loc[rows["status"] == AssessmentStatus.SUBMITTED, "organisation_id"])
     started = set(rows["organisation_id"]) - done
     return Participation(invited=invited, started=len(started), submitted=len(done))
 
@@ -348,7 +349,7 @@ def dashboard_stats(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFrame,
         gaps = [GapStat(r.question_id, r.dimension_id, r.subdimension_id, bool(r.critical), int(r.high),
                         int(r.medium), int(r.scored), float(r.share_high)) for r in table.itertuples()]
 
-    ident_ids = latest.loc[(latest["round_id"] == round_id) & (latest["sharing"] == "identified")]
+    ident_ids = latest.loc[(latest["round_id"] == round_id) & (latest["sharing"] == Sharing.IDENTIFIED)]
     pct = cohort.percent_to_target
     identified = []
     for r in ident_ids.sort_values("name", kind="stable").itertuples():

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import write_session
-from db.models import Answer, Assessment, EventLog, Organisation, User
+from db.models import Answer, Assessment, AssessmentStatus, EventLog, Organisation, User
 from excel.contract import ANSWER_COLUMNS, letter
 from excel.problems import Problem, WorkbookRejected, shown
 from excel.reader import FilledTemplate, read_template
@@ -219,7 +219,7 @@ def new_draft(s: Session, actor: Actor, org_id: int, q: Questionnaire, title: st
     """A new full-form draft of ``q`` inside the caller's transaction (the caller checked access)."""
     a = Assessment(organisation_id=org_id, title=clean_text(title, problem="title_control", max_length=200),
                    questionnaire_id=q.id,
-                   questionnaire_version=q.version, form="full", status="draft", round_id=round_id, sharing=sharing,
+                   questionnaire_version=q.version, form="full", status=AssessmentStatus.DRAFT, round_id=round_id, sharing=sharing,
                    created_by=actor.user_id)
     s.add(a)
     s.flush()
@@ -252,7 +252,7 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
     problems: list[Problem] = []
     q = get_questionnaire(filled.questionnaire_id, filled.questionnaire_version)
     if target is not None:
-        if target.status != "draft":
+        if target.status != AssessmentStatus.DRAFT:
             problems.append(Problem("assessment_submitted"))
         if (target.questionnaire_id, target.questionnaire_version) != (q.id, q.version):
             problems.append(Problem("wrong_assessment_questionnaire", values={

@@ -34,7 +34,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import Assessment, BenchmarkRound, EventLog, Organisation
+from db.models import (
+    Assessment,
+    AssessmentStatus,
+    BenchmarkRound,
+    EventLog,
+    Organisation,
+    RoundStatus,
+    Sharing,
+)
 from excel.contract import META_SHEET
 from excel.problems import Problem, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
@@ -95,7 +103,7 @@ def name_key(name: str) -> str:
 
 
 def import_member_workbooks(engine: Engine, actor: Actor, association_id: int, files: Sequence[tuple[str, bytes]],
-                            *, round_id: int | None = None, sharing: str = "anonymous", submit: bool = False,
+                            *, round_id: int | None = None, sharing: str = Sharing.ANONYMOUS, submit: bool = False,
                             source: Source = "import") -> list[MemberImportReport]:
     """Import each ``(file name, bytes)`` as a member of the association; one report per file, in order.
 
@@ -125,7 +133,7 @@ def _target(engine: Engine, actor: Actor, association_id: int, round_id: int | N
             raise NotFound(object="round", id=round_id)
         if problems:
             raise InvalidInput(problems=problems)
-        if r.status != "open":
+        if r.status != RoundStatus.OPEN:
             raise StateError("round closed", object="round", id=round_id)
         return _Target(association_id, r.id, r.name, (r.questionnaire_id, r.questionnaire_version), sharing, submit)
 
@@ -168,7 +176,7 @@ def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: Fil
         admin_association(s, actor, target.association_id)  # rights re-checked inside the transaction
         if target.round_id is not None:
             r = s.get(BenchmarkRound, target.round_id)
-            if r is None or r.status != "open":
+            if r is None or r.status != RoundStatus.OPEN:
                 raise _Refused(Problem("member_round_closed", values={"round": target.round_name}))
         org = _match(s, target.association_id, filled)
         created = org is None
@@ -213,14 +221,14 @@ def _assessment(s: Session, actor: Actor, org: Organisation, q: Questionnaire, t
     if target.round_id is not None:
         stmt = stmt.where(Assessment.round_id == target.round_id)
     else:
-        stmt = stmt.where(Assessment.round_id.is_(None), Assessment.status == "draft",
+        stmt = stmt.where(Assessment.round_id.is_(None), Assessment.status == AssessmentStatus.DRAFT,
                           Assessment.questionnaire_id == q.id, Assessment.questionnaire_version == q.version)
     a = s.scalars(stmt.order_by(Assessment.created_at.desc(), Assessment.id.desc()).limit(1)).first()
     if a is None:
         return new_draft(s, actor, org.id, q, title, round_id=target.round_id,
                          sharing=target.sharing if target.round_id is not None else None)
-    if a.status == "submitted":  # only the association has written here (no account yet): replace it
-        a.status, a.submitted_at, a.profile_snapshot = "draft", None, None
+    if a.status == AssessmentStatus.SUBMITTED:  # only the association has written here (no account yet): replace it
+        a.status, a.submitted_at, a.profile_snapshot = AssessmentStatus.DRAFT, None, None
         s.add(EventLog(user_id=actor.user_id, action="assessment_reopened", object_type="assessment", object_id=a.id,
                        detail={"reason": "association re-import"}))
     if target.round_id is not None:

@@ -25,11 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import ORG_ADMINS_LOCK, read_session, serialise, write_session
-from db.models import ORG_ROLES, Membership, Organisation, User
+from db.models import Membership, Organisation, OrgRole, User
 from services.access import Actor
 from services.accounts import ChangedMeanwhile, new_user, taken_meanwhile, user_named
 from services.audit import log_admin_event
 from services.errors import InvalidInput, NotFound, Problem, StateError
+
+ORG_ROLES: tuple[OrgRole, ...] = tuple(OrgRole)  # in the order the pages offer them
 
 
 class LastAdministrator(StateError):
@@ -80,7 +82,7 @@ def list_members(engine: Engine, actor: Actor, org_id: int) -> list[MemberView]:
 def admins_left(s: Session, org_id: int, without: int) -> int:
     """Active administrators of the organisation other than ``without`` (a deactivated one cannot act)."""
     return s.scalar(select(func.count()).select_from(Membership).join(User, User.id == Membership.user_id).where(
-        Membership.organisation_id == org_id, Membership.role == "org_admin", Membership.user_id != without,
+        Membership.organisation_id == org_id, Membership.role == OrgRole.ORG_ADMIN, Membership.user_id != without,
         User.is_active.is_(True))) or 0
 
 
@@ -111,7 +113,7 @@ def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: s
 
 
 def _set_role(s: Session, actor: Actor, org_id: int, m: Membership, user: User, role: str) -> MemberView:
-    if m.role == "org_admin" and role != "org_admin" and not admins_left(s, org_id, user.id):
+    if m.role == OrgRole.ORG_ADMIN and role != OrgRole.ORG_ADMIN and not admins_left(s, org_id, user.id):
         raise LastAdministrator(f"{user.username} is the organisation's last administrator; make another "
                                 "member administrator first", object="organisation", id=org_id)
     log_admin_event(s, actor, "member_role_changed", "organisation", org_id, user=user.username, old=m.role,
@@ -146,7 +148,7 @@ def remove_member(engine: Engine, actor: Actor, org_id: int, user_id: int) -> No
     with write_session(engine) as s:
         serialise(s, ORG_ADMINS_LOCK, org_id)
         m, user = _member(s, org_id, user_id)
-        if m.role == "org_admin" and not admins_left(s, org_id, user_id):
+        if m.role == OrgRole.ORG_ADMIN and not admins_left(s, org_id, user_id):
             raise LastAdministrator(f"{user.username} is the organisation's last administrator; make another "
                                     "member administrator first", object="organisation", id=org_id)
         s.delete(m)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from db.engine import read_session, write_session
-from db.models import Assessment, Membership, Organisation, User
+from db.models import Assessment, Membership, Organisation, OrgRole, User
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
 from services.errors import InvalidInput, NotFound, Problem
@@ -63,7 +63,7 @@ def create_organisation(engine: Engine, actor: Actor, name: str, profile: dict[s
         s.add(org)
         s.flush()
         if actor.user_id is not None:
-            s.add(Membership(user_id=actor.user_id, organisation_id=org.id, role="org_admin"))
+            s.add(Membership(user_id=actor.user_id, organisation_id=org.id, role=OrgRole.ORG_ADMIN))
         return _view(org)
 
 
@@ -130,7 +130,7 @@ def list_all_organisations(engine: Engine, actor: Actor) -> list[OrganisationSum
         admins: dict[int, list[str]] = {}
         for oid, name in s.execute(select(Membership.organisation_id, User.username)
                                    .join(User, User.id == Membership.user_id)
-                                   .where(Membership.role == "org_admin").order_by(User.username)):
+                                   .where(Membership.role == OrgRole.ORG_ADMIN).order_by(User.username)):
             admins.setdefault(oid, []).append(name)
         return [OrganisationSummary(o.id, o.name, members.get(o.id, 0), tuple(admins.get(o.id, ())),
                                     counts.get(o.id, 0), o.created_at) for o in orgs]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from db.engine import read_session
-from db.models import Organisation
+from db.models import AssessmentStatus, Organisation
 from questionnaires import get_questionnaire
 from services import answers as answer_service
 from services.access import Actor
@@ -75,7 +75,7 @@ def member_comparison(engine: Engine, actor: Actor, assessment_id: int, segment:
         previous = rounds[-2].id if len(rounds) > 1 else None
         ids = [r.id] + ([previous] if previous is not None else [])
         subs = load_submissions(s, a.id, ids, with_names=False)
-        subs = subs[(subs["status"] == "submitted") | (subs["assessment_id"] == assessment_id)]
+        subs = subs[(subs["status"] == AssessmentStatus.SUBMITTED) | (subs["assessment_id"] == assessment_id)]
         answers = load_answers(s, ids, extra_assessment=assessment_id)
         view, min_group, status = round_view(r, a.name), a.min_group_size, own.status
         org = s.get(Organisation, own.organisation_id)

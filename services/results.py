@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from db.engine import read_session
-from db.models import Answer, Assessment, Organisation
+from db.models import Answer, Assessment, AssessmentStatus, Organisation
 from questionnaires import Questionnaire, get_questionnaire
 from questionnaires.migration import MigrationError, get_migration
 from scoring import score_assessment, score_cohort
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def effective_profile(a: Assessment, org: Organisation) -> dict[str, Any]:
     """The profile an assessment is scored with: its snapshot once submitted, else the live profile."""
-    return dict(a.profile_snapshot if a.status == "submitted" and a.profile_snapshot else org.profile or {})
+    return dict(a.profile_snapshot if a.status == AssessmentStatus.SUBMITTED and a.profile_snapshot else org.profile or {})
 
 
 def effective_preset(a: Assessment, org: Organisation, q: Questionnaire, profile: dict[str, Any]) -> str:
@@ -65,7 +65,7 @@ def submitted_history(engine: Engine, actor: Actor, org_id: int) -> list[History
         if org is None:
             raise NotFound(object="organisation", id=org_id)
         rows = list(s.scalars(select(Assessment).where(Assessment.organisation_id == org_id,
-                                                       Assessment.status == "submitted")
+                                                       Assessment.status == AssessmentStatus.SUBMITTED)
                               .order_by(Assessment.submitted_at, Assessment.id)))
         if not rows:
             return []

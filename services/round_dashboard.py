@@ -9,7 +9,14 @@ from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import Assessment, Association, AssociationMember, BenchmarkRound, Organisation
+from db.models import (
+    Assessment,
+    AssessmentStatus,
+    Association,
+    AssociationMember,
+    BenchmarkRound,
+    Organisation,
+)
 from questionnaires import get_questionnaire
 from services.access import Actor
 from services.assessments import AssessmentView
@@ -75,7 +82,7 @@ def round_stamp(s: Session, r: BenchmarkRound, a: Association) -> RoundStamp:
     members = s.execute(select(func.count(), func.max(AssociationMember.joined_at))
                         .where(AssociationMember.association_id == a.id)).one()
     row = s.execute(
-        select(func.count(), func.count().filter(Assessment.status == "submitted"), func.max(Assessment.submitted_at),
+        select(func.count(), func.count().filter(Assessment.status == AssessmentStatus.SUBMITTED), func.max(Assessment.submitted_at),
                func.max(Assessment.updated_at), func.max(Organisation.updated_at))
         .select_from(Assessment)
         .join(BenchmarkRound, BenchmarkRound.id == Assessment.round_id)

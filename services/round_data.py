@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, null, select
 from sqlalchemy.orm import Session
 
-from db.models import Answer, Assessment, AssociationMember, Organisation
+from db.models import Answer, Assessment, AssessmentStatus, AssociationMember, Organisation, Sharing
 from services.benchmark_stats import SUBMISSION_COLUMNS
 
 
@@ -22,7 +22,7 @@ def load_submissions(s: Session, association_id: int, round_ids: list[int], *, w
     ``name`` is selected only for identified members, and only when ``with_names`` (the
     association's view); a member's view never loads any name.
     """
-    name = (case((Assessment.sharing == "identified", Organisation.name), else_=None) if with_names
+    name = (case((Assessment.sharing == Sharing.IDENTIFIED, Organisation.name), else_=None) if with_names
             else null()).label("name")
     stmt = (select(Assessment.round_id, Assessment.id.label("assessment_id"), Assessment.organisation_id,
                    Assessment.status, Assessment.sharing, Assessment.form,
@@ -42,14 +42,14 @@ def load_submissions(s: Session, association_id: int, round_ids: list[int], *, w
 def _with_profile(frame: pd.DataFrame) -> pd.DataFrame:
     """The profile scoring uses: the snapshot taken at submission, else the live profile (drafts)."""
     snap = frame["profile_snapshot"]
-    frame["profile"] = snap.where(snap.notna() & (frame["status"] == "submitted"), frame["live_profile"])
+    frame["profile"] = snap.where(snap.notna() & (frame["status"] == AssessmentStatus.SUBMITTED), frame["live_profile"])
     frame["profile"] = [p if isinstance(p, dict) else {} for p in frame["profile"]]
     return frame[list(SUBMISSION_COLUMNS)]
 
 
 def load_answers(s: Session, round_ids: list[int], *, extra_assessment: int | None = None) -> pd.DataFrame:
     """Answers (level, N/A) of every submitted assessment in the rounds: one query into a DataFrame."""
-    cond = and_(Assessment.round_id.in_(round_ids or [-1]), Assessment.status == "submitted")
+    cond = and_(Assessment.round_id.in_(round_ids or [-1]), Assessment.status == AssessmentStatus.SUBMITTED)
     if extra_assessment is not None:
         cond = cond | (Assessment.id == extra_assessment)
     stmt = (select(Answer.assessment_id, Answer.question_id, Answer.level, Answer.is_na.label("na"))

@@ -12,7 +12,16 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import Assessment, Association, AssociationMember, BenchmarkRound, Organisation
+from db.models import (
+    Assessment,
+    AssessmentStatus,
+    Association,
+    AssociationMember,
+    BenchmarkRound,
+    Organisation,
+    RoundStatus,
+    Sharing,
+)
 from services import answers as answer_service
 from services import assessments as assessment_service
 from services.access import Actor
@@ -21,7 +30,7 @@ from services.errors import Forbidden, InvalidInput, NotFound, Problem, StateErr
 from services.events import log_event
 from services.rounds import RoundView, round_view
 
-SHARING = ("anonymous", "identified")
+SHARING: tuple[Sharing, ...] = tuple(Sharing)
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ def member_rounds(engine: Engine, actor: Actor, org_id: int) -> list[MemberRound
                                                     Assessment.round_id.is_not(None))
                            .order_by(Assessment.created_at, Assessment.id)):
             best = mine.get(a.round_id)  # type: ignore[arg-type]
-            if best is None or a.status == "submitted" or best.status != "submitted":
+            if best is None or a.status == AssessmentStatus.SUBMITTED or best.status != AssessmentStatus.SUBMITTED:
                 mine[a.round_id] = a  # type: ignore[index]
         out = []
         for r, assoc_name in rows:
@@ -72,12 +81,12 @@ def member_rounds(engine: Engine, actor: Actor, org_id: int) -> list[MemberRound
 def _check_sharing(actor: Actor, org_id: int, sharing: str) -> None:
     if sharing not in SHARING:
         raise InvalidInput(problems=[Problem("sharing")])
-    if sharing == "identified" and not actor.can_admin_org(org_id):
+    if sharing == Sharing.IDENTIFIED and not actor.can_admin_org(org_id):
         raise Forbidden(object="organisation", id=org_id)
 
 
 def start_round_assessment(engine: Engine, actor: Actor, org_id: int, round_id: int, *,
-                           sharing: str = "anonymous", carry_forward_from: int | None = None) -> AssessmentView:
+                           sharing: str = Sharing.ANONYMOUS, carry_forward_from: int | None = None) -> AssessmentView:
     """Start the organisation's assessment in a round (one per round); sharing defaults to anonymous.
 
     Being identified is the organisation's decision, so only its administrators may choose it.
@@ -85,7 +94,7 @@ def start_round_assessment(engine: Engine, actor: Actor, org_id: int, round_id: 
     _check_sharing(actor, org_id, sharing)
     with read_session(engine) as s:
         r, _ = member_round(s, actor, org_id, round_id)
-        if r.status != "open":
+        if r.status != RoundStatus.OPEN:
             raise StateError("round closed", object="round", id=round_id)
         existing = s.scalar(select(Assessment.id).where(Assessment.organisation_id == org_id,
                                                         Assessment.round_id == round_id).limit(1))
@@ -106,7 +115,7 @@ def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) 
             raise Forbidden(object="assessment", id=assessment_id)
         if a.round_id is None:
             raise StateError("not in a round", object="assessment", id=assessment_id)
-        if a.status != "draft":
+        if a.status != AssessmentStatus.DRAFT:
             raise StateError("submitted", object="assessment", id=assessment_id)
         if a.sharing != sharing:
             a.sharing = sharing
@@ -123,7 +132,7 @@ def submit_to_round(engine: Engine, actor: Actor, assessment_id: int) -> Assessm
         if a.round_id is None:
             raise StateError("not in a round", object="assessment", id=assessment_id)
         r = s.get(BenchmarkRound, a.round_id)
-        if r is None or r.status != "open":
+        if r is None or r.status != RoundStatus.OPEN:
             raise StateError("round closed", object="round", id=a.round_id)
     return assessment_service.submit(engine, actor, assessment_id)
 

@@ -9,7 +9,15 @@ from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import Assessment, Association, AssociationMember, BenchmarkRound, utcnow
+from db.models import (
+    Assessment,
+    AssessmentStatus,
+    Association,
+    AssociationMember,
+    BenchmarkRound,
+    RoundStatus,
+    utcnow,
+)
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
 from services.assessments import AssessmentView
@@ -33,7 +41,7 @@ class RoundView:
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == RoundStatus.OPEN
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ def open_round(engine: Engine, actor: Actor, association_id: int, name: str, *,
         if problems:
             raise InvalidInput(problems=problems)
         r = BenchmarkRound(association_id=a.id, name=name, questionnaire_id=q.id, questionnaire_version=q.version,
-                           deadline=when, status="open")
+                           deadline=when, status=RoundStatus.OPEN)
         s.add(r)
         s.flush()
         log_event(s, actor, "round_opened", "round", r.id)
@@ -108,11 +116,11 @@ def _set_status(engine: Engine, actor: Actor, round_id: int, status: str) -> Rou
 
 def close_round(engine: Engine, actor: Actor, round_id: int) -> RoundView:
     """Close a round: no new assessments or submissions; the dashboard keeps what was submitted."""
-    return _set_status(engine, actor, round_id, "closed")
+    return _set_status(engine, actor, round_id, RoundStatus.CLOSED)
 
 
 def reopen_round(engine: Engine, actor: Actor, round_id: int) -> RoundView:
-    return _set_status(engine, actor, round_id, "open")
+    return _set_status(engine, actor, round_id, RoundStatus.OPEN)
 
 
 def get_round(engine: Engine, actor: Actor, round_id: int) -> RoundView:
@@ -130,7 +138,7 @@ def list_rounds(engine: Engine, actor: Actor, association_id: int) -> list[Round
                                 .order_by(BenchmarkRound.created_at.desc(), BenchmarkRound.id.desc())))
         invited = member_count(s, a.id)
         per_org = (select(Assessment.round_id, Assessment.organisation_id,
-                          func.max(case((Assessment.status == "submitted", 1), else_=0)).label("done"))
+                          func.max(case((Assessment.status == AssessmentStatus.SUBMITTED, 1), else_=0)).label("done"))
                    .join(AssociationMember, and_(AssociationMember.organisation_id == Assessment.organisation_id,
                                                  AssociationMember.association_id == a.id))
                    .where(Assessment.round_id.in_([r.id for r in rounds] or [-1]))

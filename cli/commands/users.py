@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
-from db.models import ANSWER_SOURCES, ORG_ROLES
+from db.models import AnswerSource, OrgRole
 from excel.audit_csv import history_csv, history_headers, history_rows
 from services import account_admin, association_admins, audit, members
 from services.access import Actor
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cr.add_argument("--platform-admin", action="store_true", help="make the account a platform administrator")
     cr.add_argument("--sso-only", action="store_true", help="no password: the account signs in by single sign-on")
     cr.add_argument("--org", type=object_id("organisation"), metavar="ID", help="also make the account a member of this organisation")
-    cr.add_argument("--role", choices=ORG_ROLES, default="respondent", help="role in --org (default respondent)")
+    cr.add_argument("--role", choices=list(OrgRole), default=OrgRole.RESPONDENT, help="role in --org (default respondent)")
     cr.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     cr.set_defaults(func=_create)
 
@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         target.add_argument("--association", type=object_id("association"), metavar="ID", help="administrator of this association")
         target.add_argument("--platform-admin", action="store_true", help="platform administrator")
         if name == "grant":
-            g.add_argument("--role", choices=ORG_ROLES, default="respondent", help="role in --org")
+            g.add_argument("--role", choices=list(OrgRole), default=OrgRole.RESPONDENT, help="role in --org")
         g.set_defaults(func=func)
 
     for name, active in (("deactivate", False), ("activate", True)):
@@ -85,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.add_argument("assessment", type=object_id("assessment"), metavar="ASSESSMENT_ID")
     h.add_argument("--question", action="append", default=[], metavar="ID", help="only this question (repeatable)")
     h.add_argument("--user", action="append", default=[], metavar="NAME", help="only changes by this user")
-    h.add_argument("--source", action="append", default=[], choices=ANSWER_SOURCES, help="only this channel")
+    h.add_argument("--source", action="append", default=[], choices=list(AnswerSource), help="only this channel")
     h.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of headers and labels")
     h.add_argument("--csv", metavar="FILE", help="write CSV (UTF-8 with BOM) to FILE, or - for standard output")
     h.set_defaults(func=_history)
