@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from cli.main import CLIError
+from i18n import catalog
 from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, load_questionnaire
 from questionnaires.answer_rule import AnswerFields, answer_problems
 from questionnaires.schema import Questionnaire
@@ -293,20 +294,11 @@ def validate_answers_file(data: Any, q: Questionnaire) -> tuple[ScoreInput | Non
 
 # --- output ---------------------------------------------------------------------------------------------
 
-LABELS = {
-    "en": {"target": "Target profile", "form": "Form", "complete": "Completeness", "to_target": "Percent to target",
-           "unit": "Unit", "score": "Score", "level": "Level", "goal": "Target", "answered": "Answered",
-           "overall": "Overall", "principles": "Principles", "stages": "Lifecycle stages", "gaps": "Gaps",
-           "to_answer": "To answer", "none": "none", "not_scored": "not scored", "priority": "priority",
-           "high": "High", "medium": "Medium", "low": "Low", "full": "full", "core": "short (core)",
-           "ignored": "answers to questions that do not apply were ignored"},
-    "zh": {"target": "目标档位", "form": "问卷形式", "complete": "完成度", "to_target": "目标达成率",
-           "unit": "单元", "score": "得分", "level": "等级", "goal": "目标", "answered": "已答",
-           "overall": "总体", "principles": "治理原则", "stages": "生命周期阶段", "gaps": "差距清单",
-           "to_answer": "待回答", "none": "无", "not_scored": "未评分", "priority": "优先级",
-           "high": "高", "medium": "中", "low": "低", "full": "完整版", "core": "简版（核心题）",
-           "ignored": "以下不适用题目的回答已忽略"},
-}
+def _labels(lang: str) -> dict[str, str]:
+    """The output's labels in ``lang`` (the ``cli.score`` messages of the i18n catalogs)."""
+    prefix = "cli.score."
+    return {key[len(prefix):]: text for key, text in catalog(lang).items() if key.startswith(prefix)}
+
 
 
 def _width(text: str) -> int:
@@ -331,7 +323,7 @@ def _pct(x: float | None) -> str:
 
 def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
     """A readable summary: scores and levels by unit, the gap list and the questions left to answer."""
-    lab = LABELS[lang]
+    lab = _labels(lang)
     preset = q.preset(result.target_preset)
     print(f"{q.t(q.meta.title, lang)} — {q.id} {q.version}")
     print(f"{lab['target']}: {q.t(preset.name, lang)} ({preset.id}) · {lab['form']}: {lab[result.form]} · "
@@ -380,7 +372,7 @@ def _score(args: argparse.Namespace) -> int:
         raise _error(f"{path}: {len(problems)} problem(s) in the answers file:\n{lines}")
     result = score_assessment(q, parsed.profile, parsed.answers, parsed.target_preset, parsed.form)  # type: ignore[arg-type]
     if parsed.ignored:
-        print(f"aigov: note: {LABELS['en']['ignored']}: {', '.join(parsed.ignored)}", file=sys.stderr)
+        print(f"aigov: note: {_labels('en')['ignored']}: {', '.join(parsed.ignored)}", file=sys.stderr)
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         print()
