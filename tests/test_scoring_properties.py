@@ -69,6 +69,19 @@ def as_file_answers(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {qid: ({"na": True} if v == "na" else {"level": v}) for qid, v in raw.items() if v is not None}
 
 
+Member = tuple[dict[str, Any], dict[str, Any], str | None, Form]  # profile, raw answers, preset, form
+
+
+def _cohort_equals_alone_and_reference(q: Questionnaire, members: Sequence[Member]) -> None:
+    """The cohort pass gives each member exactly its one-assessment result, which matches the naive reference."""
+    assessments, answers = _frames(members)
+    cohort = score_cohort(q, assessments, answers)
+    for i, (profile, raw, preset, form) in enumerate(members):
+        alone = score_assessment(q, profile, inputs(raw), preset, form)
+        assert cohort.result(f"a{i}") == alone
+        assert_matches(alone.to_json(), reference_score(q, profile, as_file_answers(raw), preset, form))
+
+
 def _gap_key(g: GapRow) -> tuple[str, int, str]:
     return (g.question_id, g.level, g.band)
 
@@ -200,7 +213,7 @@ def test_percent_to_target_is_a_share_and_1_at_target(profile: dict, preset: str
 cohorts = st.lists(st.tuples(profiles, answer_sets, presets, forms), min_size=1, max_size=8)
 
 
-def _frames(members: Sequence[tuple[dict[str, Any], dict[str, Any], str | None, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _frames(members: Sequence[Member]) -> tuple[pd.DataFrame, pd.DataFrame]:
     assessments = pd.DataFrame({
         "assessment_id": [f"a{i}" for i in range(len(members))],
         "profile": [m[0] for m in members],
@@ -423,12 +436,7 @@ def test_decimal_weights_stay_exact_and_agree_with_the_reference(members: list) 
     from scoring import question_frame
 
     assert question_frame(DECIMAL).exact and question_frame(DECIMAL).weight_scale == 20
-    assessments, answers = _frames(members)
-    cohort = score_cohort(DECIMAL, assessments, answers)
-    for i, (profile, raw, preset, form) in enumerate(members):
-        alone = score_assessment(DECIMAL, profile, inputs(raw), preset, form)
-        assert cohort.result(f"a{i}") == alone
-        assert_matches(alone.to_json(), reference_score(DECIMAL, profile, as_file_answers(raw), preset, form))
+    _cohort_equals_alone_and_reference(DECIMAL, members)
 
 
 def test_exactness_is_detected() -> None:
@@ -441,12 +449,7 @@ def test_exactness_is_detected() -> None:
 @SETTINGS
 @given(cohorts)
 def test_floating_fallback_agrees_with_the_reference_and_with_itself(members: list) -> None:
-    assessments, answers = _frames(members)
-    cohort = score_cohort(ODD, assessments, answers)
-    for i, (profile, raw, preset, form) in enumerate(members):
-        alone = score_assessment(ODD, profile, inputs(raw), preset, form)
-        assert cohort.result(f"a{i}") == alone
-        assert_matches(alone.to_json(), reference_score(ODD, profile, as_file_answers(raw), preset, form))
+    _cohort_equals_alone_and_reference(ODD, members)
 
 
 def test_real_questionnaire_cohort_equals_alone_and_reference() -> None:
@@ -462,12 +465,7 @@ def test_real_questionnaire_cohort_equals_alone_and_reference() -> None:
         raw = {question.id: [None, "na", *range(6)][int(rng.integers(8))] for question in real.questions()}
         members.append((profile, raw, [None, "baseline", "leading"][int(rng.integers(3))],
                         FORMS[int(rng.integers(2))]))
-    assessments, answers = _frames(members)
-    cohort = score_cohort(real, assessments, answers)
-    for i, (profile, raw, preset, form) in enumerate(members):
-        alone = score_assessment(real, profile, inputs(raw), preset, form)
-        assert cohort.result(f"a{i}") == alone
-        assert_matches(alone.to_json(), reference_score(real, profile, as_file_answers(raw), preset, form))
+    _cohort_equals_alone_and_reference(real, members)
 
 
 def test_question_frames_are_cached_per_questionnaire_and_dropped_with_it() -> None:
