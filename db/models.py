@@ -77,6 +77,8 @@ class AnswerSource(StrEnum):
     CLI = "cli"
     DEMO = "demo"
     RESTORE = "restore"
+    CARRIED = "carried"  # copied from the assessment on an older questionnaire version, to be confirmed
+    CONFIRMED = "confirmed"  # a carried answer the user confirmed as it is
 
 
 def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str:

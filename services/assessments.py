@@ -269,7 +269,7 @@ def confirm_carried(engine: Engine, actor: Actor, assessment_id: int, question_i
     answer history with source ``confirmed``; the answers themselves do not change. Returns how many."""
     with write_session(engine) as s:
         a = answers.load(s, actor, assessment_id, for_update=True)
-        if a.status != "draft":
+        if a.status != AssessmentStatus.DRAFT:
             raise StateError("submitted", object="assessment", id=assessment_id)
         log = s.scalars(select(EventLog).where(EventLog.action == "answers_carried_forward",
                                                EventLog.object_type == "assessment", EventLog.object_id == a.id)

@@ -27,7 +27,7 @@ STORED = [
     (AssessmentForm, ["full", "core"]),
     (Sharing, ["anonymous", "identified"]),
     (RoundStatus, ["open", "closed"]),
-    (AnswerSource, ["ui", "import", "cli", "demo", "restore"]),
+    (AnswerSource, ["ui", "import", "cli", "demo", "restore", "carried", "confirmed"]),
 ]
 
 
