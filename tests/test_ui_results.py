@@ -312,6 +312,8 @@ def test_re_assessing_on_1_1_0_from_1_0_0_shows_carried_answers_readiness_and_no
     page = texts(at)
     assert shown(msg("questionnaire.carried_intro", old="1.0.0", new="1.1.0")) in page
     assert "GOV-INS-05" in page and "GOV-INS-06" in page and "RES-DIS-04" in page
+    rule = get_questionnaire().meta.rating_rule
+    assert rule is not None and rule["zh"][:40] in page  # the rating rule is shown with the questions
     _answer(engine, alice, new, {"GOV-CUL-01": 3})
     submit(engine, alice.actor(engine), new)
     at = open_page(alice, "results", assessment=new)
