@@ -54,6 +54,7 @@ capacity: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/vulture
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .

@@ -131,11 +131,6 @@ def tr_plain(key: str, **values: Any) -> str:
     return t(key, lang(), **values)
 
 
-def md_text(value: str) -> str:
-    """A user-supplied value shown on its own in Markdown (a caption or label that is only the value)."""
-    return Trusted(escape_markdown(value))
-
-
 def problem_markdown(problem: str) -> str:
     """A validation problem for Markdown: a :class:`~services.errors.Problem` in the user's language with
     its values escaped, any other text (it may quote a cell of an uploaded file) escaped as a whole."""

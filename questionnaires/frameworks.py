@@ -17,8 +17,8 @@ import yaml
 REFERENCE = Path(__file__).resolve().parent / "frameworks.yml"
 SCHEMES = ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act")
 # How a question relates to a framework item (as in CISO Assistant's mappings): the question asks for
-# exactly the item (equal), for all of it and more (superset), for a part of it (subset), or the two overlap.
-RELATIONS = ("equal", "superset", "subset", "intersect")
+# exactly the item (equal), for all of it and more (superset), for a part of it (subset), or the two overlap
+# (intersect). The first two cover the item fully.
 FULL_COVER = ("equal", "superset")
 _EU_ID = re.compile(r"^Art\. (\d{1,3})(?:\((\d{1,2})\))?$")
 

@@ -31,7 +31,6 @@ from questionnaires.schema import LText, Questionnaire
 
 Kind = Literal["same", "reworded", "split", "merged", "removed", "new"]
 KINDS: tuple[str, ...] = ("same", "reworded", "split", "merged", "removed", "new")
-CARRIES = ("same", "reworded", "split", "merged")  # kinds whose new questions receive an old answer
 _ARITY = {"same": (1, 1), "reworded": (1, 1), "split": (1, 2), "merged": (2, 1), "removed": (1, 0), "new": (0, 1)}
 
 
@@ -92,19 +91,9 @@ class Migration:
     to_version: str
     steps: tuple[Step, ...]
 
-    def step_of_new(self, qid: str) -> Step:
-        return next(s for s in self.steps if qid in s.to_ids)
-
-    def step_of_old(self, qid: str) -> Step:
-        return next(s for s in self.steps if qid in s.from_ids)
-
     def summary(self) -> str:
         counts = Counter(s.kind for s in self.steps)
         return ", ".join(f"{counts[k]} {k}" for k in KINDS if counts[k])
-
-    def changed_questions(self) -> set[str]:
-        """New-version questions whose answer does not mean what it meant in the old version."""
-        return {qid for s in self.steps if s.kind != "same" for qid in s.to_ids}
 
     def changed_units(self, old: Questionnaire, new: Questionnaire) -> set[str]:
         """Ids of units (overall, dimensions, sub-dimensions, principles) not comparable across the two versions.
