@@ -6,16 +6,40 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time
-from app_pages.common import actor, engine, session_token, show_error, tr
+from app_pages.common import actor, engine, flash, session_token, show_error, show_flash, tr
 from services.accounts import get_user
 from services.associations import list_administered
-from services.errors import InvalidInput, StateError
+from services.errors import InvalidInput, ServiceError, StateError
+from services.invitations import answer_invitation, my_invitations
 from services.organisations import list_organisations
 from services.sign_in import LockedOut, SignInError, change_password
+
+
+def _invitations() -> None:
+    """Pending invitations into organisations: the owner of this account decides (services.invitations)."""
+    pending = my_invitations(engine(), who)
+    if not pending:
+        return
+    st.subheader(tr("account.invitations_heading"))
+    for inv in pending:
+        text, accept, decline = st.columns([6, 1, 1], vertical_alignment="center")
+        text.markdown(tr("account.invitation", org=inv.organisation_name, role=tr(f"account.role.{inv.role}"),
+                         by=inv.invited_by or "—", at=fmt_time(inv.created_at)))
+        for column, yes, label in ((accept, True, "account.accept"), (decline, False, "account.decline")):
+            if column.button(tr(label), key=f"invitation_{'accept' if yes else 'decline'}_{inv.id}"):
+                try:
+                    answer_invitation(engine(), who, inv.id, accept=yes)
+                except ServiceError as exc:
+                    show_error(exc)
+                else:
+                    done = "account.accepted" if yes else "account.declined"
+                    flash(tr(done, org=inv.organisation_name, role=tr(f"account.role.{inv.role}")), rerun=True)
+
 
 who = actor()
 me = get_user(engine(), who.user_id) if who.user_id is not None else None
 st.title(tr("nav.account"))
+show_flash()
 st.write(tr("common.signed_in_as", user=who.username))
 if me is not None:
     st.caption(tr("account.identity", name=me.display_name, email=me.email or "—",
@@ -36,6 +60,8 @@ if roles:
     st.dataframe(pd.DataFrame(roles), hide_index=True, width="stretch")
 else:
     st.info(tr("account.no_roles"))
+
+_invitations()
 
 st.subheader(tr("auth.change_password"))
 if me is not None and not me.has_password:

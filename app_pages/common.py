@@ -36,6 +36,7 @@ from services.sessions import (
     session_alive,
     start_session,
 )
+from services.sign_in_throttle import source_address
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -392,6 +393,16 @@ def fmt_score(value: float | None) -> str:
 
 def fmt_pct(value: float | None) -> str:
     return format_percent(value, "—")
+
+
+def client_source() -> str:
+    """The browser's address for sign-in throttling: the connection's address, or behind a reverse proxy
+    named in ``AIGOV_TRUSTED_PROXIES`` the address it forwards (services.sign_in_throttle.source_address)."""
+    try:
+        peer, forwarded = st.context.ip_address, st.context.headers.get("X-Forwarded-For")
+    except Exception:  # no browser connection (AppTest): this machine
+        peer, forwarded = None, None
+    return source_address(peer, forwarded)
 
 
 def query_int(name: str) -> int | None:

@@ -33,10 +33,10 @@ from services.access import Actor
 from services.assessments import AssessmentView, list_assessments
 from services.audit import audit_history, filter_changes, question_texts
 from services.errors import NotFound, ServiceError
+from services.invitations import invite_member
 from services.members import (
     ORG_ROLES,
     MemberView,
-    add_member,
     create_colleague,
     list_members,
     remove_member,
@@ -75,18 +75,18 @@ def _members(who: Actor, org_id: int) -> list[MemberView]:
     roles = _labels(ORG_ROLES, _role)
     left, right = st.columns(2)
     with left, st.form("member_add", clear_on_submit=True, enter_to_submit=False):
-        st.markdown(f"**{tr('members.add_heading')}**")
+        st.markdown(f"**{tr('members.invite_heading')}**")
         username = st.text_input(tr("members.username"), key="member_add_username",
-                                 help=tr("members.add_help"))
+                                 help=tr("members.invite_help"))
         role = st.selectbox(tr("members.role"), ORG_ROLES, index=1, format_func=roles,
                             key="member_add_role")
-        if st.form_submit_button(tr("members.add")):
-            try:
-                view = add_member(engine(), who, org_id, username, role)
+        if st.form_submit_button(tr("members.invite")):
+            try:  # the same answer whether the name exists or not (services.invitations)
+                invite_member(engine(), who, org_id, username, role)
             except ServiceError as exc:
                 show_error(exc)
             else:
-                _flash(tr("members.added", user=view.username, role=_role(view.role)))
+                _flash(tr("members.invited", user=username.strip(), role=_role(role)))
     with right, st.form("member_edit", enter_to_submit=False):
         st.markdown(f"**{tr('members.edit_heading')}**")
         ids = [m.user_id for m in members]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import engine, show_error, sign_in_as, tr
+from app_pages.common import client_source, engine, show_error, sign_in_as, tr
 from services.accounts import AlreadySetUp, create_first_admin, has_users
 from services.demo_check import demo_accounts_active
 from services.errors import InvalidInput, StateError
@@ -86,7 +86,7 @@ def _sign_in_form() -> None:
                                  autocomplete="current-password")
         if st.form_submit_button(tr("auth.submit"), type="primary"):
             try:
-                sign_in_as(authenticate(engine(), username, password))
+                sign_in_as(authenticate(engine(), username, password, source=client_source()))
             except LockedOut as exc:
                 st.error(tr("auth.locked", seconds=exc.seconds))
                 return

@@ -7,6 +7,7 @@ role also has its own dash pattern and marker shape.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -144,7 +145,12 @@ def stage_bars(labels: Sequence[str], current: tuple[str, Sequence[float | None]
 
 def trend(x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
           title: str = "", height: int = 360) -> go.Figure:
-    """Scores across assessments (oldest first): one line per unit, told apart by dash and marker."""
+    """Scores across assessments (oldest first): one line per unit, told apart by dash and marker.
+
+    The x labels may be typed by users (round names), and Plotly renders a subset of HTML in chart text,
+    ``<a href>`` included: they are HTML-escaped (Plotly shows ``&lt;`` as ``<``), so they stay text.
+    """
+    x_labels = [html.escape(x, quote=False) for x in x_labels]
     fig = go.Figure()
     for i, (name, values) in enumerate(series):
         style = TREND_STYLES[i % len(TREND_STYLES)]

@@ -342,3 +342,43 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class KnownSignInSource(Base):
+    """A source (keyed hash of a client address) from which an account has signed in successfully.
+
+    While an account is locked after failed passwords, a source it has signed in from before may still
+    try the password: an attacker guessing from elsewhere cannot lock the real user out of the office
+    or home connection they use. ``source_key`` is an HMAC like ``sign_in_throttle.name_key``; no
+    address is stored. Rows older than :data:`services.sign_in_throttle.KNOWN_SOURCE_DAYS` days are
+    pruned when the account signs in.
+    """
+
+    __tablename__ = "sign_in_known_source"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OrganisationInvitation(Base):
+    """An organisation administrator's invitation of an existing account, waiting for its owner's answer.
+
+    Adding someone else's account directly attached them without consent and showed the inviting tenant
+    their display name, e-mail and last sign-in. The invitee sees the invitation (organisation, role, who
+    invited) and accepts — the membership is created then — or declines; either removes the row. One
+    pending invitation per account and organisation.
+    """
+
+    __tablename__ = "organisation_invitation"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "user_id"),
+        CheckConstraint("role IN ('org_admin', 'respondent')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -5,8 +5,8 @@ organisation, on the server: the members page and ``aigov users`` call these sam
 permission is enforced once. Objects of another tenant raise NotFound (never "forbidden"), so ids
 guessed in a URL or a command reveal nothing.
 
-Organisation administrators may add existing accounts to their organisation and create accounts
-for new colleagues, but may not reset passwords or deactivate accounts: an account can belong to
+Organisation administrators invite existing accounts (:mod:`services.invitations`; the owner accepts)
+and create accounts for new colleagues, but may not reset passwords or deactivate accounts: an account can belong to
 several organisations, and such powers would let one tenant take over another's users. Those are
 platform-administrator actions (:mod:`services.account_admin`).
 
@@ -87,13 +87,16 @@ def admins_left(s: Session, org_id: int, without: int) -> int:
 
 
 def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: str) -> MemberView:
-    """Give an existing account a role in the organisation (or change the role it has).
+    """Give an existing account a role in the organisation, or change the role it has (platform
+    administrators, who administer every account; an organisation administrator invites instead:
+    :func:`services.invitations.invite_member`, which the account's owner accepts).
 
     The same account added twice at once is added once (the second call finds the membership);
     a membership written meanwhile by a path that does not take the lock is ChangedMeanwhile.
     """
     check_role(role)
     actor.require_org_admin(org_id)
+    actor.require_platform_admin()
     try:
         with write_session(engine) as s:
             serialise(s, ORG_ADMINS_LOCK, org_id)

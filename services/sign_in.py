@@ -11,6 +11,9 @@ and must not hold SQLite's write lock while answers are being saved.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NoReturn
+
 from sqlalchemy import Engine
 
 from db.engine import read_session, write_session
@@ -21,7 +24,17 @@ from services.accounts import find_user
 from services.errors import Forbidden, InvalidInput, NotFound, Problem, ServiceError, StateError
 from services.passwords import DUMMY_HASH, hash_password, needs_rehash, password_problems, verify_password
 from services.sessions import revoke_sessions
-from services.sign_in_throttle import account_failed, seconds_left, unknown_failed, unknown_locked_until
+from services.sign_in_throttle import (
+    account_failed,
+    is_known_source,
+    locked_until,
+    remember_source,
+    seconds_left,
+    source_failed,
+    source_key,
+    unknown_failed,
+    unknown_locked_until,
+)
 
 
 class SignInError(ServiceError):
@@ -42,38 +55,40 @@ class LockedOut(ServiceError):
         super().__init__(f"locked for {seconds}s", seconds=seconds)
 
 
-def authenticate(engine: Engine, username: str, password: str) -> Actor:
+def authenticate(engine: Engine, username: str, password: str, *, source: str | None = None) -> Actor:
     """The actor for correct credentials; SignInError or LockedOut otherwise.
 
-    A locked account refuses even the correct password until the lock ends.
+    ``source`` is the client address (:func:`services.sign_in_throttle.source_address`; None: this
+    machine). A source that failed too often is refused whatever it sends. A locked account refuses even
+    the correct password — except from a source it signed in from before, so that someone guessing from
+    elsewhere cannot lock its owner out (services/sign_in_throttle.py explains the three counters).
     """
     now = utcnow()
     password = password or ""
+    src = source_key(engine, source)
+    if (until := locked_until(engine, src)) and until > now:
+        verify_password(DUMMY_HASH, password)  # the same work as any attempt
+        raise LockedOut(seconds_left(until, now))
     with read_session(engine) as s:
         user = find_user(s, username)
         snap = None if user is None else (user.id, user.password_hash, bool(user.is_active), user.locked_until)
     if snap is None or not snap[2] or snap[1] is None:
         verify_password(DUMMY_HASH, password)
+        source_until = source_failed(engine, src, now)
         until = unknown_locked_until(engine, username)
-        if until and until > now:
-            raise LockedOut(seconds_left(until, now))
-        until = unknown_failed(engine, username, now)
+        if not (until and until > now):
+            until = unknown_failed(engine, username, now)
         with write_session(engine) as s:
             reason = "unknown" if snap is None else ("inactive" if not snap[2] else "no_password")
             s.add(EventLog(user_id=snap[0] if snap else None, action="sign_in_failed", detail={"reason": reason}))
-        if until:
-            raise LockedOut(seconds_left(until, now))
-        raise SignInError()
-    user_id, hash_, _active, locked_until = snap
-    assert hash_ is not None  # refused above
-    if locked_until and locked_until > now:
+        _refuse(now, until, source_until)
+    user_id, hash_, _active, account_until = snap
+    assert hash_ is not None  # accounts without a password were refused above
+    if account_until and account_until > now and not is_known_source(engine, user_id, src, now):
         verify_password(DUMMY_HASH, password)  # the same work as any attempt; the real hash is not consulted
-        raise LockedOut(seconds_left(locked_until, now))
+        _refuse(now, account_until, source_failed(engine, src, now))
     if not verify_password(hash_, password):
-        until = account_failed(engine, user_id, now, "sign_in_failed")
-        if until:
-            raise LockedOut(seconds_left(until, now))
-        raise SignInError()
+        _refuse(now, account_failed(engine, user_id, now, "sign_in_failed"), source_failed(engine, src, now))
     rehash = hash_password(password) if needs_rehash(hash_) else None
     with write_session(engine) as s:
         user = s.get(User, user_id, with_for_update=True)
@@ -81,11 +96,21 @@ def authenticate(engine: Engine, username: str, password: str) -> Actor:
             raise SignInError()
         if rehash:
             user.password_hash = rehash
-        user.failed_logins = 0
-        user.locked_until = None
+        if not (user.locked_until and user.locked_until > now):  # a lock others caused stays for them
+            user.failed_logins = 0
+            user.locked_until = None
         user.last_login_at = now
+        remember_source(s, user.id, src, now)
         s.add(EventLog(user_id=user.id, action="sign_in"))
     return load_actor(engine, user_id)
+
+
+def _refuse(now: datetime, *locks: datetime | None) -> NoReturn:
+    """LockedOut for the longest lock still running among ``locks``, else SignInError."""
+    running = [until for until in locks if until and until > now]
+    if running:
+        raise LockedOut(seconds_left(max(running), now))
+    raise SignInError()
 
 
 def change_password(engine: Engine, actor: Actor, old: str, new: str, *, keep_session: str | None = None) -> None:

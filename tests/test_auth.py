@@ -25,7 +25,7 @@ from services.organisations import create_organisation
 from services.passwords import DUMMY_HASH as _DUMMY_HASH
 from services.passwords import HASHER
 from services.sign_in import LockedOut, NoPassword, SignInError, authenticate, change_password
-from services.sign_in_throttle import BACKOFF_BASE, BACKOFF_MAX, FREE_ATTEMPTS, THROTTLE_KEEP, backoff
+from services.sign_in_throttle import BACKOFF_BASE, BACKOFF_MAX, FREE_ATTEMPTS, THROTTLE_KEEP, backoff, source_key
 from services.single_sign_on import sso_actor
 from tests.support.apptest import app_test, page_texts
 
@@ -129,9 +129,9 @@ def test_every_sign_in_costs_exactly_one_argon2_verification(engine: Engine, sys
     with write_session(engine) as s:
         s.execute(update(User).where(User.username == "locked").values(locked_until=utcnow() + timedelta(hours=1)))
     locked_ghost = f"ghost-{secrets.token_hex(6)}"  # unknown names lock out too (in the database)
-    for _ in range(FREE_ATTEMPTS):
+    for i in range(FREE_ATTEMPTS):  # from several places: no source reaches its own limit here
         with pytest.raises((SignInError, LockedOut)):
-            authenticate(engine, locked_ghost, "guess")
+            authenticate(engine, locked_ghost, "guess", source=f"192.0.2.{i}")
     cases: dict[str, tuple[str, str, type[Exception] | None]] = {
         "unknown user": (f"ghost-{secrets.token_hex(6)}", PASSWORD, SignInError),
         "wrong password": ("lead", "wrong-password", SignInError),
@@ -149,6 +149,13 @@ def test_every_sign_in_costs_exactly_one_argon2_verification(engine: Engine, sys
             with pytest.raises(refusal):
                 authenticate(engine, name, password)
         assert len(argon2_verifications) == 1, case
+    for i in range(10):  # a source past its limit costs the same too
+        with pytest.raises((SignInError, LockedOut)):
+            authenticate(engine, f"sprayed-{i}", "wrong-password", source="198.51.100.7")
+    argon2_verifications.clear()
+    with pytest.raises(LockedOut):
+        authenticate(engine, "lead", PASSWORD, source="198.51.100.7")
+    assert len(argon2_verifications) == 1, "locked source"
     argon2_verifications.clear()
     with pytest.raises(SignInError):  # a wrong current password on the account page
         change_password(engine, authenticate(engine, "lead", PASSWORD), "wrong-password", "A-New-Password-1")
@@ -241,9 +248,9 @@ def test_unknown_names_lock_out_across_app_processes_and_restarts(any_db_url: st
             authenticate(one, "ghost-account ", "guess")
         with pytest.raises(LockedOut):
             authenticate(two, "GHOST-ACCOUNT", "guess")
-        with read_session(one) as s:
-            rows = s.scalars(select(SignInThrottle)).all()
-            stored = " ".join(f"{r.name_key} {r.failures}" for r in rows)
+        with read_session(one) as s:  # the name's row (the other counts this machine as a source)
+            rows = s.scalars(select(SignInThrottle).where(SignInThrottle.name_key != source_key(one, None))).all()
+            stored = " ".join(f"{r.name_key} {r.failures}" for r in s.scalars(select(SignInThrottle)))
         assert len(rows) == 1 and rows[0].failures == FREE_ATTEMPTS
         assert "ghost" not in stored.lower() and len(rows[0].name_key) == 64  # a keyed hash, never the name
     finally:
@@ -258,8 +265,8 @@ def test_forgotten_unknown_name_failures_are_pruned(engine: Engine) -> None:
         s.execute(update(SignInThrottle).values(last_failed_at=utcnow() - THROTTLE_KEEP - timedelta(minutes=1)))
     with pytest.raises(SignInError):
         authenticate(engine, "another-typo", "guess")
-    with read_session(engine) as s:
-        assert [r.failures for r in s.scalars(select(SignInThrottle))] == [1]
+    with read_session(engine) as s:  # one row for the new name and one for this machine as a source
+        assert sorted(r.failures for r in s.scalars(select(SignInThrottle))) == [1, 1]
 
 
 # --- changing passwords ----------------------------------------------------------------------------

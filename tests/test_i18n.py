@@ -87,6 +87,6 @@ def test_a_service_problem_is_english_on_the_command_line_and_translated_in_the_
     from services.passwords import password_problems
 
     [short] = password_problems("abc123", "someone")
-    assert short == "password: use at least 10 characters"  # its own text: the CLI and logs
-    assert problem_text(short, "zh") == "密码：至少 10 个字符"
+    assert short == "password: use at least 12 characters"  # its own text: the CLI and logs
+    assert problem_text(short, "zh") == "密码：至少 12 个字符"
     assert problem_text("a plain message", "zh") == "a plain message"

@@ -152,6 +152,14 @@ def _text_of(html: str) -> str:
     return html_lib.unescape("".join(t.parts))
 
 
+def test_a_round_name_in_the_trend_chart_stays_text() -> None:
+    """Plotly renders <a href> in chart text: a round name on the association's trend axis is escaped."""
+    from charts.figures import trend
+
+    fig = trend(['<a href="https://evil.example/p">Q1</a>', "Q2 & Q3"], [("overall", [1.0, 2.0])])
+    assert list(fig.data[0].x) == ['&lt;a href="https://evil.example/p"&gt;Q1&lt;/a&gt;', "Q2 &amp; Q3"]
+
+
 def test_trusted_values_are_the_explicit_opt_out() -> None:
     assert i18n.markdown_message("benchmark.peers.round_heading", "en", name="a*b", association="c") == \
         "**a\\*b** · c"

@@ -14,6 +14,7 @@ from services.access import Actor, load_actor
 from services.accounts import create_user
 from services.associations import list_administered
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.invitations import answer_invitation, my_invitations
 from services.sign_in import SignInError, authenticate
 from tests.support.apptest import app_test, page_texts, shown
 from tests.ui_flow import PASSWORD, Member, open_page, org_admin, respondent
@@ -28,10 +29,10 @@ def lead(engine: Engine) -> Member:
 
 # --- organisation members (services) ----------------------------------------------------------------
 
-def test_roles_can_be_added_changed_and_removed(engine: Engine, lead: Member) -> None:
+def test_roles_can_be_added_changed_and_removed(engine: Engine, lead: Member, system: Actor) -> None:
     create_user(engine, "wang", PASSWORD)
     me = lead.actor(engine)
-    added = members.add_member(engine, me, lead.org_id, "WANG", "respondent")
+    added = members.add_member(engine, system, lead.org_id, "WANG", "respondent")  # the platform administrator
     assert (added.username, added.role) == ("wang", "respondent")
     assert load_actor(engine, added.user_id).org_roles == {lead.org_id: "respondent"}
     members.set_member_role(engine, me, lead.org_id, added.user_id, "org_admin")
@@ -41,11 +42,14 @@ def test_roles_can_be_added_changed_and_removed(engine: Engine, lead: Member) ->
     assert [m.username for m in members.list_members(engine, me, lead.org_id)] == ["lead"]
 
 
-def test_unknown_user_name_and_role_are_explained(engine: Engine, lead: Member) -> None:
+def test_unknown_user_name_and_role_are_explained_to_the_platform_administrator(engine: Engine, lead: Member,
+                                                                               system: Actor) -> None:
     with pytest.raises(InvalidInput, match="no account 'nosuch'"):
-        members.add_member(engine, lead.actor(engine), lead.org_id, "nosuch", "respondent")
+        members.add_member(engine, system, lead.org_id, "nosuch", "respondent")
     with pytest.raises(InvalidInput, match="role"):
-        members.add_member(engine, lead.actor(engine), lead.org_id, "lead", "owner")
+        members.add_member(engine, system, lead.org_id, "lead", "owner")
+    with pytest.raises(Forbidden):  # an organisation administrator invites instead (tests/test_invitations.py)
+        members.add_member(engine, lead.actor(engine), lead.org_id, "lead", "respondent")
 
 
 def test_the_last_administrator_stays(engine: Engine, lead: Member) -> None:
@@ -145,13 +149,17 @@ def test_association_administrators_are_assigned_and_removed(engine: Engine, sys
 # --- pages -------------------------------------------------------------------------------------------
 
 def test_members_page_adds_changes_and_removes_members(app_db: str, engine: Engine, lead: Member) -> None:
-    create_user(engine, "wang", PASSWORD)
+    wang_id = create_user(engine, "wang", PASSWORD).id
     at = open_page(lead, "members")
     at.text_input(key="member_add_username").input("wang")
     at.selectbox(key="member_add_role").set_value("respondent")
-    at.button(key="FormSubmitter:member_add-" + t("members.add")).click().run()
+    at.button(key="FormSubmitter:member_add-" + t("members.invite")).click().run()
     assert not at.exception
-    assert t("members.added", user="wang", role=t("account.role.respondent")) in page_texts(at)
+    assert t("members.invited", user="wang", role=t("account.role.respondent")) in page_texts(at)
+    assert "wang" not in set(at.dataframe[0].value[t("members.col.username")])  # not before wang accepts
+    [invitation] = my_invitations(engine, load_actor(engine, wang_id))
+    answer_invitation(engine, load_actor(engine, wang_id), invitation.id, accept=True)
+    at.run()
     assert "wang" in set(at.dataframe[0].value[t("members.col.username")])
 
     wang = next(m for m in members.list_members(engine, lead.actor(engine), lead.org_id) if m.username == "wang")
@@ -200,7 +208,7 @@ def test_members_page_lists_every_problem_of_a_new_account(app_db: str, engine: 
     at.button(key="FormSubmitter:member_new-" + t("members.create")).click().run()
     errors = " ".join(e.value for e in at.error)
     # every problem at once, in the page's language (Chinese by default)
-    assert t("problem.username_format") in errors and t("problem.password_short", min=10) in errors
+    assert t("problem.username_format") in errors and t("problem.password_short", min=12) in errors
     assert len(members.list_members(engine, lead.actor(engine), lead.org_id)) == 1
 
 
@@ -287,7 +295,10 @@ def test_users_command_manages_accounts(app_db: str, engine: Engine) -> None:
 def test_users_command_grants_roles_and_acts_as_a_user(app_db: str, engine: Engine, lead: Member) -> None:
     create_user(engine, "wang", PASSWORD)
     code, _, err = _cli(["users", "grant", "wang", "--org", str(lead.org_id), "--role", "respondent",
-                           "--as-user", "lead"])
+                           "--as-user", "lead"])  # an invitation, which wang accepts
+    assert code == 0, err
+    code, out, err = _cli(["users", "invitations", "--as-user", "wang"])
+    code, _, err = _cli(["users", "accept", out.splitlines()[1].split("\t")[0], "--as-user", "wang"])
     assert code == 0, err
     code, _, err = _cli(["users", "list", "--org", str(lead.org_id), "--as-user", "wang"])
     assert code == 2 and "not allowed" in err  # a respondent does not list members
@@ -314,7 +325,7 @@ def test_users_command_never_takes_a_password_from_the_command_line(app_db: str,
 def test_a_user_switches_between_organisations_with_their_own_roles(app_db: str, engine: Engine,
                                                                       lead: Member) -> None:
     other = org_admin(engine, "other-lead", "另一家公司 Other Co")
-    members.add_member(engine, other.actor(engine), other.org_id, "lead", "respondent")
+    members.add_member(engine, Actor.system(), other.org_id, "lead", "respondent")
     at = app_test(lead.user_id, org_id=lead.org_id).run()
     at.switch_page("app_pages/members.py").run()  # administrator here
     assert at.title[0].value == t("nav.members")

@@ -50,7 +50,7 @@ def org_admin(engine: Engine, username: str = "alice", org_name: str = "Acme AI 
 
 def respondent(engine: Engine, admin: Member, username: str = "rita") -> Member:
     user = create_user(engine, username, PASSWORD)
-    add_member(engine, admin.actor(engine), admin.org_id, username, "respondent")
+    add_member(engine, Actor.system(), admin.org_id, username, "respondent")
     return Member(user.id, username, admin.org_id)
 
 

@@ -22,7 +22,7 @@ from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
 from db.models import AnswerSource, OrgRole
 from excel.audit_csv import history_csv, history_headers, history_rows
-from services import account_admin, association_admins, audit, members
+from services import account_admin, association_admins, audit, invitations, members
 from services.access import Actor
 
 DESCRIPTION = (
@@ -89,6 +89,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of headers and labels")
     h.add_argument("--csv", metavar="FILE", help="write CSV (UTF-8 with BOM) to FILE, or - for standard output")
     h.set_defaults(func=_history)
+
+    inv = usub.add_parser("invitations", parents=[who],
+                          help="pending invitations of the account given with --as-user (into organisations)")
+    inv.set_defaults(func=_invitations)
+    for name, accept in (("accept", True), ("decline", False)):
+        a = usub.add_parser(name, parents=[who], help=f"{name} an invitation of the account given with --as-user")
+        a.add_argument("invitation", type=object_id("invitation"), metavar="INVITATION_ID")
+        a.set_defaults(func=_answer, accept=accept)
 
     ev = usub.add_parser("events", parents=[who], help="recent security events (sign-ins, lock-outs, role changes)")
     ev.add_argument("--limit", type=int, default=50, help=f"how many, newest first (at most {audit.EVENT_LIMIT})")
@@ -180,9 +188,30 @@ def _passwd(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
+def _invitations(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        _table(("id", "organisation_id", "organisation", "role", "invited_by", "time_utc"),
+               ((i.id, i.organisation_id, i.organisation_name, i.role, i.invited_by or "", _when(i.created_at))
+                for i in invitations.my_invitations(engine, actor)))
+        return 0
+    return _run(args, body)
+
+
+def _answer(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        invitations.answer_invitation(engine, actor, args.invitation, accept=args.accept)
+        print(f"invitation {args.invitation} {'accepted' if args.accept else 'declined'}")
+        return 0
+    return _run(args, body)
+
+
 def _grant(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
-        if args.org is not None:
+        if args.org is not None and not actor.is_platform_admin:  # an organisation administrator invites
+            invitations.invite_member(engine, actor, args.org, args.username, args.role)
+            print(f"if an account named {args.username.strip()} exists and is not a member yet, its owner now has "
+                  f"an invitation to organisation {args.org} as {args.role} (aigov users invitations --as-user NAME)")
+        elif args.org is not None:
             m = members.add_member(engine, actor, args.org, args.username, args.role)
             print(f"{m.username} is {m.role} of organisation {args.org}")
         elif args.association is not None:

@@ -78,7 +78,7 @@ def build_world(url: str) -> World:
                                         ("C", "admin_c", ())):
         w.orgs[tenant] = create_organisation(engine, w.actor(admin_name), ORG_NAMES[tenant], profile).id
         for m in members:
-            add_member(engine, w.actor(admin_name), w.orgs[tenant], m, "respondent")
+            add_member(engine, Actor.system(), w.orgs[tenant], m, "respondent")
     for assoc, admin_name in (("X", "admin_x"), ("Y", "admin_y")):
         view = create_association(engine, system, f"协会 {assoc} Association-{assoc}",
                                             admin_username=admin_name)
