@@ -25,7 +25,14 @@ from services.organisations import create_organisation
 from services.passwords import DUMMY_HASH as _DUMMY_HASH
 from services.passwords import HASHER
 from services.sign_in import LockedOut, NoPassword, SignInError, authenticate, change_password
-from services.sign_in_throttle import BACKOFF_BASE, BACKOFF_MAX, FREE_ATTEMPTS, THROTTLE_KEEP, backoff, source_key
+from services.sign_in_throttle import (
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    FREE_ATTEMPTS,
+    THROTTLE_KEEP,
+    backoff,
+    source_key,
+)
 from services.single_sign_on import sso_actor
 from tests.support.apptest import app_test, page_texts
 

@@ -19,10 +19,6 @@ from tests.support.server import AppServer
 from tests.test_markdown_injection import EVIL, PASSWORD, hostile_world
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-# The page tab icon (st.set_page_config(page_icon=":material/…:")) is still fetched from Google's icon host:
-# a known finding of issue 15 owned by its respondent-experience half; nothing a user typed causes it.
-# Delete this exception when the icon is served locally, and the assertion below covers every request.
-KNOWN_ICON_REQUEST = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbols"
 # Text of the hostile value that only shows when the value is rendered as text, not interpreted.
 LITERAL = "[phish](https://evil.example/p)"
 
@@ -84,5 +80,5 @@ def test_no_link_image_or_request_from_hostile_values(db_url: str, engine: Engin
             context.close()
     assert found == {}
     assert [u for u in outside if "evil" in u] == []
-    assert [u for u in outside if not u.startswith(KNOWN_ICON_REQUEST)] == [], sorted(set(outside))
+    assert outside == [], f"requests left the server: {sorted(set(outside))}"
     assert literal_seen > 0, f"the hostile value {EVIL!r} was not shown as text anywhere"
