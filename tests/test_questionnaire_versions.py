@@ -159,12 +159,17 @@ def test_untouched_units_score_the_same_across_versions(engine: Engine) -> None:
                  if {i for i in _ids("1.0.0") if i.startswith(u.id + "-")} <= same
                  and {i for i in _ids("1.1.0") if i.startswith(u.id + "-")} <= same]
     assert "GOV-EXT" in untouched and "GOV-INS" not in untouched
+    with read_session(engine) as s:  # the new draft is scored with the live profile, the old one with its snapshot
+        snap = s.get(Assessment, old_id).profile_snapshot
+        live = s.get(Organisation, org_id).profile
+    assert snap == live, "the demo organisation's profile did not change since its 1.0.0 assessment"
     for uid in untouched:
-        with read_session(engine) as s:  # the new draft is scored with the live profile, the old one with its snapshot
-            snap = s.get(Assessment, old_id).profile_snapshot
-            live = s.get(Organisation, org_id).profile
-        if snap == live:
-            assert before.unit("subdimension", uid).score == after.unit("subdimension", uid).score, uid
+        assert before.unit("subdimension", uid).score == after.unit("subdimension", uid).score, uid
+    old_answers, new_answers = load_answers(engine, actor, old_id), load_answers(engine, actor, new.id)
+    for qid in same:  # every unchanged question carries exactly the old answer
+        if qid in old_answers and old_answers[qid].answered:
+            o, n = old_answers[qid], new_answers[qid]
+            assert (n.level, n.na, n.justification, n.note) == (o.level, o.na, o.justification, o.note), qid
 
 
 def test_a_1_0_0_assessment_still_scores_on_1_0_0(engine: Engine) -> None:
