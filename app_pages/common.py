@@ -80,7 +80,9 @@ def run_cache() -> dict[str, Any]:
     they rerun. Streamlit renews the run context's coordinator object at the start of each run, so the
     cache is tied to that object (held here, so it is never confused with a later one at the same
     address) and a new run starts empty: roles and data are read fresh every run, but only once.
-    Outside a run (no context) nothing is kept.
+    Outside a run (no context) nothing is kept. Should a Streamlit upgrade drop that attribute, the
+    cache only stops caching (every call reads again) and tests/test_statement_counts.py, which
+    asserts one read of the user per run, fails and says so.
     """
     ctx = get_script_run_ctx(suppress_warning=True)
     marker = getattr(ctx, "parallel_coordinator", None)
