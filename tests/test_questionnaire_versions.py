@@ -241,3 +241,38 @@ def test_units_not_comparable_across_versions() -> None:
     assert not {"GOV-CUL", "GOV-EXT", "ASM-ANA", "RES-INC"} & apart
     assert not_comparable_units("caict-aigov", "1.1.0", "1.1.0") == frozenset()
     assert not_comparable_units("caict-aigov", "1.1.0", "1.0.0") == apart
+
+
+def test_carry_plan_drops_removed_answers_and_merges_at_the_lowest_level() -> None:
+    """The shipped 1.0.0→1.1.0 mapping removes and merges nothing, so a variant of it exercises those kinds:
+    RES-DIS-03 removed (its 1.1.0 namesake declared new), GOV-CUL-03 + GOV-CUL-04 merged into GOV-CUL-03."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Old:
+        level: int | None
+        na: bool = False
+        justification: str = ""
+        note: str = ""
+
+    doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
+    why = {"zh": "测试", "en": "test"}
+    doc["steps"] = [st for st in doc["steps"] if not set(st.get("from", [])) & {"RES-DIS-03", "GOV-CUL-03", "GOV-CUL-04"}]
+    doc["steps"] += [{"kind": "removed", "from": ["RES-DIS-03"], "why": why},
+                     {"kind": "new", "to": ["RES-DIS-03"], "why": why},
+                     {"kind": "merged", "from": ["GOV-CUL-03", "GOV-CUL-04"], "to": ["GOV-CUL-03"], "why": why},
+                     {"kind": "new", "to": ["GOV-CUL-04"], "why": why}]
+    m = validate_mapping(doc, get_questionnaire(version="1.0.0"), get_questionnaire(version="1.1.0"))
+    plan = m.carry({"RES-DIS-03": Old(4), "GOV-CUL-03": Old(3, note="talks"), "GOV-CUL-04": Old(1),
+                    "GOV-EXT-01": Old(2), "GOV-INS-01": Old(None, na=True, justification="不涉及")})
+    assert plan.dropped == ("RES-DIS-03",)
+    assert "RES-DIS-03" not in plan.carried and {"RES-DIS-03", "GOV-CUL-04"} <= set(plan.new)
+    merged = plan.carried["GOV-CUL-03"]
+    assert (merged.level, merged.confirm, merged.from_ids) == (1, True, ("GOV-CUL-03", "GOV-CUL-04"))
+    assert (plan.carried["GOV-EXT-01"].level, plan.carried["GOV-EXT-01"].confirm) == (2, False)
+    for part in ("GOV-INS-05", "GOV-INS-06"):  # a split N/A stays N/A, with its reason, to confirm
+        c = plan.carried[part]
+        assert (c.na, c.justification, c.confirm) == (True, "不涉及", True)
+    # a merged question with a part not answered is left open: the merged level would be a guess
+    partial = m.carry({"GOV-CUL-03": Old(3)})
+    assert "GOV-CUL-03" not in partial.carried
