@@ -22,6 +22,35 @@ def shown(value: Any) -> str:
 
 
 @dataclass(frozen=True)
+class ShownAnswer:
+    """An answer's values as a conflict message quotes them, in the message's language."""
+
+    values: tuple[int | None, bool, str, str]  # level, N/A, justification, note (as stored)
+
+    def text(self, lang: str) -> str:
+        level, na, justification, note = self.values
+        if level is None and not (na or justification or note):
+            return t("excel.answer.blank", lang)
+        parts = [t("excel.answer.na", lang) if na else
+                 t("excel.answer.level", lang, level=level) if level is not None else t("excel.answer.no_level", lang)]
+        if justification:
+            parts.append(t("excel.answer.justification", lang, text=shown(justification)))
+        if note:
+            parts.append(t("excel.answer.note", lang, text=shown(note)))
+        return t("excel.answer.separator", lang).join(parts)
+
+
+@dataclass(frozen=True)
+class ShownUser:
+    """Who last changed a stored answer, as a conflict message names them (None: the system operator)."""
+
+    name: str | None
+
+    def text(self, lang: str) -> str:
+        return self.name or t("excel.answer.system", lang)
+
+
+@dataclass(frozen=True)
 class Problem:
     code: str  # message key excel.problem.<code>
     sheet: str = ""

@@ -31,9 +31,8 @@ from sqlalchemy.orm import Session
 from db.engine import write_session
 from db.models import Answer, Assessment, AssessmentStatus, EventLog, Organisation, User
 from excel.contract import ANSWER_COLUMNS, letter
-from excel.problems import Problem, WorkbookRejected, shown
+from excel.problems import Problem, ShownAnswer, ShownUser, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
-from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
 from services import answers
 from services.access import Actor
@@ -114,33 +113,6 @@ class _StoredAnswer:
     values: AnswerValues
     revision: int
     user: str | None  # who last changed it; None for the system operator
-
-
-@dataclass(frozen=True)
-class ShownAnswer:
-    """An answer's values as a conflict message quotes them, in the message's language."""
-
-    values: AnswerValues
-
-    def text(self, lang: str) -> str:
-        if self.values == BLANK:
-            return t("excel.answer.blank", lang)
-        level, na, justification, note = self.values
-        parts = [t("excel.answer.na", lang) if na else
-                 t("excel.answer.level", lang, level=level) if level is not None else t("excel.answer.no_level", lang)]
-        if justification:
-            parts.append(t("excel.answer.justification", lang, text=shown(justification)))
-        if note:
-            parts.append(t("excel.answer.note", lang, text=shown(note)))
-        return t("excel.answer.separator", lang).join(parts)
-
-
-@dataclass(frozen=True)
-class ShownUser:
-    name: str | None
-
-    def text(self, lang: str) -> str:
-        return self.name or t("excel.answer.system", lang)
 
 
 @dataclass(frozen=True)
