@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.answer_extras import QuestionExtras, load_extras
 from app_pages.assessment_context import (
     assessment_caption,
     assessment_questionnaire,
@@ -249,7 +250,8 @@ def _details(q: Questionnaire, x: Question) -> None:
             st.caption(tr("questionnaire.crosswalk_note"))
 
 
-def _question(q: Questionnaire, aid: int, x: Question, stored: AnswerView | None, read_only: bool) -> None:
+def _question(q: Questionnaire, aid: int, x: Question, stored: AnswerView | None, read_only: bool,
+              extras: QuestionExtras | None = None) -> None:
     qid = x.id
     with st.container(border=True, key=f"qbox_{qid}"):
         tags = [qid]
@@ -278,6 +280,8 @@ def _question(q: Questionnaire, aid: int, x: Question, stored: AnswerView | None
         _conflict(q, aid, qid)
         if stored is not None:
             st.caption(tr("questionnaire.saved", at=fmt_time(stored.updated_at), by=stored.updated_by or "—"))
+        if extras is not None:
+            extras.render(qid, read_only)
         _details(q, x)
 
 
@@ -438,6 +442,7 @@ def _body(view: AssessmentView, read_only: bool) -> None:
                   a.note if a else "")
     else:
         _sync(view.id, questions, answers)
+    extras = load_extras(actor(), view.id, view.organisation_id)
     st.header(f"{page.dimension.id} {qt(page.dimension.name)}", anchor=False)
     for section in page.sections:
         st.subheader(f"{section.sub.id} {qt(section.sub.name)}", anchor=False)
@@ -446,7 +451,7 @@ def _body(view: AssessmentView, read_only: bool) -> None:
             lines.append(tr("questionnaire.hidden", n=section.hidden))
         st.caption("  \n".join(lines))
         for qid in section.question_ids:
-            _question(q, view.id, q.question(qid), answers.get(qid), read_only)
+            _question(q, view.id, q.question(qid), answers.get(qid), read_only, extras)
     ids = [p.id for p in pages]
     _nav_buttons(view.id, ids, current)
     if current == ids[-1] or not result.to_answer:

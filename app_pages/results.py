@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.action_plan import render_action_plan
 from app_pages.assessment_context import (
     assessment_caption,
     assessment_questionnaire,
@@ -36,6 +37,7 @@ from app_pages.common import (
     tr_plain,
     xlsx_download,
 )
+from app_pages.comparison_view import render_comparison
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
 from scoring.targets import shown_target
@@ -444,9 +446,11 @@ def main() -> None:
     _sub_and_principles(q, result)
     _gaps(q, result)
     _readiness(who, view)
+    render_action_plan(who, view, q, result)
     _to_answer(q, result, view)
     _why(q, result, view)
     _history(q, result, who, view)
+    render_comparison(who, view, q)
 
 
 guarded(main)

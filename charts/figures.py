@@ -34,6 +34,7 @@ STYLES: dict[str, SeriesStyle] = {
     "current": SeriesStyle("#0072B2", "solid", "circle", True),
     "target": SeriesStyle("#D55E00", "dash", "diamond", False),
     "peer": SeriesStyle("#009E73", "dot", "square", False),
+    "previous": SeriesStyle("#6B6B6B", "dashdot", "triangle-up", False),
 }
 TREND_STYLES: tuple[SeriesStyle, ...] = (
     SeriesStyle("#000000", "solid", "circle", False),
@@ -72,7 +73,7 @@ def _shown(values: Sequence[float | None]) -> list[str]:
 
 def radar(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]], *,
           title: str = "", height: int = 460) -> go.Figure:
-    """A radar on the 0–5 scale; ``series`` are (role, name, values) with role current|target|peer.
+    """A radar on the 0–5 scale; ``series`` are (role, name, values) with role current|target|peer|previous.
 
     The polygon is closed by repeating the first point; a ``None`` value leaves a gap in the line.
     """

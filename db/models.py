@@ -7,7 +7,7 @@ keyed by the questionnaire's stable question id, so questionnaire content stays 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -89,6 +90,9 @@ def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")  # action plan (services/actions.py)
 
 
 class Base(DeclarativeBase):
@@ -382,3 +386,67 @@ class OrganisationInvitation(Base):
     role: Mapped[str] = mapped_column(String(20))
     invited_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ActionItem(Base):
+    """One improvement action of an organisation's action plan (改进行动).
+
+    An action belongs to the organisation, not to an assessment, so it survives into the next
+    assessment; ``source_assessment_id`` and the ``origin_*`` values record the gap it was created
+    from (the level and target it addressed then). The questions it addresses are
+    :class:`ActionQuestion` rows.
+    """
+
+    __tablename__ = "action_item"
+    __table_args__ = (
+        CheckConstraint("status IN ('planned', 'in_progress', 'done', 'dropped')", name="status"),
+        CheckConstraint("status <> 'dropped' OR length(drop_reason) > 0", name="drop_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    drop_reason: Mapped[str] = mapped_column(Text, default="")
+    source_assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id", ondelete="SET NULL"))
+    origin_level: Mapped[int | None] = mapped_column(Integer)
+    origin_target: Mapped[float | None] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ActionQuestion(Base):
+    """A question an action addresses (by the questionnaire's stable question id)."""
+
+    __tablename__ = "action_question"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class EvidenceFile(Base):
+    """A document attached to one answer (assessment × question) as its evidence (佐证材料).
+
+    The bytes live in the evidence store (services/storage.py) under ``storage_key``; the row holds
+    what was checked at upload: the type detected from the content, the size and the SHA-256.
+    """
+
+    __tablename__ = "evidence_file"
+    __table_args__ = (Index("ix_evidence_file_assessment_question", "assessment_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, select
 
 from db.engine import write_session
 from db.models import (
+    ActionItem,
+    ActionQuestion,
     Answer,
     AnswerEvent,
     Assessment,
@@ -156,6 +158,7 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
                 s.add(Membership(user_id=users["org1"].id, organisation_id=org.id, role="org_admin"))
                 s.add(Membership(user_id=users["resp1"].id, organisation_id=org.id, role="respondent"))
             maturity = _maturity(rng, profile)
+            first_answers: list[dict[str, Any]] = []
             sharing = "identified" if rng.random() < 0.35 else "anonymous"
             for r_index, rnd in enumerate(rounds):
                 q = versions[r_index]
@@ -173,9 +176,46 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
                 s.flush()
                 n_assess += 1
                 for row in _answers(rng, q, profile, m, 1.0 if submitted else 0.6):
+                    if i == 0 and r_index == 0:
+                        first_answers.append(row)
+                        demo_first = a
                     s.add(Answer(assessment_id=a.id, revision=1, updated_at=when, **row))
                     s.add(AnswerEvent(assessment_id=a.id, question_id=row["question_id"], source="demo", at=when,
                                       new_level=row["level"], new_na=row["is_na"],
                                       new_justification=row["justification"], new_note=row["note"]))
                     n_answers += 1
+            if i == 0:
+                _demo_actions(s, q, org.id, demo_first, first_answers, users, now)
         return SeedReport(True, MEMBER_COUNT, n_assess, n_answers)
+
+
+# (status, owner, due date offset from the seed's "now" in days, completed offset, drop reason)
+_DEMO_ACTIONS = (
+    ("done", "org1", -150, -160, ""),
+    ("done", "resp1", -120, -110, ""),
+    ("in_progress", "resp1", -20, None, ""),
+    ("planned", "org1", 240, None, ""),
+    ("dropped", "org1", None, None, "由集团统一制度覆盖，本公司不再单独建设 · Covered by the group-wide policy"),
+)
+
+
+def _demo_actions(s: Any, q: Questionnaire, org_id: int, first: Assessment, answers: list[dict[str, Any]],
+                  users: dict[str, User], now: datetime) -> None:
+    """A few actions of the demo company made from its lowest answers of the first round: two done
+    between the rounds (shown beside those questions in the second round), one overdue, one planned,
+    one dropped."""
+    low = sorted((r for r in answers if r["level"] is not None), key=lambda r: (r["level"], r["question_id"]))
+    for (status, owner, due, done, reason), row in zip(_DEMO_ACTIONS, low, strict=False):
+        question = q.question(row["question_id"])
+        advice = question.recommendations[row["level"]]["zh"]
+        title = f"{question.id}: {advice}"
+        title = title if len(title) <= 200 else title[:199] + "…"
+        created = (first.submitted_at or now) + timedelta(days=1)
+        item = ActionItem(organisation_id=org_id, title=title, notes="", owner_id=users[owner].id,
+                          due_date=(now + timedelta(days=due)).date() if due is not None else None, status=status,
+                          drop_reason=reason, source_assessment_id=first.id, origin_level=row["level"],
+                          origin_target=None, created_by=users["org1"].id, created_at=created,
+                          updated_at=created, completed_at=now + timedelta(days=done) if done is not None else None)
+        s.add(item)
+        s.flush()
+        s.add(ActionQuestion(action_id=item.id, question_id=question.id))

@@ -80,13 +80,21 @@ def inspect(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Finding | None
 
 
 def _inspect_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Finding | None:
+    names = {info.filename.replace("\\", "/").lower() for info in infos}
+    if (finding := inspect_zip_members(infos)) is not None:
+        return finding
+    return _inspect_workbook(zf, infos, names)
+
+
+def inspect_zip_members(infos: list[zipfile.ZipInfo]) -> Finding | None:
+    """Why an Office (OOXML) package's parts are refused before any is read: too many parts, a zip
+    bomb (declared sizes and ratios; zipfile enforces the declared sizes while decompressing),
+    encryption, macros, embedded objects or XLM macro sheets. Shared by every upload of Office files."""
     if len(infos) > MAX_MEMBERS:
         return Finding("zip_bomb", {"reason": f"{len(infos)} parts"})
     total = 0
-    names = set()
     for info in infos:
         name = info.filename.replace("\\", "/").lower()
-        names.add(name)
         if any(part in name for part in EXECUTABLE_PARTS):
             return Finding("macros")
         if any(part in name for part in MACRO_SHEET_PARTS):
@@ -98,6 +106,10 @@ def _inspect_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Findi
             return Finding("zip_bomb", {"reason": f"{info.filename} expands {info.file_size // max(info.compress_size, 1)}×"})
     if total > MAX_UNCOMPRESSED_BYTES:
         return Finding("zip_bomb", {"reason": f"{total // 1024 // 1024} MB uncompressed"})
+    return None
+
+
+def _inspect_workbook(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], names: set[str]) -> Finding | None:
     if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
         return Finding("not_workbook")
     try:

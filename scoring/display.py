@@ -58,3 +58,11 @@ def level_text(score: float | None, level: int | None, names: dict[int, str], la
         return reached
     partial = t("common.level_partial", lang, level=f"{level + 1} {names[level + 1]}")
     return partial if level == 0 else t("common.level_between", lang, reached=reached, partial=partial)
+
+
+def format_delta(x: float | None, none: str = "—") -> str:
+    """A change of score with its sign and two decimals as Excel shows them (0.125 → "+0.13")."""
+    if x is None:
+        return none
+    shown = format_score(abs(x))
+    return shown if float(shown) == 0 else ("+" if x > 0 else "−") + shown

@@ -9,11 +9,21 @@ A restore goes into an *empty* database only (a new SQLite file or a new Postgre
 it never merges into or overwrites an installation's data. The target's schema is brought to the
 dump's revision, every row is inserted with its original id in one transaction, PostgreSQL
 sequences are moved past the restored ids, and the schema is then upgraded to this version's head.
+
+Evidence files (services/evidence.py) live outside the database, in the evidence store. A dump
+carries them by default: each file's bytes (base64) with its storage key and SHA-256, and a
+restore writes them back into the target installation's store (``AIGOV_EVIDENCE_DIR``, default
+``<AIGOV_DATA_DIR>/evidence``) after checking every hash. ``dump(..., evidence=False)``
+(``aigov db dump --without-evidence``) leaves the bytes out for installations whose evidence is
+backed up as files: then copy the evidence folder alongside the dump (e.g. ``rsync -a
+data/evidence/ BACKUP/evidence/``) and back into the new installation's evidence folder before use.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import json
 import os
 import tempfile
@@ -30,6 +40,7 @@ from sqlalchemy.sql import sqltypes
 
 from db.engine import is_sqlite, make_engine
 from db.migrate import current_revision, downgrade, head_revision, known_revisions, upgrade
+from services.storage import EvidenceStore, StorageError, default_store
 
 FORMAT = "aigov-dump"
 FORMAT_VERSION = 1
@@ -45,6 +56,8 @@ class BackupReport:
     path: Path
     schema_revision: str
     rows: dict[str, int]  # table → rows, in dependency order
+    evidence_files: int = 0  # evidence files carried in the dump (or written back by a restore)
+    evidence_missing: tuple[str, ...] = ()  # storage keys whose bytes were not in the store at dump time
 
     @property
     def total(self) -> int:
@@ -74,8 +87,28 @@ def _encode(value: Any, where: str) -> Any:
     raise BackupError(f"{where}: cannot write a {type(value).__name__} value to a dump")
 
 
-def dump(engine: Engine, out: Path) -> BackupReport:
-    """Write every table to ``out`` (``.gz``: compressed). The file is replaced only when complete."""
+def _dump_evidence(tables: list[dict[str, Any]], store: EvidenceStore) -> tuple[list[dict[str, str]], list[str]]:
+    """The bytes of every evidence file named in the dumped rows, and the keys missing from the store."""
+    rows = next((t for t in tables if t["name"] == "evidence_file"), None)
+    if rows is None:
+        return [], []
+    key_at, sha_at = rows["columns"].index("storage_key"), rows["columns"].index("sha256")
+    carried, missing = [], []
+    for row in rows["rows"]:
+        try:
+            data = store.get(row[key_at])
+        except StorageError:
+            missing.append(row[key_at])
+            continue
+        carried.append({"key": row[key_at], "sha256": row[sha_at], "data": base64.b64encode(data).decode("ascii")})
+    return carried, missing
+
+
+def dump(engine: Engine, out: Path, *, evidence: bool = True, store: EvidenceStore | None = None) -> BackupReport:
+    """Write every table to ``out`` (``.gz``: compressed). The file is replaced only when complete.
+
+    ``evidence``: also carry the evidence files' bytes (see the module's docstring).
+    """
     revision = current_revision(_url(engine))
     if revision is None:
         raise BackupError("the database has no aigov schema (nothing to back up); check DATABASE_URL")
@@ -101,8 +134,13 @@ def dump(engine: Engine, out: Path) -> BackupReport:
         "application": f"aigov-maturity {_app_version()}",
         "tables": tables,
     }
+    carried: list[dict[str, str]] = []
+    missing: list[str] = []
+    if evidence:
+        carried, missing = _dump_evidence(tables, store or default_store())
+        doc["evidence"] = carried
     _write_atomically(out, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    return BackupReport(out, revision, counts)
+    return BackupReport(out, revision, counts, len(carried), tuple(missing))
 
 
 def _app_version() -> str:
@@ -244,9 +282,31 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
                                   f"{quote(table.name)}), 0) + 1, false)"), {"seq": seq})
 
 
-def restore(engine: Engine, path: Path) -> BackupReport:
-    """Load the dump at ``path`` into the empty database behind ``engine``; all or nothing."""
+def _evidence_in(doc: dict[str, Any], path: Path) -> list[tuple[str, bytes]]:
+    """The dump's evidence files, each checked against its SHA-256 before anything is written."""
+    out = []
+    for i, item in enumerate(doc.get("evidence") or []):
+        where = f"{path}: evidence[{i}]"
+        if not (isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("key", "sha256", "data"))):
+            raise BackupError(f"{where}: each evidence file needs \"key\", \"sha256\" and \"data\"")
+        try:
+            data = base64.b64decode(item["data"], validate=True)
+        except ValueError as exc:
+            raise BackupError(f"{where}: \"data\" is not base64 ({exc})") from exc
+        if hashlib.sha256(data).hexdigest() != item["sha256"]:
+            raise BackupError(f"{where} ({item['key']}): the bytes do not match their SHA-256; the dump is damaged")
+        out.append((item["key"], data))
+    return out
+
+
+def restore(engine: Engine, path: Path, *, store: EvidenceStore | None = None) -> BackupReport:
+    """Load the dump at ``path`` into the empty database behind ``engine``; all or nothing.
+
+    Evidence files carried in the dump are checked first and written into ``store`` (default:
+    the configured evidence store) once the rows are in.
+    """
     doc = read_dump(path)
+    files = _evidence_in(doc, path)
     url = _url(engine)
     _require_empty(url)
     revision: str = doc["schema_revision"]
@@ -297,4 +357,11 @@ def restore(engine: Engine, path: Path) -> BackupReport:
         writer.dispose()
         if revision != head_revision():
             upgrade(url)
-    return BackupReport(path, revision, counts)
+    target = store or default_store()
+    try:
+        for key, data in files:
+            target.put(key, data)
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"the rows were restored, but evidence files could not be written to the evidence store "
+                          f"({exc}); free space or fix permissions, then restore again into a new database") from exc
+    return BackupReport(path, revision, counts, len(files))

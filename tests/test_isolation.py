@@ -34,12 +34,15 @@ from i18n import t
 from questionnaires import get_questionnaire
 from services import (
     account_admin,
+    actions,
     assessments,
     association_admins,
     association_members,
     associations,
     audit,
     benchmark_workbooks,
+    comparison,
+    evidence,
     exports,
     imports,
     invitations,
@@ -128,6 +131,11 @@ def _asm(w: World, t_: str) -> int:
     return w.assessments[t_]
 
 
+def _gap(w: World, t_: str) -> str:
+    """The question of the tenant's action: a gap of its assessment."""
+    return actions.get_action(w.engine, Actor.system(), w.actions[t_]).question_ids[0]
+
+
 def _own_org(w: World, a: Actor, t_: str) -> int:
     """An organisation the actor may use as its own (for calls that mix own and foreign ids)."""
     return a.org_ids[0] if a.org_ids else w.orgs[t_]
@@ -171,6 +179,10 @@ ORG_CASES = [
          lambda w, a, t_: imports.check_workbook(w.engine, a, _org(w, t_), _template())),
     Case("import_workbook", "answers",
          lambda w, a, t_: imports.import_workbook(w.engine, a, _org(w, t_), _template())),
+    Case("list_actions", "actions", lambda w, a, t_: actions.list_actions(w.engine, a, _org(w, t_))),
+    Case("assignable_owners", "organisation", lambda w, a, t_: actions.assignable_owners(w.engine, a, _org(w, t_))),
+    Case("create_action", "actions",
+         lambda w, a, t_: actions.create_action(w.engine, a, _org(w, t_), title="intruder action")),
 ]
 
 ASSESSMENT_CASES = [
@@ -215,6 +227,32 @@ ASSESSMENT_CASES = [
          lambda w, a, t_: member_comparison(w.engine, a, _asm(w, t_))),
     Case("peer_summary", "assessment", lambda w, a, t_: peer_summary(w.engine, a, _asm(w, t_))),
     Case("peer_xlsx", "export", lambda w, a, t_: peer_xlsx(w.engine, a, _asm(w, t_), "zh")),
+    Case("done_since_previous", "actions",
+         lambda w, a, t_: actions.done_since_previous(w.engine, a, _asm(w, t_))),
+    Case("gap_prefill", "answers",
+         lambda w, a, t_: actions.gap_prefill(w.engine, a, _asm(w, t_), _gap(w, t_), "zh")),
+    Case("create_action_from_foreign_assessment", "actions",
+         lambda w, a, t_: actions.create_action(w.engine, a, _own_org(w, a, t_), title="from their gap",
+                                                question_ids=[_gap(w, t_)], from_assessment=_asm(w, t_))),
+    Case("list_evidence", "evidence", lambda w, a, t_: evidence.list_evidence(w.engine, a, _asm(w, t_))),
+    Case("evidence_names", "evidence", lambda w, a, t_: evidence.evidence_names(w.engine, a, _asm(w, t_))),
+    Case("upload_evidence", "evidence",
+         lambda w, a, t_: evidence.upload_evidence(w.engine, a, _asm(w, t_), w.questions[0], "planted.txt",
+                                                   b"planted by an outsider\n")),
+    Case("compare", "answers", lambda w, a, t_: comparison.compare(w.engine, a, _asm(w, t_))),
+    Case("previous_assessment_id", "assessment",
+         lambda w, a, t_: comparison.previous_assessment_id(w.engine, a, _asm(w, t_))),
+]
+
+# Objects addressed by their own ids: an action of the plan, an evidence file.
+OBJECT_CASES = [
+    Case("get_action", "actions", lambda w, a, t_: actions.get_action(w.engine, a, w.actions[t_])),
+    Case("update_action", "actions",
+         lambda w, a, t_: actions.update_action(w.engine, a, w.actions[t_], title="hijacked", status="done")),
+    Case("delete_action", "actions", lambda w, a, t_: actions.delete_action(w.engine, a, w.actions[t_])),
+    Case("download_evidence", "evidence",
+         lambda w, a, t_: evidence.download_evidence(w.engine, a, w.evidence[t_])),
+    Case("remove_evidence", "evidence", lambda w, a, t_: evidence.remove_evidence(w.engine, a, w.evidence[t_])),
 ]
 
 ASSOCIATION_CASES = [
@@ -244,7 +282,8 @@ ASSOCIATION_CASES = [
 ]
 
 SERVICE_PARAMS = (
-    [pytest.param(c, tenant, id=f"{c.name}-{tenant}") for c in ORG_CASES + ASSESSMENT_CASES for tenant in ("A", "B")]
+    [pytest.param(c, tenant, id=f"{c.name}-{tenant}") for c in ORG_CASES + ASSESSMENT_CASES + OBJECT_CASES
+     for tenant in ("A", "B")]
     + [pytest.param(c, "X", id=f"{c.name}-X") for c in ASSOCIATION_CASES]
 )
 
@@ -277,7 +316,7 @@ def test_registry_covers_every_public_service_function() -> None:
     """A new service function that takes an object id must be added to the matrix (or listed here)."""
     import inspect
 
-    covered = {c.name for c in ORG_CASES + ASSESSMENT_CASES + ASSOCIATION_CASES}
+    covered = {c.name for c in ORG_CASES + ASSESSMENT_CASES + ASSOCIATION_CASES + OBJECT_CASES}
     aliases = {"org_template_xlsx", "import_workbook", "create_assessment"}
     not_tenant_objects = {
         # global or own-account functions, or functions that take an already authorised value
@@ -292,7 +331,8 @@ def test_registry_covers_every_public_service_function() -> None:
     missing = []
     for module in (organisations, assessments, results, readiness, members, invitations, account_admin,
                    association_admins, audit, associations, association_members, rounds, round_members,
-                   round_dashboard, peer_comparison, benchmark_workbooks, exports, imports, member_imports):
+                   round_dashboard, peer_comparison, benchmark_workbooks, exports, imports, member_imports,
+                   actions, evidence, comparison):
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or fname.startswith("_"):
                 continue

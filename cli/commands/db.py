@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -28,8 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = dsub.add_parser("dump", help="back up every table to a portable JSON file (restores on SQLite or PostgreSQL)",
                         description="Write the whole installation (accounts with password hashes, organisations, "
                                     "assessments, answers, audit trail) to FILE in one consistent snapshot. "
-                                    "A name ending in .gz is compressed. Keep the file as safe as the database.")
+                                    "A name ending in .gz is compressed. Keep the file as safe as the database. "
+                                    "Evidence files are carried in the dump unless --without-evidence.")
     d.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write the dump, e.g. backup.json.gz")
+    d.add_argument("--without-evidence", action="store_true",
+                   help="leave the evidence files' bytes out (back up the evidence folder as files instead: "
+                        "AIGOV_EVIDENCE_DIR, default data/evidence)")
     d.set_defaults(func=_dump)
     r = dsub.add_parser("restore", help="load a dump into an EMPTY database (DATABASE_URL)",
                         description="Restore FILE (made by `aigov db dump`) into the database named by DATABASE_URL. "
@@ -90,9 +95,19 @@ def _backup(action: Callable[[Engine], T]) -> T:
 def _dump(args: argparse.Namespace) -> int:
     from services.backup import dump
 
-    report = _backup(lambda engine: dump(engine, args.out))
+    report = _backup(lambda engine: dump(engine, args.out, evidence=not args.without_evidence))
     print(f"{_safe_url()} → {report.path}: {report.total} rows in {len(report.rows)} tables "
           f"(schema {report.schema_revision})")
+    if args.without_evidence:
+        from services.storage import evidence_dir
+
+        print(f"evidence files not included: copy the folder {evidence_dir()} with the dump, and back into the "
+              "new installation's evidence folder (AIGOV_EVIDENCE_DIR) after the restore")
+    else:
+        print(f"evidence files: {report.evidence_files} carried in the dump")
+    for key in report.evidence_missing:
+        print(f"warning: evidence file {key} is missing from the evidence store and is not in the dump",
+              file=sys.stderr)
     return 0
 
 
@@ -104,4 +119,5 @@ def _restore(args: argparse.Namespace) -> int:
           f"(dump schema {report.schema_revision}, now at {head_revision()})")
     for name, n in report.rows.items():
         print(f"  {name}: {n}")
+    print(f"evidence files written to the evidence store: {report.evidence_files}")
     return 0

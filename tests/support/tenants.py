@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from db.engine import make_engine
 from questionnaires import get_questionnaire
+from services import actions, evidence
 from services.access import Actor, load_actor
 from services.accounts import create_user
 from services.assessments import AnswerInputData, save_answer
@@ -30,17 +31,24 @@ from services.association_members import add_member_organisation
 from services.associations import create_association
 from services.members import add_member
 from services.organisations import create_organisation
+from services.results import assessment_result
 from services.round_members import start_round_assessment
 from services.rounds import open_round
+from services.storage import FileStore
 from tests.support.databases import fresh_sqlite
 
 USERS = ("admin_a", "resp_a", "resp_a2", "admin_b", "resp_b", "admin_c", "admin_x", "admin_y", "nobody", "platform")
 ORG_NAMES = {"A": "甲方智能科技 Alphacorp-Q7", "B": "乙方数据服务 Bravotech-K3", "C": "丙方制造 Charlieworks-M5"}
 SECRETS = {  # per tenant: texts that must never reach an outsider
-    "A": ["Alphacorp-Q7", "ALPHA-NOTE-5531", "ALPHA-JUST-8812", "ALPHA-TITLE-2207"],
-    "B": ["Bravotech-K3", "BRAVO-NOTE-6642", "BRAVO-JUST-9923", "BRAVO-TITLE-3318"],
+    "A": ["Alphacorp-Q7", "ALPHA-NOTE-5531", "ALPHA-JUST-8812", "ALPHA-TITLE-2207", "ALPHA-ACTION-4410",
+          "alpha-evidence-7731.txt"],
+    "B": ["Bravotech-K3", "BRAVO-NOTE-6642", "BRAVO-JUST-9923", "BRAVO-TITLE-3318", "BRAVO-ACTION-5521",
+          "bravo-evidence-8842.txt"],
 }
-ANSWER_SECRETS = {"A": ["ALPHA-NOTE-5531", "ALPHA-JUST-8812"], "B": ["BRAVO-NOTE-6642", "BRAVO-JUST-9923"]}
+# What an answer carries (notes, justifications, actions on it, evidence files): never shown to an association.
+ANSWER_SECRETS = {"A": ["ALPHA-NOTE-5531", "ALPHA-JUST-8812", "ALPHA-ACTION-4410", "alpha-evidence-7731.txt"],
+                  "B": ["BRAVO-NOTE-6642", "BRAVO-JUST-9923", "BRAVO-ACTION-5521", "bravo-evidence-8842.txt"]}
+EVIDENCE_TEXT = {"A": b"ALPHA-EVIDENCE-BODY-1190 policy text\n", "B": b"BRAVO-EVIDENCE-BODY-2281 policy text\n"}
 
 
 def password(username: str) -> str:
@@ -60,13 +68,15 @@ class World:
     invite_codes: dict[str, str] = field(default_factory=dict)
     rounds: dict[str, int] = field(default_factory=dict)  # "X"
     questions: tuple[str, ...] = ()
+    actions: dict[str, int] = field(default_factory=dict)  # "A", "B": one action each, on its first gap
+    evidence: dict[str, int] = field(default_factory=dict)  # "A", "B": one evidence file each, on questions[0]
 
     def actor(self, name: str) -> Actor:
         return load_actor(self.engine, self.users[name])
 
 
-def build_world(url: str) -> World:
-    """Populate the migrated, empty database at ``url``."""
+def build_world(url: str, evidence_dir: Path | None = None) -> World:
+    """Populate the migrated, empty database at ``url`` (evidence bytes under ``evidence_dir``)."""
     engine = make_engine(url)
     w = World(url, engine)
     system = Actor.system()
@@ -96,13 +106,23 @@ def build_world(url: str) -> World:
                                          sharing=sharing)
         w.assessments[tenant] = started.id
         _retitle(engine, started.id, SECRETS[tenant][3])
-        note, just = ANSWER_SECRETS[tenant]
+        note, just = ANSWER_SECRETS[tenant][:2]
         who = w.actor(resp)
         save_answer(engine, who, started.id, AnswerInputData(w.questions[0], level=3, note=note), expected_revision=None)
         save_answer(engine, who, started.id, AnswerInputData(w.questions[1], na=True, justification=just),
                     expected_revision=None)
         save_answer(engine, w.actor(admin_name), started.id, AnswerInputData(w.questions[2], level=2),
                     expected_revision=None)
+        save_answer(engine, w.actor(admin_name), started.id, AnswerInputData(w.questions[3], level=0),
+                    expected_revision=None)  # a gap (level 0 under any target) for the action plan
+        gap = assessment_result(engine, who, started.id).gaps[0].question_id
+        w.actions[tenant] = actions.create_action(
+            engine, who, w.orgs[tenant], title=SECRETS[tenant][4], question_ids=[gap],
+            owner_id=w.users[resp], from_assessment=started.id).id
+        if evidence_dir is not None:
+            w.evidence[tenant] = evidence.upload_evidence(
+                engine, who, started.id, w.questions[0], SECRETS[tenant][5], EVIDENCE_TEXT[tenant],
+                store=FileStore(evidence_dir)).id
     return w
 
 
@@ -125,7 +145,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory, template_dir: Path)
     if "world" not in _TEMPLATE:
         folder = tmp_path_factory.mktemp("world-template")
         url = fresh_sqlite(folder, template_dir)
-        build_world(url).engine.dispose()
+        build_world(url, folder / "evidence").engine.dispose()
         _TEMPLATE["world"] = folder / "test.db"
     return _TEMPLATE["world"]
 
@@ -134,8 +154,10 @@ def world_copy(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """A private copy of the world; DATABASE_URL points at it (for AppTest and the command line)."""
     target = tmp_path / "world.db"
     shutil.copyfile(template, target)
+    shutil.copytree(template.parent / "evidence", tmp_path / "evidence", dirs_exist_ok=True)
     url = f"sqlite:///{target}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("AIGOV_EVIDENCE_DIR", str(tmp_path / "evidence"))
     return rebind(url)
 
 
@@ -144,7 +166,15 @@ def rebind(url: str) -> World:
     from sqlalchemy import select
 
     from db.engine import read_session
-    from db.models import Assessment, Association, BenchmarkRound, Organisation, User
+    from db.models import (
+        ActionItem,
+        Assessment,
+        Association,
+        BenchmarkRound,
+        EvidenceFile,
+        Organisation,
+        User,
+    )
 
     engine = make_engine(url)
     w = World(url, engine, questions=tuple(x.id for x in get_questionnaire().questions()))
@@ -161,4 +191,8 @@ def rebind(url: str) -> World:
         by_org = {v: k for k, v in w.orgs.items()}
         w.assessments = {by_org[a.organisation_id]: a.id for a in s.scalars(select(Assessment).where(
             Assessment.round_id == r.id))}
+        w.actions = {by_org[a.organisation_id]: a.id for a in s.scalars(select(ActionItem))
+                     if a.organisation_id in by_org}
+        w.evidence = {by_org[e.organisation_id]: e.id for e in s.scalars(select(EvidenceFile))
+                      if e.organisation_id in by_org}
     return w

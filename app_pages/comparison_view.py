@@ -1,0 +1,87 @@
+"""Round-over-round comparison section of the results page (not a page of its own).
+
+Everything comes from services.comparison.compare (the management report calls the same), so the
+page and the PDF show the same changes; a unit whose change disappears in the two-decimal
+rounding reads "no change".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.assessment_context import fmt_time, level_name
+from app_pages.common import engine, fmt_score, qt, tr
+from charts import radar
+from questionnaires import Questionnaire
+from scoring.display import format_delta
+from services.access import Actor
+from services.assessments import AssessmentView
+from services.comparison import ChangedAnswer, Comparison, UnitDelta, compare
+
+
+def answer_text(q: Questionnaire, level: int | None, na: bool) -> str:
+    if na:
+        return tr("compare.na")
+    return tr("compare.unanswered") if level is None else f"{level} {level_name(q, level)}"
+
+
+def change_text(u: UnitDelta) -> str:
+    if u.change == "not_comparable":
+        return tr("compare.not_comparable")
+    if u.change == "no_change":
+        return tr("compare.no_change")
+    return format_delta(u.delta)
+
+
+def _names(q: Questionnaire) -> dict[str, str]:
+    names = {}
+    for d in q.dimensions:
+        names[d.id] = f"{d.id} {qt(d.name)}"
+        for s in d.subdimensions:
+            names[s.id] = f"{s.id} {qt(s.name)}"
+    return names
+
+
+def _changed_rows(q: Questionnaire, changes: tuple[ChangedAnswer, ...]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        tr("results.col_question_id"): c.question_id,
+        tr("common.question"): qt(q.question(c.question_id).text),
+        tr("compare.col_from"): answer_text(q, c.from_level, c.from_na),
+        tr("compare.col_to"): answer_text(q, c.to_level, c.to_na),
+        tr("compare.col_who"): c.changed_by or "—",
+        tr("compare.col_when"): fmt_time(c.changed_at) if c.changed_at else "—",
+    } for c in changes])
+
+
+def render_comparison(who: Actor, view: AssessmentView, q: Questionnaire) -> Comparison | None:
+    st.subheader(tr("compare.heading"))
+    comp = compare(engine(), who, view.id)
+    if comp is None:
+        st.info(tr("results.no_previous"))
+        return None
+    names = _names(q)
+    st.caption(tr("compare.against", id=comp.previous_id, at=fmt_time(comp.previous_submitted_at)))
+    st.text(comp.previous_title or tr("assessments.untitled"))
+    dims = [u for u in comp.units if u.kind == "dimension"]
+    left, right = st.columns([4, 3], gap="medium")
+    with left:
+        st.plotly_chart(radar([names.get(u.id, u.id) for u in dims], [
+            ("previous", tr("compare.series_previous", id=comp.previous_id), [u.previous for u in dims]),
+            ("current", tr("compare.series_current", id=view.id), [u.current for u in dims]),
+        ], title=tr("compare.radar")), width="stretch", key="radar_compare")
+    with right:
+        st.dataframe(pd.DataFrame([{
+            tr("results.col_unit"): tr("results.overall") if u.kind == "overall" else names.get(u.id, u.id),
+            tr("results.col_previous"): fmt_score(u.previous),
+            tr("results.col_current"): fmt_score(u.current),
+            tr("compare.col_change"): change_text(u),
+        } for u in comp.units]), hide_index=True, width="stretch", key="compare_units")
+        st.caption(tr("compare.rounding_note"))
+    st.markdown(f"**{tr('compare.changed_heading', n=len(comp.changed_answers))}**")
+    if comp.changed_answers:
+        st.dataframe(_changed_rows(q, comp.changed_answers), hide_index=True, width="stretch",
+                     key="compare_answers")
+    else:
+        st.caption(tr("compare.no_changed_answers"))
+    return comp

@@ -1,0 +1,133 @@
+"""Round-over-round comparison of two assessments of one organisation (对比上一轮评估).
+
+Which answers changed (from → to, who, when), every unit's score then and now, and whether a
+unit changed at all as the reader sees it: scores are shown with two decimals (scoring/display.py),
+so a difference that disappears in that rounding is "no change", never "+0.00" or "−0.00".
+The results page and the management report both call :func:`compare`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Engine, select
+
+from db.engine import read_session
+from db.models import Answer, AnswerEvent, Assessment, User
+from scoring.display import format_score
+from scoring.types import AssessmentResult, UnitScore
+from services.access import Actor
+from services.actions import valid_id
+from services.assessments import _load
+from services.errors import NotFound
+from services.results import assessment_result
+
+Change = Literal["up", "down", "no_change", "not_comparable"]
+
+
+@dataclass(frozen=True)
+class ChangedAnswer:
+    question_id: str
+    from_level: int | None
+    from_na: bool
+    to_level: int | None
+    to_na: bool
+    changed_by: str | None  # who gave the current answer (None: unknown or the operator)
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UnitDelta:
+    kind: str
+    id: str
+    previous: float | None
+    current: float | None
+    delta: float | None
+    change: Change
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous_id: int
+    previous_title: str
+    previous_submitted_at: datetime | None
+    current_id: int
+    changed_answers: tuple[ChangedAnswer, ...]
+    units: tuple[UnitDelta, ...]  # overall, dimensions, sub-dimensions (questionnaire order)
+    previous_result: AssessmentResult
+    current_result: AssessmentResult
+
+    def unit(self, kind: str, unit_id: str) -> UnitDelta:
+        return next(u for u in self.units if u.kind == kind and u.id == unit_id)
+
+
+def classify(previous: float | None, current: float | None) -> tuple[float | None, Change]:
+    """The delta and whether it shows: equal after display rounding is "no_change"."""
+    if previous is None or current is None:
+        return None, "not_comparable"
+    if format_score(previous) == format_score(current):
+        return current - previous, "no_change"
+    return current - previous, "up" if current > previous else "down"
+
+
+def previous_assessment_id(engine: Engine, actor: Actor, assessment_id: int) -> int | None:
+    """The organisation's latest assessment submitted before this one (by submission, else creation)."""
+    with read_session(engine) as s:
+        a = _load(s, actor, valid_id(assessment_id, "assessment"))
+        cutoff = a.submitted_at or a.created_at
+        if a.status == "submitted":
+            cutoff = a.submitted_at
+        return s.scalar(select(Assessment.id).where(
+            Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
+            Assessment.status == "submitted", Assessment.submitted_at < cutoff,
+        ).order_by(Assessment.submitted_at.desc(), Assessment.id.desc()).limit(1))
+
+
+def _answers(s, assessment_id: int) -> dict[str, tuple[int | None, bool]]:  # type: ignore[no-untyped-def]
+    return {qid: (level, bool(na)) for qid, level, na in s.execute(
+        select(Answer.question_id, Answer.level, Answer.is_na).where(Answer.assessment_id == assessment_id))}
+
+
+def _deltas(prev: tuple[UnitScore, ...], cur: tuple[UnitScore, ...]) -> list[UnitDelta]:
+    before = {u.id: u.score for u in prev}
+    out = []
+    for u in cur:
+        delta, change = classify(before.get(u.id), u.score)
+        out.append(UnitDelta(u.kind, u.id, before.get(u.id), u.score, delta, change))
+    return out
+
+
+def compare(engine: Engine, actor: Actor, assessment_id: int, previous_id: int | None = None) -> Comparison | None:
+    """This assessment against ``previous_id`` (default: the previous submitted one); None without one."""
+    if previous_id is None:
+        previous_id = previous_assessment_id(engine, actor, assessment_id)
+        if previous_id is None:
+            return None
+    with read_session(engine) as s:
+        cur = _load(s, actor, valid_id(assessment_id, "assessment"))
+        prev = _load(s, actor, valid_id(previous_id, "assessment"))
+        if prev.organisation_id != cur.organisation_id or prev.id == cur.id:
+            raise NotFound(object="assessment", id=previous_id)
+        old, new = _answers(s, prev.id), _answers(s, cur.id)
+        changed_ids = sorted(q for q in set(old) | set(new) if old.get(q, (None, False)) != new.get(q, (None, False)))
+        # Who gave each current answer: the latest event of this assessment on that question.
+        last: dict[str, tuple[str | None, datetime]] = {}
+        if changed_ids:
+            for qid, name, at in s.execute(
+                    select(AnswerEvent.question_id, User.username, AnswerEvent.at)
+                    .outerjoin(User, User.id == AnswerEvent.user_id)
+                    .where(AnswerEvent.assessment_id == cur.id, AnswerEvent.question_id.in_(changed_ids))
+                    .order_by(AnswerEvent.at, AnswerEvent.id)):
+                last[qid] = (name, at)
+        meta = (prev.id, prev.title, prev.submitted_at)
+    changes = [ChangedAnswer(q, *old.get(q, (None, False)), *new.get(q, (None, False)),
+                             *last.get(q, (None, None))) for q in changed_ids]
+    r_prev = assessment_result(engine, actor, previous_id)
+    r_cur = assessment_result(engine, actor, assessment_id)
+    order = {x: i for i, x in enumerate(r_cur.applicable + tuple(sorted(set(old) | set(new))))}
+    changes.sort(key=lambda c: order.get(c.question_id, len(order)))
+    units = _deltas((r_prev.overall,), (r_cur.overall,)) + _deltas(r_prev.dimensions, r_cur.dimensions) \
+        + _deltas(r_prev.subdimensions, r_cur.subdimensions)
+    return Comparison(meta[0], meta[1], meta[2], assessment_id, tuple(changes), tuple(units), r_prev, r_cur)
