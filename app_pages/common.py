@@ -348,14 +348,19 @@ def attempt(action: Callable[[], T]) -> T | None:
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def xlsx_download(label: str, build: Callable[[], bytes], *, key: str, file_name: str, help_text: str = "") -> None:
-    """A download button whose workbook is built when it is clicked (Streamlit's deferred ``data``).
+PDF_MIME = "application/pdf"
+
+
+def xlsx_download(label: str, build: Callable[[], bytes], *, key: str, file_name: str, help_text: str = "",
+                  mime: str = XLSX_MIME) -> None:
+    """A download button whose workbook (or, with ``mime=PDF_MIME``, report) is built when it is clicked
+    (Streamlit's deferred ``data``).
 
     Reruns stay fast (nothing is built for a plain visit), and the file is always built from the
     data as it is at the click, so a file built before a change can never be offered as current.
     """
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.download_button(label, build, key=key, type="primary", file_name=file_name, mime=XLSX_MIME,
+    left.download_button(label, build, key=key, type="primary", file_name=file_name, mime=mime,
                          icon=":material/download:", on_click="ignore")
     if help_text:
         right.caption(help_text)

@@ -25,6 +25,7 @@ from app_pages.assessment_context import (
     unit_level,
 )
 from app_pages.common import (
+    PDF_MIME,
     RELATION_KEYS,
     actor,
     engine,
@@ -49,6 +50,7 @@ from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
 from services.peer_comparison import PeerSummary, peer_summary
 from services.readiness import assessment_readiness
+from services.reports import management_report_pdf, report_filename
 from services.results import not_comparable_units, submitted_history
 from services.round_dashboard import RoundStamp, peer_stamp
 
@@ -418,11 +420,14 @@ def _readiness(who: Actor, view: AssessmentView) -> None:
 
 
 def _export(who: Actor, view: AssessmentView) -> None:
-    """The Excel summary, built only when asked for (reruns stay fast)."""
+    """The Excel summary and the PDF management report, each built when its button is clicked."""
     language = lang()
     xlsx_download(tr("results.download_excel"), lambda: summary_xlsx(engine(), who, view.id, language),
                   key="results_xlsx", file_name=summary_filename(engine(), who, view.id),
                   help_text=tr("results.excel_help"))
+    xlsx_download(tr("reports.download_pdf"), lambda: management_report_pdf(engine(), who, view.id, language),
+                  key="results_pdf", file_name=report_filename(view, language), help_text=tr("reports.pdf_help"),
+                  mime=PDF_MIME)
 
 
 def main() -> None:

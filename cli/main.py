@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "cli.commands.excel",
     "cli.commands.benchmark",
     "cli.commands.users",
+    "cli.commands.report",
 )
 
 

@@ -495,6 +495,8 @@ CLI_CASES += [
      ("X",)),
     ("round close", lambda w, t_, f: ["round", "close", str(w.rounds["X"])], ("X",)),
     ("round reopen", lambda w, t_, f: ["round", "reopen", str(w.rounds["X"])], ("X",)),
+    ("report --assessment", lambda w, t_, f: ["report", "--assessment", str(w.assessments[t_]),
+                                              "--out", str(f.with_name("report.pdf"))], ("A", "B")),
     ("round list", lambda w, t_, f: ["round", "list", "--association", str(w.associations["X"])], ("X",)),
     ("association threshold", lambda w, t_, f: ["association", "threshold", str(w.associations["X"]), "3"], ("X",)),
 ]

@@ -21,6 +21,7 @@ FORBIDDEN = {
     "questionnaires": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "scoring", "excel", "cli"},
     "charts": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "cli"},
     "excel": {"streamlit", "sqlalchemy", "db", "app_pages", "cli"},
+    "reports": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "cli", "plotly"},
     "db": {"streamlit", "services", "app_pages", "excel", "cli", "scoring", "charts"},
     "services": {"streamlit", "app_pages", "cli"},
     "cli": {"streamlit", "app_pages"},

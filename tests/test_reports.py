@@ -1,0 +1,116 @@
+"""PDF reports from the demo data, read back with poppler (pdftotext, pdftoppm) as a reader would see them.
+
+The management report must name the organisation, show the overall score exactly as the results
+page shows it, list every gap's question id and every action's title, in Chinese and in English;
+page 1 is rendered to PNG in the test's folder. Numbers are compared with the page's own.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from db.engine import make_engine
+from scoring.display import format_score
+from services.access import Actor, actor_for_cli
+from services.actions import list_actions
+from services.reports import management_report_data, management_report_pdf
+from services.results import assessment_result
+from tests.conftest import REQUIRE_REAL
+from tests.support.apptest import app_test
+
+POPPLER = shutil.which("pdftotext") and shutil.which("pdftoppm")
+
+
+@pytest.fixture
+def poppler() -> None:
+    if not POPPLER:
+        if REQUIRE_REAL:
+            pytest.fail("poppler-utils (pdftotext, pdftoppm) are required in CI")
+        pytest.skip("poppler-utils not installed")
+
+
+def pdf_text(path: Path, *, layout: bool = False) -> str:
+    """The PDF's text (``layout``: table rows kept on one line)."""
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), str(path), "-"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def squeezed(text: str) -> str:
+    """Text without any white space (a long title wraps over lines in the PDF)."""
+    return re.sub(r"\s+", "", text)
+
+
+def _demo(demo_db_url: str) -> tuple[Engine, Actor, int]:
+    engine = make_engine(demo_db_url)
+    org1 = actor_for_cli(engine, "org1")
+    from services.assessments import list_assessments
+
+    latest = list_assessments(engine, org1, org1.org_ids[0])[0]
+    return engine, org1, latest.id
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_management_report_in_both_languages_holds_what_management_needs(demo_db_url: str, tmp_path: Path,
+                                                                         poppler: None, lang: str) -> None:
+    engine, org1, aid = _demo(demo_db_url)
+    result = assessment_result(engine, org1, aid)
+    actions = list_actions(engine, org1, org1.org_ids[0])
+    assert result.gaps and actions, "the demo has gaps and actions"
+    pdf = tmp_path / f"report-{lang}.pdf"
+    pdf.write_bytes(management_report_pdf(engine, org1, aid, lang))
+    text = pdf_text(pdf)
+    flat = squeezed(text)
+    assert "演示科技有限公司" in text
+    assert format_score(result.overall.score) in text
+    missing_gaps = [g.question_id for g in result.gaps if g.question_id not in flat]
+    assert not missing_gaps, missing_gaps
+    missing_actions = [a.title for a in actions if squeezed(a.title) not in flat]
+    assert not missing_actions, missing_actions
+    heading = "人工智能风险治理成熟度评估报告" if lang == "zh" else "AI risk-governance maturity report"
+    assert heading in text
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / f"page1-{lang}")],
+                   check=True)
+    page1 = next(tmp_path.glob(f"page1-{lang}*.png"))
+    assert page1.stat().st_size > 5000
+    engine.dispose()
+
+
+def test_report_numbers_equal_the_results_page(demo_app_db: str, tmp_path: Path, poppler: None) -> None:
+    """The overall score and every dimension score read off the page appear in the PDF as the same digits."""
+    engine, org1, aid = _demo(demo_app_db)
+    at = app_test(org1.user_id, lang="en", org_id=org1.org_ids[0], query={"assessment": str(aid)}).run()
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    page_overall = metrics["Overall score"]
+    table = next(t.value for t in at.table if "Score" in t.value.columns)
+    page_dims = dict(zip(table.index, table["Score"], strict=True))
+    data = management_report_data(engine, org1, aid, "en")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(management_report_pdf(engine, org1, aid, "en"))
+    text = pdf_text(pdf, layout=True)
+    assert format_score(data.result.overall.score) == page_overall and page_overall in text
+    for name, score in page_dims.items():
+        line = next(x for x in text.splitlines() if x.strip().startswith(name.split(" ")[0] + " "))
+        assert score in line, (name, score, line)
+    engine.dispose()
+
+
+def test_report_refuses_other_languages_and_never_fetches(demo_db_url: str) -> None:
+    from reports.render import html_to_pdf
+    from services.errors import InvalidInput
+
+    engine, org1, aid = _demo(demo_db_url)
+    with pytest.raises(InvalidInput):
+        management_report_pdf(engine, org1, aid, "fr")
+    # A remote image in the HTML is not fetched (no network at run time): the PDF still renders.
+    pdf = html_to_pdf('<html><body><p>x</p><img src="http://192.0.2.1/x.png"><img src="file:///etc/passwd">'
+                      '</body></html>')
+    assert pdf.startswith(b"%PDF")
+    engine.dispose()
