@@ -11,6 +11,7 @@ text: shown with ``st.text`` and in labels, never as Markdown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -99,7 +100,7 @@ class QuestionExtras:
         who, aid = self.who, self.assessment_id
         self._act(qid, lambda: upload_evidence(engine(), who, aid, qid, name, data), tr("evidence.uploaded", file=name))
 
-    def _act(self, qid: str, action, done: str) -> None:  # type: ignore[no-untyped-def]
+    def _act(self, qid: str, action: Callable[[], object], done: str) -> None:
         messages = st.session_state.setdefault(_MESSAGES, {})
         try:
             action()

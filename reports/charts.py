@@ -13,6 +13,7 @@ import io
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from charts.figures import STYLES
 
@@ -22,7 +23,7 @@ _MARKER = {"circle": "o", "diamond": "D", "square": "s", "triangle-up": "^"}
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "DejaVu Sans"]
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("svg", force=True)
@@ -33,7 +34,7 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
-def _svg(fig) -> str:  # type: ignore[no-untyped-def]
+def _svg(fig: Any) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     _pyplot().close(fig)

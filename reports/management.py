@@ -169,7 +169,7 @@ def context(data: ManagementReportData, *, charts: bool = True) -> dict[str, Any
     gaps = []
     for rank, g in enumerate(r.gaps, 1):
         question = q.question(g.question_id)
-        advice = g.recommendation or question.recommendations[g.level]
+        advice = g.recommendation or question.recommendations[g.level]  # type: ignore[index]
         gaps.append({"rank": rank, "band": w.t(f"results.band_{g.band}"), "id": g.question_id,
                      "question": _text(question.text, data.lang), "level": g.level, "target": w.score(g.target),
                      "gap": w.score(g.gap), "critical": g.critical, "advice": _text(advice, data.lang)})

@@ -110,7 +110,7 @@ def _views(s: Session, rows: Sequence[ActionItem]) -> list[ActionView]:
     owners = {a.owner_id for a in rows if a.owner_id is not None}
     names: dict[int, str] = ({uid: n for uid, n in s.execute(select(User.id, User.username).where(User.id.in_(owners)))}
              if owners else {})
-    return [ActionView(a.id, a.organisation_id, a.title, a.notes or "", a.owner_id, names.get(a.owner_id),
+    return [ActionView(a.id, a.organisation_id, a.title, a.notes or "", a.owner_id, names.get(a.owner_id) if a.owner_id is not None else None,
                        a.due_date, a.status, a.drop_reason or "", tuple(links.get(a.id, ())),
                        a.source_assessment_id, a.origin_level, a.origin_target, a.created_at, a.updated_at,
                        a.completed_at) for a in rows]
@@ -193,7 +193,7 @@ def gap_prefill(engine: Engine, actor: Actor, assessment_id: int, question_id: s
         raise InvalidInput(problems=[Problem("action_not_a_gap", question=question_id)])
     q = get_questionnaire(result.questionnaire_id)
     question = q.question(question_id)
-    advice = gap.recommendation or question.recommendations[gap.level]
+    advice = gap.recommendation or question.recommendations[gap.level]  # type: ignore[index]
 
     def text(value: dict[str, str]) -> str:
         return value.get(lang) or next(iter(value.values()))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Answer, AnswerEvent, Assessment, User
@@ -76,16 +77,14 @@ def previous_assessment_id(engine: Engine, actor: Actor, assessment_id: int) -> 
     """The organisation's latest assessment submitted before this one (by submission, else creation)."""
     with read_session(engine) as s:
         a = _load(s, actor, valid_id(assessment_id, "assessment"))
-        cutoff = a.submitted_at or a.created_at
-        if a.status == "submitted":
-            cutoff = a.submitted_at
+        cutoff = a.submitted_at if a.status == "submitted" and a.submitted_at is not None else a.created_at
         return s.scalar(select(Assessment.id).where(
             Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
             Assessment.status == "submitted", Assessment.submitted_at < cutoff,
         ).order_by(Assessment.submitted_at.desc(), Assessment.id.desc()).limit(1))
 
 
-def _answers(s, assessment_id: int) -> dict[str, tuple[int | None, bool]]:  # type: ignore[no-untyped-def]
+def _answers(s: Session, assessment_id: int) -> dict[str, tuple[int | None, bool]]:
     return {qid: (level, bool(na)) for qid, level, na in s.execute(
         select(Answer.question_id, Answer.level, Answer.is_na).where(Answer.assessment_id == assessment_id))}
 

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import EventLog, EvidenceFile, User, utcnow
@@ -182,7 +183,7 @@ def list_evidence(engine: Engine, actor: Actor, assessment_id: int) -> dict[str,
         return out
 
 
-def _load_file(s, actor: Actor, evidence_id: int) -> EvidenceFile:  # type: ignore[no-untyped-def]
+def _load_file(s: Session, actor: Actor, evidence_id: int) -> EvidenceFile:
     row = s.get(EvidenceFile, valid_id(evidence_id, "evidence"))
     if row is None or not actor.can_read_org(row.organisation_id):
         raise NotFound(object="evidence", id=evidence_id)

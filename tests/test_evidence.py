@@ -13,9 +13,10 @@ from sqlalchemy import Engine, func, select
 from db.engine import read_session
 from db.models import EventLog, EvidenceFile
 from services.assessments import submit
-from services.errors import Forbidden, InvalidInput, StateError
+from services.errors import Forbidden, InvalidInput, Problem, StateError
 from services.evidence import download_evidence, list_evidence, remove_evidence, upload_evidence
 from services.storage import FileStore
+from tests.test_actions import problem_codes
 from tests.ui_flow import new_assessment, org_admin, respondent
 
 CT = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -87,8 +88,9 @@ def test_bad_uploads_are_refused_with_a_message_and_nothing_is_stored(engine: En
     aid = new_assessment(engine, alice)
     with pytest.raises(InvalidInput) as err:
         upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", name, data)
-    assert [p.code for p in err.value.problems] == [code], why
-    assert err.value.problems[0].text("zh") != err.value.problems[0]  # translated, not just English
+    assert problem_codes(err.value) == [code], why
+    first = err.value.problems[0]
+    assert isinstance(first, Problem) and first.text("zh") != first  # translated, not just English
     assert _rows(engine) == 0 and _files_on_disk(store) == [], f"{why}: something was stored"
 
 
@@ -130,7 +132,7 @@ def test_organisation_quota_counts_every_file(engine: Engine, store: FileStore) 
     upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-02", "b.pdf", chunk)
     with pytest.raises(InvalidInput) as err:
         upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-03", "c.pdf", chunk)
-    assert [p.code for p in err.value.problems] == ["evidence_quota"]
+    assert problem_codes(err.value) == ["evidence_quota"]
     assert _rows(engine) == 2 and len(_files_on_disk(store)) == 2
 
 
