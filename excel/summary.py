@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
@@ -43,6 +43,7 @@ SCORE = "0.00"
 PCT = "0.0%"
 INT = "0"
 WHEN = "yyyy-mm-dd hh:mm"
+DAY = "yyyy-mm-dd"
 SCALE_MAX = 5
 
 
@@ -72,6 +73,30 @@ class SummaryChange(Protocol):
     def old(self) -> Mapping[str, Any]: ...
     @property
     def new(self) -> Mapping[str, Any]: ...
+
+
+class SummaryAction(Protocol):
+    """One action of the organisation's plan (services.actions.ActionView fits)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def question_ids(self) -> tuple[str, ...]: ...
+    @property
+    def owner_name(self) -> str | None: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def notes(self) -> str: ...
+    @property
+    def drop_reason(self) -> str: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
+    def overdue(self, today: date) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -299,6 +324,23 @@ def _gaps(w: _Writer) -> None:
                    w.cell(ws, recommendation, style="sum_wrap")])
 
 
+def _actions(w: _Writer, actions: Sequence[SummaryAction], today: date) -> None:
+    """The organisation's action plan: owners, due dates, statuses; overdue said in words."""
+    ws = w.sheet("actions", (6, 50, 18, 16, 12, 16, 9, 17, 40))
+    ws.freeze_panes = "C2"  # before the first row: a write-only sheet writes its view with it
+    w.header(ws, [t(f"actions.col_{k}", w.lang) for k in ("id", "title", "questions", "owner", "due", "status",
+                                                          "overdue", "completed", "notes")])
+    _filtered(ws, 9, len(actions))
+    if not actions:
+        ws.append([None, w.cell(ws, t("actions.empty", w.lang))])
+    for a in actions:
+        ws.append([w.cell(ws, a.id, INT), w.cell(ws, a.title, style="sum_wrap"), w.cell(ws, ", ".join(a.question_ids)),
+                   w.cell(ws, a.owner_name or t("actions.no_owner", w.lang)), w.cell(ws, a.due_date, DAY),
+                   w.cell(ws, t(f"actions.status.{a.status}", w.lang)), w.cell(ws, _yes_no(w, a.overdue(today))),
+                   w.cell(ws, a.completed_at, WHEN),
+                   w.cell(ws, a.drop_reason if a.status == "dropped" else a.notes, style="sum_wrap")])
+
+
 def _applies(w: _Writer, question: Any, applicable: set[str]) -> str:
     """"Yes", or why the question was not asked: outside the short form, or not for this profile."""
     if question.id in applicable:
@@ -428,14 +470,18 @@ def _metadata(w: _Writer, info: SummaryInfo) -> None:
 def build_summary(result: AssessmentResult, q: Questionnaire, answers: Mapping[str, SummaryAnswer],
                   info: SummaryInfo, lang: str, *, peer_median: Mapping[str, float | None] | None = None,
                   history: Sequence[SummaryChange] | None = None,
-                  readiness: Sequence[FrameworkReadiness] | None = None) -> bytes:
+                  readiness: Sequence[FrameworkReadiness] | None = None, actions: Sequence[SummaryAction] | None = None,
+                  today: date | None = None) -> bytes:
     """The summary workbook as .xlsx bytes (``peer_median``: per dimension id, when a peer group exists;
-    ``readiness``: the framework-readiness view, scoring/readiness.py)."""
+    ``readiness``: the framework-readiness view, scoring/readiness.py; ``actions``: the organisation's
+    action plan, overdue as of ``today``)."""
     w = _Writer(q, result, lang)
     _cover(w, info)
     _units(w, peer_median)
     _principles(w)
     _gaps(w)
+    if actions is not None:
+        _actions(w, actions, today or date.today())
     _answers(w, answers)
     if readiness is not None:
         _readiness(w, readiness)

@@ -21,6 +21,7 @@ from i18n import normalise_language
 from questionnaires import DEFAULT_ID, get_questionnaire
 from scoring.readiness import framework_readiness
 from services.access import Actor
+from services.actions import list_actions
 from services.assessments import (
     AnswerView,
     assessment_record,
@@ -54,7 +55,8 @@ def summary_xlsx(engine: Engine, actor: Actor, assessment_id: int, lang: str) ->
                        submitted_at=view.submitted_at, generated_at=utcnow(), generated_by=actor.username)
     data = build_summary(result, questionnaire_for(view), answers, info, lang,
                          peer_median=_peer_median(engine, actor, assessment_id), history=changes,
-                       readiness=framework_readiness(questionnaire_for(view), answers, result.applicable))
+                         readiness=framework_readiness(questionnaire_for(view), answers, result.applicable),
+                         actions=list_actions(engine, actor, view.organisation_id), today=utcnow().date())
     with write_session(engine) as s:
         s.add(EventLog(user_id=actor.user_id, action="excel_export", object_type="assessment", object_id=view.id,
                        detail={"lang": lang}))

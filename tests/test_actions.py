@@ -150,3 +150,25 @@ def test_results_page_create_from_gap_assign_complete_and_see_it_next_time(app_d
     texts = [t.value for t in page.text]
     assert any(title in line for line in texts), texts
     assert msg("actions.done_since_heading") in [c.value for c in page.caption]
+
+
+def test_action_plan_sheet_in_the_excel_summary(engine: Engine) -> None:
+    import io
+
+    import openpyxl
+
+    from services.exports import summary_xlsx
+
+    alice = org_admin(engine)
+    rita = respondent(engine, alice)
+    aid = _answered(engine, alice)
+    gap = assessment_result(engine, alice.actor(engine), aid).gaps[0].question_id
+    late = create_action(engine, alice.actor(engine), alice.org_id, title="任命AI治理负责人", question_ids=[gap],
+                         owner_id=rita.user_id, due_date=date(2020, 1, 31))
+    wb = openpyxl.load_workbook(io.BytesIO(summary_xlsx(engine, alice.actor(engine), aid, "en")))
+    ws = wb["Action plan"]
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, [c.value for c in ws[2]], strict=True))
+    assert row["#"] == late.id and row["Action"] == "任命AI治理负责人" and row["Questions"] == gap
+    assert row["Owner"] == "rita" and row["Status"] == "Planned" and row["Overdue"] == "Yes"
+    assert row["Due"].date() == date(2020, 1, 31)

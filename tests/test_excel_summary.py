@@ -82,7 +82,8 @@ def test_every_number_equals_the_apps(engine: Engine, stored: dict[str, Any]) ->
     lead = stored["lead"]
     result = assessment_result(engine, lead, stored["id"])
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, lead, stored["id"], "zh")))
-    assert wb.sheetnames == ["概要", "得分", "原则与生命周期", "差距清单", "全部答案", "框架就绪度", "修改记录", "元数据"]
+    assert wb.sheetnames == ["概要", "得分", "原则与生命周期", "差距清单", "改进行动计划", "全部答案", "框架就绪度", "修改记录",
+                             "元数据"]
 
     cover = {row[0]: row[1] for row in _rows(wb["概要"]) if row and row[0]}
 
