@@ -28,6 +28,7 @@ from app_pages.common import (
     tr_plain,
 )
 from services.access import Actor
+from services.assessment_titles import rename_assessment
 from services.assessments import (
     AssessmentView,
     create_assessment,
@@ -134,7 +135,18 @@ def _actions(who: Actor, rows: list[AssessmentView]) -> None:
         _reopen_button(who, a, buttons[0])
     if not admin:
         st.caption(tr("assessments.admin_only"))
+    _rename(who, a, admin)
     _confirm(who, a)
+
+
+def _rename(who: Actor, a: AssessmentView, admin: bool) -> None:
+    """Give the chosen assessment a clearer title (drafts: every member; submitted: administrators)."""
+    if a.status != "draft" and not admin:
+        return
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    title = left.text_input(tr("assessments.rename_label"), value=a.title, max_chars=200, key=f"rename_{a.id}")
+    if right.button(tr("assessments.rename"), key="act_rename"):
+        _run(lambda: rename_assessment(engine(), who, a.id, title), tr("assessments.renamed", id=a.id))
 
 
 def _reopen_button(who: Actor, a: AssessmentView, place: DeltaGenerator) -> None:

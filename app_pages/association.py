@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import (
+    PDF_MIME,
     XLSX_MIME,
     actor,
     attempt,
@@ -53,6 +54,7 @@ from services.exports import file_label, template_filename, template_xlsx
 from services.member_imports import MemberImportReport, import_member_workbooks
 from services.round_dashboard import RoundDashboard, round_dashboard
 from services.round_members import SHARING
+from services.round_report import round_report_pdf
 from services.rounds import (
     RoundSummary,
     RoundView,
@@ -385,6 +387,10 @@ def _export(who: Actor, dash: RoundDashboard) -> None:
     xlsx_download(tr("benchmark.assoc.download_export"), lambda: benchmark_xlsx(engine(), who, r.id, language),
                   key=EXPORT, file_name=f"{file_label(r.association_name)}-aigov-benchmark-round-{r.id}-{language}.xlsx",
                   help_text=tr("benchmark.assoc.export_help"))
+    xlsx_download(tr("reports.download_round_pdf"), lambda: round_report_pdf(engine(), who, r.id, language),
+                  key="round_report_pdf",
+                  file_name=f"{file_label(r.association_name)}-aigov-round-report-{r.id}-{language}.pdf",
+                  help_text=tr("reports.round_pdf_help"), mime=PDF_MIME)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from questionnaires import get_questionnaire
 from services import (
     account_admin,
     actions,
+    assessment_titles,
     assessments,
     association_admins,
     association_members,
@@ -51,9 +52,11 @@ from services import (
     organisations,
     peer_comparison,
     readiness,
+    reports,
     results,
     round_dashboard,
     round_members,
+    round_report,
     rounds,
 )
 from services.access import Actor
@@ -240,6 +243,14 @@ ASSESSMENT_CASES = [
          lambda w, a, t_: evidence.upload_evidence(w.engine, a, _asm(w, t_), w.questions[0], "planted.txt",
                                                    b"planted by an outsider\n")),
     Case("compare", "answers", lambda w, a, t_: comparison.compare(w.engine, a, _asm(w, t_))),
+    Case("rename_assessment", "assessment",
+         lambda w, a, t_: assessment_titles.rename_assessment(w.engine, a, _asm(w, t_), "renamed by an intruder")),
+    Case("management_report_data", "answers",
+         lambda w, a, t_: reports.management_report_data(w.engine, a, _asm(w, t_), "zh")),
+    Case("management_report_pdf", "export",
+         lambda w, a, t_: reports.management_report_pdf(w.engine, a, _asm(w, t_), "zh")),
+    Case("report_stamp", "assessment", lambda w, a, t_: reports.report_stamp(w.engine, a, _asm(w, t_))),
+    Case("report_filename", "export", lambda w, a, t_: reports.report_filename(w.engine, a, _asm(w, t_), "zh")),
     Case("previous_assessment_id", "assessment",
          lambda w, a, t_: comparison.previous_assessment_id(w.engine, a, _asm(w, t_))),
 ]
@@ -274,6 +285,8 @@ ASSOCIATION_CASES = [
          lambda w, a, t_: association_admins.remove_association_admin(w.engine, a, w.associations["X"], "admin_x")),
     Case("get_round", "round", lambda w, a, t_: get_round(w.engine, a, w.rounds["X"])),
     Case("round_dashboard", "round", lambda w, a, t_: round_dashboard_of(w.engine, a, w.rounds["X"])),
+    Case("round_report_data", "round", lambda w, a, t_: round_report.round_report_data(w.engine, a, w.rounds["X"], "zh")),
+    Case("round_report_pdf", "export", lambda w, a, t_: round_report.round_report_pdf(w.engine, a, w.rounds["X"], "zh")),
     Case("close_round", "round", lambda w, a, t_: close_round(w.engine, a, w.rounds["X"])),
     Case("reopen_round", "round", lambda w, a, t_: reopen_round(w.engine, a, w.rounds["X"])),
     Case("benchmark_xlsx", "export", lambda w, a, t_: benchmark_xlsx(w.engine, a, w.rounds["X"], "zh")),
@@ -332,7 +345,7 @@ def test_registry_covers_every_public_service_function() -> None:
     for module in (organisations, assessments, results, readiness, members, invitations, account_admin,
                    association_admins, audit, associations, association_members, rounds, round_members,
                    round_dashboard, peer_comparison, benchmark_workbooks, exports, imports, member_imports,
-                   actions, evidence, comparison):
+                   actions, evidence, comparison, assessment_titles, reports, round_report):
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or fname.startswith("_"):
                 continue
@@ -497,6 +510,8 @@ CLI_CASES += [
     ("round reopen", lambda w, t_, f: ["round", "reopen", str(w.rounds["X"])], ("X",)),
     ("report --assessment", lambda w, t_, f: ["report", "--assessment", str(w.assessments[t_]),
                                               "--out", str(f.with_name("report.pdf"))], ("A", "B")),
+    ("report --round", lambda w, t_, f: ["report", "--round", str(w.rounds["X"]),
+                                         "--out", str(f.with_name("round.pdf"))], ("X",)),
     ("round list", lambda w, t_, f: ["round", "list", "--association", str(w.associations["X"])], ("X",)),
     ("association threshold", lambda w, t_, f: ["association", "threshold", str(w.associations["X"]), "3"], ("X",)),
 ]

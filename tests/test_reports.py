@@ -114,3 +114,39 @@ def test_report_refuses_other_languages_and_never_fetches(demo_db_url: str) -> N
                       '</body></html>')
     assert pdf.startswith(b"%PDF")
     engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_round_report_names_no_member_and_shows_the_dashboards_figures(demo_db_url: str, tmp_path: Path,
+                                                                        poppler: None, lang: str) -> None:
+    from sqlalchemy import select
+
+    from db.engine import read_session
+    from db.models import Organisation
+    from services.round_dashboard import round_dashboard
+    from services.round_report import round_report_pdf
+    from services.rounds import list_rounds
+
+    engine = make_engine(demo_db_url)
+    assoc = actor_for_cli(engine, "assoc")
+    rnd = next(r.round for r in list_rounds(engine, assoc, next(iter(assoc.association_admin))) if r.round.is_open)
+    dash = round_dashboard(engine, assoc, rnd.id)
+    pdf = tmp_path / f"round-{lang}.pdf"
+    pdf.write_bytes(round_report_pdf(engine, assoc, rnd.id, lang))
+    text = pdf_text(pdf, layout=True)
+    assert dash.association_name in text and squeezed(rnd.name) in squeezed(text)
+    overall = dash.stats.units["overall"]
+    line = next(x for x in text.splitlines() if x.strip().startswith("总体" if lang == "zh" else "Overall"))
+    for value in (overall.p10, overall.p25, overall.median, overall.p75, overall.p90):
+        assert format_score(value) in line, (value, line)
+    assert str(dash.stats.participation.submitted) in text
+    with read_session(engine) as s:
+        names = list(s.scalars(select(Organisation.name)))
+    named = [n for n in names if squeezed(n) in squeezed(text)]
+    assert not named, f"the round report names members: {named}"
+    for g in [g for g in dash.stats.gaps if g.high > 0][:10]:
+        assert g.question_id in squeezed(text)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "round-page1")],
+                   check=True)
+    assert next(tmp_path.glob("round-page1*.png")).stat().st_size > 5000
+    engine.dispose()

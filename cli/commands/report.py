@@ -1,6 +1,7 @@
-"""``aigov report --assessment ID --out FILE.pdf [--lang zh|en]``: the management report as PDF.
+"""``aigov report --assessment ID | --round ID --out FILE.pdf [--lang zh|en]``: PDF reports.
 
-The same service as the results page's download (services.reports), with the caller's rights:
+``--assessment``: an assessment's management report; ``--round``: an association's round report.
+The same services as the pages' downloads (services.reports, services.round_report), with the caller's rights:
 ``--as-user NAME`` gets exactly what that account may see, another tenant's assessment is
 "not found".
 """
@@ -18,12 +19,16 @@ from services.access import Actor
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", parents=[as_user_option()], help="PDF reports: an assessment's management report",
+    p = sub.add_parser("report", parents=[as_user_option()],
+                       help="PDF reports: an assessment's management report, or an association's round report",
                        description="Write a PDF report. --assessment ID: the management report of one assessment "
                                    "(summary, charts, gaps with recommendations, action plan, changes since the "
-                                   "previous assessment, answers with notes and evidence file names, method).")
+                                   "previous assessment, answers with notes and evidence file names, method). "
+                                   "--round ID: the association's round report (participation, distributions, "
+                                   "segments, common gaps, trend, method and privacy; aggregates only).")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--assessment", type=int, metavar="ID", help="the assessment (see `aigov users history`)")
+    what.add_argument("--round", type=int, metavar="ID", help="the round (see `aigov round list`)")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the report (default zh)")
     p.set_defaults(func=_report)
@@ -48,13 +53,19 @@ def write(path: Path, data: bytes) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from services.reports import management_report_pdf
+    from services.round_report import round_report_pdf
 
     path = out_path(args.out)
 
     def body(engine: Engine, actor: Actor) -> int:
-        data = management_report_pdf(engine, actor, args.assessment, args.lang)
+        if args.round is not None:
+            data = round_report_pdf(engine, actor, args.round, args.lang)
+            what = f"round report of round {args.round}"
+        else:
+            data = management_report_pdf(engine, actor, args.assessment, args.lang)
+            what = f"management report of assessment {args.assessment}"
         write(path, data)
-        print(f"wrote {path}: management report of assessment {args.assessment} ({args.lang}, {len(data)} bytes)")
+        print(f"wrote {path}: {what} ({args.lang}, {len(data)} bytes)")
         return 0
 
     return run_as(args, body)

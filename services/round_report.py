@@ -1,0 +1,66 @@
+"""The association's round report (PDF): gathers the round's published figures and renders them.
+
+Source of the figures: the round's statistics as the association's dashboard shows them
+(services.round_dashboard: groups below the association's minimum size already hidden, anonymous
+members never named). The report takes only aggregates from it — participation counts, quantiles
+per unit and segment, common-gap counts, the trend — never the identified members' table, so the
+PDF names no member at all. When the published-release path of the privacy work is on main, this
+is the one function to point at it (see docs/reports.md).
+
+Only the association's administrators may generate it (another tenant's round is "not found").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from db.engine import write_session
+from db.models import EventLog
+from questionnaires import get_questionnaire
+from reports.round import GapLine, Quantiles, RoundReportData, SegmentLine, TrendLine, round_pdf
+from services.access import Actor
+from services.actions import valid_id
+from services.benchmark_labels import question_text, segment_field_name, segment_value_name
+from services.benchmark_stats import Dist
+from services.reports import check_lang
+from services.round_dashboard import round_dashboard
+
+COMMON_GAPS = 10
+
+
+def _q(d: Dist) -> Quantiles:
+    return Quantiles(d.count, d.p10, d.p25, d.median, d.p75, d.p90, d.suppressed)
+
+
+def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
+                      now: datetime | None = None) -> RoundReportData:
+    check_lang(lang)
+    dash = round_dashboard(engine, actor, valid_id(round_id, "round"))
+    s, view = dash.stats, dash.round
+    q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
+    gaps = [g for g in s.gaps if g.high > 0][:COMMON_GAPS]
+    return RoundReportData(
+        lang=lang, association=dash.association_name, round_name=view.name, round_status=view.status,
+        published_at=dash.stamp.last_submitted_at, generated_at=(now or datetime.now(UTC)).replace(tzinfo=None,
+                                                                                                microsecond=0),
+        min_group_size=s.min_group_size, questionnaire=q, invited=s.participation.invited,
+        submitted=s.participation.submitted, hidden=s.suppressed,
+        units={k: _q(v) for k, v in s.units.items()},
+        segments=tuple(SegmentLine(segment_field_name(row.field, lang), segment_value_name(q, row.field, row.value, lang),
+                                   row.suppressed, {k: _q(v) for k, v in row.units.items()}) for row in s.segments),
+        gaps=tuple(GapLine(g.question_id, question_text(q, g.question_id, lang), g.high, g.medium, g.scored,
+                           g.share_high) for g in gaps),
+        trend=tuple(TrendLine(p.round_name, p.submitted, {k: _q(v) for k, v in p.units.items()}) for p in s.trend),
+    )
+
+
+def round_report_pdf(engine: Engine, actor: Actor, round_id: int, lang: str) -> bytes:
+    """The round report as PDF bytes (recorded in the event log)."""
+    data = round_report_data(engine, actor, round_id, lang)
+    pdf = round_pdf(data)
+    with write_session(engine) as s:
+        s.add(EventLog(user_id=actor.user_id, action="report_generated", object_type="round", object_id=round_id,
+                       detail={"report": "round", "lang": lang}))
+    return pdf
