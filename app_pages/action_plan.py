@@ -23,7 +23,6 @@ from services.actions import (
     assignable_owners,
     create_action,
     delete_action,
-    done_since_previous,
     gap_prefill,
     list_actions,
     update_action,
@@ -171,10 +170,10 @@ def render_action_plan(who: Actor, view: AssessmentView, q: Questionnaire, resul
     _edit(who, actions, owners)
 
 
-def done_since_lines(who: Actor, assessment_id: int) -> dict[str, list[str]]:
+def done_since_lines(done: dict[str, list[ActionView]]) -> dict[str, list[str]]:
     """Per question: one plain-text line per action completed since the previous assessment."""
     out: dict[str, list[str]] = {}
-    for qid, actions in done_since_previous(engine(), who, assessment_id).items():
+    for qid, actions in done.items():
         out[qid] = [tr("actions.done_since_line", id=v.id, title=v.title, at=fmt_time(v.completed_at)[:10],
                        owner=tr("actions.done_since_owner", owner=v.owner_name) if v.owner_name else "")
                     for v in actions]

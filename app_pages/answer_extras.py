@@ -20,12 +20,13 @@ from app_pages.action_plan import done_since_lines, show_done_since
 from app_pages.assessment_context import fmt_time
 from app_pages.common import engine, lang, tr
 from services.access import Actor
+from services.answer_extras import question_extras
+from services.assessments import AssessmentView
 from services.errors import InvalidInput, ServiceError, problem_text
 from services.evidence import (
     EvidenceView,
     download_evidence,
     limits,
-    list_evidence,
     remove_evidence,
     upload_evidence,
 )
@@ -113,6 +114,7 @@ class QuestionExtras:
         st.rerun(scope="fragment")
 
 
-def load_extras(who: Actor, assessment_id: int, organisation_id: int) -> QuestionExtras:
-    return QuestionExtras(who, assessment_id, organisation_id, done_since_lines(who, assessment_id),
-                          list_evidence(engine(), who, assessment_id))
+def load_extras(who: Actor, view: AssessmentView) -> QuestionExtras:
+    """The extras of ``view`` (read for ``who`` on this run: the page's one access-checked read)."""
+    extras = question_extras(engine(), view)
+    return QuestionExtras(who, view.id, view.organisation_id, done_since_lines(extras.done_since), extras.evidence)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
@@ -32,7 +33,7 @@ from db.models import (
 )
 from questionnaires import get_questionnaire
 from services.access import Actor
-from services.assessments import _load
+from services.answers import load as _load
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
 from services.text import control_character
 
@@ -166,16 +167,33 @@ def done_since_previous(engine: Engine, actor: Actor, assessment_id: int) -> dic
     """
     with read_session(engine) as s:
         a = _load(s, actor, valid_id(assessment_id, "assessment"))
-        previous = s.scalar(select(Assessment.submitted_at).where(
-            Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
-            Assessment.status == "submitted", Assessment.submitted_at <= a.created_at,
-        ).order_by(Assessment.submitted_at.desc()).limit(1))
-        stmt = select(ActionItem).where(ActionItem.organisation_id == a.organisation_id, ActionItem.status == "done")
-        if previous is not None:
-            stmt = stmt.where(ActionItem.completed_at > previous)
-        if a.status == "submitted" and a.submitted_at is not None:
-            stmt = stmt.where(ActionItem.completed_at <= a.submitted_at)
-        views = _views(s, list(s.scalars(stmt.order_by(ActionItem.completed_at, ActionItem.id))))
+        return done_since(s, a)
+
+
+class AssessmentLike(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def submitted_at(self) -> datetime | None: ...
+
+
+def done_since(s: Session, a: AssessmentLike) -> dict[str, list[ActionView]]:
+    """:func:`done_since_previous` inside the caller's session, for an assessment it may read (one
+    statement when nothing was done, three otherwise)."""
+    previous = select(func.max(Assessment.submitted_at)).where(
+        Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
+        Assessment.status == "submitted", Assessment.submitted_at <= a.created_at).scalar_subquery()
+    stmt = select(ActionItem).where(ActionItem.organisation_id == a.organisation_id, ActionItem.status == "done",
+                                    or_(previous.is_(None), ActionItem.completed_at > previous))
+    if a.status == "submitted" and a.submitted_at is not None:
+        stmt = stmt.where(ActionItem.completed_at <= a.submitted_at)
+    views = _views(s, list(s.scalars(stmt.order_by(ActionItem.completed_at, ActionItem.id))))
     out: dict[str, list[ActionView]] = {}
     for v in views:
         for qid in v.question_ids:

@@ -12,7 +12,8 @@ from db.engine import write_session
 from db.models import EventLog, Organisation, utcnow
 from services.access import Actor
 from services.actions import valid_id
-from services.assessments import AssessmentView, _load, _view
+from services.answers import load as _load
+from services.assessments import AssessmentView, assessment_view
 from services.errors import Forbidden
 from services.text import clean_name
 
@@ -31,4 +32,4 @@ def rename_assessment(engine: Engine, actor: Actor, assessment_id: int, title: s
             a.title = new
             a.updated_at = utcnow()
             s.flush()
-        return _view(a, org.name)
+        return assessment_view(a, org.name)

@@ -21,7 +21,7 @@ from scoring.display import format_score
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
 from services.actions import valid_id
-from services.assessments import _load
+from services.answers import load as _load
 from services.errors import NotFound
 from services.results import assessment_result
 

@@ -37,7 +37,7 @@ from db.models import EventLog, EvidenceFile, User, utcnow
 from questionnaires import get_questionnaire
 from services.access import Actor
 from services.actions import valid_id
-from services.assessments import _load
+from services.answers import load as _load
 from services.errors import Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.filetypes import detect, name_fits
 from services.storage import EvidenceStore, StorageError, default_store
@@ -174,13 +174,18 @@ def list_evidence(engine: Engine, actor: Actor, assessment_id: int) -> dict[str,
     """The assessment's evidence files by question id, oldest first."""
     with read_session(engine) as s:
         _load(s, actor, valid_id(assessment_id, "assessment"))
-        rows = s.execute(select(EvidenceFile, User.username).outerjoin(User, User.id == EvidenceFile.uploaded_by)
-                         .where(EvidenceFile.assessment_id == assessment_id)
-                         .order_by(EvidenceFile.uploaded_at, EvidenceFile.id))
-        out: dict[str, list[EvidenceView]] = {}
-        for e, name in rows:
-            out.setdefault(e.question_id, []).append(_view(e, name))
-        return out
+        return evidence_of(s, assessment_id)
+
+
+def evidence_of(s: Session, assessment_id: int) -> dict[str, list[EvidenceView]]:
+    """:func:`list_evidence` inside the caller's session, for an assessment it may read (one statement)."""
+    rows = s.execute(select(EvidenceFile, User.username).outerjoin(User, User.id == EvidenceFile.uploaded_by)
+                     .where(EvidenceFile.assessment_id == assessment_id)
+                     .order_by(EvidenceFile.uploaded_at, EvidenceFile.id))
+    out: dict[str, list[EvidenceView]] = {}
+    for e, name in rows:
+        out.setdefault(e.question_id, []).append(_view(e, name))
+    return out
 
 
 def _load_file(s: Session, actor: Actor, evidence_id: int) -> EvidenceFile:
