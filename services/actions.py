@@ -230,14 +230,14 @@ def _check_text(title: str | None, notes: str | None, drop_reason: str | None) -
         if not title.strip() or len(title.strip()) > MAX_TITLE:
             problems.append(Problem("action_title", max=MAX_TITLE))
         elif (char := control_character(title)) is not None:
-            problems.append(Problem("action_control", field="title", char=char))
+            problems.append(Problem("action_control", field="title", what="title", char=char))
     for name, value in (("notes", notes), ("drop_reason", drop_reason)):
         if value is None:
             continue
         if len(value) > MAX_NOTES:
-            problems.append(Problem("action_too_long", field=name, max=MAX_NOTES))
+            problems.append(Problem("action_too_long", field=name, what=name, max=MAX_NOTES))
         elif (char := control_character(value)) is not None:
-            problems.append(Problem("action_control", field=name, char=char))
+            problems.append(Problem("action_control", field=name, what=name, char=char))
     return problems
 
 
