@@ -185,7 +185,7 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
                                       new_justification=row["justification"], new_note=row["note"]))
                     n_answers += 1
             if i == 0:
-                _demo_actions(s, q, org.id, demo_first, first_answers, users, now)
+                _demo_actions(s, versions[0], versions[-1], org.id, demo_first, first_answers, users, now)
         return SeedReport(True, MEMBER_COUNT, n_assess, n_answers)
 
 
@@ -199,12 +199,14 @@ _DEMO_ACTIONS = (
 )
 
 
-def _demo_actions(s: Any, q: Questionnaire, org_id: int, first: Assessment, answers: list[dict[str, Any]],
-                  users: dict[str, User], now: datetime) -> None:
-    """A few actions of the demo company made from its lowest answers of the first round: two done
-    between the rounds (shown beside those questions in the second round), one overdue, one planned,
-    one dropped."""
-    low = sorted((r for r in answers if r["level"] is not None), key=lambda r: (r["level"], r["question_id"]))
+def _demo_actions(s: Any, q: Questionnaire, later: Questionnaire, org_id: int, first: Assessment,
+                  answers: list[dict[str, Any]], users: dict[str, User], now: datetime) -> None:
+    """A few actions of the demo company made from its lowest answers of the first round (questionnaire
+    ``q``) on questions the second round's questionnaire (``later``) still asks: two done between the
+    rounds (shown beside those questions in the second round), one overdue, one planned, one dropped."""
+    still_asked = {x.id for x in later.questions()}
+    low = sorted((r for r in answers if r["level"] is not None and r["question_id"] in still_asked),
+                 key=lambda r: (r["level"], r["question_id"]))
     for (status, owner, due, done, reason), row in zip(_DEMO_ACTIONS, low, strict=False):
         question = q.question(row["question_id"])
         advice = question.recommendations[row["level"]]["zh"]
