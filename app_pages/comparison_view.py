@@ -43,10 +43,18 @@ def _names(q: Questionnaire) -> dict[str, str]:
     return names
 
 
+def _question_text(q: Questionnaire, qid: str) -> str:
+    """The question's text in this assessment's questionnaire ("—" for a question only the previous version asked)."""
+    try:
+        return qt(q.question(qid).text)
+    except KeyError:
+        return "—"
+
+
 def _changed_rows(q: Questionnaire, changes: tuple[ChangedAnswer, ...]) -> pd.DataFrame:
     return pd.DataFrame([{
         tr("results.col_question_id"): c.question_id,
-        tr("common.question"): qt(q.question(c.question_id).text),
+        tr("common.question"): _question_text(q, c.question_id),
         tr("compare.col_from"): answer_text(q, c.from_level, c.from_na),
         tr("compare.col_to"): answer_text(q, c.to_level, c.to_na),
         tr("compare.col_who"): c.changed_by or "—",

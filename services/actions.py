@@ -209,7 +209,7 @@ def gap_prefill(engine: Engine, actor: Actor, assessment_id: int, question_id: s
     gap = next((g for g in result.gaps if g.question_id == question_id), None)
     if gap is None:
         raise InvalidInput(problems=[Problem("action_not_a_gap", question=question_id)])
-    q = get_questionnaire(result.questionnaire_id)
+    q = get_questionnaire(result.questionnaire_id, result.questionnaire_version)
     question = q.question(question_id)
     advice = gap.recommendation or question.recommendations[gap.level]  # type: ignore[index]
 
@@ -249,8 +249,9 @@ def _check_owner(s: Session, org_id: int, owner_id: int | None) -> list[str]:
     return [] if ok is not None else [Problem("action_owner", owner=str(owner_id))]
 
 
-def _check_questions(question_ids: Iterable[str], questionnaire_id: str | None) -> tuple[list[str], list[str]]:
-    q = get_questionnaire(questionnaire_id) if questionnaire_id else get_questionnaire()
+def _check_questions(question_ids: Iterable[str], source: tuple[str, str] | None) -> tuple[list[str], list[str]]:
+    """Known ids of the source assessment's questionnaire version (by hand: the newest version)."""
+    q = get_questionnaire(*source) if source else get_questionnaire()
     known = {x.id for x in q.questions()}
     ids = sorted({str(x).strip() for x in question_ids if str(x).strip()})
     unknown = [x for x in ids if x not in known]
@@ -274,7 +275,7 @@ def create_action(engine: Engine, actor: Actor, org_id: int, *, title: str, ques
     problems = _check_text(title, notes, None)
     origin_level: int | None = None
     origin_target: float | None = None
-    questionnaire_id = None
+    source: tuple[str, str] | None = None
     ids = sorted({str(x).strip() for x in question_ids if str(x).strip()})
     if from_assessment is not None:
         from services.results import assessment_result
@@ -283,12 +284,12 @@ def create_action(engine: Engine, actor: Actor, org_id: int, *, title: str, ques
             src = _load(s, actor, valid_id(from_assessment, "assessment"))
             if src.organisation_id != org_id:
                 raise NotFound(object="assessment", id=from_assessment)
-            questionnaire_id = src.questionnaire_id
+            source = (src.questionnaire_id, src.questionnaire_version)
         gaps = {g.question_id: g for g in assessment_result(engine, actor, from_assessment).gaps}
         problems += [Problem("action_not_a_gap", question=x) for x in ids if x not in gaps]
         if len(ids) == 1 and ids[0] in gaps:
             origin_level, origin_target = gaps[ids[0]].level, gaps[ids[0]].target
-    ids, unknown = _check_questions(ids, questionnaire_id)
+    ids, unknown = _check_questions(ids, source)
     problems += unknown
     with write_session(engine) as s:
         problems += _check_owner(s, org_id, owner_id)

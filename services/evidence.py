@@ -133,10 +133,11 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
     lim = limits()
     with read_session(engine) as s:
         a = _load(s, actor, valid_id(assessment_id, "assessment"))
-        org_id, questionnaire_id, status = a.organisation_id, a.questionnaire_id, a.status
+        org_id, status = a.organisation_id, a.status
+        questionnaire = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
     if status != "draft":
         raise StateError("submitted", object="assessment", id=assessment_id)
-    if question_id not in {x.id for x in get_questionnaire(questionnaire_id).questions()}:
+    if question_id not in {x.id for x in questionnaire.questions()}:
         raise InvalidInput(problems=[Problem("evidence_question", question=str(question_id)[:40])])
     name, media_type = check_upload(filename, data, lim)
     digest = hashlib.sha256(data).hexdigest()

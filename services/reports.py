@@ -83,7 +83,7 @@ def management_report_data(engine: Engine, actor: Actor, assessment_id: int, lan
         lang=lang, organisation=view.organisation_name, assessment_id=view.id, assessment_title=view.title,
         status=view.status, submitted_at=view.submitted_at, form=view.form,
         generated_at=(now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0),
-        questionnaire=get_questionnaire(view.questionnaire_id), result=result, strongest=best, weakest=worst,
+        questionnaire=get_questionnaire(view.questionnaire_id, view.questionnaire_version), result=result, strongest=best, weakest=worst,
         actions=actions, answers=lines, comparison=part, today=today)
 
 
