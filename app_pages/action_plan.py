@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time
-from app_pages.common import attempt, engine, flash, fmt_score, lang, qt, tr
+from app_pages.common import attempt, engine, flash, fmt_score, lang, qt, tr, tr_plain
 from questionnaires import Questionnaire
 from scoring.types import AssessmentResult
 from services.access import Actor
@@ -38,8 +38,8 @@ def today() -> date:
 
 
 def status_text(v: ActionView, now: date) -> str:
-    text = tr(f"actions.status.{v.status}")
-    return f"{tr('actions.overdue')} · {text}" if v.overdue(now) else text
+    text = tr_plain(f"actions.status.{v.status}")
+    return f"{tr_plain('actions.overdue')} · {text}" if v.overdue(now) else text
 
 
 def action_rows(actions: list[ActionView], now: date) -> pd.DataFrame:
@@ -47,8 +47,8 @@ def action_rows(actions: list[ActionView], now: date) -> pd.DataFrame:
         tr("actions.col_id"): v.id,
         tr("actions.col_title"): v.title,
         tr("actions.col_questions"): ", ".join(v.question_ids),
-        tr("actions.col_owner"): v.owner_name or tr("actions.no_owner"),
-        tr("actions.col_due"): v.due_date.isoformat() if v.due_date else tr("actions.no_date"),
+        tr("actions.col_owner"): v.owner_name or tr_plain("actions.no_owner"),
+        tr("actions.col_due"): v.due_date.isoformat() if v.due_date else tr_plain("actions.no_date"),
         tr("actions.col_status"): status_text(v, now),
         tr("actions.col_origin"): (f"{v.origin_level} → {fmt_score(v.origin_target)}"
                                    if v.origin_level is not None else ""),
@@ -83,7 +83,7 @@ def _from_gap(who: Actor, view: AssessmentView, q: Questionnaire, result: Assess
         return
     with st.expander(tr("actions.from_gap"), icon=":material/add_task:"):
         gaps = {g.question_id: g for g in result.gaps}
-        labels = {qid: tr("actions.gap_option", rank=i, id=qid, level=g.level, target=fmt_score(g.target),
+        labels = {qid: tr_plain("actions.gap_option", rank=i, id=qid, level=g.level, target=fmt_score(g.target),
                           question=qt(q.question(qid).text)[:80])
                   for i, (qid, g) in enumerate(gaps.items(), 1)}
         qid = st.selectbox(tr("actions.pick_gap"), list(gaps), key="action_gap", format_func=labels.__getitem__)
@@ -128,10 +128,10 @@ def _edit(who: Actor, actions: list[ActionView], owners: dict[int | None, str]) 
     with st.expander(tr("actions.edit"), icon=":material/task_alt:"):
         by_id = {v.id: v for v in actions}
         aid = st.selectbox(tr("actions.pick_action"), list(by_id), key="action_edit_pick",
-                           format_func=lambda i: tr("actions.action_option", id=i, title=by_id[i].title[:80]))
+                           format_func=lambda i: tr_plain("actions.action_option", id=i, title=by_id[i].title[:80]))
         v = by_id[aid]
         status = st.selectbox(tr("actions.status_field"), STATUSES, index=STATUSES.index(v.status),
-                              key=f"action_edit_status_{aid}", format_func=lambda s: tr(f"actions.status.{s}"))
+                              key=f"action_edit_status_{aid}", format_func=lambda s: tr_plain(f"actions.status.{s}"))
         c1, c2 = st.columns(2)
         with c1:
             ids = list(owners)
@@ -163,7 +163,7 @@ def render_action_plan(who: Actor, view: AssessmentView, q: Questionnaire, resul
     st.caption(tr("actions.intro"))
     actions = list_actions(engine(), who, view.organisation_id)
     _plan_table(actions)
-    owners: dict[int | None, str] = {None: tr("actions.no_owner")}
+    owners: dict[int | None, str] = {None: tr_plain("actions.no_owner")}
     owners.update({o.user_id: o.label for o in assignable_owners(engine(), who, view.organisation_id)})
     _from_gap(who, view, q, result, owners)
     _by_hand(who, view, q, owners)
@@ -174,8 +174,8 @@ def done_since_lines(done: dict[str, list[ActionView]]) -> dict[str, list[str]]:
     """Per question: one plain-text line per action completed since the previous assessment."""
     out: dict[str, list[str]] = {}
     for qid, actions in done.items():
-        out[qid] = [tr("actions.done_since_line", id=v.id, title=v.title, at=fmt_time(v.completed_at)[:10],
-                       owner=tr("actions.done_since_owner", owner=v.owner_name) if v.owner_name else "")
+        out[qid] = [tr_plain("actions.done_since_line", id=v.id, title=v.title, at=fmt_time(v.completed_at)[:10],
+                       owner=tr_plain("actions.done_since_owner", owner=v.owner_name) if v.owner_name else "")
                     for v in actions]
     return out
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from app_pages.action_plan import done_since_lines, show_done_since
 from app_pages.assessment_context import fmt_time
-from app_pages.common import engine, lang, tr
+from app_pages.common import engine, lang, tr, tr_plain
 from services.access import Actor
 from services.answer_extras import question_extras
 from services.assessments import AssessmentView
@@ -72,7 +72,7 @@ class QuestionExtras:
 
     def _file(self, e: EvidenceView, read_only: bool) -> None:
         left, mid, right = st.columns([6, 1, 1], vertical_alignment="center")
-        left.text(tr("evidence.file_line", file=e.filename, size=_size(e.size), who=e.uploaded_by or "—",
+        left.text(tr_plain("evidence.file_line", file=e.filename, size=_size(e.size), who=e.uploaded_by or "—",
                      at=fmt_time(e.uploaded_at)))
         left.caption(tr("evidence.sha256", sha=e.sha256))
         who, eid = self.who, e.id
@@ -83,7 +83,7 @@ class QuestionExtras:
         if not read_only and may_remove and right.button(tr("evidence.remove"), key=f"evidence_rm_{e.id}",
                                                          icon=":material/delete:"):
             self._act(e.question_id, lambda: remove_evidence(engine(), who, eid),
-                      tr("evidence.removed", file=e.filename))
+                      tr_plain("evidence.removed", file=e.filename))
 
     def _uploader(self, qid: str) -> None:
         rounds = st.session_state.setdefault(_UPLOADS, {})
@@ -99,7 +99,7 @@ class QuestionExtras:
         rounds[qid] = rounds.get(qid, 0) + 1
         data, name = up.getvalue(), up.name
         who, aid = self.who, self.assessment_id
-        self._act(qid, lambda: upload_evidence(engine(), who, aid, qid, name, data), tr("evidence.uploaded", file=name))
+        self._act(qid, lambda: upload_evidence(engine(), who, aid, qid, name, data), tr_plain("evidence.uploaded", file=name))
 
     def _act(self, qid: str, action: Callable[[], object], done: str) -> None:
         messages = st.session_state.setdefault(_MESSAGES, {})
@@ -108,7 +108,7 @@ class QuestionExtras:
         except InvalidInput as exc:
             messages[qid] = ("error", "\n".join(problem_text(p, lang()) for p in exc.problems))
         except ServiceError as exc:
-            messages[qid] = ("error", tr(exc.key))
+            messages[qid] = ("error", tr_plain(exc.key))
         else:
             messages[qid] = ("ok", done)
         st.rerun(scope="fragment")

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time, level_name
-from app_pages.common import engine, fmt_score, qt, tr
+from app_pages.common import engine, fmt_score, qt, tr, tr_plain
 from charts import radar
 from questionnaires import Questionnaire
 from scoring.display import format_delta
@@ -22,15 +22,15 @@ from services.comparison import ChangedAnswer, Comparison, UnitDelta, compare
 
 def answer_text(q: Questionnaire, level: int | None, na: bool) -> str:
     if na:
-        return tr("compare.na")
-    return tr("compare.unanswered") if level is None else f"{level} {level_name(q, level)}"
+        return tr_plain("compare.na")
+    return tr_plain("compare.unanswered") if level is None else f"{level} {level_name(q, level)}"
 
 
 def change_text(u: UnitDelta) -> str:
     if u.change == "not_comparable":
-        return tr("compare.not_comparable")
+        return tr_plain("compare.not_comparable")
     if u.change == "no_change":
-        return tr("compare.no_change")
+        return tr_plain("compare.no_change")
     return format_delta(u.delta)
 
 
@@ -70,17 +70,17 @@ def render_comparison(who: Actor, view: AssessmentView, q: Questionnaire) -> Com
         return None
     names = _names(q)
     st.caption(tr("compare.against", id=comp.previous_id, at=fmt_time(comp.previous_submitted_at)))
-    st.text(comp.previous_title or tr("assessments.untitled"))
+    st.text(comp.previous_title or tr_plain("assessments.untitled"))
     dims = [u for u in comp.units if u.kind == "dimension"]
     left, right = st.columns([4, 3], gap="medium")
     with left:
         st.plotly_chart(radar([names.get(u.id, u.id) for u in dims], [
-            ("previous", tr("compare.series_previous", id=comp.previous_id), [u.previous for u in dims]),
-            ("current", tr("compare.series_current", id=view.id), [u.current for u in dims]),
+            ("previous", tr_plain("compare.series_previous", id=comp.previous_id), [u.previous for u in dims]),
+            ("current", tr_plain("compare.series_current", id=view.id), [u.current for u in dims]),
         ], title=tr("compare.radar")), width="stretch", key="radar_compare")
     with right:
         st.dataframe(pd.DataFrame([{
-            tr("results.col_unit"): tr("results.overall") if u.kind == "overall" else names.get(u.id, u.id),
+            tr("results.col_unit"): tr_plain("results.overall") if u.kind == "overall" else names.get(u.id, u.id),
             tr("results.col_previous"): fmt_score(u.previous),
             tr("results.col_current"): fmt_score(u.current),
             tr("compare.col_change"): change_text(u),

@@ -17,7 +17,9 @@ from services.errors import Forbidden, InvalidInput, Problem, StateError
 from services.evidence import download_evidence, list_evidence, remove_evidence, upload_evidence
 from services.storage import FileStore
 from tests.test_actions import problem_codes
-from tests.ui_flow import new_assessment, org_admin, respondent
+from tests.ui_flow import new_assessment, org_admin, q, respondent
+
+QIDS = [x.id for x in q().questions()]
 
 CT = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
       '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
@@ -87,7 +89,7 @@ def test_bad_uploads_are_refused_with_a_message_and_nothing_is_stored(engine: En
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
     with pytest.raises(InvalidInput) as err:
-        upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", name, data)
+        upload_evidence(engine, alice.actor(engine), aid, QIDS[0], name, data)
     assert problem_codes(err.value) == [code], why
     first = err.value.problems[0]
     assert isinstance(first, Problem) and first.text("zh") != first  # translated, not just English
@@ -103,7 +105,7 @@ def test_weakened_type_check_would_store_a_disguised_program(engine: Engine, sto
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
     monkeypatch.setattr(ev, "detect", lambda data: Detected("application/pdf"))
-    upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", "setup.pdf", b"MZ\x90\x00\x03")
+    upload_evidence(engine, alice.actor(engine), aid, QIDS[0], "setup.pdf", b"MZ\x90\x00\x03")
     assert _rows(engine) == 1
 
 
@@ -114,12 +116,12 @@ def test_good_files_are_stored_with_hash_uploader_and_time(engine: Engine, store
     good = [("制度.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf"), ("org.docx", DOCX, None),
             ("scan.PNG", PNG, "image/png"), ("记录.txt", "治理委员会会议纪要\n".encode(), "text/plain")]
     for name, data, media in good:
-        v = upload_evidence(engine, rita.actor(engine), aid, "GOV-INS-01", name, data)
+        v = upload_evidence(engine, rita.actor(engine), aid, QIDS[0], name, data)
         assert v.sha256 == hashlib.sha256(data).hexdigest() and v.size == len(data) and v.uploaded_by == "rita"
         assert media is None or v.media_type == media
         view, back = download_evidence(engine, alice.actor(engine), v.id)
         assert back == data and view.filename == name
-    listed = list_evidence(engine, alice.actor(engine), aid)["GOV-INS-01"]
+    listed = list_evidence(engine, alice.actor(engine), aid)[QIDS[0]]
     assert [e.filename for e in listed] == [g[0] for g in good]
     assert len(_files_on_disk(store)) == 4
 
@@ -128,10 +130,10 @@ def test_organisation_quota_counts_every_file(engine: Engine, store: FileStore) 
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
     chunk = b"%PDF-1.7\n" + b"0" * (900 * 1024)
-    upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", "a.pdf", chunk)
-    upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-02", "b.pdf", chunk)
+    upload_evidence(engine, alice.actor(engine), aid, QIDS[0], "a.pdf", chunk)
+    upload_evidence(engine, alice.actor(engine), aid, QIDS[1], "b.pdf", chunk)
     with pytest.raises(InvalidInput) as err:
-        upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-03", "c.pdf", chunk)
+        upload_evidence(engine, alice.actor(engine), aid, QIDS[2], "c.pdf", chunk)
     assert problem_codes(err.value) == ["evidence_quota"]
     assert _rows(engine) == 2 and len(_files_on_disk(store)) == 2
 
@@ -141,7 +143,7 @@ def test_removal_deletes_the_bytes_and_is_in_the_audit_trail(engine: Engine, sto
     rita = respondent(engine, alice)
     ruth = respondent(engine, alice, "ruth")
     aid = new_assessment(engine, alice)
-    v = upload_evidence(engine, rita.actor(engine), aid, "GOV-INS-01", "policy.txt", b"policy v1\n")
+    v = upload_evidence(engine, rita.actor(engine), aid, QIDS[0], "policy.txt", b"policy v1\n")
     assert len(_files_on_disk(store)) == 1
     with pytest.raises(Forbidden):  # another respondent may not remove rita's file
         remove_evidence(engine, ruth.actor(engine), v.id)
@@ -156,10 +158,10 @@ def test_removal_deletes_the_bytes_and_is_in_the_audit_trail(engine: Engine, sto
 def test_submitted_assessment_evidence_is_frozen(engine: Engine, store: FileStore) -> None:
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
-    v = upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", "policy.txt", b"policy\n")
+    v = upload_evidence(engine, alice.actor(engine), aid, QIDS[0], "policy.txt", b"policy\n")
     submit(engine, alice.actor(engine), aid)
     with pytest.raises(StateError):
-        upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", "later.txt", b"later\n")
+        upload_evidence(engine, alice.actor(engine), aid, QIDS[0], "later.txt", b"later\n")
     with pytest.raises(StateError):
         remove_evidence(engine, alice.actor(engine), v.id)
     assert len(_files_on_disk(store)) == 1
@@ -168,7 +170,7 @@ def test_submitted_assessment_evidence_is_frozen(engine: Engine, store: FileStor
 def test_a_changed_file_on_disk_is_not_served(engine: Engine, store: FileStore) -> None:
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
-    v = upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", "policy.txt", b"policy\n")
+    v = upload_evidence(engine, alice.actor(engine), aid, QIDS[0], "policy.txt", b"policy\n")
     _files_on_disk(store)[0].write_bytes(b"tampered\n")
     with pytest.raises(StateError):
         download_evidence(engine, alice.actor(engine), v.id)
@@ -185,7 +187,7 @@ def test_backup_carries_evidence_and_restore_puts_it_back(engine: Engine, store:
 
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
-    v = upload_evidence(engine, alice.actor(engine), aid, "GOV-INS-01", "制度.pdf", b"%PDF-1.7\n policy\n")
+    v = upload_evidence(engine, alice.actor(engine), aid, QIDS[0], "制度.pdf", b"%PDF-1.7\n policy\n")
     out = tmp_path / "backup.json.gz"
     report = dump(engine, out)
     assert report.evidence_files == 1 and report.evidence_missing == ()
