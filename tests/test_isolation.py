@@ -249,8 +249,6 @@ ASSESSMENT_CASES = [
          lambda w, a, t_: reports.management_report_data(w.engine, a, _asm(w, t_), "zh")),
     Case("management_report_pdf", "export",
          lambda w, a, t_: reports.management_report_pdf(w.engine, a, _asm(w, t_), "zh")),
-    Case("report_stamp", "assessment", lambda w, a, t_: reports.report_stamp(w.engine, a, _asm(w, t_))),
-    Case("report_filename", "export", lambda w, a, t_: reports.report_filename(w.engine, a, _asm(w, t_), "zh")),
     Case("previous_assessment_id", "assessment",
          lambda w, a, t_: comparison.previous_assessment_id(w.engine, a, _asm(w, t_))),
 ]

@@ -197,11 +197,13 @@ def test_excel_summary_is_built_only_when_clicked(app_db: str, engine: Engine, d
     _answer(engine, alice, aid, _spread())
     at = open_page(alice, "results", assessment=aid)
     assert not at.exception
-    (button,) = at.get("download_button")
+    button, pdf = at.get("download_button")
     assert button.proto.label == msg("results.download_excel")
     assert not button.proto.url  # nothing is built on a plain visit: the click builds the file
     book = openpyxl.load_workbook(io.BytesIO(downloads.file(at, "results_xlsx")))
     assert len(book.sheetnames) >= 2
+    assert pdf.proto.label == msg("reports.download_pdf") and not pdf.proto.url  # the management report too
+    assert downloads.file(at, "results_pdf").startswith(b"%PDF")
 
 
 def _round_member(engine: Engine, n: int) -> tuple[Any, Member, int]:
