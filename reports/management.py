@@ -16,7 +16,7 @@ from i18n import t
 from questionnaires import Questionnaire
 from reports.charts import radar_svg
 from reports.render import html_to_pdf, render_html, svg_uri
-from scoring.display import format_delta, format_percent, format_score
+from scoring.display import format_delta, format_percent, format_score, level_text
 from scoring.types import AssessmentResult, UnitScore
 
 
@@ -121,6 +121,11 @@ class _Words:
             return self.t("common.not_scored")
         return f"{level} {_text(self.scale[level], self.lang)}" if level in self.scale else str(level)
 
+    def unit_level(self, u: UnitScore) -> str:
+        """A unit's level in the same words as the results page (scoring.display.level_text)."""
+        names = {k: _text(v, self.lang) for k, v in self.scale.items()}
+        return level_text(u.score, u.level, names, self.lang, self.t("common.not_scored"))
+
     def answer(self, level: int | None, na: bool) -> str:
         if na:
             return self.t("compare.na")
@@ -131,7 +136,7 @@ class _Words:
 
 
 def _units(w: _Words, units: tuple[UnitScore, ...]) -> list[dict[str, str]]:
-    return [{"name": w.names[(u.kind, u.id)], "score": w.score(u.score), "level": w.level(u.level),
+    return [{"name": w.names[(u.kind, u.id)], "score": w.score(u.score), "level": w.unit_level(u),
              "target": w.score(u.target), "completeness": format_percent(u.completeness)} for u in units]
 
 
@@ -198,7 +203,7 @@ def context(data: ManagementReportData, *, charts: bool = True) -> dict[str, Any
         "generated_at": w.time(data.generated_at),
         "questionnaire": f"{_text(q.meta.title, data.lang)} · {q.version}",
         "form": w.t("common.core_form") if data.form == "core" else w.t("common.full_form"),
-        "overall": w.score(r.overall.score), "overall_level": w.level(r.overall.level),
+        "overall": w.score(r.overall.score), "overall_level": w.unit_level(r.overall),
         "completeness": format_percent(r.completeness), "to_target": format_percent(r.percent_to_target),
         "preset": _text(preset.name, data.lang), "preset_description": _text(preset.description, data.lang),
         "strongest": [f"{w.names[(u.kind, u.id)]} ({w.score(u.score)})" for u in data.strongest],
