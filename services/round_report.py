@@ -18,12 +18,12 @@ from sqlalchemy import Engine
 
 from db.engine import write_session
 from db.models import EventLog
-from questionnaires import get_questionnaire
+from questionnaires import Questionnaire, get_questionnaire
 from reports.round import GapLine, Quantiles, RoundReportData, SegmentLine, TrendLine, round_pdf
 from services.access import Actor
 from services.actions import valid_id
 from services.benchmark_labels import question_text, segment_field_name, segment_value_name
-from services.benchmark_stats import Dist
+from services.benchmark_stats import DashboardStats, Dist
 from services.reports import check_lang
 from services.round_dashboard import round_dashboard
 
@@ -38,13 +38,21 @@ def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
                       now: datetime | None = None) -> RoundReportData:
     check_lang(lang)
     dash = round_dashboard(engine, actor, valid_id(round_id, "round"))
-    s, view = dash.stats, dash.round
+    view = dash.round
     q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
+    return report_data_from(q, dash.stats, association=dash.association_name, round_name=view.name,
+                            round_status=view.status, published_at=dash.stamp.last_submitted_at, lang=lang,
+                            now=now)
+
+
+def report_data_from(q: Questionnaire, s: DashboardStats, *, association: str, round_name: str, round_status: str,
+                     published_at: datetime | None, lang: str, now: datetime | None = None) -> RoundReportData:
+    """The report's data from a round's statistics: aggregates only (the identified members' table is
+    not taken), hidden groups stay hidden."""
     gaps = [g for g in s.gaps if g.high > 0][:COMMON_GAPS]
     return RoundReportData(
-        lang=lang, association=dash.association_name, round_name=view.name, round_status=view.status,
-        published_at=dash.stamp.last_submitted_at, generated_at=(now or datetime.now(UTC)).replace(tzinfo=None,
-                                                                                                microsecond=0),
+        lang=lang, association=association, round_name=round_name, round_status=round_status,
+        published_at=published_at, generated_at=(now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0),
         min_group_size=s.min_group_size, questionnaire=q, invited=s.participation.invited,
         submitted=s.participation.submitted, hidden=s.suppressed,
         units={k: _q(v) for k, v in s.units.items()},
