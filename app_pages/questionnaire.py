@@ -63,6 +63,8 @@ ERRORS = "q_errors"  # {assessment id: {qid: [problem, …]}}
 VIEW = "q_view"  # {assessment id: sub-dimension id}: the view to return to
 APPLIED = "q_sub_applied"  # {assessment id: sub-dimension id}: the last view shown, to spot a new ?sub= link
 SCROLL = "q_scroll"  # {assessment id: (nonce, element key)}: where the next run brings the screen
+IDENTITY = "q_identity"  # {assessment id: creation time}: tells a reused id from the assessment it had
+SHOWN = "q_shown"  # (id, creation time) of the assessment whose answers the widgets hold
 TOP = "q_top"  # the page header's container key: the target of "previous", "next" and the jump list
 CROSSWALKS = ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act")
 AUTOSAVE_DELAY_MS = 800
@@ -405,6 +407,30 @@ def _scroll(aid: int) -> None:
     st.session_state[SCROLL].pop(aid, None)
 
 
+def _forget_other_assessments(view: AssessmentView, q: Questionnaire) -> None:
+    """Start from the stored answers whenever this tab shows another assessment than last time.
+
+    The answer widgets are keyed by question id, and the page's memory (what was seen, the page, a
+    pending conflict) by assessment id. A draft deleted and a new one given the same id (SQLite reuses
+    the highest id) must not show the old draft's choices or page; neither may switching between two
+    assessments carry one's unsaved widget values into the other. An assessment is known by its id
+    and creation time, so a reused id is a different assessment.
+    """
+    identity = (view.id, view.created_at.isoformat())
+    known = st.session_state.setdefault(IDENTITY, {})
+    if known.get(view.id) not in (None, identity[1]):  # the same id, another assessment
+        for name in (SEEN, CONFLICTS, ERRORS, VIEW, APPLIED, SCROLL):
+            st.session_state.get(name, {}).pop(view.id, None)
+        st.session_state.pop(_jump_key(view.id), None)
+    known[view.id] = identity[1]
+    if st.session_state.get(SHOWN) != identity:
+        for x in q.questions():
+            for prefix in ("ans_", "na_", "note_"):
+                st.session_state.pop(f"{prefix}{x.id}", None)
+        st.session_state.get(SEEN, {}).pop(view.id, None)  # re-seed every widget from the stored answers
+        st.session_state[SHOWN] = identity
+
+
 @st.fragment
 def _body(view: AssessmentView, read_only: bool) -> None:
     """Everything that changes while answering: progress, the page menu, the questions, previous/next.
@@ -417,6 +443,7 @@ def _body(view: AssessmentView, read_only: bool) -> None:
     if state.view.status != view.status:
         st.rerun(scope="app")
     q = assessment_questionnaire(view)
+    _forget_other_assessments(view, q)
     result = state.result
     with st.container(key=TOP):
         _header(q, view, result, read_only)
