@@ -72,8 +72,17 @@ def _visible(spec: PageSpec, who: Actor, org_id: int | None) -> bool:
 
 
 def _page(spec: PageSpec) -> st.Page:
-    return st.Page(f"app_pages/{spec.file}", title=tr(spec.title_key), url_path=spec.url_path, icon=spec.icon,
+    # Streamlit serves the default page at "/" only and answers its own path with "Page not found"; the
+    # default page therefore reserves "<path>-start", and a hidden twin serves "/<path>" (see _pages).
+    url_path = f"{spec.url_path}-start" if spec.default else spec.url_path
+    return st.Page(f"app_pages/{spec.file}", title=tr(spec.title_key), url_path=url_path, icon=spec.icon,
                    default=spec.default)
+
+
+def _own_url(spec: PageSpec) -> st.Page:
+    """The default page at its own URL too (a link to /home must not say "page not found")."""
+    return st.Page(f"app_pages/{spec.file}", title=tr(spec.title_key), url_path=spec.url_path, icon=spec.icon,
+                   visibility="hidden")
 
 
 def _org_switcher(who: Actor) -> int | None:
@@ -102,8 +111,8 @@ def main() -> None:
     who = current_actor()
     if who is None:
         # Register every page (hidden) so a deep link keeps its URL through sign-in, but run none.
-        st.navigation([_page(spec) for spec in PAGES if (HERE / "app_pages" / spec.file).exists()],
-                      position="hidden")
+        st.navigation([_page(spec) for spec in PAGES if (HERE / "app_pages" / spec.file).exists()]
+                      + [_own_url(spec) for spec in PAGES if spec.default], position="hidden")
         signin.render()
         return
     org_id = _org_switcher(who)
@@ -111,6 +120,8 @@ def main() -> None:
     for spec in PAGES:
         if _visible(spec, who, org_id):
             sections.setdefault(tr(spec.section_key), []).append(_page(spec))
+            if spec.default:
+                sections[tr(spec.section_key)].append(_own_url(spec))
     with st.sidebar:
         st.caption(tr("common.signed_in_as", user=actor().username))
         if st.button(tr("common.sign_out"), key="sign_out"):

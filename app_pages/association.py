@@ -317,6 +317,9 @@ def _heatmap(q: Questionnaire, s: DashboardStats) -> None:
     if not rows:
         st.info(tr("benchmark.too_few"))
         return
+    if all(r.suppressed for r in rows):  # an all-grey box would say nothing: say why instead
+        st.info(tr("benchmark.assoc.heatmap_all_hidden", segments=len(rows), k=s.min_group_size))
+        return
     names = [segment_value_name(q, field, r.value, lang()) for r in rows]
     subs = list(s.subdimension_ids)
     fig = segment_heatmap(names, [f"{u} {_label(q, u)}" for u in subs], [[r.median(u) for u in subs] for r in rows],

@@ -166,21 +166,21 @@ def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
          ("target", tr("results.series_target"),
           [shown_target(q, result, u) for u in subs])],
         title=tr("results.radar_subdimensions"), height=560), width="stretch", key="radar_subdimensions")
-    left, right = st.columns(2, gap="large")
+    left, right = st.columns([3, 2], gap="large")  # the principles radar needs the room: five long labels
     principles = [u for u in result.principles if u.applicable]
     with left:
         st.plotly_chart(radar(
             [_axis_label(names[("principle", u.id)], u) for u in principles],
             [("current", tr("results.series_current"), [u.score for u in principles]),
              ("target", tr("results.series_target"), [u.target for u in principles])],
-            title=tr("results.radar_principles"), height=440), width="stretch", key="radar_principles")
+            title=tr("results.radar_principles"), height=500), width="stretch", key="radar_principles")
     stages = [u for u in result.stages if u.applicable]
     with right:
         st.plotly_chart(stage_bars(
             [_axis_label(names[("stage", u.id)], u) for u in stages],
             (tr("results.series_current"), [u.score for u in stages]),
             (tr("results.series_target"), [u.target for u in stages]),
-            title=tr("results.stages_chart"), height=440), width="stretch", key="stage_bars")
+            title=tr("results.stages_chart"), height=500), width="stretch", key="stage_bars")
 
 
 def _gap_rows(q: Questionnaire, result: AssessmentResult) -> list[dict[str, Any]]:
@@ -251,7 +251,8 @@ def _gaps(q: Questionnaire, result: AssessmentResult) -> None:
         st.info(tr("results.gaps_filtered_out"))
         return
     number = st.column_config.NumberColumn
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="gap_table", column_config={
+    # Rows four lines high: the question and the recommendation wrap instead of being cut after a few words.
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="gap_table", row_height=92, column_config={
         tr("results.col_rank"): number(format="%d", width="small"),
         tr("results.col_level"): number(format="%d", width="small"),
         tr("common.target"): number(format="%.2f", width="small"),

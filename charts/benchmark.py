@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from charts.figures import MAX_LEVEL, STYLES, _closed, _layout, _shown
+from charts.figures import MAX_LEVEL, STYLES, _closed, _layout, _shown, _wrap, radar_margins
 from scoring.display import format_score
 
 BAND_FILL = "rgba(0,158,115,0.16)"
@@ -64,7 +64,7 @@ def band_radar(labels: Sequence[str], *, median: Sequence[float | None], p25: Se
     """
     fig = go.Figure()
     hidden = [a is None or b is None for a, b in zip(p25, p75, strict=True)]
-    shown = [f"{label}<br>({too_few})" if too_few and gap else label
+    shown = [f"{_wrap(label)}<br>({too_few})" if too_few and gap else _wrap(label)
              for label, gap in zip(labels, hidden, strict=True)]
     theta = _closed(shown)
     for i, (first, last) in enumerate(_runs(hidden)):
@@ -96,7 +96,7 @@ def band_radar(labels: Sequence[str], *, median: Sequence[float | None], p25: Se
         "radialaxis": {"range": [0, MAX_LEVEL], "dtick": 1, "tickfont": {"size": 11}, "angle": 90, "tickangle": 90},
         "angularaxis": {"direction": "clockwise", "rotation": 90, "tickfont": {"size": 12}},
     })
-    return _layout(fig, title, height)
+    return _layout(fig, title, height, **radar_margins(shown))  # labels not clipped, legend below them
 
 
 def _runs(hidden: Sequence[bool]) -> list[tuple[int, int | None]]:

@@ -77,7 +77,8 @@ def radar(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float
 
     The polygon is closed by repeating the first point; a ``None`` value leaves a gap in the line.
     """
-    shown = [_wrap(str(x)) for x in labels]
+    # Many axes leave little room between neighbouring labels: wrap them narrower.
+    shown = [_wrap(str(x), 12 if len(labels) > 8 else 16) for x in labels]
     theta = _closed(shown)
     fig = go.Figure()
     for role, name, values in series:
@@ -99,10 +100,15 @@ def radar(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float
                        "tickangle": 90},
         "angularaxis": {"direction": "clockwise", "rotation": 90, "tickfont": {"size": 12}},
     })
-    # Axis labels sit outside the circle: leave room for the longest one (CJK glyphs are wide).
+    return _layout(fig, title, height, **radar_margins(shown))
+
+
+def radar_margins(shown: Sequence[str]) -> dict[str, int]:
+    """Side and bottom margins for a radar's axis labels (as drawn, with ``<br>``), so none is clipped
+    and the legend clears the bottom one: room for the longest label (CJK glyphs are wide)."""
     widest = max((_text_width(line) for x in shown for line in x.split("<br>")), default=0.0)
     lines = max((x.count("<br>") + 1 for x in shown), default=1)
-    return _layout(fig, title, height, side=int(min(170, 24 + widest)), below=12 + 16 * lines)
+    return {"side": int(min(170, 24 + widest)), "below": 12 + 16 * lines}
 
 
 def _wrap(label: str, width: int = 16) -> str:

@@ -63,3 +63,22 @@ def test_home_greets_by_display_name(app_db: str, engine: Engine) -> None:
     user = create_user(engine, "wangli", "long-enough-password-1", display_name="王丽")
     at = app_test(user.id).run()
     assert msg("home.welcome", user="王丽") in texts(at)
+
+
+def test_the_template_selector_keeps_its_choice_after_an_import(app_db: str, engine: Engine) -> None:
+    from questionnaires import get_questionnaire
+    from tests.support.excel_workbooks import filled_template
+
+    alice = org_admin(engine)
+    draft = new_assessment(engine, alice, title="草稿")
+    at = open_page(alice, "import_export")
+    assert at.selectbox(key="excel_prefill").value is None  # blank template by default
+    at.selectbox(key="excel_prefill").set_value(draft).run()
+    first = get_questionnaire().questions()[0].id
+    at.file_uploader(key="excel_upload_0").set_value(
+        ("filled.xlsx", filled_template({first: (3, "", "")}),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")).run()
+    at.button(key="excel_import").click().run()  # a new draft is created and listed first
+    assert not at.exception
+    assert at.selectbox(key="excel_prefill").value == draft  # still the draft the user chose
+    assert at.selectbox(key="excel_target").value is None  # the import target back to "a new assessment"

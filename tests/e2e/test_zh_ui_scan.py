@@ -129,6 +129,11 @@ def test_every_page_in_chinese_shows_no_english_and_loads_nothing_from_the_inter
             _settle(page)
             english[f"{username}:{path or 'home'}"] = sorted({_in_context(text, w) for w in foreign_words(text, names)})
             seen.add(path or "home")
+        if username == "org1":  # the default page at its own address, as links and bookmarks use it
+            page.goto(f"{base}/home")
+            expect(page.get_by_role("heading", name=zh("app.title"))).to_be_visible(timeout=30_000)
+            _settle(page)
+            expect(page.get_by_role("dialog")).to_have_count(0)  # no "page not found"
         context.close()
     assert {"home", "questionnaire", "results", "excel", "association", "admin", "members"} <= seen
     assert opened == {"results", "questionnaire"}, "the multiselect menu and a typing hint were scanned"
