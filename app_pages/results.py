@@ -165,7 +165,7 @@ def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
         [("current", tr("results.series_current"), [u.score for u in subs]),
          ("target", tr("results.series_target"),
           [shown_target(q, result, u) for u in subs])],
-        title=tr("results.radar_subdimensions"), height=560), width="stretch", key="radar_subdimensions")
+        title=tr("results.radar_subdimensions"), height=660), width="stretch", key="radar_subdimensions")
     left, right = st.columns([3, 2], gap="large")  # the principles radar needs the room: five long labels
     principles = [u for u in result.principles if u.applicable]
     with left:
