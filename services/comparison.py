@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from db.engine import read_session
 from db.models import Answer, AnswerEvent, Assessment, User
 from scoring.display import format_score
-from scoring.types import AssessmentResult, UnitScore
+from scoring.types import UnitScore
 from services.access import Actor
 from services.actions import valid_id
 from services.answers import load as _load
@@ -54,11 +54,8 @@ class Comparison:
     previous_id: int
     previous_title: str
     previous_submitted_at: datetime | None
-    current_id: int
     changed_answers: tuple[ChangedAnswer, ...]
     units: tuple[UnitDelta, ...]  # overall, dimensions, sub-dimensions (questionnaire order)
-    previous_result: AssessmentResult
-    current_result: AssessmentResult
 
     def unit(self, kind: str, unit_id: str) -> UnitDelta:
         return next(u for u in self.units if u.kind == kind and u.id == unit_id)
@@ -129,4 +126,4 @@ def compare(engine: Engine, actor: Actor, assessment_id: int, previous_id: int |
     changes.sort(key=lambda c: order.get(c.question_id, len(order)))
     units = _deltas((r_prev.overall,), (r_cur.overall,)) + _deltas(r_prev.dimensions, r_cur.dimensions) \
         + _deltas(r_prev.subdimensions, r_cur.subdimensions)
-    return Comparison(meta[0], meta[1], meta[2], assessment_id, tuple(changes), tuple(units), r_prev, r_cur)
+    return Comparison(meta[0], meta[1], meta[2], tuple(changes), tuple(units))
