@@ -52,8 +52,8 @@ def test_mapping_covers_every_old_and_new_question_exactly_once() -> None:
     assert sorted(olds) == sorted(_ids("1.0.0")) and len(olds) == len(set(olds))
     assert sorted(news) == sorted(_ids("1.1.0")) and len(news) == len(set(news))
     kinds = {step["kind"] for step in doc["steps"]}
-    assert {"same", "reworded", "split", "new"} <= kinds
-    assert get_migration("caict-aigov", "1.0.0", "1.1.0").summary() == "54 same, 8 reworded, 1 split, 2 new"
+    assert {"reworded", "split", "new"} <= kinds
+    assert get_migration("caict-aigov", "1.0.0", "1.1.0").summary() == "62 reworded, 1 split, 2 new"
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -148,28 +148,22 @@ def test_carry_forward_from_a_demo_1_0_0_assessment(engine: Engine) -> None:
     assert all(after[k].revision == before[k].revision + 1 for k in pending)  # confirmed like a save
 
 
-def test_untouched_units_score_the_same_across_versions(engine: Engine) -> None:
-    """A sub-dimension whose questions are all 'same' scores exactly as it did on 1.0.0."""
+def test_reworded_levels_make_every_unit_incomparable_and_carry_the_old_answer(engine: Engine) -> None:
+    """1.1.0 rewrote every carried question's level texts, so no unit's score is comparable with 1.0.0 (the
+    trend says so), yet every carried answer keeps exactly the old level, N/A reason and note for confirmation."""
     actor, org_id, old_id = _demo_org1(engine)
     new = create_assessment(engine, actor, org_id, carry_forward_from=old_id)
-    before, after = assessment_result(engine, actor, old_id), assessment_result(engine, actor, new.id)
     doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
-    same = {s["from"][0] for s in doc["steps"] if s["kind"] == "same"}
-    untouched = [u.id for u in before.subdimensions
-                 if {i for i in _ids("1.0.0") if i.startswith(u.id + "-")} <= same
-                 and {i for i in _ids("1.1.0") if i.startswith(u.id + "-")} <= same]
-    assert "GOV-EXT" in untouched and "GOV-INS" not in untouched
-    with read_session(engine) as s:  # the new draft is scored with the live profile, the old one with its snapshot
-        snap = s.get(Assessment, old_id).profile_snapshot
-        live = s.get(Organisation, org_id).profile
-    assert snap == live, "the demo organisation's profile did not change since its 1.0.0 assessment"
-    for uid in untouched:
-        assert before.unit("subdimension", uid).score == after.unit("subdimension", uid).score, uid
+    assert not [s for s in doc["steps"] if s["kind"] == "same"]
+    old_q, q = get_questionnaire(version="1.0.0"), get_questionnaire(version="1.1.0")
+    units = {s.id for d in q.dimensions for s in d.subdimensions} | {d.id for d in q.dimensions} | {"overall"}
+    assert units <= get_migration("caict-aigov", "1.0.0", "1.1.0").changed_units(old_q, q)
     old_answers, new_answers = load_answers(engine, actor, old_id), load_answers(engine, actor, new.id)
-    for qid in same:  # every unchanged question carries exactly the old answer
-        if qid in old_answers and old_answers[qid].answered:
-            o, n = old_answers[qid], new_answers[qid]
-            assert (n.level, n.na, n.justification, n.note) == (o.level, o.na, o.justification, o.note), qid
+    for step in doc["steps"]:
+        if step["kind"] != "reworded" or not (step["from"][0] in old_answers and old_answers[step["from"][0]].answered):
+            continue
+        o, n = old_answers[step["from"][0]], new_answers[step["to"][0]]
+        assert (n.level, n.na, n.justification, n.note) == (o.level, o.na, o.justification, o.note), step["to"]
 
 
 def test_a_1_0_0_assessment_still_scores_on_1_0_0(engine: Engine) -> None:
@@ -233,19 +227,23 @@ def test_readiness_equals_a_hand_computation() -> None:
 
 
 def test_units_not_comparable_across_versions() -> None:
-    """Overall and every dimension changed (GOV-INS split, rewordings, new questions); culture did not."""
+    """1.1.0 reworded the level texts of every carried question, so no unit (overall, dimension, sub-dimension,
+    principle) is comparable with 1.0.0; the same version is always comparable with itself."""
     from services.results import not_comparable_units
 
     apart = not_comparable_units("caict-aigov", "1.0.0", "1.1.0")
-    assert {"overall", "GOV", "IDE", "ASM", "RES", "GOV-INS", "RES-DIS", "RES-TEC"} <= apart
-    assert not {"GOV-CUL", "GOV-EXT", "ASM-ANA", "RES-INC"} & apart
+    q = get_questionnaire(version="1.1.0")
+    units = ({"overall"} | {d.id for d in q.dimensions} | {s.id for d in q.dimensions for s in d.subdimensions}
+             | {p for x in q.questions() for p in x.principles})
+    assert units <= apart
     assert not_comparable_units("caict-aigov", "1.1.0", "1.1.0") == frozenset()
     assert not_comparable_units("caict-aigov", "1.1.0", "1.0.0") == apart
 
 
 def test_carry_plan_drops_removed_answers_and_merges_at_the_lowest_level() -> None:
-    """The shipped 1.0.0→1.1.0 mapping removes and merges nothing, so a variant of it exercises those kinds:
-    RES-DIS-03 removed (its 1.1.0 namesake declared new), GOV-CUL-03 + GOV-CUL-04 merged into GOV-CUL-03."""
+    """The shipped 1.0.0→1.1.0 mapping removes, merges and keeps 'same' nothing, so a variant of it exercises those
+    kinds: RES-DIS-03 removed (its 1.1.0 namesake declared new), GOV-CUL-03 + GOV-CUL-04 merged into GOV-CUL-03,
+    GOV-EXT-01 declared 'same' (carried without a confirmation flag)."""
     from dataclasses import dataclass
 
     @dataclass
@@ -258,6 +256,8 @@ def test_carry_plan_drops_removed_answers_and_merges_at_the_lowest_level() -> No
     doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
     why = {"zh": "测试", "en": "test"}
     doc["steps"] = [st for st in doc["steps"] if not set(st.get("from", [])) & {"RES-DIS-03", "GOV-CUL-03", "GOV-CUL-04"}]
+    doc["steps"] = [{"kind": "same", "from": st["from"], "to": st["to"]} if st.get("from") == ["GOV-EXT-01"] else st
+                    for st in doc["steps"]]
     doc["steps"] += [{"kind": "removed", "from": ["RES-DIS-03"], "why": why},
                      {"kind": "new", "to": ["RES-DIS-03"], "why": why},
                      {"kind": "merged", "from": ["GOV-CUL-03", "GOV-CUL-04"], "to": ["GOV-CUL-03"], "why": why},
