@@ -35,6 +35,8 @@ from charts.benchmark import Box, band_radar, quartile_boxes, segment_heatmap
 from charts.figures import trend
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
+from privacy.parameters import MAX_RELEASE_EPSILON, MIN_RELEASE_EPSILON
+from privacy.utility import typical_median_error
 from questionnaires import Questionnaire
 from services.access import Actor
 from services.association_members import create_member_organisation
@@ -45,13 +47,21 @@ from services.associations import (
     list_administered,
     rotate_invite_code,
     set_min_group_size,
+    set_release_epsilon,
 )
-from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
+from services.benchmark_labels import (
+    estimate_note,
+    question_text,
+    segment_field_name,
+    segment_value_name,
+    unit_name,
+)
 from services.benchmark_stats import SEGMENT_FIELDS, DashboardStats, Dist
 from services.benchmark_workbooks import benchmark_xlsx
 from services.errors import NotFound
 from services.exports import file_label, template_filename, template_xlsx
 from services.member_imports import MemberImportReport, import_member_workbooks
+from services.releases import publish_release, round_ledger
 from services.round_dashboard import RoundDashboard, round_dashboard
 from services.round_members import SHARING
 from services.round_report import round_report_pdf
@@ -126,6 +136,7 @@ def _settings(who: Actor, a: AssociationView) -> None:
             if st.form_submit_button(tr("common.save")) and \
                     attempt(lambda: set_min_group_size(engine(), who, a.id, int(k))) is not None:
                 st.success(tr("benchmark.assoc.threshold_saved", k=int(k)))
+        _epsilon_form(who, a)
     with st.expander(tr("benchmark.assoc.add_member_heading")):
         _add_member_form(who, a)
     last = st.session_state.get(IMPORT_RESULTS)
@@ -241,7 +252,7 @@ def _pick_round(who: Actor, a: AssociationView) -> RoundSummary | None:
         st.session_state["round_pick"] = wanted if wanted in ids else ids[0]
     st.session_state["round_url"] = wanted
     labels = {i: tr_plain("benchmark.assoc.round_label", name=r.round.name, status=_status_text(r.round),
-                    submitted=r.submitted, invited=r.invited) for i, r in by_id.items()}
+                          submitted=r.submitted, invited=r.invited) for i, r in by_id.items()}
     chosen = st.selectbox(tr("benchmark.assoc.round_pick"), ids, key="round_pick", format_func=labels.__getitem__)
     if chosen is None:
         return None
@@ -263,6 +274,50 @@ def _round_actions(who: Actor, r: RoundView) -> None:
         st.rerun()
 
 
+def _epsilon_form(who: Actor, a: AssociationView) -> None:
+    """The association's ε per release, within the documented bounds, with the typical error it buys."""
+    with st.form("release_epsilon", enter_to_submit=False):
+        eps = st.number_input(tr("benchmark.release.epsilon"), min_value=MIN_RELEASE_EPSILON,
+                              max_value=MAX_RELEASE_EPSILON, value=float(a.release_epsilon), step=0.5,
+                              key="release_epsilon")
+        errors = {n: typical_median_error(n, float(eps)) for n in (30, 100, 1000)}
+        st.caption(tr("benchmark.release.epsilon_help", min=f"{MIN_RELEASE_EPSILON:g}", max=f"{MAX_RELEASE_EPSILON:g}",
+                      e30=fmt_score(errors[30]), e100=fmt_score(errors[100]), e1000=fmt_score(errors[1000])))
+        if st.form_submit_button(tr("common.save")) and \
+                attempt(lambda: set_release_epsilon(engine(), who, a.id, float(eps))) is not None:
+            st.success(tr("benchmark.release.epsilon_saved", epsilon=f"{float(eps):g}"))
+
+
+def _releases(who: Actor, dash: RoundDashboard) -> None:
+    """The current release, the round's ε ledger and the interim-release button (with why it is disabled)."""
+    r = dash.round
+    ledger = round_ledger(engine(), who, r.id)
+    st.subheader(tr("benchmark.release.heading"))
+    if dash.release is not None:
+        st.caption(tr("benchmark.release.latest", seq=dash.release.seq, kind=tr(f"benchmark.release.kind_{dash.release.kind}"),
+                      date=dash.release.published_at.strftime("%Y-%m-%d %H:%M"), epsilon=f"{dash.release.epsilon:g}"))
+    st.caption(tr("benchmark.release.ledger", spent=f"{ledger.spent:.2f}", budget=f"{ledger.budget:g}",
+                  remaining=f"{ledger.remaining:.2f}"))
+    if ledger.releases:
+        st.dataframe(pd.DataFrame(
+            [[e.seq, tr(f"benchmark.release.kind_{e.kind}"), e.published_at.strftime("%Y-%m-%d %H:%M"), f"{e.epsilon:g}",
+              f"{e.spent:.2f}"] for e in ledger.releases],
+            columns=[tr(f"benchmark.release.col_{c}") for c in ("seq", "kind", "date", "epsilon", "spent")]),
+            hide_index=True, width="stretch", key="release_ledger")
+    if not r.is_open:
+        st.caption(tr("benchmark.release.closed"))
+        return
+    if not ledger.affordable:
+        st.caption(tr("benchmark.release.no_budget", epsilon=f"{ledger.release_epsilon:g}"))
+    elif ledger.new_independent < ledger.needed:
+        st.caption(tr("benchmark.release.need_more", needed=ledger.needed, new=ledger.new_independent))
+    if st.button(tr("benchmark.release.publish"), key="publish_release", disabled=not ledger.can_publish,
+                 icon=":material/publish:") and \
+            (done := attempt(lambda: publish_release(engine(), who, r.id))) is not None:
+        st.success(tr("benchmark.release.published", seq=done.release.entry.seq))
+        st.rerun()
+
+
 def _participation(s: DashboardStats) -> None:
     p = s.participation
     c1, c2, c3, c4 = st.columns(4)
@@ -274,8 +329,8 @@ def _participation(s: DashboardStats) -> None:
 
 def _dist_cells(d: Dist) -> list[object]:
     if d.suppressed:
-        return [tr("benchmark.too_few"), "", "", "", "", ""]
-    return [str(d.count), *(fmt_score(v) for v in (d.p10, d.p25, d.median, d.p75, d.p90))]
+        return [tr("benchmark.too_few"), "", "", ""]
+    return ["—" if d.count is None else str(d.count), *(fmt_score(v) for v in (d.p25, d.median, d.p75))]
 
 
 def _median_cell(d: Dist) -> str:
@@ -284,15 +339,14 @@ def _median_cell(d: Dist) -> str:
 
 
 def _stat_columns() -> list[str]:
-    return [tr(f"benchmark.stat.{k}") for k in ("count", "p10", "p25", "median", "p75", "p90")]
+    return [tr(f"benchmark.stat.{k}") for k in ("count", "p25", "median", "p75")]
 
 
 def _distributions(q: Questionnaire, s: DashboardStats) -> None:
     st.subheader(tr("benchmark.assoc.distribution_heading"))
     st.caption(tr("benchmark.assoc.distribution_help"))
     units = ["overall", *s.dimension_ids]
-    boxes = [Box(_label(q, u), s.units[u].p10, s.units[u].p25, s.units[u].median, s.units[u].p75, s.units[u].p90)
-             for u in units]
+    boxes = [Box(_label(q, u), s.units[u].p25, s.units[u].median, s.units[u].p75) for u in units]
     left, right = st.columns(2)
     left.plotly_chart(quartile_boxes(boxes, name=tr("benchmark.assoc.distribution_heading"),
                                      too_few=tr("benchmark.too_few")), width="stretch", key="dist_boxes")
@@ -302,7 +356,7 @@ def _distributions(q: Questionnaire, s: DashboardStats) -> None:
         p75=[s.units[d].p75 for d in dims], title=tr("benchmark.assoc.radar_heading"), too_few=tr("benchmark.too_few"),
         names={"band": tr("benchmark.band"), "median": tr("benchmark.stat.median"), "p75": tr("benchmark.stat.p75"),
                "own": ""}), width="stretch", key="median_radar")
-    table = pd.DataFrame([[_label(q, u), *_dist_cells(s.units[u])] for u in [*units, *s.subdimension_ids]],
+    table = pd.DataFrame([[_label(q, u), *_dist_cells(s.units[u])] for u in units],
                          columns=[tr("benchmark.xlsx.unit"), *_stat_columns()])
     with st.expander(tr("benchmark.assoc.distribution_table")):
         st.dataframe(table, hide_index=True, width="stretch")
@@ -321,14 +375,14 @@ def _heatmap(q: Questionnaire, s: DashboardStats) -> None:
         st.info(tr("benchmark.assoc.heatmap_all_hidden", segments=len(rows), k=s.min_group_size))
         return
     names = [segment_value_name(q, field, r.value, lang()) for r in rows]
-    subs = list(s.subdimension_ids)
-    fig = segment_heatmap(names, [f"{u} {_label(q, u)}" for u in subs], [[r.median(u) for u in subs] for r in rows],
-                          [r.suppressed for r in rows], too_few=tr("benchmark.too_few"),
-                          hidden=[[r.dist(u).suppressed for u in subs] for r in rows])
-    st.plotly_chart(fig, width="stretch", key="segment_heatmap")
     dims = ["overall", *s.dimension_ids]
+    fig = segment_heatmap(names, [_label(q, u) for u in dims], [[r.median(u) for u in dims] for r in rows],
+                          [r.suppressed for r in rows], too_few=tr("benchmark.too_few"),
+                          hidden=[[r.dist(u).suppressed for u in dims] for r in rows])
+    st.plotly_chart(fig, width="stretch", key="segment_heatmap")
     table = pd.DataFrame(
-        [[n, tr("benchmark.too_few") if r.suppressed else str(r.units["overall"].count),
+        [[n, tr("benchmark.too_few") if r.suppressed else
+          (tr("benchmark.count_hidden") if r.count is None else str(r.count)),
           *("" if r.suppressed else _median_cell(r.dist(u)) for u in dims)] for n, r in zip(names, rows, strict=True)],
         columns=[segment_field_name(field, lang()), tr("benchmark.stat.count"), *(_label(q, u) for u in dims)])
     st.caption(tr("benchmark.assoc.segment_table_caption"))
@@ -342,10 +396,10 @@ def _gaps(q: Questionnaire, s: DashboardStats) -> None:
         st.info(tr("benchmark.gaps_none"))
         return
     table = pd.DataFrame([[g.question_id, question_text(q, g.question_id, lang()), _label(q, g.dimension_id),
-                           g.high, g.scored, fmt_pct(g.share_high)] for g in s.gaps],
+                           g.count, fmt_pct(g.share)] for g in s.gaps],
                          columns=[tr("benchmark.col.question_id"), tr("benchmark.col.question"),
                                   tr("benchmark.col.dimension"), tr("benchmark.col.members_high"),
-                                  tr("benchmark.col.scored"), tr("benchmark.col.share_high")])
+                                  tr("benchmark.col.share_high")])
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -373,18 +427,14 @@ def _trend(q: Questionnaire, s: DashboardStats) -> None:
     if len(s.trend) > 1:
         st.plotly_chart(trend(labels, series), width="stretch", key="round_trend")
     table = pd.DataFrame(
-        [[p.round_name, p.submitted, *(tr("benchmark.too_few") if p.units[u].suppressed else fmt_score(p.units[u].median)
+        [[p.round_name, "—" if p.submitted is None else p.submitted, *(tr("benchmark.too_few") if p.units[u].suppressed else fmt_score(p.units[u].median)
                                        for u in units)] for p in s.trend],
         columns=[tr("benchmark.col.round"), tr("benchmark.submitted"), *(_label(q, u) for u in units)])
     st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _export(who: Actor, dash: RoundDashboard) -> None:
-    """The workbook, built on request from this run's dashboard and kept for its language and stamp.
-
-    The stamp changes with every submission, reopened assessment, member change and threshold, so a
-    workbook prepared before any of them is never offered again.
-    """
+    """The workbook of the round's current release, built when the button is clicked."""
     r = dash.round
     language = lang()
     xlsx_download(tr("benchmark.assoc.download_export"), lambda: benchmark_xlsx(engine(), who, r.id, language),
@@ -412,9 +462,14 @@ def main() -> None:
     dash = round_dashboard(engine(), who, summary.round.id)
     r, s = dash.round, dash.stats
     _round_actions(who, r)
+    _releases(who, dash)
+    if s is None:
+        st.info(tr("benchmark.release.none_yet", k=a.min_group_size))
+        return
     q = questionnaire(r.questionnaire_id, r.questionnaire_version)
     _participation(s)
     _export(who, dash)
+    st.info(estimate_note(lang(), s.epsilon, s.typical_error))
     if s.suppressed:
         st.warning(tr("benchmark.assoc.round_suppressed", k=s.min_group_size))
     else:

@@ -32,7 +32,13 @@ from questionnaires import Questionnaire
 from services.access import Actor
 from services.assessments import list_assessments
 from services.associations import join_association, member_associations
-from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
+from services.benchmark_labels import (
+    estimate_note,
+    question_text,
+    segment_field_name,
+    segment_value_name,
+    unit_name,
+)
 from services.benchmark_stats import Dist, MemberStats
 from services.benchmark_workbooks import peer_xlsx
 from services.errors import NotFound
@@ -131,6 +137,9 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
     comp = member_comparison(engine(), who, mr.assessment_id, segment)
     s = comp.stats
     q = questionnaire(comp.round.questionnaire_id, comp.round.questionnaire_version)
+    if not s.released:
+        st.info(tr("benchmark.peers.no_release"))
+        return
     group = segment_value_name(q, s.segment, s.segment_value, lang())
     label = group if s.segment == "all" else tr("benchmark.peers.group_label",
                                                  field=segment_field_name(s.segment, lang()), value=group)
@@ -139,7 +148,9 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
     if s.suppressed:
         st.warning(tr("benchmark.peers.suppressed", group=label, k=comp.min_group_size))
         return
-    st.caption(tr("benchmark.peers.group_caption", group=label, n=s.peers))
+    if s.peers is not None:
+        st.caption(tr("benchmark.peers.group_caption", group=label, n=s.peers))
+    st.info(estimate_note(lang(), s.epsilon, s.typical_error))
     dims = [u for u in s.own if u != "overall"]
     st.plotly_chart(band_radar(
         [unit_name(q, d, lang()) for d in dims], median=[s.units[d].median for d in dims],
@@ -148,38 +159,30 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
         names={"band": tr("benchmark.band"), "median": tr("benchmark.peers.peer_median"),
                "p75": tr("benchmark.peers.peer_p75"), "own": tr("benchmark.peers.own")}),
         width="stretch", key="peer_radar")
-    _percentiles(q, s, submitted=comp.assessment_status == "submitted")
+    _positions(q, s)
     _close_first(q, s)
     _download(who, mr.assessment_id, segment)
 
 
 def _peer_cell(d: Dist, value: float | None) -> str:
     """A peer statistic of one unit: "too few to show" when the group's unit is hidden (not "not scored")."""
-    return tr("benchmark.too_few") if d.suppressed else fmt_score(value)
+    if d.suppressed:
+        return tr("benchmark.too_few")
+    return "—" if value is None else fmt_score(value)
 
 
-def _percentiles(q: Questionnaire, s: MemberStats, *, submitted: bool) -> None:
-    """Percentile ranks of the submitted assessment; a draft sees the peer statistics without ranks."""
-    st.subheader(tr("benchmark.peers.percentile_heading"))
-    st.caption(tr("benchmark.peers.percentile_help"))
-    if submitted:
-        cols = st.columns(len(s.own))
-        for col, (u, own) in zip(cols, s.own.items(), strict=True):
-            rank = None if s.units[u].suppressed else s.percentile.get(u)
-            col.metric(unit_name(q, u, lang()), "—" if rank is None else f"P{rank:.0f}",
-                       help=tr("benchmark.peers.metric_help", own=fmt_score(own),
-                               median=_peer_cell(s.units[u], s.units[u].median)))
-    else:
-        st.info(tr("benchmark.peers.percentile_draft"))
-    rows = [[unit_name(q, u, lang()), fmt_score(own), _peer_cell(s.units[u], s.units[u].median),
-             _peer_cell(s.units[u], s.units[u].p75)] for u, own in s.own.items()]
-    columns = [tr("benchmark.xlsx.unit"), tr("benchmark.peers.own"), tr("benchmark.peers.peer_median"),
-               tr("benchmark.peers.peer_p75")]
-    if submitted:
-        rows = [[*row, tr("benchmark.too_few") if s.units[u].suppressed else
-                 "—" if s.percentile.get(u) is None else f"{s.percentile[u]:.0f}"] for row, u in zip(rows, s.own, strict=True)]
-        columns.append(tr("benchmark.peers.percentile"))
-    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch")
+def _positions(q: Questionnaire, s: MemberStats) -> None:
+    """Own scores against the released peer figures, and where the own score lies among them.
+
+    The position is read off the *released* quantiles only: it tells the member nothing the
+    release does not already tell, however often it resubmits (docs/benchmarking.md).
+    """
+    rows = [[unit_name(q, u, lang()), fmt_score(own), _peer_cell(s.units[u], s.units[u].p25),
+             _peer_cell(s.units[u], s.units[u].median), _peer_cell(s.units[u], s.units[u].p75),
+             tr(f"benchmark.position.{s.position[u]}") if s.position.get(u) else "—"] for u, own in s.own.items()]
+    columns = [tr("benchmark.xlsx.unit"), tr("benchmark.peers.own"), tr("benchmark.stat.p25"),
+               tr("benchmark.peers.peer_median"), tr("benchmark.stat.p75"), tr("benchmark.peers.position")]
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch", key="peer_positions")
 
 
 def _close_first(q: Questionnaire, s: MemberStats) -> None:
@@ -193,9 +196,9 @@ def _close_first(q: Questionnaire, s: MemberStats) -> None:
         return
     table = pd.DataFrame(
         [[c.question_id, question_text(q, c.question_id, lang()), c.own_level, fmt_score(c.target),
-          f"{c.count} / {c.peers}", fmt_pct(c.share)] for c in s.close_first],
+          "—" if c.share is None else fmt_pct(c.share)] for c in s.close_first],
         columns=[tr("benchmark.col.question_id"), tr("benchmark.col.question"), tr("benchmark.peers.own_level"),
-                 tr("common.target"), tr("benchmark.peers.col_count"), tr("benchmark.peers.col_share")])
+                 tr("common.target"), tr("benchmark.peers.col_drop")])
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -239,7 +242,7 @@ def main() -> None:
         st.session_state["peers_round"] = wanted if wanted in ids else ids[0]
     st.session_state["peers_round_url"] = wanted
     labels = {i: tr_plain("benchmark.peers.round_label", name=mr.round.name, association=mr.round.association_name,
-                    status=tr(f"benchmark.status.{mr.round.status}")) for i, mr in by_id.items()}
+                          status=tr(f"benchmark.status.{mr.round.status}")) for i, mr in by_id.items()}
     chosen = st.selectbox(tr("benchmark.peers.round_pick"), ids, key="peers_round", format_func=labels.__getitem__)
     if chosen is None:
         return

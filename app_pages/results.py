@@ -45,7 +45,7 @@ from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
 from services.assessments import AssessmentView
-from services.benchmark_labels import segment_value_name
+from services.benchmark_labels import estimate_note, segment_value_name
 from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
 from services.peer_comparison import PeerSummary, peer_summary
@@ -87,7 +87,7 @@ def _metrics(q: Questionnaire, result: AssessmentResult) -> None:
 @st.cache_data(ttl=PEER_CACHE_SECONDS, max_entries=256, show_spinner=False)
 def _cached_peers(database: str, user_id: int | None, org_id: int, assessment_id: int, stamp: RoundStamp,
                   _who: Actor) -> PeerSummary | None:
-    """The round's peer summary, scored once per state of the round rather than on every rerun.
+    """The round's peer summary, read once per release (and own change) rather than on every rerun.
 
     Keyed by the database, the signed-in user, the organisation and the assessment, so one entry
     never serves another user; the caller has just passed the service's access check for it.
@@ -143,11 +143,16 @@ def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: As
 def _peer_note(q: Questionnaire, peer: PeerSummary, names: dict[tuple[str, str], str]) -> None:
     """Who the peer median is, or why it is missing: a hidden group is said, never silently left out."""
     too_few = tr("benchmark.too_few")
+    if not peer.released:
+        st.caption(tr("results.peer_not_released", round=peer.round_name))
+        return
     if peer.suppressed:
         st.caption(tr("results.peer_too_few", round=peer.round_name, too_few=too_few, k=peer.min_group_size))
         return
     segment = segment_value_name(q, peer.segment, peer.segment_value, lang())
-    st.caption(tr("results.peer_note", round=peer.round_name, peers=peer.peers, segment=segment))
+    st.caption(tr("results.peer_note", round=peer.round_name, peers="—" if peer.peers is None else peer.peers,
+                  segment=segment))
+    st.caption(estimate_note(lang(), peer.epsilon, peer.typical_error))
     hidden = [f"{d.id} {names[('dimension', d.id)]}" for d in q.dimensions
               if d.id in peer.dimensions and peer.dimensions[d.id].suppressed]
     if hidden:

@@ -26,21 +26,19 @@ class Box:
     """Published quantiles of one unit (None = suppressed)."""
 
     label: str
-    p10: float | None
     p25: float | None
     median: float | None
     p75: float | None
-    p90: float | None
 
 
 def quartile_boxes(boxes: Sequence[Box], *, name: str, too_few: str, title: str = "", height: int = 380) -> go.Figure:
-    """One box per unit: box P25–P75, line at the median, whiskers P10–P90 (no minimum or maximum)."""
+    """One box per unit: box P25–P75, line at the median (the quantiles a release publishes; no whiskers)."""
     shown = [b for b in boxes if b.median is not None]
     fig = go.Figure()
     if shown:
         fig.add_trace(go.Box(
             x=[b.label for b in shown], q1=[b.p25 for b in shown], median=[b.median for b in shown],
-            q3=[b.p75 for b in shown], lowerfence=[b.p10 for b in shown], upperfence=[b.p90 for b in shown],
+            q3=[b.p75 for b in shown], lowerfence=[b.p25 for b in shown], upperfence=[b.p75 for b in shown],
             name=name, marker={"color": STYLES["current"].colour}, fillcolor="rgba(0,114,178,0.25)",
             boxpoints=False, hoverinfo="x+y",
         ))

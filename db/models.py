@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -166,9 +167,14 @@ class Association(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     invite_code: Mapped[str] = mapped_column(String(40), unique=True)
     min_group_size: Mapped[int] = mapped_column(Integer, default=5)
+    # ε of each release of its rounds' statistics (privacy/parameters.py bounds it; docs/benchmarking.md)
+    release_epsilon: Mapped[float] = mapped_column(Float, default=2.0, server_default=text("2.0"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    __table_args__ = (CheckConstraint("min_group_size >= 3", name="min_group_size"),)
+    __table_args__ = (
+        CheckConstraint("min_group_size >= 3", name="min_group_size"),
+        CheckConstraint("release_epsilon >= 0.5 AND release_epsilon <= 4.0", name="release_epsilon"),
+    )
 
 
 class AssociationAdmin(Base):
@@ -206,6 +212,35 @@ class BenchmarkRound(Base):
     deadline: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(10), default=RoundStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BenchmarkRelease(Base):
+    """A published snapshot of a round's statistics: computed once, stored, shown unchanged.
+
+    ``statistics`` is a :class:`privacy.release.ReleasedStatistics` (differentially private);
+    ``participation`` and ``identified`` are what the round showed at publication. Rows are never
+    updated: a closed round's last release is what its dashboard and workbook show for good.
+    """
+
+    __tablename__ = "benchmark_release"
+    __table_args__ = (
+        CheckConstraint("kind IN ('interim', 'final')", name="kind"),
+        CheckConstraint("epsilon_spent >= 0", name="epsilon_spent"),
+        UniqueConstraint("round_id", "seq", name="uq_benchmark_release_round_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("benchmark_round.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, … within the round
+    kind: Mapped[str] = mapped_column(String(10))
+    epsilon: Mapped[float] = mapped_column(Float)  # the ε set for the release (the most it may spend)
+    epsilon_spent: Mapped[float] = mapped_column(Float)  # the sum of its mechanisms' ε (the ledger)
+    independent_submitted: Mapped[int] = mapped_column(Integer)  # independent members included (never shown)
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    statistics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    participation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    identified: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class Assessment(Base):

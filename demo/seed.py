@@ -32,6 +32,7 @@ from db.models import (
 from questionnaires import Questionnaire, get_questionnaire
 from services.demo_check import DEMO_ACCOUNTS
 from services.passwords import hash_password
+from services.releases import current_release
 
 DEMO_INVITE_CODE = "DEMO-YRD-2025"
 DEMO_ORG_NAME = "演示科技有限公司"
@@ -186,7 +187,13 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
                     n_answers += 1
             if i == 0:
                 _demo_actions(s, versions[0], versions[-1], org.id, demo_first, first_answers, users, now)
-        return SeedReport(True, MEMBER_COUNT, n_assess, n_answers)
+        round_ids = [r.id for r in rounds]
+    # Published releases, as the association would have them: the closed round's final release and
+    # a first interim release of the open one (services/releases.py), so the dashboard, the peer
+    # comparison and the results page show figures from the start. Their noise is drawn afresh.
+    for rid in round_ids:
+        current_release(engine, rid)
+    return SeedReport(True, MEMBER_COUNT, n_assess, n_answers)
 
 
 # (status, owner, due date offset from the seed's "now" in days, completed offset, drop reason)

@@ -1,8 +1,10 @@
 """Benchmark workbooks: the association's round workbook and a member's one-page peer comparison.
 
-Built only from the published statistics of :mod:`services.benchmark_stats` — the same objects
-the pages show — so a workbook can never hold more than the dashboard: no anonymous names, no
-answers, and every suppressed group is written as the text "too few to show" with empty values.
+Built only from a round's published release (:mod:`services.benchmark_stats` views of it) — the
+same objects the pages show — so a workbook can never hold more than the dashboard: no anonymous
+names, no answers, no exact statistic, and every hidden group is written as the text "too few to
+show" with empty values. The file's dates are the release's, so one release always gives the
+same bytes (a closed round's workbook can be reproduced years later).
 Chart series reference only number or empty cells: Excel plots a text as 0 but leaves a gap for a
 blank, so the words always sit outside the charted columns. Every text goes through :mod:`excel.cells`.
 
@@ -14,6 +16,7 @@ within 2× of writing its bare values (``python -m perf excel``). Each sheet is 
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +32,13 @@ from openpyxl.utils import get_column_letter
 from excel.cells import write_only_cell, write_only_sheet
 from i18n import t
 from questionnaires import Questionnaire
-from services.benchmark_labels import question_text, segment_field_name, segment_value_name, unit_name
+from services.benchmark_labels import (
+    estimate_note,
+    question_text,
+    segment_field_name,
+    segment_value_name,
+    unit_name,
+)
 from services.benchmark_stats import SEGMENT_FIELDS, DashboardStats, Dist, MemberStats
 
 SCORE_FORMAT = "0.00"
@@ -49,7 +58,9 @@ class RoundInfo:
     deadline: datetime | None
     questionnaire_id: str
     questionnaire_version: str
-    generated_at: datetime
+    generated_at: datetime  # the release's publication time (what the figures are as of)
+    release_seq: int | None = None
+    epsilon: float | None = None
 
 
 def _styles(wb: Workbook) -> None:
@@ -98,24 +109,52 @@ def _score(ws: _Sheet, row: int, col: int, value: float | None) -> None:
 
 
 def _dist_row(ws: _Sheet, row: int, label: str, d: Dist, lang: str) -> None:
-    """A distribution row: label, organisations, P10, P25, median, P75, P90 (suppressed: text + blanks)."""
+    """A distribution row: label, organisations, P25, median, P75 (suppressed: text + blanks)."""
     ws.put(row, 1, label, style="bm_cell")
     if d.suppressed:
         ws.put(row, 2, t("benchmark.too_few", lang), style="bm_hidden")
-        for c in range(3, 8):
+        for c in range(3, 6):
             ws.put(row, c, None, style="bm_hidden")
         return
     ws.put(row, 2, d.count, style="bm_cell")
-    for c, v in enumerate((d.p10, d.p25, d.median, d.p75, d.p90), 3):
+    for c, v in enumerate((d.p25, d.median, d.p75), 3):
         _score(ws, row, c, v)
 
 
 def _stat_titles(lang: str) -> list[str]:
-    return [t(f"benchmark.stat.{k}", lang) for k in ("count", "p10", "p25", "median", "p75", "p90")]
+    return [t(f"benchmark.stat.{k}", lang) for k in ("count", "p25", "median", "p75")]
 
 
-def _info(ws: _Sheet, info: RoundInfo, min_group: int, lang: str, title_key: str, note_key: str) -> int:
-    """Title, the round's facts and the privacy rule; returns the next free row."""
+def _reproducible(data: bytes, when: datetime) -> bytes:
+    """The same workbook bytes for the same content: every zip entry and the document dates set to ``when``.
+
+    openpyxl stamps the save time into each zip entry and into docProps/core.xml.
+    """
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    date_time = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                text = body.decode("utf-8")
+                for tag in ("dcterms:created", "dcterms:modified"):
+                    start = text.find(f"<{tag}")
+                    if start >= 0:
+                        open_end = text.index(">", start) + 1
+                        close = text.index(f"</{tag}>", open_end)
+                        text = text[:open_end] + stamp + text[close:]
+                body = text.encode("utf-8")
+            info = zipfile.ZipInfo(item.filename, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = item.external_attr
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def _info(ws: _Sheet, info: RoundInfo, min_group: int, lang: str, title_key: str, note_key: str,
+          error: float | None = None) -> int:
+    """Title, the round's facts, the release and the privacy rule; returns the next free row."""
     ws.put(1, 1, t(title_key, lang), style="bm_title")
     rows = [
         ("benchmark.xlsx.association", info.association),
@@ -125,14 +164,17 @@ def _info(ws: _Sheet, info: RoundInfo, min_group: int, lang: str, title_key: str
         ("benchmark.xlsx.questionnaire", f"{info.questionnaire_id} v{info.questionnaire_version}"),
         ("benchmark.xlsx.threshold", t("benchmark.xlsx.threshold_value", lang, k=min_group)),
         ("benchmark.xlsx.generated", info.generated_at.strftime("%Y-%m-%d %H:%M UTC")),
+        ("benchmark.xlsx.release", "—" if info.release_seq is None else
+         t("benchmark.xlsx.release_value", lang, seq=info.release_seq, epsilon=f"{info.epsilon:g}")),
     ]
     for i, (key, value) in enumerate(rows, 3):
         ws.put(i, 1, t(key, lang), style="bm_header")
         ws.put(i, 2, value, style="bm_cell")
     note = 3 + len(rows)
-    ws.put(note, 1, t(note_key, lang, k=min_group), style="bm_note")
+    ws.put(note, 1, " ".join(x for x in (t(note_key, lang, k=min_group), estimate_note(lang, info.epsilon, error)) if x),
+           style="bm_note")
     ws.merge(note, 1, 8)
-    ws.ws.row_dimensions[note].height = 48
+    ws.ws.row_dimensions[note].height = 80
     return note + 2
 
 
@@ -149,12 +191,13 @@ def benchmark_workbook(q: Questionnaire, info: RoundInfo, stats: DashboardStats,
     _trend_sheet(wb, q, stats, lang)
     out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    return _reproducible(out.getvalue(), info.generated_at)
 
 
 def _overview_sheet(wb: Workbook, q: Questionnaire, info: RoundInfo, stats: DashboardStats, lang: str) -> None:
     ws = _Sheet(wb, t("benchmark.xlsx.sheet_overview", lang))
-    row = _info(ws, info, stats.min_group_size, lang, "benchmark.xlsx.title", "benchmark.privacy_rule")
+    row = _info(ws, info, stats.min_group_size, lang, "benchmark.xlsx.title", "benchmark.privacy_rule",
+                stats.typical_error)
     p = stats.participation
     ws.put(row, 1, t("benchmark.participation", lang), style="bm_header")
     for c, (key, value) in enumerate((("invited", p.invited), ("started", p.started), ("submitted", p.submitted)), 2):
@@ -164,14 +207,14 @@ def _overview_sheet(wb: Workbook, q: Questionnaire, info: RoundInfo, stats: Dash
     row += 1
     _header(ws, row, [t("benchmark.xlsx.unit", lang), *_stat_titles(lang)])
     first = row + 1
-    units = ["overall", *stats.dimension_ids, *stats.subdimension_ids]
+    units = ["overall", *stats.dimension_ids]
     for i, u in enumerate(units):
         label = unit_name(q, u, lang) if u == "overall" else f"{u} {unit_name(q, u, lang)}"
         _dist_row(ws, first + i, label, stats.units.get(u, Dist.hidden()), lang)
     ws.ws.freeze_panes = f"A{first}"
     if not stats.suppressed:
         _overview_charts(ws, stats, first, lang)
-    ws.close([30, 14, 10, 10, 10, 10, 10, 10])
+    ws.close([30, 14, 10, 10, 10])
 
 
 def _overview_charts(ws: _Sheet, stats: DashboardStats, first: int, lang: str) -> None:
@@ -180,7 +223,7 @@ def _overview_charts(ws: _Sheet, stats: DashboardStats, first: int, lang: str) -
     radar = RadarChart()
     radar.type = "marker"
     radar.title = t("benchmark.xlsx.radar_title", lang)
-    for col, key in ((4, "p25"), (5, "median"), (6, "p75")):
+    for col, key in ((3, "p25"), (4, "median"), (5, "p75")):
         radar.series.append(Series(Reference(ws.ws, min_col=col, min_row=dims_first, max_row=dims_last),
                                    title=t(f"benchmark.stat.{key}", lang)))
     radar.set_categories(Reference(ws.ws, min_col=1, min_row=dims_first, max_row=dims_last))
@@ -189,7 +232,7 @@ def _overview_charts(ws: _Sheet, stats: DashboardStats, first: int, lang: str) -
     bars = BarChart()
     bars.type = "col"
     bars.title = t("benchmark.xlsx.bars_title", lang)
-    bars.add_data(Reference(ws.ws, min_col=4, max_col=6, min_row=first - 1, max_row=dims_last), titles_from_data=True)
+    bars.add_data(Reference(ws.ws, min_col=3, max_col=5, min_row=first - 1, max_row=dims_last), titles_from_data=True)
     bars.set_categories(Reference(ws.ws, min_col=1, min_row=first, max_row=dims_last))
     bars.y_axis.scaling.min, bars.y_axis.scaling.max = 0, 5
     bars.height, bars.width = 8, 16
@@ -207,7 +250,7 @@ def _segments_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang:
     ws = _Sheet(wb, t("benchmark.xlsx.sheet_segments", lang))
     ws.put(1, 1, t("benchmark.xlsx.segments_title", lang), style="bm_title")
     ws.put(2, 1, t("benchmark.xlsx.segments_help", lang, k=stats.min_group_size), style="bm_note")
-    units = ["overall", *stats.dimension_ids, *stats.subdimension_ids]
+    units = ["overall", *stats.dimension_ids]
     row = 4
     for field in SEGMENT_FIELDS:
         rows = stats.segment_rows(field)
@@ -224,7 +267,10 @@ def _segments_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang:
                 for c in range(3, 3 + len(units)):
                     ws.put(row, c, None, style="bm_hidden")
                 continue
-            ws.put(row, 2, seg.units["overall"].count, style="bm_cell")
+            if seg.count is None:  # complementary suppression: it would give a hidden segment's count away
+                ws.put(row, 2, t("benchmark.count_hidden", lang), style="bm_hidden")
+            else:
+                ws.put(row, 2, seg.count, style="bm_cell")
             for c, u in enumerate(units, 3):
                 if seg.dist(u).suppressed:  # too few scored on this unit: the text, never a blank "not scored"
                     ws.put(row, c, t("benchmark.too_few", lang), style="bm_hidden")
@@ -252,7 +298,7 @@ def _gaps_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str
     ws.ws.row_dimensions[2].height = 36
     _header(ws, 4, [t("benchmark.col.question_id", lang), t("benchmark.col.question", lang),
                     t("benchmark.col.dimension", lang), t("benchmark.col.members_high", lang),
-                    t("benchmark.col.scored", lang), t("benchmark.col.share_high", lang)])
+                    t("benchmark.col.share_high", lang)])
     if stats.suppressed:
         ws.put(5, 1, t("benchmark.too_few", lang), style="bm_hidden")
     elif not stats.gaps:
@@ -261,22 +307,21 @@ def _gaps_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str
         ws.put(i, 1, g.question_id, style="bm_cell")
         ws.put(i, 2, question_text(q, g.question_id, lang), style="bm_cell")
         ws.put(i, 3, unit_name(q, g.dimension_id, lang), style="bm_cell")
-        ws.put(i, 4, g.high, style="bm_cell")
-        ws.put(i, 5, g.scored, style="bm_cell")
-        ws.put(i, 6, g.share_high, number_format=PCT_FORMAT, style="bm_cell")
+        ws.put(i, 4, g.count, style="bm_cell")
+        ws.put(i, 5, g.share, number_format=PCT_FORMAT, style="bm_cell")
     if stats.gaps:
         chart = BarChart()
         chart.type = "bar"
         chart.title = t("benchmark.col.share_high", lang)
         last = 4 + len(stats.gaps)
-        chart.add_data(Reference(ws.ws, min_col=6, min_row=4, max_row=last), titles_from_data=True)
+        chart.add_data(Reference(ws.ws, min_col=5, min_row=4, max_row=last), titles_from_data=True)
         chart.set_categories(Reference(ws.ws, min_col=1, min_row=5, max_row=last))
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
         chart.x_axis.scaling.orientation = "maxMin"
         chart.height, chart.width = 10, 14
         chart.legend = None
-        ws.ws.add_chart(chart, "H4")
-    ws.close([13, 60, 16, 14, 12, 12])
+        ws.ws.add_chart(chart, "G4")
+    ws.close([13, 60, 16, 14, 12])
 
 
 def _identified_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
@@ -311,7 +356,7 @@ def _trend_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: st
     note = 3 + len(units)  # right of the charted columns: a text there would be drawn as 0, a blank is a gap
     for i, p in enumerate(stats.trend, 5):
         ws.put(i, 1, p.round_name, style="bm_cell")
-        ws.put(i, 2, p.submitted, style="bm_cell")
+        ws.put(i, 2, p.submitted, style="bm_cell" if p.submitted is not None else "bm_hidden")
         hidden = False
         for c, u in enumerate(units, 3):
             d = p.units.get(u, Dist.hidden())
@@ -339,25 +384,22 @@ def _trend_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: st
 
 def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: str, stats: MemberStats,
                   min_group: int, lang: str) -> bytes:
-    """One printable page: own scores against the peer median and P75, percentile ranks, close-first."""
+    """One printable page: own scores against the released peer figures, own position, close-first."""
     wb = Workbook(write_only=True)
     _styles(wb)
     ws = _Sheet(wb, t("benchmark.xlsx.sheet_peer", lang))
-    row = _info(ws, info, min_group, lang, "benchmark.xlsx.peer_title", "benchmark.peers.privacy_note")
+    row = _info(ws, info, min_group, lang, "benchmark.xlsx.peer_title", "benchmark.peers.privacy_note",
+                stats.typical_error)
     ws.put(row, 1, t("benchmark.col.organisation", lang), style="bm_header")
     ws.put(row, 2, f"{organisation} ({t('common.' + status, lang)})", style="bm_cell")
     row += 1
-    group = segment_value_name(q, stats.segment, stats.segment_value, lang)
     ws.put(row, 1, t("benchmark.peers.group", lang), style="bm_header")
-    label = group if stats.segment == "all" else t("benchmark.peers.group_label", lang,
-                                                   field=segment_field_name(stats.segment, lang), value=group)
-    ws.put(row, 2, label if stats.suppressed else f"{label} · {t('benchmark.peers.n', lang, n=stats.peers)}",
-           style="bm_cell")
+    ws.put(row, 2, group_label(q, stats, lang), style="bm_cell")
     row += 2
     units = list(stats.own)
     _header(ws, row, [t("benchmark.xlsx.unit", lang), t("benchmark.peers.own", lang), t("benchmark.stat.p25", lang),
                       t("benchmark.stat.median", lang), t("benchmark.stat.p75", lang),
-                      t("benchmark.peers.percentile", lang)])
+                      t("benchmark.peers.position", lang)])
     first = row + 1
     for i, u in enumerate(units):
         r = first + i
@@ -371,19 +413,19 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
             continue
         for c, v in enumerate((d.p25, d.median, d.p75), 3):
             _score(ws, r, c, v)
-        rank = stats.percentile.get(u)
-        ws.put(r, 6, None if rank is None else round(rank, 1), number_format="0.0", style="bm_cell")
+        pos = stats.position.get(u)
+        ws.put(r, 6, t(f"benchmark.position.{pos}", lang) if pos else None, style="bm_cell")
     last = first + len(units) - 1
     row = last + 2
     ws.put(row, 1, t("benchmark.peers.close_first_heading", lang), style="bm_title")
     row += 1
-    ws.put(row, 1, _close_first_help(stats, lang), style="bm_note")
+    ws.put(row, 1, close_first_help(stats, lang), style="bm_note")
     ws.merge(row, 1, 6)
     ws.ws.row_dimensions[row].height = 44
     row += 1
     _header(ws, row, [t("benchmark.col.question_id", lang), t("benchmark.col.question", lang),
                       t("benchmark.peers.own_level", lang), t("common.target", lang),
-                      t("benchmark.peers.col_count", lang), t("benchmark.peers.col_share", lang)])
+                      t("benchmark.peers.col_drop", lang)])
     if not stats.close_first:
         row += 1
         ws.put(row, 1, t("benchmark.peers.close_first_none", lang), style="bm_note")
@@ -393,14 +435,13 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
         ws.put(row, 2, question_text(q, item.question_id, lang), style="bm_cell")
         ws.put(row, 3, item.own_level, style="bm_cell")
         _score(ws, row, 4, item.target)
-        ws.put(row, 5, f"{item.count} / {item.peers}", style="bm_cell")
-        ws.put(row, 6, item.share, number_format=PCT_FORMAT, style="bm_cell")
+        ws.put(row, 5, item.share, number_format=PCT_FORMAT, style="bm_cell")
     if not stats.suppressed:
         radar = RadarChart()
         radar.type = "marker"
         radar.title = t("benchmark.peers.radar_title", lang)
         # Row ``first`` is the overall score; the radar shows the dimensions below it.
-        for col, key in ((2, "benchmark.peers.own"), (4, "benchmark.stat.median"), (5, "benchmark.stat.p75")):
+        for col, key in ((2, "benchmark.peers.own"), (4, "benchmark.stat.median")):
             radar.series.append(Series(Reference(ws.ws, min_col=col, min_row=first + 1, max_row=last),
                                        title=t(key, lang)))
         radar.set_categories(Reference(ws.ws, min_col=1, min_row=first + 1, max_row=last))
@@ -411,14 +452,21 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
     ws.ws.page_setup.fitToHeight = 1
     ws.ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.ws.print_area = f"A1:O{max(row, 30)}"
-    ws.close([24, 46, 10, 10, 12, 12])
+    ws.close([24, 46, 10, 10, 12, 16])
     out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    return _reproducible(out.getvalue(), info.generated_at)
 
 
-def _close_first_help(stats: MemberStats, lang: str) -> str:
+def group_label(q: Questionnaire, stats: MemberStats, lang: str) -> str:
+    """The comparison group's name, with its released size when shown (the page and the workbook)."""
+    group = segment_value_name(q, stats.segment, stats.segment_value, lang)
+    label = group if stats.segment == "all" else t("benchmark.peers.group_label", lang,
+                                                   field=segment_field_name(stats.segment, lang), value=group)
+    return label if stats.suppressed or stats.peers is None else f"{label} · {t('benchmark.peers.n', lang, n=stats.peers)}"
+
+
+def close_first_help(stats: MemberStats, lang: str) -> str:
     if stats.close_first_method == "trend":
         return t("benchmark.peers.close_first_trend", lang)
     return t("benchmark.peers.close_first_snapshot", lang)
-

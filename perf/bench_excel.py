@@ -116,7 +116,15 @@ def _bare_write(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
 def _round_stats() -> tuple[Any, Any]:
     """DashboardStats of a synthetic round of N_ORGS identified organisations (computed once, not timed)."""
     from excel.benchmark import RoundInfo
-    from services.benchmark_stats import dashboard_stats
+    from privacy.release import build_release
+    from services.benchmark_stats import (
+        dashboard_view,
+        identified_rows,
+        latest_submissions,
+        participation,
+        release_cohort,
+        trend_point,
+    )
 
     q = get_questionnaire()
     rng = np.random.default_rng(SEED)
@@ -137,8 +145,15 @@ def _round_stats() -> tuple[Any, Any]:
         "level": rng.integers(0, 6, N_ORGS * len(ids)).astype(float),
         "na": False,
     })
-    stats = dashboard_stats(q, subs, answers, round_id=1, min_group=5, invited=N_ORGS,
-                            rounds=[(1, "2025 年度测评", datetime(2025, 3, 1))])
+    # A release as services/releases.py computes it (identified members are shown by name; the
+    # release itself has no independent member, so its statistics are hidden — the workbook's size
+    # is its identified-members sheet and its segment tables).
+    latest = latest_submissions(subs)
+    cohort, scored, scores = release_cohort(q, latest, answers, ())
+    release = build_release(cohort, epsilon=2.0, min_group=5)
+    units = ("overall", *(d.id for d in q.dimensions))
+    stats = dashboard_view(q, release, participation(subs, 1, N_ORGS), identified_rows(q, latest, scored, scores),
+                           [trend_point(1, "2025 年度测评", datetime(2025, 3, 1), release, units)], None)
     info = RoundInfo("长三角人工智能产业联盟", "2025 年度测评", "closed", datetime(2025, 6, 30), q.id, q.version,
                      datetime(2025, 7, 1))
     return info, stats

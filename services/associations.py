@@ -18,6 +18,12 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import Association, AssociationAdmin, AssociationMember, EventLog, User
+from privacy.parameters import (
+    DEFAULT_RELEASE_EPSILON,
+    MAX_RELEASE_EPSILON,
+    MIN_RELEASE_EPSILON,
+    check_epsilon,
+)
 from services.access import Actor
 from services.benchmark_stats import ANONYMOUS_FLOOR
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -44,6 +50,7 @@ class AssociationView:
     min_group_size: int
     member_count: int
     invite_code: str | None  # only for the association's administrators
+    release_epsilon: float = DEFAULT_RELEASE_EPSILON  # ε of each release of its rounds' statistics
 
 
 def _new_code() -> str:
@@ -62,7 +69,7 @@ def member_count(s: Session, association_id: int) -> int:
 
 def association_view(s: Session, a: Association, *, admin: bool) -> AssociationView:
     return AssociationView(a.id, a.name, a.description or "", a.min_group_size, member_count(s, a.id),
-                           a.invite_code if admin else None)
+                           a.invite_code if admin else None, float(a.release_epsilon))
 
 
 def admin_association(s: Session, actor: Actor, association_id: int) -> Association:
@@ -127,6 +134,24 @@ def set_min_group_size(engine: Engine, actor: Actor, association_id: int, value:
         old = a.min_group_size
         a.min_group_size = value
         log_event(s, actor, "association_threshold", "association", a.id, old=old, new=value)
+        s.flush()
+        return association_view(s, a, admin=True)
+
+
+def set_release_epsilon(engine: Engine, actor: Actor, association_id: int, value: float) -> AssociationView:
+    """The privacy budget ε of each future release of the association's rounds, within the documented bounds.
+
+    A smaller ε protects members more and makes released figures noisier (docs/benchmarking.md,
+    "Privacy budget"); releases already published keep their ε.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not check_epsilon(float(value)):
+        raise InvalidInput(problems=[Problem("release_epsilon", value=repr(value), min=MIN_RELEASE_EPSILON,
+                                             max=MAX_RELEASE_EPSILON)])
+    with write_session(engine) as s:
+        a = admin_association(s, actor, association_id)
+        old = a.release_epsilon
+        a.release_epsilon = float(value)
+        log_event(s, actor, "association_release_epsilon", "association", a.id, old=old, new=float(value))
         s.flush()
         return association_view(s, a, admin=True)
 

@@ -38,3 +38,12 @@ def question_text(q: Questionnaire, qid: str, lang: str) -> str:
         return q.t(q.question(qid).text, lang)
     except KeyError:
         return qid
+
+
+def estimate_note(lang: str, epsilon: float | None, error: float | None) -> str:
+    """"Privacy-protected estimates …, typically within ± error" — the words every output shows with a release."""
+    if epsilon is None:
+        return ""
+    if error is None:
+        return t("benchmark.estimate_hidden", lang, epsilon=f"{epsilon:g}")
+    return t("benchmark.estimate", lang, epsilon=f"{epsilon:g}", error=f"{error:.2f}")

@@ -1,19 +1,15 @@
-"""Benchmark statistics of a round: pure functions over data frames, one vectorised scoring pass.
+"""Benchmark views of a round: the types pages, workbooks and commands show, built from a release.
 
-No database and no authorisation here (that is :mod:`services.round_dashboard` and :mod:`services.peer_comparison`); everything is computed
-from two frames: the submissions of one or more rounds and their answers. The privacy rules of
-docs/benchmarking.md are applied *here*, so that every caller (pages, workbooks, command line)
-gets the same suppressed numbers and cannot show a hidden one by accident:
+No database and no authorisation here (that is :mod:`services.releases`,
+:mod:`services.round_dashboard` and :mod:`services.peer_comparison`). Two jobs, both pure:
 
-* an aggregate covers at least ``min_group`` organisations, otherwise it is suppressed;
-* a group that mixes identified and anonymous members must hold no anonymous member or at least
-  :data:`ANONYMOUS_FLOOR` of them — otherwise the association, which sees identified members'
-  scores by name, could subtract them from the group's quantiles and read an anonymous score;
-* only quantiles are published (P10, P25, median, P75, P90): no minimum or maximum (each is one
-  organisation's score) and no mean (means of complementary segments can be subtracted);
-* segment tables list every option of the profile field, so a hidden segment looks like an empty one;
-* a member's percentile ranks are given only for its submitted assessment, never for a draft it can
-  keep editing.
+* **Input of a release**: scoring a round's submissions in one vectorised pass
+  (:func:`score_submissions`) and turning them into the :class:`privacy.release.Cohort` that
+  :func:`privacy.release.build_release` — the one place where privacy is decided — turns into
+  released statistics.
+* **Views of a release**: :func:`dashboard_view` (the association) and :func:`member_view` (a
+  member) only *reformat* a stored :class:`~privacy.release.ReleasedStatistics`; they never see
+  another member's score. The member's own scores are its own data.
 
 Names never enter this module for anonymous members: the loaders select a name only where the
 member chose to be identified.
@@ -21,7 +17,7 @@ member chose to be identified.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,15 +26,15 @@ import numpy as np
 import pandas as pd
 
 from db.models import AssessmentStatus, Sharing
+from privacy.parameters import GAP_CONTRIBUTION
+from privacy.release import SEGMENT_FIELDS, Cohort, ReleasedSegment, ReleasedStatistics, UnitQuantiles
 from questionnaires import Questionnaire
-from scoring import CohortScores, cohort_stats, common_gaps, percentile_rank, score_cohort
+from scoring import CohortScores, score_cohort
 
-SEGMENT_FIELDS: tuple[str, ...] = ("sector", "size", "ai_role")
 SEGMENT_PROFILE_FIELDS = {"sector": "sector", "size": "size", "ai_role": "ai_roles"}  # segment → profile field
-ANONYMOUS_FLOOR = 3  # also the lowest allowed min_group_size
-PUBLISHED = ("p10", "p25", "median", "p75", "p90")
-TOP_GAPS = 15
+ANONYMOUS_FLOOR = 3  # the lowest allowed min_group_size
 CLOSE_FIRST_ROWS = 5
+POSITIONS = ("below_p25", "p25_median", "median_p75", "above_p75", "below_median", "above_median")
 
 SUBMISSION_COLUMNS = ("round_id", "assessment_id", "organisation_id", "status", "sharing", "form",
                       "target_preset", "profile", "submitted_at", "name")
@@ -48,36 +44,39 @@ SUBMISSION_COLUMNS = ("round_id", "assessment_id", "organisation_id", "status", 
 
 @dataclass(frozen=True)
 class Dist:
-    """Quantiles of one unit's scores over one group; all None when the group is suppressed."""
+    """Released quantiles of one unit over one group; all None when the group is hidden.
 
-    count: int | None  # organisations scored on the unit (None when suppressed: "too few to show")
-    p10: float | None
+    Released statistics are differentially private estimates (docs/benchmarking.md): the round
+    publishes P25, median and P75 per unit, a segment only its median. No minimum, maximum,
+    mean, P10 or P90 is ever released.
+    """
+
+    count: int | None  # members in the group (the round: exact; a segment: noisy; None when hidden)
     p25: float | None
     median: float | None
     p75: float | None
-    p90: float | None
     suppressed: bool
 
     @classmethod
     def hidden(cls) -> Dist:
-        return cls(None, None, None, None, None, None, True)
+        return cls(None, None, None, None, True)
 
 
 @dataclass(frozen=True)
 class Participation:
-    invited: int  # current member organisations of the association
+    invited: int  # member organisations of the association (at publication)
     started: int  # members with a draft in the round and nothing submitted yet
     submitted: int  # members with a submitted assessment in the round
 
 
 @dataclass(frozen=True)
 class SegmentRow:
-    """One segment (e.g. sector = finance): overall, dimension and sub-dimension distributions."""
+    """One segment (e.g. sector = finance): its released count and median per unit."""
 
     field: str
     value: str
     suppressed: bool
-    units: dict[str, Dist]  # unit id ("overall", dimension or sub-dimension id) → distribution
+    units: dict[str, Dist]  # "overall" and dimension ids → distribution (median only)
 
     def median(self, unit: str) -> float | None:
         d = self.units.get(unit)
@@ -87,19 +86,20 @@ class SegmentRow:
         """The unit's distribution; a unit the row lacks is hidden like a suppressed one."""
         return self.units.get(unit) or Dist.hidden()
 
+    @property
+    def count(self) -> int | None:
+        """The segment's released (noisy) count; None when hidden or suppressed as a complement."""
+        return self.dist("overall").count
+
 
 @dataclass(frozen=True)
 class GapStat:
-    """How many members have a question as a high-priority gap (what to train on)."""
+    """How many members have a question among their most important high-priority gaps (released)."""
 
     question_id: str
     dimension_id: str
-    subdimension_id: str
-    critical: bool
-    high: int
-    medium: int
-    scored: int
-    share_high: float
+    count: int  # noisy count of members with it among their GAP_CONTRIBUTION highest-priority high gaps
+    share: float  # count ÷ the round's members
 
 
 @dataclass(frozen=True)
@@ -115,31 +115,34 @@ class IdentifiedRow:
 
 @dataclass(frozen=True)
 class TrendPoint:
+    """One round's latest release in the trend: its released count and medians."""
+
     round_id: int
     round_name: str
     created_at: datetime | None
-    submitted: int
+    submitted: int | None  # members in the round's latest release; None when hidden or not released
     units: dict[str, Dist]  # "overall" and dimension ids
 
 
 @dataclass(frozen=True)
 class DashboardStats:
-    """Everything the association dashboard, workbook and command show for one round.
+    """Everything the association dashboard, workbook and command show for one round's release.
 
-    By construction it holds aggregates, identified members' rows and nothing else: no
-    organisation or assessment ids, no anonymous names, no answers.
+    By construction it holds released aggregates, identified members' rows and nothing else: no
+    organisation or assessment ids, no anonymous names, no answers, no exact statistic.
     """
 
     min_group_size: int
     dimension_ids: tuple[str, ...]
-    subdimension_ids: tuple[str, ...]
     participation: Participation
-    suppressed: bool  # the whole round has too few submissions to show anything
-    units: dict[str, Dist]  # "overall", dimension and sub-dimension ids over the whole round
+    suppressed: bool  # the whole round has too few independent members to show anything
+    units: dict[str, Dist]  # "overall" and dimension ids over the whole round
     segments: tuple[SegmentRow, ...]
     gaps: tuple[GapStat, ...]
     identified: tuple[IdentifiedRow, ...]
     trend: tuple[TrendPoint, ...]
+    epsilon: float  # the release's ε
+    typical_error: float | None  # typical |released − exact| of the round's medians (docs/benchmarking.md)
 
     def segment_rows(self, field: str) -> tuple[SegmentRow, ...]:
         return tuple(r for r in self.segments if r.field == field)
@@ -147,28 +150,29 @@ class DashboardStats:
 
 @dataclass(frozen=True)
 class CloseFirst:
-    """One of the member's gaps and how peers like it dealt with the same question."""
+    """One of the member's gaps and how members dealt with it, from the released common gaps."""
 
     question_id: str
     dimension_id: str
     own_level: int
     target: float
-    peers: int  # peers the share is computed over
-    count: int  # trend: peers who improved it; snapshot: peers already at or above their target
-    share: float
+    share: float | None  # trend: drop of the released share between rounds; snapshot: None
 
 
 @dataclass(frozen=True)
 class MemberStats:
     segment: str  # "all" or one of SEGMENT_FIELDS
     segment_value: str | None
-    suppressed: bool
-    peers: int | None  # organisations in the comparison group (None when suppressed)
-    own: dict[str, float | None]  # "overall" and dimension ids
-    units: dict[str, Dist]  # the group's distribution per "overall" and dimension id
-    percentile: dict[str, float | None]  # 0..100; None when not scored, suppressed, or the own assessment is a draft
-    close_first_method: str  # "trend" (previous round available) | "snapshot" | "none"
+    suppressed: bool  # no release yet, or every comparison group hidden
+    released: bool  # the round has a release at all
+    peers: int | None  # members in the comparison group (released, noisy; None when hidden)
+    own: dict[str, float | None]  # "overall" and dimension ids: the member's own live scores
+    units: dict[str, Dist]  # the group's released distribution per "overall" and dimension id
+    position: dict[str, str | None]  # where the own score lies among the released quantiles (POSITIONS)
+    close_first_method: str  # "trend" (previous round released) | "snapshot" | "none"
     close_first: tuple[CloseFirst, ...]
+    epsilon: float | None
+    typical_error: float | None
 
 
 # --- segments ---------------------------------------------------------------------------------------
@@ -218,49 +222,6 @@ def segment_frame(q: Questionnaire, profiles: Sequence[Any]) -> pd.DataFrame:
     })
 
 
-# --- the privacy rule on top of scoring.cohort.cohort_stats ------------------------------------------
-
-def visible_stats(scores: pd.DataFrame, anonymous: np.ndarray, by: list[str] | None, min_group: int) -> pd.DataFrame:
-    """``cohort_stats`` plus the anonymous-floor rule: rows of risky groups are suppressed too.
-
-    ``anonymous`` (bool per row of ``scores``) marks members who share anonymously. A group with
-    between 1 and ANONYMOUS_FLOOR − 1 anonymous members is suppressed even when it is large
-    enough, because its identified members' published scores could be subtracted from it.
-    """
-    by = list(by or [])
-    table = cohort_stats(scores, by=by, min_group=min_group)
-    units = [c for c in scores.columns if c not in by]
-    anon_scored = scores[units].notna().to_numpy() & np.asarray(anonymous, dtype=bool)[:, None]
-    anon = pd.DataFrame(anon_scored.astype(np.int64), columns=pd.Index(units, dtype=object), index=scores.index)
-    if by:
-        per_group = anon.groupby([scores[b] for b in by], sort=True, dropna=True).sum()
-        long = per_group.stack().rename("anonymous").reset_index()
-        long.columns = [*by, "unit", "anonymous"]
-        table = table.merge(long, on=[*by, "unit"], how="left")
-    else:
-        table = table.merge(anon.sum().rename("anonymous").rename_axis("unit").reset_index(), on="unit", how="left")
-    a = table["anonymous"].fillna(0).to_numpy()
-    risky = (a > 0) & (a < ANONYMOUS_FLOOR)
-    table.loc[risky, [c for c in table.columns if c in ("mean", "min", "max", *PUBLISHED)]] = np.nan
-    table["suppressed"] = table["suppressed"].to_numpy() | risky
-    return table.drop(columns=["anonymous"])
-
-
-def _dist(row: pd.Series) -> Dist:
-    if bool(row["suppressed"]):
-        return Dist.hidden()
-
-    def val(name: str) -> float | None:
-        v = row[name]
-        return None if pd.isna(v) else float(v)
-
-    return Dist(int(row["count"]), val("p10"), val("p25"), val("median"), val("p75"), val("p90"), False)
-
-
-def _dists(table: pd.DataFrame) -> dict[str, Dist]:
-    return {str(r["unit"]): _dist(r) for _, r in table.iterrows()}
-
-
 # --- cohort construction ---------------------------------------------------------------------------
 
 def latest_submissions(subs: pd.DataFrame) -> pd.DataFrame:
@@ -297,181 +258,184 @@ def participation(subs: pd.DataFrame, round_id: int, invited: int) -> Participat
     return Participation(invited=invited, started=len(started), submitted=len(done))
 
 
-# --- the association dashboard ----------------------------------------------------------------------
 
-def dashboard_stats(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFrame, *, round_id: int,
-                    min_group: int, invited: int,
-                    rounds: Sequence[tuple[int, str, datetime | None]] = ()) -> DashboardStats:
-    """The association dashboard of ``round_id``; ``subs`` may hold earlier rounds for the trend.
 
-    ``subs``: SUBMISSION_COLUMNS (drafts included, for participation); ``name`` is None for
-    anonymous members. ``rounds``: (id, name, created_at) of the rounds to show in the trend, in
-    order. Scoring runs once over all submissions of all those rounds.
+# --- the input of a release ----------------------------------------------------------------------------
+
+def top_gaps(cohort: CohortScores) -> list[tuple[str, ...]]:
+    """Per assessment (cohort order): its high-priority gaps, highest priority first, at most GAP_CONTRIBUTION.
+
+    Ties keep the questionnaire's order. A member therefore counts toward at most
+    GAP_CONTRIBUTION questions of the common gaps, which bounds what one member can change.
+    """
+    ids = cohort.frame.questions["id"].to_numpy()
+    out = []
+    for row in range(len(cohort.index)):
+        high = np.flatnonzero(cohort.band[row] == 2)
+        order = high[np.lexsort((high, -np.nan_to_num(cohort.priority[row][high])))]
+        out.append(tuple(str(ids[j]) for j in order[:GAP_CONTRIBUTION]))
+    return out
+
+
+def release_cohort(q: Questionnaire, latest: pd.DataFrame, answers: pd.DataFrame,
+                   known: Collection[int]) -> tuple[Cohort, CohortScores, pd.DataFrame]:
+    """The :class:`~privacy.release.Cohort` of a round's latest submissions, with the scoring pass.
+
+    ``known``: organisations the association knows (it registered or imported them, or one of
+    its administrators belongs to them). They and identified members are not *independent*.
     """
     dims = tuple(d.id for d in q.dimensions)
-    subdims = tuple(s.id for d in q.dimensions for s in d.subdimensions)
-    part = participation(subs, round_id, invited)
-    latest = latest_submissions(subs)
     cohort, scores = score_submissions(q, latest, answers)
-    units = ["overall", *dims, *subdims]
+    units = ("overall", *dims)
+    independent = scores["anonymous"].to_numpy(dtype=bool) & ~scores["organisation_id"].isin(list(known)).to_numpy()
+    frame = scores[[*units, *SEGMENT_FIELDS]].assign(independent=independent)
+    gaps = top_gaps(cohort)
+    order = cohort.index.get_indexer(scores.index)
+    return (Cohort(frame, units, [gaps[i] for i in order], tuple(str(x) for x in cohort.frame.questions["id"]),
+                   {f: segment_values(q, f) for f in SEGMENT_FIELDS}), cohort, scores)
 
-    by_round = visible_stats(scores[["round_id", "overall", *dims]], scores["anonymous"].to_numpy(),
-                             ["round_id"], min_group)
-    trend: list[TrendPoint] = []
-    for rid, name, created in rounds or [(round_id, "", None)]:
-        rows = by_round[by_round["round_id"] == rid]
-        n = int((latest["round_id"] == rid).sum())
-        trend.append(TrendPoint(int(rid), name, created, n,
-                                _dists(rows) if len(rows) else {u: Dist.hidden() for u in ("overall", *dims)}))
 
-    sel = scores[scores["round_id"] == round_id]
-    anon = sel["anonymous"].to_numpy()
-    whole = visible_stats(sel[units], anon, None, min_group)
-    unit_dists = _dists(whole) if len(sel) else {u: Dist.hidden() for u in units}
-    suppressed = unit_dists["overall"].suppressed
-
-    segments: list[SegmentRow] = []
-    for field in SEGMENT_FIELDS:
-        table = visible_stats(sel[[field, *units]], anon, [field], min_group)
-        found = {str(value): _dists(rows) for value, rows in table.groupby(field, sort=True)}
-        options = segment_values(q, field)
-        # Every option, so an empty segment and a hidden one look the same; a value the
-        # questionnaire no longer offers (an old snapshot) only when it is shown.
-        listed = [*options, *(v for v, d in found.items() if v not in options and not d["overall"].suppressed)]
-        for value in listed:
-            d = found.get(value) or {u: Dist.hidden() for u in units}
-            segments.append(SegmentRow(field, value, d["overall"].suppressed, d))
-
-    gaps: list[GapStat] = []
-    if not suppressed:
-        table = common_gaps(cohort, among=sel.index, min_group=min_group)
-        table = table[~table["suppressed"] & (table["high"].fillna(0) > 0)].head(TOP_GAPS)
-        gaps = [GapStat(r.question_id, r.dimension_id, r.subdimension_id, bool(r.critical), int(r.high),
-                        int(r.medium), int(r.scored), float(r.share_high)) for r in table.itertuples()]
-
-    ident_ids = latest.loc[(latest["round_id"] == round_id) & (latest["sharing"] == Sharing.IDENTIFIED)]
+def identified_rows(q: Questionnaire, latest: pd.DataFrame, cohort: CohortScores,
+                    scores: pd.DataFrame) -> list[dict[str, Any]]:
+    """Identified members' scores by name, as stored with a release (two decimals, like every page)."""
+    dims = [d.id for d in q.dimensions]
     pct = cohort.percent_to_target
-    identified = []
-    for r in ident_ids.sort_values("name", kind="stable").itertuples():
+    rows = []
+    for r in latest.loc[latest["sharing"] == Sharing.IDENTIFIED].sort_values("name", kind="stable").itertuples():
         s = scores.loc[r.assessment_id]
-        identified.append(IdentifiedRow(
-            str(r.name), None if pd.isna(r.submitted_at) else pd.Timestamp(r.submitted_at).to_pydatetime(), _num(s["overall"]), {d: _num(s[d]) for d in dims},
-            _num(pct.loc[r.assessment_id])))
-
-    return DashboardStats(min_group, dims, subdims, part, suppressed, unit_dists, tuple(segments), tuple(gaps),
-                          tuple(identified), tuple(trend))
-
-
-def _num(v: Any) -> float | None:
-    return None if v is None or pd.isna(v) else float(v)
+        submitted = None if pd.isna(r.submitted_at) else pd.Timestamp(r.submitted_at).to_pydatetime().isoformat()
+        rows.append({"name": str(r.name), "submitted_at": submitted, "overall": _num(s["overall"], 2),
+                     "dimensions": {d: _num(s[d], 2) for d in dims},
+                     "percent_to_target": _num(pct.loc[r.assessment_id], 4)})
+    return rows
 
 
-# --- the member's own view -----------------------------------------------------------------------
+def _num(v: Any, digits: int | None = None) -> float | None:
+    if v is None or pd.isna(v):
+        return None
+    return float(v) if digits is None else round(float(v), digits)
 
-def member_stats(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFrame, *, own_assessment_id: int,
-                 round_id: int, previous_round_id: int | None, segment: str, min_group: int) -> MemberStats:
-    """One member against its peers in ``round_id``.
 
-    ``subs`` holds the round's submissions (and the previous round's, for "close first") plus the
-    member's own assessment, which may still be a draft (compared, but given no percentile ranks).
-    ``segment``: "auto" (the member's sector, else size, else AI role, else all members: the first
-    that is not suppressed), "all" or a field.
-    """
+# --- views of a release ---------------------------------------------------------------------------------
+
+def _round_dist(stats: ReleasedStatistics, unit: str) -> Dist:
+    q = stats.quantiles.get(unit) or UnitQuantiles(None, None, None)
+    if not stats.shown or not q.shown:
+        return Dist.hidden()
+    return Dist(stats.count, q.p25, q.median, q.p75, False)
+
+
+def _segment_dists(seg: ReleasedSegment, units: Sequence[str]) -> dict[str, Dist]:
+    out = {}
+    for u in units:
+        m = seg.medians.get(u) if seg.shown else None
+        out[u] = Dist.hidden() if m is None else Dist(seg.count, None, m, None, False)
+    return out
+
+
+def trend_point(round_id: int, name: str, created: datetime | None, stats: ReleasedStatistics | None,
+                units: Sequence[str]) -> TrendPoint:
+    """A round in the trend: its latest release's count and medians (hidden when it has no release)."""
+    if stats is None:
+        return TrendPoint(round_id, name, created, None, {u: Dist.hidden() for u in units})
+    return TrendPoint(round_id, name, created, stats.count if stats.shown else None,
+                      {u: _round_dist(stats, u) for u in units})
+
+
+def dashboard_view(q: Questionnaire, stats: ReleasedStatistics, participation: Participation,
+                   identified: Sequence[dict[str, Any]], trend: Sequence[TrendPoint],
+                   typical_error: float | None) -> DashboardStats:
+    """The association's view of one stored release (a reformatting: nothing is computed from scores)."""
     dims = tuple(d.id for d in q.dimensions)
-    own_row = subs[subs["assessment_id"] == own_assessment_id]
-    if own_row.empty:
-        raise KeyError(f"assessment {own_assessment_id} is not among the submissions given")
-    own_org = int(own_row["organisation_id"].iloc[0])
-    latest = latest_submissions(subs)
-    # The member's own assessment is compared even as a draft; its other rows in this round are dropped.
-    latest = latest[~((latest["round_id"] == round_id) & (latest["organisation_id"] == own_org))]
-    cohort_rows = pd.concat([latest, own_row.assign(round_id=round_id)], ignore_index=True)
-    cohort, scores = score_submissions(q, cohort_rows, answers)
-    units = ["overall", *dims]
-    own = scores.loc[own_assessment_id]
-    cur = scores[(scores["round_id"] == round_id)]
-    peers_all = cur.drop(index=own_assessment_id)
-    own_submitted = str(own_row["status"].iloc[0]) == "submitted"
+    units = ("overall", *dims)
+    dimension_of = {str(x.id): str(d.id) for d in q.dimensions for s in d.subdimensions for x in s.questions}
+    segments = tuple(SegmentRow(s.field, s.value, not s.shown, _segment_dists(s, units)) for s in stats.segments)
+    gaps = tuple(GapStat(g.question_id, dimension_of.get(g.question_id, ""), g.count, g.share) for g in stats.gaps)
+    ident = tuple(IdentifiedRow(r["name"], datetime.fromisoformat(r["submitted_at"]) if r["submitted_at"] else None,
+                                r["overall"], dict(r["dimensions"]), r["percent_to_target"]) for r in identified)
+    return DashboardStats(stats.min_group, dims, participation, not stats.shown,
+                          {u: _round_dist(stats, u) for u in units}, segments, gaps, ident, tuple(trend),
+                          stats.epsilon, typical_error if stats.shown else None)
 
-    def group_of(field: str) -> pd.DataFrame:
-        peers = peers_all if field == "all" else peers_all[peers_all[field] == own[field]]
-        return pd.concat([peers, cur.loc[[own_assessment_id]]]) if own_submitted else peers
 
-    def table_of(group: pd.DataFrame) -> pd.DataFrame:
-        return visible_stats(group[units], group["anonymous"].to_numpy(), None, min_group)
+def _position(own: float | None, d: Dist) -> str | None:
+    """Where ``own`` lies among the released quantiles: all a member may learn of its rank."""
+    if own is None or d.suppressed or d.median is None:
+        return None
+    if d.p25 is None or d.p75 is None:
+        return "below_median" if own < d.median else "above_median"
+    if own < d.p25:
+        return "below_p25"
+    if own < d.median:
+        return "p25_median"
+    return "median_p75" if own <= d.p75 else "above_p75"
 
+
+@dataclass(frozen=True)
+class OwnGap:
+    """One of the member's own gaps (a scored question below its target): its own data."""
+
+    question_id: str
+    dimension_id: str
+    level: int
+    target: float
+    priority: float
+
+
+def member_view(stats: ReleasedStatistics | None, *, own: dict[str, float | None], own_segments: dict[str, str | None],
+                own_gaps: Sequence[OwnGap], segment: str, previous: ReleasedStatistics | None,
+                typical_error: float | None) -> MemberStats:
+    """One member against the released statistics of its round (nothing here reads a peer's score).
+
+    ``segment``: "auto" (the member's sector, else size, else AI role, else all members: the
+    first group the release shows), "all" or a field. ``own_segments``: the member's values.
+    """
+    units = list(own)
+    if stats is None:
+        return MemberStats("all" if segment == "auto" else segment, None, True, False, None, own,
+                           {u: Dist.hidden() for u in units}, dict.fromkeys(units), "none", (), None, None)
     choices = [*SEGMENT_FIELDS, "all"] if segment == "auto" else [segment]
-    choices = [f for f in choices if f == "all" or not pd.isna(own[f])] or ["all"]
+    choices = [f for f in choices if f == "all" or own_segments.get(f) is not None] or ["all"]
+    field, dists, peers = "all", {u: Dist.hidden() for u in units}, None
     for field in choices:
-        group = group_of(field)
-        dists = _dists(table_of(group)) if len(group) else {u: Dist.hidden() for u in units}
+        if field == "all":
+            dists = {u: _round_dist(stats, u) for u in units}
+            peers = stats.count if stats.shown else None
+        else:
+            seg = stats.segment(field, own_segments.get(field))
+            dists = _segment_dists(seg, units) if seg is not None else {u: Dist.hidden() for u in units}
+            peers = seg.count if seg is not None and seg.shown else None
         if not dists["overall"].suppressed:
             break
-    own_scores = {u: _num(own[u]) for u in units}
-    seg_value = None if field == "all" else str(own[field])
-    suppressed = dists["overall"].suppressed
-    if suppressed:
-        return MemberStats(field, seg_value, True, None, own_scores, dists, dict.fromkeys(units), "none", ())
-
-    # Ranks only for the submitted assessment: a draft's rank could be re-read after every edit,
-    # which would trace out the peers' scores one by one.
-    percentile: dict[str, float | None] = dict.fromkeys(units)
-    if own_submitted:
-        ranks = percentile_rank(group[units], own_assessment_id, min_group=min_group)
-        percentile = {u: (None if bool(ranks.loc[u, "suppressed"]) or pd.isna(ranks.loc[u, "rank"])
-                          else float(ranks.loc[u, "rank"])) for u in units}
-
-    peer_orgs = group.loc[group.index != own_assessment_id, "organisation_id"]
-    method, rows = _close_first(cohort, scores, own_assessment_id, peer_orgs, round_id, previous_round_id, min_group)
-    return MemberStats(field, seg_value, False, len(group), own_scores, dists, percentile, method, rows)
+    value = None if field == "all" else own_segments.get(field)
+    if dists["overall"].suppressed:
+        return MemberStats(field, value, True, True, None, own, dists, dict.fromkeys(units), "none", (),
+                           stats.epsilon, None)
+    position = {u: _position(own.get(u), dists[u]) for u in units}
+    method, rows = _close_first(stats, previous, own_gaps)
+    return MemberStats(field, value, False, True, peers, own, dists, position, method, rows, stats.epsilon,
+                       typical_error)
 
 
-def _close_first(cohort: CohortScores, scores: pd.DataFrame, own_id: int, peer_orgs: pd.Series, round_id: int,
-                 previous_round_id: int | None, min_group: int) -> tuple[str, tuple[CloseFirst, ...]]:
-    """"Members like you most often close this gap first" (definitions in docs/benchmarking.md).
+def _close_first(stats: ReleasedStatistics, previous: ReleasedStatistics | None,
+                 own_gaps: Sequence[OwnGap]) -> tuple[str, tuple[CloseFirst, ...]]:
+    """"Members like you most often close this gap first", from released common gaps only.
 
-    Trend (a previous round exists and at least ``min_group`` peers of the segment submitted in
-    both rounds): among the member's own gaps, the questions that the most such peers improved
-    — the level rose between the rounds on a question that was below their target before.
-    Snapshot (otherwise): among the member's own gaps, the questions on which the largest share of
-    peers already meets its target (the gaps least common among peers like it).
-    A question is listed only when at least ``min_group`` peers are counted for it.
+    Trend (the previous round on the questionnaire has a release that shows its gaps): among the
+    member's own gaps, those whose released share fell the most since then — the gaps members
+    closed. Snapshot (otherwise): the member's own gaps that are *not* among the round's released
+    common gaps — the ones most members have already dealt with — by the member's own priority.
     """
-    f = cohort.frame
-    row = cohort.index.get_loc(own_id)
-    own_band = cohort.band[row]
-    own_gap = own_band >= 0
-    if not own_gap.any():
+    if not own_gaps:
         return "none", ()
-    pos = pd.Series(np.arange(len(cohort.index)), index=cohort.index)
-    cur_rows = scores.index[(scores["round_id"] == round_id) & scores["organisation_id"].isin(peer_orgs)]
-    method = "snapshot"
-    if previous_round_id is not None:
-        prev = scores[(scores["round_id"] == previous_round_id) & scores["organisation_id"].isin(peer_orgs)]
-        both = pd.Series(prev.index, index=prev["organisation_id"].to_numpy())
-        cur_by_org = pd.Series(cur_rows, index=scores.loc[cur_rows, "organisation_id"].to_numpy())
-        common = cur_by_org.index.intersection(both.index)
-        if len(common) >= min_group:
-            method = "trend"
-            now_pos = pos.loc[cur_by_org.loc[common].to_numpy()].to_numpy()
-            before_pos = pos.loc[both.loc[common].to_numpy()].to_numpy()
-            was_gap = cohort.band[before_pos] >= 0
-            eligible = was_gap & cohort.scored[now_pos]
-            improved = eligible & (cohort.level[now_pos] > cohort.level[before_pos])
-            counted = eligible.sum(axis=0)
-            count = improved.sum(axis=0)
-    if method == "snapshot":
-        peer_pos = pos.loc[cur_rows].to_numpy()
-        scored = cohort.scored[peer_pos]
-        counted = scored.sum(axis=0)
-        count = (scored & (cohort.band[peer_pos] < 0)).sum(axis=0)
-    share = np.divide(count, counted, out=np.zeros(len(counted)), where=counted > 0)
-    ok = own_gap & (counted >= min_group) & (count > 0)
-    idx = np.flatnonzero(ok)
-    prio = np.nan_to_num(cohort.priority[row][idx])
-    order = idx[np.lexsort((idx, -prio, -share[idx], -count[idx]))][:CLOSE_FIRST_ROWS]
-    q = f.questions
-    out = tuple(CloseFirst(str(q["id"].iloc[j]), str(q["dimension"].iloc[j]), int(cohort.level[row, j]),
-                           float(cohort.target[row, j]), int(counted[j]), int(count[j]), float(share[j]))
-                for j in order)
-    return method, out
+    now = {g.question_id: g.share for g in stats.gaps}
+    if previous is not None and previous.shown and previous.gaps:
+        before = {g.question_id: g.share for g in previous.gaps}
+        drops = [(before[g.question_id] - now.get(g.question_id, 0.0), g) for g in own_gaps if g.question_id in before]
+        drops = [(d, g) for d, g in drops if d > 0]
+        drops.sort(key=lambda x: (-x[0], -x[1].priority, x[1].question_id))
+        return "trend", tuple(CloseFirst(g.question_id, g.dimension_id, g.level, g.target, round(d, 2))
+                              for d, g in drops[:CLOSE_FIRST_ROWS])
+    rare = sorted((g for g in own_gaps if g.question_id not in now), key=lambda g: (-g.priority, g.question_id))
+    return "snapshot", tuple(CloseFirst(g.question_id, g.dimension_id, g.level, g.target, None)
+                             for g in rare[:CLOSE_FIRST_ROWS])

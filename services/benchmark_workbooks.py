@@ -9,9 +9,10 @@ from db.models import utcnow
 from excel.benchmark import RoundInfo, benchmark_workbook, peer_workbook
 from questionnaires import get_questionnaire
 from services.access import Actor
-from services.errors import InvalidInput
+from services.errors import InvalidInput, StateError
 from services.events import log_event
 from services.peer_comparison import member_comparison
+from services.releases import ReleaseEntry
 from services.round_dashboard import RoundDashboard, round_dashboard
 from services.rounds import RoundView, get_round
 
@@ -22,14 +23,18 @@ def log_export(engine: Engine, actor: Actor, kind: str, object_type: str, object
         log_event(s, actor, f"export_{kind}", object_type, object_id)
 
 
-def _info(view: RoundView) -> RoundInfo:
+def _info(view: RoundView, release: ReleaseEntry | None) -> RoundInfo:
+    """The round's facts; the workbook's date is the release's, so one release always gives the same file."""
     return RoundInfo(view.association_name, view.name, view.status, view.deadline, view.questionnaire_id,
-                     view.questionnaire_version, utcnow())
+                     view.questionnaire_version, release.published_at if release else utcnow(),
+                     release.seq if release else None, release.epsilon if release else None)
 
 
 def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
                    dashboard: RoundDashboard | None = None) -> bytes:
-    """The association's benchmark workbook of a round (same data and suppression as the dashboard).
+    """The association's benchmark workbook of the round's current release (the dashboard's data).
+
+    The same release always gives the same bytes. StateError while nothing is released.
 
     ``dashboard``: the round's :func:`round_dashboard`, already built for ``actor`` (the page and
     the command print it too), so the round is not scored twice; the actor's rights are checked
@@ -41,8 +46,10 @@ def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
         get_round(engine, actor, round_id)  # NotFound for anyone but the round's administrators
         if dashboard.round.id != round_id:
             raise InvalidInput(problems=[f"dashboard: built for round {dashboard.round.id}, not round {round_id}"])
-    data = benchmark_workbook(get_questionnaire(dashboard.round.questionnaire_id, dashboard.round.questionnaire_version), _info(dashboard.round),
-                              dashboard.stats, lang)
+    if dashboard.stats is None:
+        raise StateError("nothing released yet", object="round", id=round_id)
+    data = benchmark_workbook(get_questionnaire(dashboard.round.questionnaire_id, dashboard.round.questionnaire_version),
+                              _info(dashboard.round, dashboard.release), dashboard.stats, lang)
     log_export(engine, actor, "benchmark", "round", round_id)
     return data
 
@@ -50,7 +57,8 @@ def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
 def peer_xlsx(engine: Engine, actor: Actor, assessment_id: int, lang: str, segment: str = "auto") -> bytes:
     """A member's one-page peer comparison workbook."""
     comp = member_comparison(engine, actor, assessment_id, segment)
-    data = peer_workbook(get_questionnaire(comp.round.questionnaire_id, comp.round.questionnaire_version), _info(comp.round), comp.organisation_name,
+    data = peer_workbook(get_questionnaire(comp.round.questionnaire_id, comp.round.questionnaire_version), _info(comp.round, comp.release),
+                         comp.organisation_name,
                          comp.assessment_status, comp.stats, comp.min_group_size, lang)
     log_export(engine, actor, "peer", "assessment", assessment_id)
     return data

@@ -1,63 +1,61 @@
-"""The association's dashboard of a round and the stamps that key cached statistics."""
+"""The association's dashboard of a round — its current release — and the stamps that key cached views.
+
+Nothing here computes a statistic: the dashboard reformats the round's stored release
+(:mod:`services.releases`) and the latest releases of the association's earlier rounds (trend).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from db.engine import read_session
 from db.models import (
     Assessment,
-    AssessmentStatus,
     Association,
     AssociationMember,
     BenchmarkRound,
     Organisation,
 )
+from privacy.release import ReleasedStatistics
 from questionnaires import get_questionnaire
+from services import releases
 from services.access import Actor
 from services.assessments import AssessmentView
-from services.associations import member_count
-from services.benchmark_stats import DashboardStats, dashboard_stats
-from services.round_data import load_answers, load_submissions
+from services.benchmark_stats import DashboardStats, dashboard_view, trend_point
 from services.rounds import RoundView, admin_round, comparable_rounds, round_view
 
 
 @dataclass(frozen=True)
 class RoundStamp:
-    """What a round's statistics and workbook depend on, read in one cheap query; a cache key only.
+    """What a view of a round's statistics depends on, read in one cheap query; a cache key only.
 
-    Pages key cached statistics and prepared workbooks by it, so a new submission, a reopened
-    assessment, a member joining or leaving, a profile edit or a new threshold means a recompute.
-    Never shown: the time of the latest change may be an anonymous member's. Holds no id but the
-    round's, no name but the round's and the association's.
+    The statistics change only with a new release; the workbook also prints the round's name,
+    status and deadline and the association's name. For a member's views, ``own`` adds when its
+    own assessment and organisation last changed (its own scores and comparison group).
     """
 
     round_id: int
     round: tuple[str, str, datetime | None]  # name, status, deadline (as the workbook prints them)
     association_name: str
-    min_group_size: int
-    members: tuple[int, datetime | None]  # how many member organisations, and when the latest joined
-    assessments: int  # in the association's rounds (drafts count in participation)
-    submitted: int
-    last_submitted_at: datetime | None
-    last_change: datetime | None  # latest update of such an assessment or of its organisation
+    release: int | None  # seq of the round's current release
+    own: tuple[datetime | None, datetime | None] = (None, None)
 
 
 @dataclass(frozen=True)
 class RoundDashboard:
-    """The association's view of one round: the round, its association, and the statistics.
+    """The association's view of one round: the round, its association, and its current release.
 
-    ``stamp`` is read in the same transaction as the statistics' data: a page keys what it
-    prepares from them (the workbook) by it.
+    ``stats`` is None while nothing has been released (an open round with too few independent
+    submissions, and no interim release published yet).
     """
 
     round: RoundView
     association_name: str
-    stats: DashboardStats
+    stats: DashboardStats | None
+    release: releases.ReleaseEntry | None
     stamp: RoundStamp
 
 
@@ -65,42 +63,33 @@ def round_dashboard(engine: Engine, actor: Actor, round_id: int) -> RoundDashboa
     """The association dashboard of a round (its administrators only; NotFound for anyone else)."""
     with read_session(engine) as s:
         r, a = admin_round(s, actor, round_id)
-        stamp = round_stamp(s, r, a)  # before the data: a change in between then only makes it older
-        rounds = comparable_rounds(s, r)
-        ids = [x.id for x in rounds]
-        subs = load_submissions(s, a.id, ids, with_names=True)
-        answers = load_answers(s, ids)
-        invited = member_count(s, a.id)
-        view, min_group = round_view(r, a.name), a.min_group_size
-        trend = [(x.id, x.name, x.created_at) for x in rounds]
+        view = round_view(r, a.name)
+        earlier = [(x.id, x.name, x.created_at) for x in comparable_rounds(s, r)]
+    stored = releases.current_release(engine, round_id)
     q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
-    stats = dashboard_stats(q, subs, answers, round_id=round_id, min_group=min_group, invited=invited, rounds=trend)
-    return RoundDashboard(view, view.association_name, stats, stamp)
+    units = ("overall", *(d.id for d in q.dimensions))
+    stats = None
+    if stored is not None:
+        trend = [trend_point(rid, name, created, stored.statistics if rid == round_id else
+                             _stats_of(releases.current_release(engine, rid)), units)
+                 for rid, name, created in earlier]
+        stats = dashboard_view(q, stored.statistics, stored.participation, stored.identified, trend,
+                               stored.typical_error)
+    stamp = RoundStamp(view.id, (view.name, view.status, view.deadline), view.association_name,
+                       stored.entry.seq if stored else None)
+    return RoundDashboard(view, view.association_name, stats, stored.entry if stored else None, stamp)
 
 
-def round_stamp(s: Session, r: BenchmarkRound, a: Association) -> RoundStamp:
-    members = s.execute(select(func.count(), func.max(AssociationMember.joined_at))
-                        .where(AssociationMember.association_id == a.id)).one()
-    row = s.execute(
-        select(func.count(), func.count().filter(Assessment.status == AssessmentStatus.SUBMITTED), func.max(Assessment.submitted_at),
-               func.max(Assessment.updated_at), func.max(Organisation.updated_at))
-        .select_from(Assessment)
-        .join(BenchmarkRound, BenchmarkRound.id == Assessment.round_id)
-        .join(Organisation, Organisation.id == Assessment.organisation_id)
-        .join(AssociationMember, and_(AssociationMember.organisation_id == Assessment.organisation_id,
-                                      AssociationMember.association_id == a.id))
-        .where(BenchmarkRound.association_id == a.id)).one()
-    changes = [t for t in (row[3], row[4]) if t is not None]
-    return RoundStamp(r.id, (r.name, r.status, r.deadline), a.name, a.min_group_size, (members[0], members[1]),
-                      row[0], row[1], row[2], max(changes) if changes else None)
+def _stats_of(stored: releases.StoredRelease | None) -> ReleasedStatistics | None:
+    return None if stored is None else stored.statistics
 
 
 def peer_stamp(engine: Engine, view: AssessmentView) -> RoundStamp | None:
     """The stamp of the round ``view`` compares in, to key the results page's cached peer summary.
 
     ``view`` must come from an access-checked call for the signed-in actor (the page's current
-    assessment); the stamp holds nothing of other members but counts and times. None when the
-    assessment is in no round or its organisation left the association (then it has no peers).
+    assessment). None when the assessment is in no round or its organisation left the
+    association (then it has no peers).
     """
     if view.round_id is None:
         return None
@@ -110,5 +99,9 @@ def peer_stamp(engine: Engine, view: AssessmentView) -> RoundStamp | None:
             return None
         a = s.get(Association, r.association_id)
         assert a is not None
-        return round_stamp(s, r, a)
-
+        own = s.get(Assessment, view.id)
+        org = s.get(Organisation, view.organisation_id)
+        key = (r.id, (r.name, r.status, r.deadline), a.name, (own.updated_at if own else None,
+                                                               org.updated_at if org else None))
+    stored = releases.current_release(engine, key[0])  # a round's first release happens on first access
+    return RoundStamp(key[0], key[1], key[2], stored.entry.seq if stored else None, key[3])

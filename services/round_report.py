@@ -24,6 +24,7 @@ from services.access import Actor
 from services.actions import valid_id
 from services.benchmark_labels import question_text, segment_field_name, segment_value_name
 from services.benchmark_stats import DashboardStats, Dist
+from services.errors import StateError
 from services.reports import check_lang
 from services.round_dashboard import round_dashboard
 
@@ -31,7 +32,8 @@ COMMON_GAPS = 10
 
 
 def _q(d: Dist) -> Quantiles:
-    return Quantiles(d.count, d.p10, d.p25, d.median, d.p75, d.p90, d.suppressed)
+    # A release publishes P25, median and P75 (no P10/P90: docs/benchmarking.md, "Differential privacy").
+    return Quantiles(d.count, None, d.p25, d.median, d.p75, None, d.suppressed)
 
 
 def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
@@ -39,9 +41,11 @@ def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
     check_lang(lang)
     dash = round_dashboard(engine, actor, valid_id(round_id, "round"))
     view = dash.round
+    if dash.stats is None or dash.release is None:
+        raise StateError("nothing released yet", object="round", id=round_id)
     q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
     return report_data_from(q, dash.stats, association=dash.association_name, round_name=view.name,
-                            round_status=view.status, published_at=dash.stamp.last_submitted_at, lang=lang,
+                            round_status=view.status, published_at=dash.release.published_at, lang=lang,
                             now=now)
 
 
@@ -49,7 +53,7 @@ def report_data_from(q: Questionnaire, s: DashboardStats, *, association: str, r
                      published_at: datetime | None, lang: str, now: datetime | None = None) -> RoundReportData:
     """The report's data from a round's statistics: aggregates only (the identified members' table is
     not taken), hidden groups stay hidden."""
-    gaps = [g for g in s.gaps if g.high > 0][:COMMON_GAPS]
+    gaps = [g for g in s.gaps if g.count > 0][:COMMON_GAPS]
     return RoundReportData(
         lang=lang, association=association, round_name=round_name, round_status=round_status,
         published_at=published_at, generated_at=(now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0),
@@ -58,9 +62,9 @@ def report_data_from(q: Questionnaire, s: DashboardStats, *, association: str, r
         units={k: _q(v) for k, v in s.units.items()},
         segments=tuple(SegmentLine(segment_field_name(row.field, lang), segment_value_name(q, row.field, row.value, lang),
                                    row.suppressed, {k: _q(v) for k, v in row.units.items()}) for row in s.segments),
-        gaps=tuple(GapLine(g.question_id, question_text(q, g.question_id, lang), g.high, g.medium, g.scored,
-                           g.share_high) for g in gaps),
-        trend=tuple(TrendLine(p.round_name, p.submitted, {k: _q(v) for k, v in p.units.items()}) for p in s.trend),
+        gaps=tuple(GapLine(g.question_id, question_text(q, g.question_id, lang), g.count, 0, s.participation.submitted,
+                           g.share) for g in gaps),
+        trend=tuple(TrendLine(p.round_name, p.submitted or 0, {k: _q(v) for k, v in p.units.items()}) for p in s.trend),
     )
 
 

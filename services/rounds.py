@@ -111,11 +111,17 @@ def _set_status(engine: Engine, actor: Actor, round_id: int, status: str) -> Rou
         r.status = status
         log_event(s, actor, f"round_{'closed' if status == 'closed' else 'reopened'}", "round", r.id)
         s.flush()
+        if status == RoundStatus.CLOSED:
+            # Imported here: releases builds on this module's round helpers.
+            from services.releases import publish_final
+
+            publish_final(s, actor, r, a)
         return round_view(r, a.name)
 
 
 def close_round(engine: Engine, actor: Actor, round_id: int) -> RoundView:
-    """Close a round: no new assessments or submissions; the dashboard keeps what was submitted."""
+    """Close a round: no new assessments or submissions; its final release is published in the same
+    transaction and is what the round shows from then on (services/releases.py)."""
     return _set_status(engine, actor, round_id, RoundStatus.CLOSED)
 
 

@@ -1,8 +1,10 @@
-"""Benchmark statistics equal a straightforward reference computation on random cohorts.
+"""The release path puts the right members' scores into the right statistics: a reference check.
 
-The reference scores every member on its own with ``scoring.score_assessment`` and computes
-quantiles, suppression, gap counts and percentile ranks with plain Python loops; the code under
-test does one vectorised pass over the whole cohort.
+With the noise switched off (the exact mechanisms of tests/support/weakened.py), a release must
+equal a straightforward reference computation on random cohorts: every member scored on its own
+with ``scoring.score_assessment``, quantiles, thresholds on *independent* members and gap counts
+with plain Python loops. The code under test does one vectorised pass over the whole cohort. The
+noise itself is tested in tests/test_benchmark_release.py, the privacy in test_benchmark_attacks.py.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from privacy.parameters import GAP_CONTRIBUTION
+from privacy.release import ReleasedGap, ReleasedStatistics, UnitQuantiles
 from questionnaires import load_questionnaire
 from scoring import AnswerInput, score_assessment
 from services.benchmark_stats import (
-    ANONYMOUS_FLOOR,
     SUBMISSION_COLUMNS,
-    dashboard_stats,
-    member_stats,
+    OwnGap,
+    member_view,
     primary_ai_role,
     segment_values,
 )
+from tests.support.releases import release_of
+from tests.support.weakened import EXACT
 
 MINI = load_questionnaire(Path(__file__).parent / "fixtures" / "mini")
 QIDS = [x.id for x in MINI.questions()]
@@ -99,19 +104,15 @@ def _unit_scores(result: Any) -> dict[str, float | None]:
     return out
 
 
-def _check_group(dist: Any, members: list[dict[str, Any]], results: dict[int, Any], unit: str, k: int) -> None:
+def _values(members: list[dict[str, Any]], results: dict[int, Any], unit: str) -> tuple[list[float], int]:
+    """The members' scores on ``unit`` and how many of them are independent (anonymous here)."""
     scored = [(results[m["assessment_id"]][unit], not m["identified"]) for m in members
               if results[m["assessment_id"]][unit] is not None]
-    values = [v for v, _ in scored]
-    anonymous = sum(1 for _, anon in scored if anon)
-    hidden = len(values) < k or 0 < anonymous < ANONYMOUS_FLOOR
-    assert dist.suppressed == hidden, (unit, len(values), anonymous)
-    if hidden:
-        assert dist.count is None and dist.median is None and dist.p25 is None and dist.p90 is None
-        return
-    assert dist.count == len(values)
-    for name, p in (("p10", 0.1), ("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9)):
-        assert getattr(dist, name) == pytest.approx(_quantile(values, p), abs=1e-9), (unit, name)
+    return [v for v, _ in scored], sum(1 for _, independent in scored if independent)
+
+
+def _close(value: float | None, expected: float) -> bool:
+    return value is not None and abs(value - round(expected, 2)) < 1e-9
 
 
 BIG = [{"sector": SECTORS[i % 2], "size": "small", "roles": ROLES[i % 4], "high_impact": i % 3 == 0,
@@ -122,123 +123,90 @@ BIG = [{"sector": SECTORS[i % 2], "size": "small", "roles": ROLES[i % 4], "high_
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(members=st.lists(member, max_size=14), k=st.integers(3, 6))
 @example(members=BIG, k=5)
-def test_dashboard_statistics_match_the_reference(members: list[dict[str, Any]], k: int) -> None:
+def test_release_matches_the_reference(members: list[dict[str, Any]], k: int) -> None:
     subs, answers, counted = _frames(members)
-    stats = dashboard_stats(MINI, subs, answers, round_id=1, min_group=k, invited=len(members) + 2)
+    stats = release_of(MINI, subs, answers, 1, min_group=k, mech=EXACT)
     group = list(counted.values())
     results = {m["assessment_id"]: _unit_scores(_reference_scores(m)) for m in group}
-
-    assert stats.participation.invited == len(members) + 2
-    assert stats.participation.submitted == len(group)
-    assert stats.participation.started == sum(1 for m in members if m["status"] == "draft")
-    for unit in ["overall", *DIMS, *SUBS]:
-        _check_group(stats.units[unit], group, results, unit, k)
+    assert stats.units == ("overall", *DIMS)
+    for unit in stats.units:
+        values, independent = _values(group, results, unit)
+        q = stats.quantiles[unit]
+        assert q.shown == (independent >= k), (unit, independent)
+        if q.shown:
+            for name, p in (("p25", 0.25), ("median", 0.5), ("p75", 0.75)):
+                assert _close(getattr(q, name), _quantile(values, p)), (unit, name)
+        else:
+            assert q == UnitQuantiles(None, None, None)
+    assert stats.count == (len(group) if stats.shown else None)
 
     for field, key in (("sector", lambda m: m["sector"]), ("size", lambda m: m["size"]),
                        ("ai_role", lambda m: primary_ai_role(MINI, m["roles"]))):
-        rows = {r.value: r for r in stats.segment_rows(field)}
+        rows = {r.value: r for r in stats.segments if r.field == field}
         # Every option of the profile field, with or without submissions (an empty one looks like a hidden one).
         assert list(rows) == list(segment_values(MINI, field))
-        assert {key(m) for m in group} <= set(rows)
         for value, row in rows.items():
             members_in = [m for m in group if key(m) == value]
-            for unit in ["overall", *DIMS, *SUBS]:
-                _check_group(row.units[unit], members_in, results, unit, k)
-
-    assert [r.organisation_name for r in stats.identified] == sorted(
-        f"Org {org}" for org, m in counted.items() if m["identified"])
-    assert stats.trend[0].submitted == len(group)
+            _, independent = _values(members_in, results, "overall")
+            assert row.shown == (independent >= k)
+            for unit in stats.units:
+                values, independent_u = _values(members_in, results, unit)
+                if row.shown and independent_u >= k:
+                    assert _close(row.medians[unit], _quantile(values, 0.5)), (field, value, unit)
+                else:
+                    assert row.medians[unit] is None
+            if not row.shown:
+                assert row.count is None
+        # Complementary suppression: the members behind hidden counts are none or at least k.
+        behind = len(group) - sum(len([m for m in group if key(m) == r.value]) for r in rows.values()
+                                  if r.count is not None)
+        assert behind == 0 or behind >= k or all(r.count is None for r in rows.values())
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(members=st.lists(member, min_size=1, max_size=14), k=st.integers(3, 6))
 @example(members=BIG, k=3)
 def test_common_gaps_match_the_reference(members: list[dict[str, Any]], k: int) -> None:
+    """Each member counts for its (up to) five highest-priority high gaps; exact counts without noise."""
     subs, answers, counted = _frames(members)
-    stats = dashboard_stats(MINI, subs, answers, round_id=1, min_group=k, invited=len(members))
-    group = list(counted.values())
-    high: dict[str, int] = dict.fromkeys(QIDS, 0)
-    scored: dict[str, int] = dict.fromkeys(QIDS, 0)
-    for m in group:
-        result = _reference_scores(m)
-        for g in result.gaps:
-            high[g.question_id] += g.band == "high"
-        for qid, v in zip(QIDS, m["answers"], strict=True):
-            if isinstance(v, int) and qid in result.applicable:
-                scored[qid] += 1
-    if stats.suppressed:
+    stats = release_of(MINI, subs, answers, 1, min_group=k, mech=EXACT)
+    order = {q: i for i, q in enumerate(QIDS)}
+    counts: dict[str, int] = dict.fromkeys(QIDS, 0)
+    for m in counted.values():
+        high = [g for g in _reference_scores(m).gaps if g.band == "high"]
+        high.sort(key=lambda g: (-g.priority, order[g.question_id]))
+        for g in high[:GAP_CONTRIBUTION]:
+            counts[g.question_id] += 1
+    if not stats.shown:
         assert stats.gaps == ()
         return
-    listed = [g.question_id for g in stats.gaps]
-    expected = [q for q in QIDS if high[q] > 0 and scored[q] >= k]
-    assert set(listed) == set(expected)  # ten questions: all fit in the top-15 list
+    assert {g.question_id: g.count for g in stats.gaps} == {q: n for q, n in counts.items() if n > 0}
     for g in stats.gaps:
-        assert (g.high, g.scored) == (high[g.question_id], scored[g.question_id])
-        assert g.share_high == pytest.approx(high[g.question_id] / scored[g.question_id])
-    assert [g.high for g in stats.gaps] == sorted((g.high for g in stats.gaps), reverse=True)
+        assert g.share == pytest.approx(round(g.count / len(counted), 2))
+    assert [g.count for g in stats.gaps] == sorted((g.count for g in stats.gaps), reverse=True)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(members=st.lists(member, min_size=1, max_size=12), k=st.integers(3, 5))
-@example(members=BIG, k=4)
-def test_percentile_rank_matches_the_reference(members: list[dict[str, Any]], k: int) -> None:
-    members[0] = {**members[0], "status": "submitted"}
-    subs, answers, counted = _frames(members)
-    own = counted[1]
-    stats = member_stats(MINI, subs, answers, own_assessment_id=own["assessment_id"], round_id=1,
-                         previous_round_id=None, segment="all", min_group=k)
-    group = list(counted.values())
-    results = {m["assessment_id"]: _unit_scores(_reference_scores(m)) for m in group}
-    for unit in ["overall", *DIMS]:
-        _check_group(stats.units[unit], group, results, unit, k)
-    if stats.suppressed:
-        assert stats.peers is None and all(v is None for v in stats.percentile.values())
-        return
-    assert stats.peers == len(group)
-    for unit in ["overall", *DIMS]:
-        mine = results[own["assessment_id"]][unit]
-        peers = [results[m["assessment_id"]][unit] for m in group if m is not own]
-        peers = [v for v in peers if v is not None]
-        if mine is None or not peers or len(peers) + 1 < k:
-            assert stats.percentile[unit] is None
-            continue
-        lower = sum(v < mine for v in peers)
-        ties = sum(v == mine for v in peers)
-        assert stats.percentile[unit] == pytest.approx(100 * (lower + 0.5 * ties) / len(peers))
+def _release(gaps: dict[str, float]) -> ReleasedStatistics:
+    units = ("overall", *DIMS)
+    shown = UnitQuantiles(1.0, 2.0, 3.0)
+    return ReleasedStatistics(2.0, 5, units, True, 20, dict.fromkeys(units, shown), (),
+                              tuple(ReleasedGap(q, round(s * 20), s) for q, s in gaps.items()), ())
 
 
-def test_close_first_counts_peers_who_improved_since_the_previous_round() -> None:
-    """Five peers each had level 1 on the first question last round; three rose to 3. The member
-    (level 1 there, below target) sees that question first, with 3 of 5 peers."""
-    rows: list[dict[str, Any]] = []
-    answers: list[dict[str, Any]] = []
-    aid = 0
-
-    def add(round_id: int, org: int, levels: dict[str, int]) -> int:
-        nonlocal aid
-        aid += 1
-        rows.append({"round_id": round_id, "assessment_id": aid, "organisation_id": org, "status": "submitted",
-                     "sharing": "anonymous", "form": "full", "target_preset": None,
-                     "profile": {"ai_roles": ["user"], "genai_public": False, "high_impact": False,
-                                 "sector": "finance", "size": "small"},
-                     "submitted_at": T0, "name": None})
-        answers.extend({"assessment_id": aid, "question_id": q, "level": float(v), "na": False}
-                       for q, v in levels.items())
-        return aid
-
-    first, second = QIDS[0], QIDS[1]
-    for org in range(2, 7):
-        add(1, org, {first: 1, second: 1})
-        add(2, org, {first: 3 if org < 5 else 1, second: 1 if org < 6 else 2})
-    own = add(2, 1, {first: 1, second: 1})
-    stats = member_stats(MINI, pd.DataFrame(rows, columns=list(SUBMISSION_COLUMNS)), pd.DataFrame(answers),
-                         own_assessment_id=own, round_id=2, previous_round_id=1, segment="sector", min_group=5)
-    assert stats.close_first_method == "trend"
-    assert [(c.question_id, c.count, c.peers) for c in stats.close_first] == [(first, 3, 5), (second, 1, 5)]
-    # Without a previous round: peers already at their target (3 of 5 reach 3 on the first question,
-    # whose target is 3; 1 of 5 reaches the second question's target of 2).
-    snap = member_stats(MINI, pd.DataFrame(rows, columns=list(SUBMISSION_COLUMNS)), pd.DataFrame(answers),
-                        own_assessment_id=own, round_id=2, previous_round_id=None, segment="sector", min_group=5)
+def test_close_first_reads_only_released_common_gaps() -> None:
+    """Trend: own gaps whose released share fell the most since the previous round. Snapshot: own
+    gaps that are not among the round's released common gaps, by the member's own priority."""
+    first, second, third = QIDS[:3]
+    own_gaps = [OwnGap(first, DIMS[0], 1, 3.0, 4.0), OwnGap(second, DIMS[0], 1, 2.0, 2.0),
+                OwnGap(third, DIMS[0], 0, 3.0, 6.0)]
+    own: dict[str, float | None] = dict.fromkeys(("overall", *DIMS), 2.5)
+    now, before = _release({first: 0.2, second: 0.5}), _release({first: 0.6, second: 0.55, third: 0.1})
+    trend = member_view(now, own=own, own_segments={}, own_gaps=own_gaps, segment="all", previous=before,
+                        typical_error=None)
+    assert trend.close_first_method == "trend"
+    assert [(c.question_id, c.share) for c in trend.close_first] == [(first, 0.4), (third, 0.1), (second, 0.05)]
+    snap = member_view(now, own=own, own_segments={}, own_gaps=own_gaps, segment="all", previous=None,
+                       typical_error=None)
     assert snap.close_first_method == "snapshot"
-    assert [(c.question_id, c.count, c.peers, c.target) for c in snap.close_first] == [(first, 3, 5, 3.0),
-                                                                                      (second, 1, 5, 2.0)]
+    assert [(c.question_id, c.share) for c in snap.close_first] == [(third, None)]
+    assert snap.position == {u: "median_p75" for u in own}  # 2.5 lies between the median 2 and P75 3

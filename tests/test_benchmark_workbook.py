@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from excel.benchmark import RoundInfo, benchmark_workbook, peer_workbook
 from i18n import t
 from questionnaires import get_questionnaire
-from services.benchmark_stats import dashboard_stats, member_stats
+from tests.support.releases import dashboard_from_frames, member_from_frames
 
 Q = get_questionnaire()
 IDS = [x.id for x in Q.questions()]
@@ -62,8 +62,8 @@ def kind(xml: str) -> list[str]:
 @pytest.fixture(scope="module")
 def round_of_40() -> Any:
     subs, answers = frames(40)
-    return dashboard_stats(Q, subs, answers, round_id=1, min_group=5, invited=45,
-                           rounds=[(1, "2026 年度测评", datetime(2026, 3, 1))])
+    return dashboard_from_frames(Q, subs, answers, round_id=1, min_group=5, invited=45,
+                                 rounds=[(1, "2026 年度测评", datetime(2026, 3, 1))])
 
 
 def test_overview_has_a_native_radar_and_bar_chart_on_the_distribution_table(round_of_40: Any) -> None:
@@ -78,28 +78,30 @@ def test_overview_has_a_native_radar_and_bar_chart_on_the_distribution_table(rou
     rows = [r for r in range(1, ws.max_row + 1) if str(ws.cell(row=r, column=1).value).split(" ")[0] in dims]
     sheet = f"'{ws.title}'"
     span = f"${rows[0]}:${{}}${rows[-1]}"
-    names, p25, median, p75 = (f"{sheet}!${c}{span.format(c)}" for c in "ADEF")
+    names, p25, median, p75 = (f"{sheet}!${c}{span.format(c)}" for c in "ACDE")
     assert refs(radar) == [names, p25, names, median, names, p75]  # categories, then values, per series
-    medians = [ws.cell(row=r, column=5).value for r in rows]
+    medians = [ws.cell(row=r, column=4).value for r in rows]
     assert medians == pytest.approx([round_of_40.units[d].median for d in dims], abs=1e-12)
-    assert all(ws.cell(row=r, column=5).number_format == "0.00" for r in rows)
+    assert all(ws.cell(row=r, column=4).number_format == "0.00" for r in rows)
     assert ws.freeze_panes == f"A{rows[0] - 1}"
 
 
 def test_suppressed_groups_are_text_then_empty_cells_everywhere() -> None:
     subs, answers = frames(12)  # 4 per sector: every sector is hidden, the round (12) is shown
-    stats = dashboard_stats(Q, subs, answers, round_id=1, min_group=5, invited=12, rounds=[(1, "r", datetime(2026, 3, 1))])
+    stats = dashboard_from_frames(Q, subs, answers, round_id=1, min_group=5, invited=12,
+                                  rounds=[(1, "r", datetime(2026, 3, 1))])
     wb = load_workbook(io.BytesIO(benchmark_workbook(Q, INFO, stats, "en")))
     ws = wb[t("benchmark.xlsx.sheet_segments", "en")]
     finance = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "Finance")
     assert ws.cell(row=finance, column=2).value == "Too few to show"
-    assert [ws.cell(row=finance, column=c).value for c in range(3, 8)] == [None] * 5
+    assert [ws.cell(row=finance, column=c).value for c in range(3, 8)] == [None] * 5  # every unit, blank
     assert ws.cell(row=finance, column=3).style == "bm_hidden"
 
 
 def test_a_round_too_small_to_show_has_no_charts_and_no_numbers() -> None:
     subs, answers = frames(4)
-    stats = dashboard_stats(Q, subs, answers, round_id=1, min_group=5, invited=4, rounds=[(1, "r", datetime(2026, 3, 1))])
+    stats = dashboard_from_frames(Q, subs, answers, round_id=1, min_group=5, invited=4,
+                                  rounds=[(1, "r", datetime(2026, 3, 1))])
     data = benchmark_workbook(Q, INFO, stats, "en")
     assert charts(data) == {}
     ws = load_workbook(io.BytesIO(data))[t("benchmark.xlsx.sheet_overview", "en")]
@@ -118,11 +120,10 @@ def test_names_that_look_like_formulas_stay_text(round_of_40: Any) -> None:
 
 def test_peer_comparison_is_one_printable_page_with_a_radar() -> None:
     subs, answers = frames(40)
-    stats = member_stats(Q, subs, answers, own_assessment_id=2, round_id=1, previous_round_id=None,
-                         segment="auto", min_group=5)
+    stats = member_from_frames(Q, subs, answers, own_assessment_id=2, round_id=1, segment="auto", min_group=5)
     data = peer_workbook(Q, INFO, HOSTILE, "submitted", stats, 5, "zh")
     [radar] = charts(data).values()
-    assert kind(radar) == ["radarChart"] and len(refs(radar)) == 6
+    assert kind(radar) == ["radarChart"] and len(refs(radar)) == 4  # own scores and the peer median
     ws = load_workbook(io.BytesIO(data)).active
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
@@ -132,14 +133,16 @@ def test_peer_comparison_is_one_printable_page_with_a_radar() -> None:
 
 def test_a_hidden_unit_of_a_shown_segment_reads_too_few_to_show() -> None:
     """Finance has 7 members, but 3 of them are N/A on every question of the last dimension: that
-    dimension (and its sub-dimensions) is hidden in the finance row, which is otherwise shown."""
+    dimension is hidden in the finance row (too few independent members scored on it), which is
+    otherwise shown."""
     subs, answers = frames(21)  # 7 per sector
     last = Q.dimensions[-1]
     in_last = {x.id for s in last.subdimensions for x in s.questions}
     finance = subs.loc[[p["sector"] == "finance" for p in subs["profile"]], "assessment_id"].to_list()[:3]
     na = answers["assessment_id"].isin(finance) & answers["question_id"].isin(in_last)
     answers.loc[na, ["level", "na"]] = [np.nan, True]
-    stats = dashboard_stats(Q, subs, answers, round_id=1, min_group=5, invited=21, rounds=[(1, "r", datetime(2026, 3, 1))])
+    stats = dashboard_from_frames(Q, subs, answers, round_id=1, min_group=5, invited=21,
+                                  rounds=[(1, "r", datetime(2026, 3, 1))])
     row = next(r for r in stats.segment_rows("sector") if r.value == "finance")
     assert not row.suppressed and row.dist(last.id).suppressed
     ws = load_workbook(io.BytesIO(benchmark_workbook(Q, INFO, stats, "en")))[t("benchmark.xlsx.sheet_segments", "en")]
@@ -147,8 +150,6 @@ def test_a_hidden_unit_of_a_shown_segment_reads_too_few_to_show() -> None:
     header = [ws.cell(row=top, column=c).value for c in range(1, ws.max_column + 1)]
     fin = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "Finance")
     cells = {h: ws.cell(row=fin, column=c) for c, h in enumerate(header, 1) if h}
-    assert cells[t("benchmark.stat.count", "en")].value == 7
+    assert 5 <= cells[t("benchmark.stat.count", "en")].value <= 21  # a noisy count, post-processed into range
     assert cells[last.id].value == "Too few to show" and cells[last.id].style == "bm_hidden"
-    for sub in last.subdimensions:
-        assert cells[sub.id].value == "Too few to show"
     assert isinstance(cells[Q.dimensions[0].id].value, float)

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from excel.benchmark import RoundInfo, benchmark_workbook, peer_workbook
 from i18n import t
 from questionnaires import get_questionnaire
-from services.benchmark_stats import dashboard_stats, member_stats
 from tests.support.excel_workbooks import chart_series_cells, plotted_text
+from tests.support.releases import dashboard_from_frames, member_from_frames
 
 Q = get_questionnaire()
 IDS = [x.id for x in Q.questions()]
@@ -50,7 +50,7 @@ def _round(sizes: dict[int, int], *, skip_dimension_of: int | None = None) -> tu
 def test_round_workbook_charts_plot_only_numbers_and_gaps() -> None:
     # Round 2025 had 3 submissions (below the smallest group of 5): its trend point is suppressed.
     subs, answers = _round({1: 3, 2: 40})
-    stats = dashboard_stats(Q, subs, answers, round_id=2, min_group=5, invited=45, rounds=ROUNDS)
+    stats = dashboard_from_frames(Q, subs, answers, round_id=2, min_group=5, invited=45, rounds=ROUNDS)
     assert stats.trend[0].units["overall"].suppressed and not stats.trend[1].units["overall"].suppressed
     data = benchmark_workbook(Q, INFO, stats, "en")
     plotted = chart_series_cells(data)
@@ -69,8 +69,7 @@ def test_round_workbook_charts_plot_only_numbers_and_gaps() -> None:
 def test_peer_workbook_radar_leaves_a_gap_for_an_unscored_dimension() -> None:
     own = 2000
     subs, answers = _round({2: 40}, skip_dimension_of=own)
-    stats = member_stats(Q, subs, answers, own_assessment_id=own, round_id=2, previous_round_id=None,
-                         segment="all", min_group=5)
+    stats = member_from_frames(Q, subs, answers, own_assessment_id=own, round_id=2, segment="all", min_group=5)
     assert stats.own[Q.dimensions[1].id] is None and not stats.suppressed
     data = peer_workbook(Q, INFO, "本组织", "submitted", stats, 5, "zh")
     plotted = chart_series_cells(data)

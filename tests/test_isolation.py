@@ -53,6 +53,7 @@ from services import (
     peer_comparison,
     readiness,
     reports,
+    releases,
     results,
     round_dashboard,
     round_members,
@@ -69,6 +70,7 @@ from services.associations import (
     member_associations,
     rotate_invite_code,
     set_min_group_size,
+    set_release_epsilon,
 )
 from services.benchmark_workbooks import benchmark_xlsx, peer_xlsx
 from services.errors import NotFound, ServiceError
@@ -271,6 +273,8 @@ ASSOCIATION_CASES = [
          lambda w, a, t_: set_min_group_size(w.engine, a, w.associations["X"], 3)),
     Case("rotate_invite_code", "association",
          lambda w, a, t_: rotate_invite_code(w.engine, a, w.associations["X"])),
+    Case("set_release_epsilon", "association",
+         lambda w, a, t_: set_release_epsilon(w.engine, a, w.associations["X"], 1.0)),
     Case("list_rounds", "association", lambda w, a, t_: list_rounds(w.engine, a, w.associations["X"])),
     Case("open_round", "association",
          lambda w, a, t_: open_round(w.engine, a, w.associations["X"], "rogue round", deadline=None)),
@@ -288,6 +292,10 @@ ASSOCIATION_CASES = [
     Case("close_round", "round", lambda w, a, t_: close_round(w.engine, a, w.rounds["X"])),
     Case("reopen_round", "round", lambda w, a, t_: reopen_round(w.engine, a, w.rounds["X"])),
     Case("benchmark_xlsx", "export", lambda w, a, t_: benchmark_xlsx(w.engine, a, w.rounds["X"], "zh")),
+    Case("publish_release", "round", lambda w, a, t_: releases.publish_release(w.engine, a, w.rounds["X"])),
+    Case("round_ledger", "round", lambda w, a, t_: releases.round_ledger(w.engine, a, w.rounds["X"])),
+    Case("get_published_release", "round",
+         lambda w, a, t_: releases.get_published_release(w.engine, a, w.rounds["X"])),
     Case("import_member_workbooks", "association",
          lambda w, a, t_: member_imports.import_member_workbooks(w.engine, a, w.associations["X"], [])),
 ]
@@ -342,7 +350,7 @@ def test_registry_covers_every_public_service_function() -> None:
     missing = []
     for module in (organisations, assessments, results, readiness, members, invitations, account_admin,
                    association_admins, audit, associations, association_members, rounds, round_members,
-                   round_dashboard, peer_comparison, benchmark_workbooks, exports, imports, member_imports,
+                   round_dashboard, peer_comparison, releases, benchmark_workbooks, exports, imports, member_imports,
                    actions, evidence, comparison, assessment_titles, reports, round_report):
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or fname.startswith("_"):
@@ -365,7 +373,8 @@ def test_association_admin_cannot_read_anonymous_member_assessment(world: World)
             fn(world.engine, x, aid)
     with pytest.raises(NotFound):
         exports.summary_xlsx(world.engine, x, aid, "zh")
-    # Its own dashboard works, and names only the identified member.
+    # Its own dashboard works, and names only the identified member (the round's final release).
+    close_round(world.engine, x, world.rounds["X"])
     dash = round_dashboard_of(world.engine, x, world.rounds["X"])
     text = repr(dash)
     assert not any(s in text for s in SECRETS["A"]), "anonymous member A leaked into the dashboard"
@@ -512,6 +521,9 @@ CLI_CASES += [
                                          "--out", str(f.with_name("round.pdf"))], ("X",)),
     ("round list", lambda w, t_, f: ["round", "list", "--association", str(w.associations["X"])], ("X",)),
     ("association threshold", lambda w, t_, f: ["association", "threshold", str(w.associations["X"]), "3"], ("X",)),
+    ("association epsilon", lambda w, t_, f: ["association", "epsilon", str(w.associations["X"]), "1"], ("X",)),
+    ("round publish", lambda w, t_, f: ["round", "publish", str(w.rounds["X"])], ("X",)),
+    ("round ledger", lambda w, t_, f: ["round", "ledger", str(w.rounds["X"])], ("X",)),
 ]
 ID_OPTIONS = {"org", "assessment", "round", "association"}
 

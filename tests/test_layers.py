@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # package → top-level modules it must never import at run time (imports under TYPE_CHECKING are fine).
 FORBIDDEN = {
     "scoring": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "charts", "openpyxl"},
+    "privacy": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "charts", "openpyxl"},
     "questionnaires": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "scoring", "excel", "cli"},
     "charts": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "cli"},
     "excel": {"streamlit", "sqlalchemy", "db", "app_pages", "cli"},

@@ -219,15 +219,21 @@ def _round_member(engine: Engine, n: int) -> tuple[Any, Member, int]:
 
 
 def test_a_peer_group_too_small_to_show_is_said_not_silently_left_out(app_db: str, engine: Engine) -> None:
-    _, member, aid = _round_member(engine, 3)
+    from services.rounds import close_round
+
+    c, member, aid = _round_member(engine, 3)
     at = open_page(member, "results", lang="en", assessment=aid)
     dims = _charts(at)[msg("results.radar_dimensions", "en")]["data"]
     assert [t["name"] for t in dims] == [msg("results.series_current", "en"), msg("results.series_target", "en")]
+    assert msg("results.peer_not_released", "en", round="2026 round") in texts(at)  # open, too few: no release yet
+    close_round(engine, c.admin(), c.round_id)  # the final release, with too few members to show
+    at = open_page(member, "results", lang="en", assessment=aid)
     assert msg("results.peer_too_few", "en", round="2026 round", too_few="Too few to show", k=5) in texts(at)
 
 
 def test_the_peer_summary_is_scored_once_per_state_of_the_round(app_db: str, engine: Engine, monkeypatch: Any) -> None:
-    """A filter click reruns the page but does not score the round again; a new submission does."""
+    """A filter click reruns the page but does not read the round again; a new release does (a new
+    submission alone changes nothing the page shows of the peers)."""
     from services import peer_comparison
 
     calls: list[int] = []
@@ -249,7 +255,12 @@ def test_the_peer_summary_is_scored_once_per_state_of_the_round(app_db: str, eng
                    "size": "small"})
     c.submit("Late", 4)
     at.run()
-    assert len(calls) == 2 and "7 organisations" in texts(at)
+    assert len(calls) == 1
+    from services.rounds import close_round
+
+    close_round(engine, c.admin(), c.round_id)
+    at.run()
+    assert len(calls) == 2 and "privacy-protected estimates" in texts(at)
 
     # Another member of the same round has its own entry, read with its own rights.
     other = Member(c.orgs["M1"][1], "M1", c.orgs["M1"][0])
@@ -257,7 +268,7 @@ def test_the_peer_summary_is_scored_once_per_state_of_the_round(app_db: str, eng
     assert len(calls) == 3
     # And an outsider who asks for M0's assessment gets nothing from the cache.
     stranger = open_page(other, "results", lang="en", assessment=aid)
-    assert len(calls) == 3 and "7 organisations" not in texts(stranger)
+    assert len(calls) == 3 and "privacy-protected estimates" not in texts(stranger)
 
 
 def test_an_unscored_dimension_has_one_target_on_the_page_and_in_the_workbook(

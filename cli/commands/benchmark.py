@@ -1,8 +1,9 @@
-"""``aigov export benchmark|peer``, ``aigov round open|close|reopen|list`` and ``aigov association ...``.
+"""``aigov export benchmark|peer``, ``aigov round open|close|reopen|publish|ledger|list`` and ``aigov association ...``.
 
-The commands call the same services as the pages, so the workbooks and listings obey the same
-privacy rule: aggregates over too few organisations read "too few to show", and anonymous
-members' names and answers are never printed or exported. The operator acts as the system actor
+The commands call the same services as the pages, so the workbooks and listings show the same
+published release (docs/benchmarking.md): differentially private estimates, groups with too few
+independent members read "too few to show", and anonymous members' names and answers are never
+printed or exported. The operator acts as the system actor
 by default; ``--as-user NAME`` acts as that account with exactly its roles.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 
 from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
+from privacy.parameters import MAX_RELEASE_EPSILON, MIN_RELEASE_EPSILON
 from services.access import Actor
 from services.associations import (
     DEFAULT_MIN_GROUP,
@@ -25,9 +27,11 @@ from services.associations import (
     get_association,
     list_administered,
     set_min_group_size,
+    set_release_epsilon,
 )
 from services.benchmark_workbooks import benchmark_xlsx, peer_xlsx
 from services.peer_comparison import SEGMENTS
+from services.releases import publish_release, round_ledger
 from services.round_dashboard import round_dashboard
 from services.rounds import RoundView, close_round, list_rounds, open_round, reopen_round
 
@@ -67,6 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         c = rsub.add_parser(name, parents=[who], help=helptext)
         c.add_argument("round", type=object_id("round"), metavar="ROUND_ID")
         c.set_defaults(func=_round_status, status_action=name)
+    pb = rsub.add_parser("publish", parents=[who], help="publish an interim release of an open round's statistics")
+    pb.add_argument("round", type=int, metavar="ROUND_ID")
+    pb.set_defaults(func=_round_publish)
+    lg = rsub.add_parser("ledger", parents=[who], help="a round's releases and the privacy budget (ε) they spent")
+    lg.add_argument("round", type=int, metavar="ROUND_ID")
+    lg.set_defaults(func=_round_ledger)
     ls = rsub.add_parser("list", parents=[who], help="rounds with participation counts")
     ls.add_argument("--association", type=object_id("association"), metavar="ID", help="one association (default: all you administer)")
     ls.set_defaults(func=_round_list)
@@ -85,6 +95,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     th.add_argument("association", type=object_id("association"), metavar="ID")
     th.add_argument("value", type=int, metavar="N")
     th.set_defaults(func=_association_threshold)
+    ep = asub.add_parser("epsilon", parents=[who],
+                         help=f"set the privacy budget ε of each release ({MIN_RELEASE_EPSILON:g} to {MAX_RELEASE_EPSILON:g})")
+    ep.add_argument("association", type=int, metavar="ID")
+    ep.add_argument("value", type=float, metavar="EPSILON")
+    ep.set_defaults(func=_association_epsilon)
     al = asub.add_parser("list", parents=[who], help="associations you administer, with invitation codes")
     al.set_defaults(func=_association_list)
 
@@ -116,12 +131,18 @@ def _export_benchmark(args: argparse.Namespace) -> int:
     path = _out_path(args.out)
 
     def body(engine: Engine, actor: Actor) -> int:
-        dash = round_dashboard(engine, actor, args.round)  # scored once: the summary and the workbook agree
+        dash = round_dashboard(engine, actor, args.round)  # read once: the summary and the workbook agree
+        s, release = dash.stats, dash.release
+        if s is None or release is None:
+            raise _error(f"--round {args.round}: nothing is released for this round yet; close it "
+                         f"(aigov round close {args.round}) or publish an interim release "
+                         f"(aigov round publish {args.round})")
         _write(path, benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
-        s = dash.stats
         state = "too few to show" if s.suppressed else f"{s.participation.submitted} submitted"
-        print(f"wrote {path}: round {dash.round.id} '{dash.round.name}' ({state}; "
-              f"{len(s.identified)} identified members; smallest group shown {s.min_group_size})")
+        error = "" if s.typical_error is None else f", typical error of a round median ±{s.typical_error:.2f}"
+        print(f"wrote {path}: round {dash.round.id} '{dash.round.name}' release #{release.seq} "
+              f"({state}; {len(s.identified)} identified members; smallest group shown {s.min_group_size}; "
+              f"privacy-protected estimates at ε = {release.epsilon:g}{error})")
         return 0
 
     return _run(args, body)
@@ -174,6 +195,38 @@ def _round_status(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
+def _round_publish(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        ledger = round_ledger(engine, actor, args.round)
+        if not ledger.affordable:
+            raise _error(f"round {args.round}: the privacy budget left ({ledger.remaining:.2f} of {ledger.budget:g}) "
+                         f"cannot pay for a release at ε = {ledger.release_epsilon:g}")
+        if ledger.new_independent < ledger.needed:
+            raise _error(f"round {args.round}: an interim release needs {ledger.needed} new independent submissions "
+                         f"since the last release; there are {ledger.new_independent}. Wait for more, or close the round")
+        done = publish_release(engine, actor, args.round)
+        e = done.release.entry
+        print(f"published release #{e.seq} of round {args.round} (ε spent {e.spent:.2f})")
+        return 0
+
+    return _run(args, body)
+
+
+def _round_ledger(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        ledger = round_ledger(engine, actor, args.round)
+        print(f"round {args.round}: ε spent {ledger.spent:.2f} of {ledger.budget:g} ({ledger.remaining:.2f} left); "
+              f"next release at ε = {ledger.release_epsilon:g}")
+        print(f"  {'SEQ':>3}  {'KIND':<7}  {'PUBLISHED (UTC)':<16}  {'EPSILON':>7}  {'SPENT':>6}")
+        for e in ledger.releases:
+            print(f"  {e.seq:>3}  {e.kind:<7}  {e.published_at:%Y-%m-%d %H:%M}  {e.epsilon:>7g}  {e.spent:>6.2f}")
+        if not ledger.releases:
+            print("  no releases yet")
+        return 0
+
+    return _run(args, body)
+
+
 def _round_list(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
         ids = [args.association] if args.association is not None else [a.id for a in list_administered(engine, actor)]
@@ -203,6 +256,15 @@ def _association_create(args: argparse.Namespace) -> int:
                                   min_group_size=args.min_group, admin_username=args.admin)
         print(f"created association {a.id} '{a.name}'; invitation code {a.invite_code}; "
               f"smallest group shown {a.min_group_size}")
+        return 0
+
+    return _run(args, body)
+
+
+def _association_epsilon(args: argparse.Namespace) -> int:
+    def body(engine: Engine, actor: Actor) -> int:
+        a = set_release_epsilon(engine, actor, args.association, args.value)
+        print(f"association {a.id} '{a.name}': each release now spends at most ε = {a.release_epsilon:g}")
         return 0
 
     return _run(args, body)

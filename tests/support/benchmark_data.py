@@ -14,7 +14,8 @@ from services.access import Actor, load_actor
 from services.accounts import create_user
 from services.assessments import AnswerInputData, save_answers_bulk
 from services.association_members import create_member_organisation
-from services.associations import create_association
+from services.associations import create_association, get_association, join_association
+from services.organisations import create_organisation
 from services.round_members import start_round_assessment, submit_to_round
 from services.rounds import open_round
 
@@ -42,12 +43,23 @@ class Cohort:
     def member(self, name: str) -> Actor:
         return load_actor(self.engine, self.orgs[name][1])
 
-    def add(self, name: str, prof: dict[str, Any]) -> int:
-        """A member organisation with its own administrator account (user name = org's key)."""
+    def add(self, name: str, prof: dict[str, Any], *, registered: bool = False) -> int:
+        """A member organisation with its own administrator account.
+
+        By default the organisation signs up itself and joins with the invitation code: an
+        *independent* member. ``registered``: the association registers it (then the association
+        knows it, and it never counts toward a privacy threshold — the fabricated-member case).
+        """
         username = f"u{len(self.orgs) + 1}-{self.association_id}"
         user = create_user(self.engine, username, PASSWORD)
-        org_id = create_member_organisation(self.engine, Actor.system(), self.association_id, name, prof,
-                                               admin_username=username)
+        if registered:
+            org_id = create_member_organisation(self.engine, self.admin(), self.association_id, name, prof,
+                                                admin_username=username)
+        else:
+            me = load_actor(self.engine, user.id)
+            org_id = create_organisation(self.engine, me, name, prof).id
+            code = get_association(self.engine, Actor.system(), self.association_id).invite_code
+            join_association(self.engine, load_actor(self.engine, user.id), org_id, code or "")
         self.orgs[name] = (org_id, user.id)
         return org_id
 
