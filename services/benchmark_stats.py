@@ -34,7 +34,6 @@ from scoring import CohortScores, score_cohort
 SEGMENT_PROFILE_FIELDS = {"sector": "sector", "size": "size", "ai_role": "ai_roles"}  # segment → profile field
 ANONYMOUS_FLOOR = 3  # the lowest allowed min_group_size
 CLOSE_FIRST_ROWS = 5
-POSITIONS = ("below_p25", "p25_median", "median_p75", "above_p75", "below_median", "above_median")
 
 SUBMISSION_COLUMNS = ("round_id", "assessment_id", "organisation_id", "status", "sharing", "form",
                       "target_preset", "profile", "submitted_at", "name")

@@ -121,8 +121,6 @@ class Ledger:
     spent: float
     releases: tuple[ReleaseEntry, ...]
     release_epsilon: float  # the association's ε per release (it may change it within the bounds)
-    min_epsilon: float
-    max_epsilon: float
     new_independent: int  # independent members that submitted since the latest release
     needed: int  # new independent submissions an interim release needs
 
@@ -316,10 +314,4 @@ def round_ledger(engine: Engine, actor: Actor, round_id: int) -> Ledger:
         since = rows[-1].published_at if rows else None
         new = independent_submitted(s, r, since) if r.status == RoundStatus.OPEN else 0
         return Ledger(r.id, ROUND_BUDGET, float(sum(x.epsilon_spent for x in rows)), tuple(_entry(x) for x in rows),
-                      _epsilon(a), MIN_RELEASE_EPSILON, MAX_RELEASE_EPSILON, new, a.min_group_size)
-
-
-def release_of(s: Session, round_id: int) -> StoredRelease | None:
-    """The round's latest stored release inside the caller's session (for the trend of earlier rounds)."""
-    row = _latest(s, round_id)
-    return None if row is None else _stored(row)
+                      _epsilon(a), new, a.min_group_size)

@@ -65,7 +65,8 @@ def round_dashboard(engine: Engine, actor: Actor, round_id: int) -> RoundDashboa
         r, a = admin_round(s, actor, round_id)
         view = round_view(r, a.name)
         earlier = [(x.id, x.name, x.created_at) for x in comparable_rounds(s, r)]
-    stored = releases.current_release(engine, round_id)
+    published = releases.get_published_release(engine, actor, round_id)  # the one read of the release
+    stored = published.release if published else None
     q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
     units = ("overall", *(d.id for d in q.dimensions))
     stats = None
