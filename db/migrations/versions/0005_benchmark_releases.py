@@ -5,7 +5,7 @@ snapshot is computed with differential privacy, which belongs to the application
 schema migration. Identified and anonymous data stay exactly as they were.
 
 Revision ID: 0005
-Revises: 0008
+Revises: 0006
 """
 from collections.abc import Sequence
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0008"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
