@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time
-from app_pages.common import attempt, engine, flash, fmt_score, lang, qt, tr, tr_plain
+from app_pages.common import attempt, engine, flash, fmt_score, lang, qt, show_flash, tr, tr_plain
 from questionnaires import Questionnaire
 from scoring.types import AssessmentResult
 from services.access import Actor
@@ -81,7 +81,7 @@ def _from_gap(who: Actor, view: AssessmentView, q: Questionnaire, result: Assess
               owners: dict[int | None, str]) -> None:
     if not result.gaps:
         return
-    with st.expander(tr("actions.from_gap"), icon=":material/add_task:"):
+    with st.expander(tr("actions.from_gap"), icon=":material/add_task:", key="action_from_gap_box"):
         gaps = {g.question_id: g for g in result.gaps}
         labels = {qid: tr_plain("actions.gap_option", rank=i, id=qid, level=g.level, target=fmt_score(g.target),
                           question=qt(q.question(qid).text)[:80])
@@ -105,7 +105,7 @@ def _from_gap(who: Actor, view: AssessmentView, q: Questionnaire, result: Assess
 
 
 def _by_hand(who: Actor, view: AssessmentView, q: Questionnaire, owners: dict[int | None, str]) -> None:
-    with st.expander(tr("actions.by_hand"), icon=":material/edit:"):
+    with st.expander(tr("actions.by_hand"), icon=":material/edit:", key="action_by_hand_box"):
         title = st.text_input(tr("actions.title"), max_chars=200, key="action_new_title")
         ids = [x.id for x in q.questions()]
         questions = st.multiselect(tr("actions.questions"), ids, key="action_new_questions",
@@ -125,7 +125,7 @@ def _by_hand(who: Actor, view: AssessmentView, q: Questionnaire, owners: dict[in
 def _edit(who: Actor, actions: list[ActionView], owners: dict[int | None, str]) -> None:
     if not actions:
         return
-    with st.expander(tr("actions.edit"), icon=":material/task_alt:"):
+    with st.expander(tr("actions.edit"), icon=":material/task_alt:", key="action_edit_box"):
         by_id = {v.id: v for v in actions}
         aid = st.selectbox(tr("actions.pick_action"), list(by_id), key="action_edit_pick",
                            format_func=lambda i: tr_plain("actions.action_option", id=i, title=by_id[i].title[:80]))
@@ -161,6 +161,7 @@ def render_action_plan(who: Actor, view: AssessmentView, q: Questionnaire, resul
     """The organisation's action plan with creation from this assessment's gaps."""
     st.subheader(tr("actions.heading"))
     st.caption(tr("actions.intro"))
+    show_flash()  # "created", "saved", "deleted" from the action's run
     actions = list_actions(engine(), who, view.organisation_id)
     _plan_table(actions)
     owners: dict[int | None, str] = {None: tr_plain("actions.no_owner")}
