@@ -1,11 +1,10 @@
 """The association's round report (PDF): gathers the round's published figures and renders them.
 
-Source of the figures: the round's statistics as the association's dashboard shows them
-(services.round_dashboard: groups below the association's minimum size already hidden, anonymous
-members never named). The report takes only aggregates from it — participation counts, quantiles
-per unit and segment, common-gap counts, the trend — never the identified members' table, so the
-PDF names no member at all. When the published-release path of the privacy work is on main, this
-is the one function to point at it (see docs/reports.md).
+Source of the figures: the round's published release as the association's dashboard reads it
+(services.round_dashboard: the released statistics, groups below the association's minimum size
+hidden, anonymous members never named); without a release the report is refused. The report takes
+only aggregates from it — participation counts, quantiles per unit and segment, common-gap counts,
+the trend — never the identified members' table, so the PDF names no member at all.
 
 Only the association's administrators may generate it (another tenant's round is "not found").
 """
