@@ -31,6 +31,14 @@ from app_pages.common import (
     tr_plain,
     xlsx_download,
 )
+from benchmarking.labels import (
+    estimate_note,
+    question_text,
+    segment_field_name,
+    segment_value_name,
+    unit_name,
+)
+from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats, Dist
 from charts.benchmark import Box, band_radar, quartile_boxes, segment_heatmap
 from charts.figures import trend
 from excel.safety import MAX_UPLOAD_MB
@@ -49,14 +57,6 @@ from services.associations import (
     set_min_group_size,
     set_release_epsilon,
 )
-from services.benchmark_labels import (
-    estimate_note,
-    question_text,
-    segment_field_name,
-    segment_value_name,
-    unit_name,
-)
-from services.benchmark_stats import SEGMENT_FIELDS, DashboardStats, Dist
 from services.benchmark_workbooks import benchmark_xlsx
 from services.errors import NotFound
 from services.exports import file_label, template_filename, template_xlsx

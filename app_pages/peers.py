@@ -27,19 +27,19 @@ from app_pages.common import (
     tr_plain,
     xlsx_download,
 )
-from charts.benchmark import band_radar
-from questionnaires import Questionnaire
-from services.access import Actor
-from services.assessments import list_assessments
-from services.associations import join_association, member_associations
-from services.benchmark_labels import (
+from benchmarking.labels import (
     estimate_note,
     question_text,
     segment_field_name,
     segment_value_name,
     unit_name,
 )
-from services.benchmark_stats import Dist, MemberStats
+from benchmarking.statistics import Dist, MemberStats
+from charts.benchmark import band_radar
+from questionnaires import Questionnaire
+from services.access import Actor
+from services.assessments import list_assessments
+from services.associations import join_association, member_associations
 from services.benchmark_workbooks import peer_xlsx
 from services.errors import NotFound
 from services.exports import file_label

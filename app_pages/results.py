@@ -39,13 +39,13 @@ from app_pages.common import (
     xlsx_download,
 )
 from app_pages.comparison_view import render_comparison
+from benchmarking.labels import estimate_note, segment_value_name
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
 from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
 from services.assessments import AssessmentView
-from services.benchmark_labels import estimate_note, segment_value_name
 from services.errors import ServiceError
 from services.exports import summary_filename, summary_xlsx
 from services.peer_comparison import PeerSummary, peer_summary

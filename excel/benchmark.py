@@ -1,6 +1,6 @@
 """Benchmark workbooks: the association's round workbook and a member's one-page peer comparison.
 
-Built only from a round's published release (:mod:`services.benchmark_stats` views of it) — the
+Built only from a round's published release (:mod:`benchmarking.statistics` views of it) — the
 same objects the pages show — so a workbook can never hold more than the dashboard: no anonymous
 names, no answers, no exact statistic, and every hidden group is written as the text "too few to
 show" with empty values. The file's dates are the release's, so one release always gives the
@@ -29,17 +29,17 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from excel.cells import write_only_cell, write_only_sheet
-from i18n import t
-from questionnaires import Questionnaire
-from services.benchmark_labels import (
+from benchmarking.labels import (
     estimate_note,
     question_text,
     segment_field_name,
     segment_value_name,
     unit_name,
 )
-from services.benchmark_stats import SEGMENT_FIELDS, DashboardStats, Dist, MemberStats
+from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats, Dist, MemberStats
+from excel.cells import write_only_cell, write_only_sheet
+from i18n import t
+from questionnaires import Questionnaire
 
 SCORE_FORMAT = "0.00"
 PCT_FORMAT = "0.0%"

@@ -115,9 +115,7 @@ def _bare_write(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
 
 def _round_stats() -> tuple[Any, Any]:
     """DashboardStats of a synthetic round of N_ORGS identified organisations (computed once, not timed)."""
-    from excel.benchmark import RoundInfo
-    from privacy.release import build_release
-    from services.benchmark_stats import (
+    from benchmarking.statistics import (
         dashboard_view,
         identified_rows,
         latest_submissions,
@@ -125,6 +123,8 @@ def _round_stats() -> tuple[Any, Any]:
         release_cohort,
         trend_point,
     )
+    from excel.benchmark import RoundInfo
+    from privacy.release import build_release
 
     q = get_questionnaire()
     rng = np.random.default_rng(SEED)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
+from benchmarking.statistics import latest_submissions, release_cohort
 from db.engine import make_engine, read_session
 from db.migrate import upgrade
 from db.models import Answer, Assessment, Association, AssociationMember, BenchmarkRound, Organisation
@@ -32,7 +33,6 @@ from perf import best_of
 from privacy.release import build_release
 from questionnaires import get_questionnaire
 from services.access import Actor
-from services.benchmark_stats import latest_submissions, release_cohort
 from services.round_dashboard import round_dashboard
 from services.round_data import load_answers, load_submissions
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from benchmarking.statistics import ANONYMOUS_FLOOR
 from db.engine import read_session, write_session
 from db.models import Association, AssociationAdmin, AssociationMember, EventLog, User
 from privacy.parameters import (
@@ -25,7 +26,6 @@ from privacy.parameters import (
     check_epsilon,
 )
 from services.access import Actor
-from services.benchmark_stats import ANONYMOUS_FLOOR
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
 from services.events import log_event
 from services.text import clean_name, clean_text

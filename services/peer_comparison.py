@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from benchmarking.statistics import Dist, MemberStats, OwnGap, member_view, score_submissions
 from db.engine import read_session
 from db.models import Organisation
 from privacy.release import SEGMENT_FIELDS
@@ -16,7 +17,6 @@ from services import answers as answer_service
 from services import releases
 from services.access import Actor
 from services.associations import DEFAULT_MIN_GROUP
-from services.benchmark_stats import Dist, MemberStats, OwnGap, member_view, score_submissions
 from services.errors import InvalidInput, NotFound, Problem
 from services.releases import ReleaseEntry
 from services.round_data import load_answers, load_submissions

@@ -33,6 +33,13 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
 
+from benchmarking.statistics import (
+    Participation,
+    identified_rows,
+    latest_submissions,
+    participation,
+    release_cohort,
+)
 from db.engine import read_session, write_session
 from db.models import (
     Assessment,
@@ -54,13 +61,6 @@ from questionnaires import get_questionnaire
 from services.access import Actor
 from services.association_members import registered_members
 from services.associations import member_count
-from services.benchmark_stats import (
-    Participation,
-    identified_rows,
-    latest_submissions,
-    participation,
-    release_cohort,
-)
 from services.errors import StateError
 from services.events import log_event
 from services.round_data import load_answers, load_submissions

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from benchmarking.statistics import DashboardStats, dashboard_view, trend_point
 from db.engine import read_session
 from db.models import (
     Assessment,
@@ -24,7 +25,6 @@ from questionnaires import get_questionnaire
 from services import releases
 from services.access import Actor
 from services.assessments import AssessmentView
-from services.benchmark_stats import DashboardStats, dashboard_view, trend_point
 from services.rounds import RoundView, admin_round, comparable_rounds, round_view
 
 

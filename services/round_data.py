@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import and_, case, func, null, select
 from sqlalchemy.orm import Session
 
+from benchmarking.statistics import SUBMISSION_COLUMNS
 from db.models import Answer, Assessment, AssessmentStatus, AssociationMember, Organisation, Sharing
-from services.benchmark_stats import SUBMISSION_COLUMNS
 
 
 def load_submissions(s: Session, association_id: int, round_ids: list[int], *, with_names: bool) -> pd.DataFrame:

@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from benchmarking.labels import question_text, segment_field_name, segment_value_name
+from benchmarking.statistics import DashboardStats, Dist
 from db.engine import write_session
 from db.models import EventLog
 from questionnaires import Questionnaire, get_questionnaire
 from reports.round import GapLine, Quantiles, RoundReportData, SegmentLine, TrendLine, round_pdf
 from services.access import Actor
 from services.actions import valid_id
-from services.benchmark_labels import question_text, segment_field_name, segment_value_name
-from services.benchmark_stats import DashboardStats, Dist
 from services.errors import StateError
 from services.reports import check_lang
 from services.round_dashboard import round_dashboard

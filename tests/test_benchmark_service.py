@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from benchmarking.statistics import Participation
 from db.engine import make_engine, read_session, write_session
 from db.models import Association, AssociationMember
 from questionnaires import get_questionnaire
@@ -24,7 +25,6 @@ from services.associations import (
     rotate_invite_code,
     set_min_group_size,
 )
-from services.benchmark_stats import Participation
 from services.benchmark_workbooks import benchmark_xlsx
 from services.errors import Forbidden, InvalidInput, NotFound, StateError
 from services.members import add_member
@@ -35,7 +35,7 @@ from services.round_members import set_sharing, start_round_assessment, submit_t
 from services.rounds import close_round, get_round, list_rounds, open_round, reopen_round, round_of
 from tests.support.benchmark_data import PASSWORD, cohort, profile
 
-# Where a member's own score may lie among the released quantiles (services.benchmark_stats._position).
+# Where a member's own score may lie among the released quantiles (benchmarking.statistics._position).
 POSITIONS = ("below_p25", "p25_median", "median_p75", "above_p75", "below_median", "above_median")
 
 

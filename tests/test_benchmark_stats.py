@@ -19,17 +19,17 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from privacy.parameters import GAP_CONTRIBUTION
-from privacy.release import ReleasedGap, ReleasedStatistics, UnitQuantiles
-from questionnaires import load_questionnaire
-from scoring import AnswerInput, score_assessment
-from services.benchmark_stats import (
+from benchmarking.statistics import (
     SUBMISSION_COLUMNS,
     OwnGap,
     member_view,
     primary_ai_role,
     segment_values,
 )
+from privacy.parameters import GAP_CONTRIBUTION
+from privacy.release import ReleasedGap, ReleasedStatistics, UnitQuantiles
+from questionnaires import load_questionnaire
+from scoring import AnswerInput, score_assessment
 from tests.support.releases import release_of
 from tests.support.weakened import EXACT
 

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "scoring": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "charts", "openpyxl"},
     "privacy": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "charts", "openpyxl"},
+    "benchmarking": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "charts", "openpyxl"},
     "questionnaires": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "scoring", "excel", "cli"},
     "charts": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "cli"},
     "excel": {"streamlit", "sqlalchemy", "db", "app_pages", "cli"},
@@ -133,15 +134,9 @@ def test_only_the_app_its_pages_and_the_ui_harnesses_import_streamlit() -> None:
     assert ROOT / "app.py" in importers
 
 
-# excel/benchmark.py still reads the benchmark statistics' types and labels from services/ while issue 12
-# rewrites them (differentially private releases); this entry goes when they move below both packages.
-KNOWN_CYCLES: list[list[str]] = [["excel", "services"]]
-
-
 def test_no_import_cycle_between_top_level_packages() -> None:
     graph = import_graph(ROOT)
-    cycles = [group for group in import_cycles(graph) if group not in KNOWN_CYCLES]
-    assert [g for g in KNOWN_CYCLES if g not in import_cycles(graph)] == [], "a known cycle is gone: remove it"
+    cycles = import_cycles(graph)
     assert not cycles, "top-level packages that import each other (move the shared part below both):\n" + \
         "\n\n".join(f"{' ⇄ '.join(group)}\n{_explain(graph, group)}" for group in cycles)
 

@@ -12,11 +12,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from privacy.parameters import DEFAULT_RELEASE_EPSILON
-from privacy.release import Mechanisms, ReleasedStatistics, build_release
-from privacy.utility import typical_median_error
-from questionnaires import Questionnaire
-from services.benchmark_stats import (
+from benchmarking.statistics import (
     DashboardStats,
     MemberStats,
     Participation,
@@ -28,6 +24,10 @@ from services.benchmark_stats import (
     release_cohort,
     trend_point,
 )
+from privacy.parameters import DEFAULT_RELEASE_EPSILON
+from privacy.release import Mechanisms, ReleasedStatistics, build_release
+from privacy.utility import typical_median_error
+from questionnaires import Questionnaire
 from services.peer_comparison import _own
 
 

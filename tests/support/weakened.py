@@ -59,7 +59,7 @@ def weaken(monkeypatch: pytest.MonkeyPatch, *, noise: bool = True, independence:
                 stats, part, identified, _ = releases.compute_release(s, r, a)
                 from datetime import datetime
 
-                from services.benchmark_stats import Participation
+                from benchmarking.statistics import Participation
                 entry = releases.ReleaseEntry(0, "interim", datetime(2026, 1, 1), stats.epsilon, stats.spent)
                 return releases.StoredRelease(round_id, entry, stats, Participation(**part), tuple(identified))
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from benchmarking.statistics import SEGMENT_PROFILE_FIELDS
 from i18n import t
 from questionnaires import Questionnaire
-from services.benchmark_stats import SEGMENT_PROFILE_FIELDS
 
 
 def unit_name(q: Questionnaire, unit: str, lang: str) -> str:
