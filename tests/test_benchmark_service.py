@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -418,7 +419,11 @@ def test_command_line_export_scores_the_round_once(engine, db_url, monkeypatch, 
     from services import round_dashboard as dashboard_module
 
     real = dashboard_module.dashboard_view
-    monkeypatch.setattr(dashboard_module, "dashboard_view", lambda *a, **k: calls.append(1) or real(*a, **k))
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard_module, "dashboard_view", counted)
     monkeypatch.setenv("DATABASE_URL", db_url)
     out = tmp_path / "bench.xlsx"
     assert cli_main(["export", "benchmark", "--round", str(c.round_id), "--out", str(out), "--lang", "en"]) == 0
