@@ -21,11 +21,12 @@ from i18n import (
     normalise_language,
     t,
 )
+from problems import CATALOGUE, Problem
 from questionnaires import Questionnaire, get_questionnaire
 from scoring.display import format_percent, format_score
 from services.access import Actor, load_actor
 from services.database import database_url, open_database
-from services.errors import InvalidInput, NotFound, Problem, ServiceError
+from services.errors import InvalidInput, NotFound, ServiceError
 from services.ids import parse_id
 from services.sessions import (
     SESSION_IDLE,
@@ -134,12 +135,14 @@ def tr_plain(key: str, **values: Any) -> str:
     return t(key, lang(), **values)
 
 
-def problem_markdown(problem: str) -> str:
-    """A validation problem for Markdown: a :class:`~services.errors.Problem` in the user's language with
-    its values escaped, any other text (it may quote a cell of an uploaded file) escaped as a whole."""
-    if isinstance(problem, Problem):
-        return markdown_message(f"problem.{problem.code}", lang(), **problem.values)
-    return escape_markdown(problem)
+def problem_markdown(problem: Problem) -> str:
+    """A validation problem for Markdown in the user's language: its place and its values escaped (either
+    may quote a user's text or a cell of an uploaded file), the catalogue's message around them kept."""
+    here = lang()
+    values = {k: v.text(here) if isinstance(v, Problem) else v for k, v in problem.values.items()}
+    message = markdown_message(CATALOGUE[problem.code].key, here, **values)
+    where = problem.location(here)
+    return f"{escape_markdown(where)}{escape_markdown(t('excel.where.separator', here))}{message}" if where else message
 
 
 def qt(text: dict[str, str]) -> str:

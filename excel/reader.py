@@ -104,8 +104,7 @@ class _Cells:
             values: list[Any] = []
             for c, cell in enumerate(row, 1):
                 if cell.data_type == "f":
-                    problems.append(Problem("formula", title, f"{get_column_letter(c)}{r}",
-                                            {"formula": shown(cell.value)}))
+                    problems.append(Problem("formula", {"formula": shown(cell.value)}, sheet=title, cell=f"{get_column_letter(c)}{r}"))
                     values.append(None)
                 elif isinstance(cell.value, str):
                     values.append(decode_text(cell.value))
@@ -172,7 +171,7 @@ def _meta(wb: Any, problems: list[Problem]) -> dict[str, tuple[str, str]]:
             out[key] = (_text(values[1] if len(values) > 1 else None).strip(), f"B{r}")
     for key in META_KEYS:
         if not out.get(key, ("", ""))[0]:
-            problems.append(Problem("meta_missing", META_SHEET, "", {"key": key}))
+            problems.append(Problem("meta_missing", {"key": key}, sheet=META_SHEET))
     return out
 
 
@@ -190,22 +189,21 @@ def _base(meta: dict[str, tuple[str, str]], q: Questionnaire,
     id_text, id_cell = meta.get("assessment_id", ("", ""))
     revs_text, revs_cell = meta.get("answer_revisions", ("", ""))
     if not id_text:
-        problems.append(Problem("meta_missing", META_SHEET, "", {"key": "assessment_id"}))
+        problems.append(Problem("meta_missing", {"key": "assessment_id"}, sheet=META_SHEET))
         return None, None
     if "answer_revisions" not in meta:
-        problems.append(Problem("meta_missing", META_SHEET, "", {"key": "answer_revisions"}))
+        problems.append(Problem("meta_missing", {"key": "answer_revisions"}, sheet=META_SHEET))
         return None, None
     ok = True
     if not _ASSESSMENT_ID.fullmatch(id_text):
-        problems.append(Problem("meta_bad_base", META_SHEET, id_cell, {"key": "assessment_id", "value": shown(id_text)}))
+        problems.append(Problem("meta_bad_base", {"key": "assessment_id", "value": shown(id_text)}, sheet=META_SHEET, cell=id_cell))
         ok = False
     known = {question.id for question in q.questions()}
     revisions: dict[str, int] = {}
     for item in (revs_text.split(",") if revs_text else []):
         m = REVISION_ITEM.fullmatch(item.strip())
         if m is None or m.group(1) not in known or m.group(1) in revisions:
-            problems.append(Problem("meta_bad_base", META_SHEET, revs_cell,
-                                    {"key": "answer_revisions", "value": shown(item.strip()) or "—"}))
+            problems.append(Problem("meta_bad_base", {"key": "answer_revisions", "value": shown(item.strip()) or "—"}, sheet=META_SHEET, cell=revs_cell))
             ok = False
             break
         revisions[m.group(1)] = int(m.group(2))
@@ -216,28 +214,26 @@ def _questionnaire(meta: dict[str, tuple[str, str]], problems: list[Problem]) ->
     fmt, fmt_cell = meta.get("format", ("", ""))
     version, version_cell = meta.get("template_format_version", ("", ""))
     if fmt and fmt != TEMPLATE_FORMAT:
-        problems.append(Problem("not_template", META_SHEET, fmt_cell, {}))
+        problems.append(Problem("not_template", sheet=META_SHEET, cell=fmt_cell))
         return None
     if version and version not in READABLE_FORMAT_VERSIONS:
-        problems.append(Problem("template_format", META_SHEET, version_cell,
-                                {"found": shown(version), "expected": TEMPLATE_FORMAT_VERSION}))
+        problems.append(Problem("template_format", {"found": shown(version), "expected": TEMPLATE_FORMAT_VERSION}, sheet=META_SHEET, cell=version_cell))
         return None
     qid, qid_cell = meta.get("questionnaire_id", ("", ""))
     qver, qver_cell = meta.get("questionnaire_version", ("", ""))
     if not qid:
         return None
     if qid not in available():
-        problems.append(Problem("unknown_questionnaire", META_SHEET, qid_cell, {"id": shown(qid)}))
+        problems.append(Problem("unknown_questionnaire", {"id": shown(qid)}, sheet=META_SHEET, cell=qid_cell))
         return None
     shipped = versions(qid)
     if qver and qver not in shipped:
-        problems.append(Problem("wrong_version", META_SHEET, qver_cell,
-                                {"id": qid, "found": shown(qver), "expected": ", ".join(shipped)}))
+        problems.append(Problem("wrong_version", {"id": qid, "found": shown(qver), "expected": ", ".join(shipped)}, sheet=META_SHEET, cell=qver_cell))
         return None
     try:  # every shipped version stays readable: a 1.0.0 file still imports as 1.0.0 answers
         return get_questionnaire(qid, qver or None)
     except QuestionnaireError:  # a shipped questionnaire that does not load is the operator's problem
-        problems.append(Problem("unknown_questionnaire", META_SHEET, qid_cell, {"id": shown(qid)}))
+        problems.append(Problem("unknown_questionnaire", {"id": shown(qid)}, sheet=META_SHEET, cell=qid_cell))
         return None
 
 
@@ -247,7 +243,7 @@ def _find_sheet(wb: Any, kind: str, lang: str, problems: list[Problem]) -> tuple
         if name in wb.sheetnames:
             return wb[name], name
     found = ", ".join(n for n in wb.sheetnames if n != META_SHEET and not n.startswith("_"))
-    problems.append(Problem("sheet_missing", names[0], "", {"found": found or "—"}))
+    problems.append(Problem("sheet_missing", {"found": found or "—"}, sheet=names[0]))
     return None
 
 
@@ -256,8 +252,7 @@ def _check_headings(sheet: _Cells, columns: Sequence[str], lang: str, problems: 
     for c, name in enumerate(columns, 1):
         found = _text(sheet.get(1, c)).strip()
         if found not in {heading(name, other) for other in LANGUAGES}:
-            problems.append(Problem("bad_heading", sheet.title, f"{get_column_letter(c)}1",
-                                    {"expected": heading(name, lang), "found": shown(found) or "—"}))
+            problems.append(Problem("bad_heading", {"expected": heading(name, lang), "found": shown(found) or "—"}, sheet=sheet.title, cell=f"{get_column_letter(c)}1"))
             ok = False
     return ok
 
@@ -269,9 +264,9 @@ _RULE_MESSAGES: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, dict[s
     "note_too_long": lambda qid, text, v: ("text_too_long", {"length": len(text), "max": v["max"]}),
     "justification_control": lambda qid, text, v: ("text_control", {"char": v["char"]}),
     "note_control": lambda qid, text, v: ("text_control", {"char": v["char"]}),
-    # A parsed level is 0–5 or N/A (never both): _parse_level reports anything else as not_a_level first.
-    "not_a_level": lambda qid, text, v: ("not_a_level", {"value": v["level"]}),
-    "level_and_na": lambda qid, text, v: ("not_a_level", {"value": "N/A"}),
+    # A parsed level is 0–5 or N/A (never both): _parse_level reports anything else as level_not_valid first.
+    "not_a_level": lambda qid, text, v: ("level_not_valid", {"value": v["level"]}),
+    "level_and_na": lambda qid, text, v: ("level_not_valid", {"value": "N/A"}),
 }
 
 
@@ -289,35 +284,32 @@ def _read_answers(sheet: _Cells, q: Questionnaire, problems: list[Problem]) -> l
         has_answer = raw_level not in (None, "") or bool(just) or bool(note)
         if not qid:
             if has_answer:
-                problems.append(Problem("no_question_id", sheet.title, f"{letters['id']}{r}", {}))
+                problems.append(Problem("no_question_id", sheet=sheet.title, cell=f"{letters['id']}{r}"))
             continue
         if qid not in known:
-            problems.append(Problem("unknown_question", sheet.title, f"{letters['id']}{r}",
-                                    {"value": shown(qid), "questionnaire": q.id, "version": q.version}))
+            problems.append(Problem("unknown_question_id", {"value": shown(qid), "questionnaire": q.id, "version": q.version}, sheet=sheet.title, cell=f"{letters['id']}{r}"))
             continue
         if qid in rows:
-            problems.append(Problem("duplicate_question", sheet.title, f"{letters['id']}{r}",
-                                    {"qid": qid, "first": rows[qid]}))
+            problems.append(Problem("duplicate_question", {"qid": qid, "first": rows[qid]}, sheet=sheet.title, cell=f"{letters['id']}{r}"))
             continue
         rows[qid] = r
         parsed = _parse_level(raw_level)
         if parsed is None:
-            problems.append(Problem("not_a_level", sheet.title, f"{letters['level']}{r}",
-                                    {"value": shown(_text(raw_level))}))
+            problems.append(Problem("level_not_valid", {"value": shown(_text(raw_level))}, sheet=sheet.title, cell=f"{letters['level']}{r}"))
             continue
         level, na = parsed
         # The one answer rule (questionnaires/answer_rule.py), each problem at the cell of its field.
         for code, field_name, values in answer_problems(AnswerFields(level, na, just, note)):
             excel_code, shown_values = _RULE_MESSAGES[code](qid, just if field_name == "justification" else note,
                                                             values)
-            problems.append(Problem(excel_code, sheet.title, f"{letters[field_name]}{r}", shown_values))
+            problems.append(Problem(excel_code, shown_values, sheet=sheet.title, cell=f"{letters[field_name]}{r}"))
         if level is not None or na or just or note:  # a cell of spaces is still a blank row
             found[qid] = TemplateAnswer(qid, level, na, just, note, r)
     if sheet.too_many:
-        problems.append(Problem("too_many_rows", sheet.title, "", {"max": MAX_ROWS}))
+        problems.append(Problem("too_many_rows", {"max": MAX_ROWS}, sheet=sheet.title))
     for question in q.questions():
         if question.id not in rows:
-            problems.append(Problem("missing_question", sheet.title, "", {"qid": question.id}))
+            problems.append(Problem("missing_question", {"qid": question.id}, sheet=sheet.title))
     return [found[question.id] for question in q.questions() if question.id in found]
 
 
@@ -357,16 +349,15 @@ def _read_profile(sheet: _Cells, q: Questionnaire, lang: str, with_name: bool, p
         key = (fid, oid)
         if with_name and key == (NAME_ROW, ""):
             if name_cell:
-                problems.append(Problem("profile_duplicate_row", sheet.title, f"A{r}", {"first": name_cell[1:]}))
+                problems.append(Problem("profile_duplicate_row", {"first": name_cell[1:]}, sheet=sheet.title, cell=f"A{r}"))
             else:
                 name, name_cell = " ".join(_text(raw).split()), f"{v_letter}{r}"
             continue
         if key not in expected:
-            problems.append(Problem("profile_unknown_row", sheet.title, f"A{r}",
-                                    {"value": shown(f"{fid} {oid}".strip())}))
+            problems.append(Problem("profile_unknown_row", {"value": shown(f"{fid} {oid}".strip())}, sheet=sheet.title, cell=f"A{r}"))
             continue
         if key in seen:
-            problems.append(Problem("profile_duplicate_row", sheet.title, f"A{r}", {"first": seen[key]}))
+            problems.append(Problem("profile_duplicate_row", {"first": seen[key]}, sheet=sheet.title, cell=f"A{r}"))
             continue
         seen[key] = r
         f = expected[key]
@@ -375,7 +366,7 @@ def _read_profile(sheet: _Cells, q: Questionnaire, lang: str, with_name: bool, p
             label += ": " + next(q.t(o.label, lang) for o in f.options if o.id == oid)
         text = unicodedata.normalize("NFKC", _text(raw)).strip()
         if not text:
-            gaps.append(Problem("profile_blank", sheet.title, f"{v_letter}{r}", {"field": label}))
+            gaps.append(Problem("profile_blank", {"field": label}, sheet=sheet.title, cell=f"{v_letter}{r}"))
             if f.type == "multi":
                 multi.setdefault(fid, {})[oid] = None
             continue
@@ -384,8 +375,7 @@ def _read_profile(sheet: _Cells, q: Questionnaire, lang: str, with_name: bool, p
                           if text == o.id or text in {q.t(o.label, other) for other in q.languages}), None)
             if match is None:
                 choices = t("excel.template.list_sep", lang).join(q.t(o.label, lang) for o in f.options)
-                problems.append(Problem("profile_bad_choice", sheet.title, f"{v_letter}{r}",
-                                        {"value": shown(text), "field": label, "choices": choices}))
+                problems.append(Problem("profile_bad_choice", {"value": shown(text), "field": label, "choices": choices}, sheet=sheet.title, cell=f"{v_letter}{r}"))
             else:
                 profile[fid] = match
             continue
@@ -395,20 +385,17 @@ def _read_profile(sheet: _Cells, q: Questionnaire, lang: str, with_name: bool, p
             value = False
         else:
             y, n = yes_no(lang)
-            problems.append(Problem("profile_bad_yes_no", sheet.title, f"{v_letter}{r}",
-                                    {"value": shown(text), "field": label, "yes": y, "no": n}))
+            problems.append(Problem("profile_bad_yes_no", {"value": shown(text), "field": label, "yes": y, "no": n}, sheet=sheet.title, cell=f"{v_letter}{r}"))
             continue
         if f.type == "bool":
             profile[fid] = value
         else:
             multi.setdefault(fid, {})[oid] = value
     if with_name and not name_cell:
-        problems.append(Problem("profile_missing_row", sheet.title, "",
-                                {"field": t("excel.template.organisation_name", lang), "option": "—"}))
+        problems.append(Problem("profile_missing_row", {"field": t("excel.template.organisation_name", lang), "option": "—"}, sheet=sheet.title))
     for key, f in expected.items():
         if key not in seen:
-            problems.append(Problem("profile_missing_row", sheet.title, "",
-                                    {"field": q.t(f.label, lang), "option": key[1] or "—"}))
+            problems.append(Problem("profile_missing_row", {"field": q.t(f.label, lang), "option": key[1] or "—"}, sheet=sheet.title))
     for fid, options in multi.items():
         chosen = [oid for oid, value in options.items() if value]
         if chosen:
@@ -416,8 +403,7 @@ def _read_profile(sheet: _Cells, q: Questionnaire, lang: str, with_name: bool, p
         elif None not in options.values():  # every option answered "no": at least one must apply
             f = q.profile_field(fid)
             first = min(r for (field, _), r in seen.items() if field == fid)
-            gaps.append(Problem("profile_multi_none", sheet.title, f"{v_letter}{first}",
-                                {"field": q.t(f.label, lang), "yes": yes_no(lang)[0]}))
+            gaps.append(Problem("profile_multi_none", {"field": q.t(f.label, lang), "yes": yes_no(lang)[0]}, sheet=sheet.title, cell=f"{v_letter}{first}"))
     return _Profile(profile, gaps, name, name_cell)
 
 
@@ -428,7 +414,7 @@ def _unreadable(exc: BaseException) -> WorkbookRejected:
         if isinstance(seen, DefusedXmlException):
             return WorkbookRejected([Problem("xml_entities")])
         seen = seen.__cause__ or seen.__context__
-    return WorkbookRejected([Problem("damaged", values={"detail": type(exc).__name__})])
+    return WorkbookRejected([Problem("damaged", {"detail": type(exc).__name__})])
 
 
 def read_template(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
@@ -441,7 +427,7 @@ def read_template(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
     require_defusedxml()
     finding = inspect(data, max_bytes=max_bytes)
     if finding is not None:
-        raise WorkbookRejected([Problem(finding.code, values=finding.values)])
+        raise WorkbookRejected([Problem(finding.code, finding.values)])
     problems: list[Problem] = []
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
@@ -460,13 +446,13 @@ def read_template(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
 
 def _name_problems(profile: _Profile, version: str, sheet: str) -> list[Problem]:
     if version == "1":
-        return [Problem("member_no_name_cell", sheet)]
+        return [Problem("member_no_name_cell", sheet=sheet)]
     if not profile.name_cell:
         return []  # the missing row is reported already
     if not profile.name:
-        return [Problem("member_name_blank", sheet, profile.name_cell)]
+        return [Problem("member_name_blank", sheet=sheet, cell=profile.name_cell)]
     if len(profile.name) > MAX_NAME:
-        return [Problem("member_name_too_long", sheet, profile.name_cell, {"length": len(profile.name), "max": MAX_NAME})]
+        return [Problem("member_name_too_long", {"length": len(profile.name), "max": MAX_NAME}, sheet=sheet, cell=profile.name_cell)]
     return []
 
 
@@ -479,7 +465,7 @@ def _read(wb: Any, problems: list[Problem], require_name: bool,
     lang = meta.get("language", ("", ""))[0]
     if lang not in LANGUAGES:
         if lang:
-            problems.append(Problem("meta_bad_language", META_SHEET, meta["language"][1], {"value": shown(lang)}))
+            problems.append(Problem("meta_bad_language", {"value": shown(lang)}, sheet=META_SHEET, cell=meta["language"][1]))
         lang = LANGUAGES[0]
     q = _questionnaire(meta, problems)
     if q is None:
@@ -528,7 +514,7 @@ def read_workbook_answers(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
-        raise WorkbookRejected([Problem("too_large", values={"size_mb": f"{size / 1024 / 1024:.1f}",
+        raise WorkbookRejected([Problem("too_large", {"size_mb": f"{size / 1024 / 1024:.1f}",
                                                               "max_mb": MAX_UPLOAD_BYTES // 1024 // 1024})])
     filled = read_template(path.read_bytes(), require_profile=True)
     answers: dict[str, dict[str, Any]] = {}

@@ -17,24 +17,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+import problems
+
 LText = dict[str, str]
 LEVELS = (0, 1, 2, 3, 4, 5)
-
-
-@dataclass(frozen=True)
-class ProfileProblem:
-    """One thing wrong with an organisation profile: the field it is about and the rule it breaks.
-
-    Its text is "field: rule"; callers that place it (the command line names ``profile.<field>``)
-    read :attr:`field`, never the text.
-    """
-
-    field: str
-    rule: str
-    declared: bool = True  # False: the field is not one of the questionnaire's profile fields
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.rule}"
 
 
 @dataclass(frozen=True)
@@ -308,23 +294,28 @@ class Questionnaire(_Strict):
     def default_profile(self) -> dict[str, Any]:
         return {f.id: f.default for f in self.profile.fields}
 
-    def profile_problems(self, profile: dict[str, Any]) -> list[ProfileProblem]:
-        """What is wrong with an organisation profile, one problem per field (empty = valid)."""
-        problems = []
+    def profile_problems(self, profile: dict[str, Any]) -> list[problems.Problem]:
+        """What is wrong with an organisation profile, one problem per field (empty = valid).
+
+        Each names its field (:attr:`problems.Problem.field`); a field the questionnaire does not
+        declare has the code ``profile_unknown_field``.
+        """
+        found: list[problems.Problem] = []
         for f in self.profile.fields:
             value = profile.get(f.id)
-            allowed = f.option_ids()
+            choices = {"name": f.id, "choices": ", ".join(map(str, f.option_ids()))}
             if f.type == "multi":
-                if not isinstance(value, list) or not value or any(v not in allowed for v in value):
-                    problems.append(ProfileProblem(f.id, f"choose one or more of {', '.join(map(str, allowed))}"))
+                if not isinstance(value, list) or not value or any(v not in f.option_ids() for v in value):
+                    found.append(problems.Problem("profile_choose_many", choices, field=f.id))
             elif f.type == "bool":
                 if not isinstance(value, bool):
-                    problems.append(ProfileProblem(f.id, "must be true or false"))
-            elif value not in allowed:
-                problems.append(ProfileProblem(f.id, f"choose one of {', '.join(map(str, allowed))}"))
-        unknown = sorted(set(profile) - {f.id for f in self.profile.fields})
-        problems += [ProfileProblem(k, "not a profile field of this questionnaire", declared=False) for k in unknown]
-        return problems
+                    found.append(problems.Problem("profile_yes_no", {"name": f.id}, field=f.id))
+            elif value not in f.option_ids():
+                found.append(problems.Problem("profile_choose_one", choices, field=f.id))
+        declared = ", ".join(f.id for f in self.profile.fields)
+        found += [problems.Problem("profile_unknown_field", {"name": k, "choices": declared}, field=k)
+                  for k in sorted(set(profile) - {f.id for f in self.profile.fields})]
+        return found
 
     def default_preset(self, profile: dict[str, Any]) -> str:
         for rule in self.targets.default_rules:

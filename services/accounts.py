@@ -82,13 +82,13 @@ def _account_problems(s: Session, username: str, password: str | None, email: st
     if password is not None:
         problems += password_problems(password, username)
     if email is not None and not EMAIL_RE.match(email):
-        problems.append(Problem("email_format", email=email))
+        problems.append(Problem("email_format", {"email": email}))
     if problems:
         return problems
     if find_user(s, username) is not None:
-        problems.append(Problem("username_taken", username=username))
+        problems.append(Problem("username_taken", {"username": username}))
     if email is not None and s.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        problems.append(Problem("email_taken", email=email))
+        problems.append(Problem("email_taken", {"email": email}))
     return problems
 
 
@@ -113,7 +113,7 @@ def new_user(s: Session, username: str, password: str | None, *, display_name: s
 
 def taken_meanwhile(username: str) -> InvalidInput:
     """A name or address taken by a concurrent creation between the check and the insert."""
-    return InvalidInput(problems=[Problem("account_taken_meanwhile", username=(username or "").strip())])
+    return InvalidInput(problems=[Problem("account_taken_meanwhile", {"username": (username or "").strip()})])
 
 
 def create_user(engine: Engine, username: str, password: str | None, *, display_name: str = "",
@@ -124,7 +124,7 @@ def create_user(engine: Engine, username: str, password: str | None, *, display_
             return _user_view(new_user(s, username, password, display_name=display_name, email=email,
                                        platform_admin=platform_admin))
     except IntegrityError as exc:  # a concurrent sign-up took the name between the check and the insert
-        raise InvalidInput(problems=[Problem("username_taken", username=username.strip())]) from exc
+        raise InvalidInput(problems=[Problem("username_taken", {"username": username.strip()})]) from exc
 
 
 def create_first_admin(engine: Engine, username: str, password: str, *, display_name: str = "") -> Actor:
@@ -163,5 +163,5 @@ def user_named(s: Session, username: str) -> User:
     """The account named ``username``, or InvalidInput (for administrators acting on a name they typed)."""
     user = find_user(s, username)
     if user is None:
-        raise InvalidInput(problems=[Problem("no_account", username=username.strip())])
+        raise InvalidInput(problems=[Problem("no_account", {"username": username.strip()})])
     return user

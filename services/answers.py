@@ -129,10 +129,9 @@ def validate(q: Questionnaire, data: AnswerInputData) -> list[Problem]:
     try:
         q.question(data.question_id)
     except KeyError:
-        return [Problem("unknown_question", field="question_id", question=data.question_id, questionnaire=q.id,
-                        version=q.version)]
+        return [Problem("unknown_question", {"questionnaire": q.id, "version": q.version}, field="question_id", question=data.question_id)]
     fields = AnswerFields(data.level, data.na, data.justification or "", data.note or "")
-    return [Problem(code, field=name, question=data.question_id, **extra)
+    return [Problem(code, extra, field=name, question=data.question_id)
             for code, name, extra in answer_problems(fields)]
 
 

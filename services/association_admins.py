@@ -55,6 +55,6 @@ def remove_association_admin(engine: Engine, actor: Actor, association_id: int, 
         user = user_named(s, username)
         row = s.get(AssociationAdmin, (user.id, association_id))
         if row is None:
-            raise InvalidInput(problems=[Problem("not_association_admin", username=user.username)])
+            raise InvalidInput(problems=[Problem("not_association_admin", {"username": user.username})])
         s.delete(row)
         log_admin_event(s, actor, "association_admin_removed", "association", association_id, user=user.username)

@@ -81,14 +81,14 @@ def admin_association(s: Session, actor: Actor, association_id: int) -> Associat
 
 def check_min_group(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not MIN_GROUP_FLOOR <= value <= MAX_MIN_GROUP:
-        raise InvalidInput(problems=[Problem("min_group_size", value=repr(value), floor=MIN_GROUP_FLOOR, max=MAX_MIN_GROUP)])
+        raise InvalidInput(problems=[Problem("min_group_size", {"value": repr(value), "floor": MIN_GROUP_FLOOR, "max": MAX_MIN_GROUP})])
     return value
 
 
 def user_by_name(s: Session, username: str) -> User:
     user = s.scalars(select(User).where(func.lower(User.username) == (username or "").strip().lower())).first()
     if user is None:
-        raise InvalidInput(problems=[Problem("admin_no_account", username=username)])
+        raise InvalidInput(problems=[Problem("admin_no_account", {"username": username})])
     return user
 
 

@@ -1,4 +1,4 @@
-"""Errors that services raise for callers to show to users."""
+"""Errors that services raise for callers to show to users (their problems: :class:`problems.Problem`)."""
 
 from __future__ import annotations
 
@@ -6,34 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from i18n import t
+from problems import Problem, problem_text
 
-
-class Problem(str):
-    """One thing wrong with the input, "field: what is wrong; how to fix it".
-
-    It is its English text (what the command line prints and logs hold), and it keeps the message
-    key ``problem.<code>`` and its values so the app can show it in the user's language.
-    """
-
-    code: str
-    field: str  # the input the problem is about ("level", "note", …; "" when not one field): place it by this
-    values: dict[str, Any]
-
-    def __new__(cls, code: str, *, field: str = "", **values: Any) -> Problem:
-        self = super().__new__(cls, t(f"problem.{code}", "en", **values))
-        self.code = code
-        self.field = field
-        self.values = values
-        return self
-
-    def text(self, lang: str) -> str:
-        return t(f"problem.{self.code}", lang, **self.values)
-
-
-def problem_text(problem: str, lang: str) -> str:
-    """A problem in ``lang`` when it is translatable (a :class:`Problem`), else as it was written."""
-    return problem.text(lang) if isinstance(problem, Problem) else problem
+__all__ = ["Conflict", "ConflictError", "Forbidden", "InvalidInput", "NotFound", "Problem", "ServiceError",
+           "StateError", "problem_text"]
 
 
 class ServiceError(Exception):
@@ -63,8 +39,8 @@ class InvalidInput(ServiceError):
 
     key = "errors.invalid"
 
-    def __init__(self, message: str = "", problems: Sequence[str] | None = None, **values: Any):
-        self.problems = list(problems or ([message] if message else []))
+    def __init__(self, message: str = "", problems: Sequence[Problem] | None = None, **values: Any):
+        self.problems = list(problems or ())
         super().__init__(message or "; ".join(self.problems), **values)
 
 

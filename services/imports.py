@@ -84,11 +84,10 @@ def _column(field: str) -> str:
 
 def answer_problems(filled: FilledTemplate, q: Questionnaire) -> list[Problem]:
     """The services' own answer rules, each located at the cell it is about; and a file with no answer at all."""
-    problems = [Problem("answer_rule", filled.answers_sheet, f"{letter(ANSWER_COLUMNS, _column(rule.field))}{a.row}",
-                        {"message": rule})
+    problems = [rule.at(sheet=filled.answers_sheet, cell=f"{letter(ANSWER_COLUMNS, _column(rule.field))}{a.row}")
                 for a, d in zip(filled.answers, answers_of(filled), strict=True) for rule in answers.validate(q, d)]
     if not filled.answers:
-        problems.append(Problem("no_answers", filled.answers_sheet))
+        problems.append(Problem("no_answers", sheet=filled.answers_sheet))
     return problems
 
 
@@ -99,7 +98,7 @@ def profile_problems(filled: FilledTemplate, q: Questionnaire) -> list[Problem]:
     try:
         validate_profile(filled.profile, q.id)
     except InvalidInput as exc:
-        return [Problem("answer_rule", filled.profile_sheet, "", {"message": m}) for m in exc.problems]
+        return [p.at(sheet=filled.profile_sheet) for p in exc.problems]
     return []
 
 
@@ -152,9 +151,9 @@ def _compare(filled: FilledTemplate, target_id: int, target_created: datetime,
         if from_target:
             if old.revision != (revisions or {}).get(a.question_id, 0):
                 conflicts.append(a.question_id)
-                problems.append(Problem(CONFLICT, filled.answers_sheet, f"{column}{a.row}", {
+                problems.append(Problem(CONFLICT, {
                     "qid": a.question_id, "user": ShownUser(old.user), "stored": ShownAnswer(old.values),
-                    "file": ShownAnswer(new)}))
+                    "file": ShownAnswer(new)}, sheet=filled.answers_sheet, cell=f"{column}{a.row}"))
         elif old.values != BLANK:
             replaces.append(a.question_id)
     return _Comparison(from_target, tuple(problems), tuple(conflicts), tuple(replaces))
@@ -227,7 +226,7 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
         if target.status != AssessmentStatus.DRAFT:
             problems.append(Problem("assessment_submitted"))
         if (target.questionnaire_id, target.questionnaire_version) != (q.id, q.version):
-            problems.append(Problem("wrong_assessment_questionnaire", values={
+            problems.append(Problem("wrong_assessment_questionnaire", {
                 "found": f"{q.id} {q.version}",
                 "expected": f"{target.questionnaire_id} {target.questionnaire_version}"}))
     problems += answer_problems(filled, q)

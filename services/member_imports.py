@@ -141,9 +141,9 @@ def _target(engine: Engine, actor: Actor, association_id: int, round_id: int | N
 def _file_problems(filled: FilledTemplate, q: Questionnaire, target: _Target) -> list[Problem]:
     problems: list[Problem] = []
     if target.questionnaire is not None and target.questionnaire != (q.id, q.version):
-        problems.append(Problem("member_wrong_questionnaire", META_SHEET, "", {
+        problems.append(Problem("member_wrong_questionnaire", {
             "found": f"{q.id} {q.version}", "round": target.round_name,
-            "expected": " ".join(target.questionnaire)}))
+            "expected": " ".join(target.questionnaire)}, sheet=META_SHEET))
     return problems + profile_problems(filled, q) + answer_problems(filled, q)
 
 
@@ -177,7 +177,7 @@ def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: Fil
         if target.round_id is not None:
             r = s.get(BenchmarkRound, target.round_id)
             if r is None or r.status != RoundStatus.OPEN:
-                raise _Refused(Problem("member_round_closed", values={"round": target.round_name}))
+                raise _Refused(Problem("member_round_closed", {"round": target.round_name}))
         org = _match(s, target.association_id, filled)
         created = org is None
         if org is None:
@@ -202,14 +202,12 @@ def _match(s: Session, association_id: int, filled: FilledTemplate) -> Organisat
     found = [(org, has_account) for org, has_account in registered_members(s, association_id)
              if name_key(org.name) == key]
     if len(found) > 1:
-        raise _Refused(Problem("member_ambiguous", filled.profile_sheet, filled.organisation_cell,
-                               {"count": len(found), "name": filled.organisation_name}))
+        raise _Refused(Problem("member_ambiguous", {"count": len(found), "name": filled.organisation_name}, sheet=filled.profile_sheet, cell=filled.organisation_cell))
     if not found:
         return None
     org, has_account = found[0]
     if has_account:
-        raise _Refused(Problem("member_managed_itself", filled.profile_sheet, filled.organisation_cell,
-                               {"name": org.name}))
+        raise _Refused(Problem("member_managed_itself", {"name": org.name}, sheet=filled.profile_sheet, cell=filled.organisation_cell))
     return org
 
 

@@ -54,7 +54,7 @@ class MemberView:
 def check_role(role: str) -> None:
     """InvalidInput unless ``role`` is an organisation role."""
     if role not in ORG_ROLES:
-        raise InvalidInput(problems=[Problem("role_unknown", role=role, choices=" or ".join(ORG_ROLES))])
+        raise InvalidInput(problems=[Problem("role_unknown", {"role": role, "choices": " or ".join(ORG_ROLES)})])
 
 
 def _org(s: Session, org_id: int) -> Organisation:

@@ -41,7 +41,7 @@ def validate_profile(profile: dict[str, Any], questionnaire_id: str = DEFAULT_ID
     q = get_questionnaire(questionnaire_id)
     problems = q.profile_problems(profile)
     if problems:
-        raise InvalidInput(problems=[str(p) for p in problems])
+        raise InvalidInput(problems=problems)
     return {f.id: profile[f.id] for f in q.profile.fields}
 
 
@@ -50,7 +50,7 @@ def _check_preset(preset: str | None, questionnaire_id: str = DEFAULT_ID) -> str
         return None
     ids = [p.id for p in get_questionnaire(questionnaire_id).targets.presets]
     if preset not in ids:
-        raise InvalidInput(problems=[Problem("target_preset", choices=", ".join(ids))])
+        raise InvalidInput(problems=[Problem("target_preset", {"choices": ", ".join(ids)})])
     return preset
 
 

@@ -65,11 +65,11 @@ def password_problems(password: str, username: str = "") -> list[str]:
     """
     problems: list[str] = []
     if len(password) < MIN_PASSWORD:
-        problems.append(Problem("password_short", min=MIN_PASSWORD))
+        problems.append(Problem("password_short", {"min": MIN_PASSWORD}))
     elif is_common(password):
         problems.append(Problem("password_common"))
     if len(password) > MAX_PASSWORD:
-        problems.append(Problem("password_long", max=MAX_PASSWORD))
+        problems.append(Problem("password_long", {"max": MAX_PASSWORD}))
     if username and password.strip().lower() == username.strip().lower():
         problems.append(Problem("password_is_username"))
     if password and len(set(password)) < 3:

@@ -76,7 +76,7 @@ def member_comparison(engine: Engine, actor: Actor, assessment_id: int, segment:
     round of an association the organisation still belongs to.
     """
     if segment not in SEGMENTS:
-        raise InvalidInput(problems=[Problem("segment", choices=", ".join(SEGMENTS))])
+        raise InvalidInput(problems=[Problem("segment", {"choices": ", ".join(SEGMENTS)})])
     with read_session(engine) as s:
         own = answer_service.load(s, actor, assessment_id)
         if own.round_id is None:

@@ -90,7 +90,7 @@ def open_round(engine: Engine, actor: Actor, association_id: int, name: str, *,
     try:
         q = get_questionnaire(questionnaire_id)
     except Exception:
-        problems.append(Problem("questionnaire_unknown", id=questionnaire_id, default=DEFAULT_ID))
+        problems.append(Problem("questionnaire_unknown", {"id": questionnaire_id, "default": DEFAULT_ID}))
     with write_session(engine) as s:
         a = admin_association(s, actor, association_id)
         if problems:

@@ -24,7 +24,7 @@ def clean_name(name: str | None, *, problem: str = "name_length") -> str:
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(problems=[Problem(problem)])
     if (char := control_character(name)) is not None:
-        raise InvalidInput(problems=[Problem("name_control", char=char)])
+        raise InvalidInput(problems=[Problem("name_control", {"char": char})])
     return name
 
 
@@ -34,7 +34,7 @@ def clean_text(text: str | None, *, problem: str, max_length: int) -> str:
     ``max_length`` characters, as the database column holds."""
     text = (text or "").strip()
     if (char := control_character(text)) is not None:
-        raise InvalidInput(problems=[Problem(problem, char=char)])
+        raise InvalidInput(problems=[Problem(problem, {"char": char})])
     return text[:max_length]
 
 

@@ -161,7 +161,7 @@ def test_a_name_taken_between_the_check_and_the_insert_is_a_clear_problem(
             members.create_colleague(db, lead.actor(db), lead.org_id, "newcomer", PASSWORD, role="respondent")
         else:
             account_admin.create_account(db, chief, "newcomer", PASSWORD)
-    assert refused.value.problems == [Problem("account_taken_meanwhile", username="newcomer")]
+    assert refused.value.problems == [Problem("account_taken_meanwhile", {"username": "newcomer"})]
     assert "newcomer" in refused.value.problems[0]
 
 

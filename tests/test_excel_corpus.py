@@ -134,15 +134,15 @@ CORPUS: list[tuple[str, Callable[[], bytes], list[tuple[str, str, str]]]] = [
     ("meta_sheet_deleted", edited(lambda wb: wb.remove(wb[META])), [("not_template", "", "")]),
     ("renamed_answer_sheet", _rename(ANS, "我的答案"), [("sheet_missing", ANS, "")]),
     ("renamed_profile_sheet", _rename(PROF, "Profile 2"), [("sheet_missing", PROF, "")]),
-    ("level_7", cell(ANS, f"F{R}", 7), [("not_a_level", ANS, f"F{R}")]),
-    ("text_in_level", cell(ANS, f"F{R}", "高"), [("not_a_level", ANS, f"F{R}")]),
-    ("fraction_level", cell(ANS, f"F{R}", 3.5), [("not_a_level", ANS, f"F{R}")]),
-    ("boolean_level", cell(ANS, f"F{R}", True), [("not_a_level", ANS, f"F{R}")]),
+    ("level_7", cell(ANS, f"F{R}", 7), [("level_not_valid", ANS, f"F{R}")]),
+    ("text_in_level", cell(ANS, f"F{R}", "高"), [("level_not_valid", ANS, f"F{R}")]),
+    ("fraction_level", cell(ANS, f"F{R}", 3.5), [("level_not_valid", ANS, f"F{R}")]),
+    ("boolean_level", cell(ANS, f"F{R}", True), [("level_not_valid", ANS, f"F{R}")]),
     ("formula_in_level", cell(ANS, f"F{R}", "=1+2"), [("formula", ANS, f"F{R}")]),
     ("formula_in_note", cell(ANS, f"H{R}", '=HYPERLINK("http://evil.example","x")'), [("formula", ANS, f"H{R}")]),
     ("na_without_justification", edited(_na_without_justification), [("na_needs_justification", ANS, f"G{R}")]),
     ("duplicated_id", cell(ANS, "A3", IDS[0]), [("duplicate_question", ANS, "A3"), ("missing_question", ANS, "")]),
-    ("unknown_id", cell(ANS, f"A{R}", "GOV-XXX-99"), [("unknown_question", ANS, f"A{R}"),
+    ("unknown_id", cell(ANS, f"A{R}", "GOV-XXX-99"), [("unknown_question_id", ANS, f"A{R}"),
                                                       ("missing_question", ANS, "")]),
     ("deleted_row", edited(lambda wb: wb[ANS].delete_rows(R)), [("missing_question", ANS, "")]),
     ("answer_without_id", edited(_answer_without_id), [("no_question_id", ANS, f"A{R}")]),
@@ -257,7 +257,7 @@ def test_every_problem_is_listed_not_just_the_first() -> None:
     with pytest.raises(WorkbookRejected) as info:
         read_template(filled_template(edit=edit))
     assert {(p.code, p.cell) for p in info.value.problems} == {
-        ("not_a_level", "F2"), ("na_needs_justification", "G3"), ("formula", "H4"),
+        ("level_not_valid", "F2"), ("na_needs_justification", "G3"), ("formula", "H4"),
         ("profile_bad_choice", f"D{_profile_row('sector')}")}
 
 

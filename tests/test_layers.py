@@ -28,7 +28,10 @@ FORBIDDEN = {
     "services": {"streamlit", "app_pages", "cli"},
     "cli": {"streamlit", "app_pages"},
     "demo": {"streamlit", "app_pages"},
-    "i18n": {"streamlit", "sqlalchemy", "db", "services"},
+    "i18n": {"streamlit", "sqlalchemy", "db", "services", "problems"},
+    # the one Problem type sits just above i18n, so every layer may raise it
+    "problems": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "questionnaires",
+                 "scoring", "charts", "demo", "openpyxl"},
     "app_pages": {"sqlalchemy", "db"},  # pages call services; they never touch the database layer
 }
 
@@ -52,7 +55,9 @@ def _runtime_imports(path: Path) -> list[tuple[int, str]]:
 
 
 def _files(package: str) -> list[Path]:
-    return sorted((ROOT / package).rglob("*.py"))
+    """The files of a package folder, or the one file of a top-level module (``problems.py``)."""
+    module = ROOT / f"{package}.py"
+    return [module] if module.is_file() else sorted((ROOT / package).rglob("*.py"))
 
 
 def _top_level_units(root: Path) -> dict[str, list[Path]]:

@@ -117,10 +117,10 @@ def _template(args: argparse.Namespace) -> int:
 def _read(path: Path) -> bytes | Problem:
     """The file's bytes, or the problem that stops it being read (checked before reading it whole)."""
     if not path.is_file():
-        return Problem("not_found_file", values={"path": str(path)})
+        return Problem("not_found_file", {"path": str(path)})
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
-        return Problem("too_large", values={"size_mb": f"{size / 1024 / 1024:.1f}",
+        return Problem("too_large", {"size_mb": f"{size / 1024 / 1024:.1f}",
                                             "max_mb": MAX_UPLOAD_BYTES // 1024 // 1024})
     return path.read_bytes()
 
@@ -166,7 +166,7 @@ def _import(args: argparse.Namespace) -> int:
                 raise _error(f"--{'assessment' if what == 'assessment' else 'org'} "
                              f"{exc.values.get('id')}: no such {what}.") from exc
             except ServiceError as exc:
-                report = ImportReport(False, (Problem("answer_rule", values={"message": str(exc)}),))
+                report = ImportReport(False, (Problem("answer_rule", {"message": str(exc)}),))
         ok += _print_report(path, report, args.lang)
     if len(args.files) > 1:
         print(t("excel.cli.summary", args.lang, ok=ok, total=len(args.files)))

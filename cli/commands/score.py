@@ -233,14 +233,14 @@ def validate_answers_file(data: Any, q: Questionnaire) -> tuple[ScoreInput | Non
         declared = {f.id for f in q.profile.fields}
         for bad in q.profile_problems(profile):  # structured: the field is read, not parsed from the message
             name = bad.field
-            if not bad.declared:
+            if bad.code == "profile_unknown_field":
                 problem(f"profile.{name}", "not a profile field of this questionnaire.",
                         f"remove it; the fields are {fields}{_suggest(name, sorted(declared))}.")
             elif name not in profile:
-                problem(f"profile.{name}", "missing.", bad.rule + ".")
+                problem(f"profile.{name}", "missing.", bad.fix("en") + ".")
             else:
                 problem(f"profile.{name}", f"invalid value {json.dumps(profile[name], ensure_ascii=False)}.",
-                        bad.rule + ".")
+                        bad.fix("en") + ".")
 
     preset = data.get("target_preset")
     presets = [p.id for p in q.targets.presets]
