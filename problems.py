@@ -39,7 +39,7 @@ class Code:
 def _catalogue() -> dict[str, Code]:
     """Every code any layer may raise, by family (the families' messages live in the i18n catalogs)."""
     families = {
-        "problem.": "input a service refused (a form field, an answer, a profile value)",
+        "problem.": "input that breaks a rule (a form field, an answer, a profile, a questionnaire data file)",
         "excel.problem.": "an uploaded or imported workbook that cannot be used as it is",
     }
     out: dict[str, Code] = {}
@@ -53,47 +53,74 @@ def _catalogue() -> dict[str, Code]:
     return out
 
 
-class Problem(str):
-    """One thing wrong: a catalogued ``code``, its ``values`` and where it is.
+@dataclass(frozen=True)
+class Place:
+    """Where a problem is: whichever of these apply (all empty: the input as a whole)."""
 
-    Its string value is the English text with its place ("Sheet 答题, cell F14: …"), so it can be
-    printed or joined as it is; :meth:`text` gives it in another language.
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    question: str = ""
+    field: str = ""  # the input the problem is about ("level", "note", "region")
+    part: str = ""  # the part of a file when it is not a question ("dimension GOV", "preset leading")
+    line: int | None = None
+
+    def text(self, lang: str) -> tuple[str, str]:
+        """(the place, the separator before the message) in ``lang``; ("", "") when there is no place to say."""
+        if self.sheet:  # a workbook: "Sheet 答题, cell F14: …"
+            where = (t("excel.where.cell", lang, sheet=self.sheet, cell=self.cell) if self.cell
+                     else t("excel.where.sheet", lang, sheet=self.sheet))
+            return where, t("excel.where.separator", lang)
+        if self.file:  # a data file: "[GOV.yml, question GOV-INS-01, field 'levels'] …"
+            place = self.file + "".join(t(f"problem_where.{name}", lang, **{name: value})
+                                        for name, value in (("part", self.part), ("field", self.field),
+                                                            ("line", self.line)) if value not in ("", None))
+            return t("problem_where.file", lang, place=place), t("problem_where.separator", lang)
+        return "", ""
+
+
+class Problem(str):
+    """One thing wrong: a catalogued ``code``, its ``values`` and its :class:`Place`.
+
+    Its string value is the English text with its place, so it can be printed or joined as it is;
+    :meth:`text` gives it in another language. The place's parts are attributes too
+    (``problem.field``, ``problem.sheet``, ``problem.cell`` …): callers place a problem by them.
     """
 
     code: str
     values: dict[str, Any]
-    file: str
-    sheet: str
-    cell: str
-    question: str
-    field: str  # the input the problem is about ("level", "note", "region"; "" when not one field)
-    line: int | None
+    place: Place
 
     def __new__(cls, code: str, values: Mapping[str, Any] | None = None, *, file: str = "", sheet: str = "",
-                cell: str = "", question: str = "", field: str = "", line: int | None = None) -> Problem:
+                cell: str = "", question: str = "", field: str = "", part: str = "",
+                line: int | None = None) -> Problem:
         if code not in CATALOGUE:
             raise KeyError(f"problem code {code!r} is not in the catalogue (problems.CATALOGUE)")
         vals = dict(values or {})
         if question:  # the question is part of the place and of the message ("GOV-INS-01: …")
             vals.setdefault("question", question)
-        self = super().__new__(cls, _located(CATALOGUE[code].key, vals, file, sheet, cell, line, "en"))
-        self.code, self.values = code, vals
-        self.file, self.sheet, self.cell, self.question, self.field, self.line = file, sheet, cell, question, field, line
+        place = Place(file, sheet, cell, question, field, part, line)
+        self = super().__new__(cls, _located(code, vals, place, "en"))
+        self.code, self.values, self.place = code, vals, place
         return self
 
-    def __reduce__(self) -> tuple[Any, ...]:  # str subclasses pickle by value; keep the structure
-        return (_rebuild, (self.code, self.values, self.file, self.sheet, self.cell, self.question, self.field,
-                           self.line))
+    def __getattr__(self, name: str) -> Any:  # problem.sheet, problem.field … read the place
+        if name in Place.__dataclass_fields__:
+            return getattr(self.__dict__["place"], name)
+        raise AttributeError(name)
 
-    def at(self, *, file: str = "", sheet: str = "", cell: str = "", line: int | None = None) -> Problem:
-        """The same problem placed where the caller found it (a rule of the services met in a workbook's cell)."""
-        return Problem(self.code, self.values, file=file or self.file, sheet=sheet or self.sheet,
-                       cell=cell or self.cell, question=self.question, field=self.field,
-                       line=line if line is not None else self.line)
+    def __reduce__(self) -> tuple[Any, ...]:  # str subclasses pickle by value; keep the structure
+        return (_rebuild, (self.code, self.values, self.place))
+
+    def at(self, *, sheet: str = "", cell: str = "") -> Problem:
+        """The same problem placed where the caller met it (a rule of the services in a workbook's cell)."""
+        p = self.place
+        return Problem(self.code, self.values, file=p.file, sheet=sheet or p.sheet, cell=cell or p.cell,
+                       question=p.question, field=p.field, part=p.part, line=p.line)
 
     def location(self, lang: str = "en") -> str:
         """Where the problem is, in ``lang`` ("" when it is about the input as a whole)."""
-        return _where(self.file, self.sheet, self.cell, self.line, lang)
+        return self.place.text(lang)[0]
 
     def message(self, lang: str = "en") -> str:
         """What is wrong and how to fix it, in ``lang``, without the place."""
@@ -106,35 +133,27 @@ class Problem(str):
 
     def text(self, lang: str = "en") -> str:
         """The place and the message in ``lang``."""
-        return _located(CATALOGUE[self.code].key, self.values, self.file, self.sheet, self.cell, self.line, lang)
+        return _located(self.code, self.values, self.place, lang)
 
 
-def _rebuild(code: str, values: dict[str, Any], file: str, sheet: str, cell: str, question: str, field: str,
-             line: int | None) -> Problem:
-    return Problem(code, values, file=file, sheet=sheet, cell=cell, question=question, field=field, line=line)
+def _rebuild(code: str, values: dict[str, Any], place: Place) -> Problem:
+    return Problem(code, values, file=place.file, sheet=place.sheet, cell=place.cell, question=place.question,
+                   field=place.field, part=place.part, line=place.line)
+
+
+def in_language(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """A problem's values with each one that can say itself (a quoted :class:`Problem`, an answer or user
+    a conflict message quotes: anything with ``text(lang)``) said in ``lang``, not in the English it was made in."""
+    return {k: v.text(lang) if callable(getattr(v, "text", None)) else v for k, v in values.items()}
 
 
 def _message(key: str, values: Mapping[str, Any], lang: str) -> str:
-    # A value that is itself a problem is shown in this language, not in the English it was made in.
-    return t(key, lang, **{k: v.text(lang) if isinstance(v, Problem) else v for k, v in values.items()})
+    return t(key, lang, **in_language(values, lang))
 
 
-def _where(file: str, sheet: str, cell: str, line: int | None, lang: str) -> str:
-    if sheet and cell:
-        return t("excel.where.cell", lang, sheet=sheet, cell=cell)
-    if sheet:
-        return t("excel.where.sheet", lang, sheet=sheet)
-    if file and line is not None:
-        return t("problem_where.line", lang, file=file, line=line)
-    if file:
-        return t("problem_where.file", lang, file=file)
-    return ""
-
-
-def _located(key: str, values: Mapping[str, Any], file: str, sheet: str, cell: str, line: int | None,
-             lang: str) -> str:
-    where, message = _where(file, sheet, cell, line, lang), _message(key, values, lang)
-    return f"{where}{t('excel.where.separator', lang)}{message}" if where else message
+def _located(code: str, values: Mapping[str, Any], place: Place, lang: str) -> str:
+    where, separator = place.text(lang)
+    return f"{where}{separator}{_message(CATALOGUE[code].key, values, lang)}"
 
 
 def problem_text(problem: str, lang: str) -> str:

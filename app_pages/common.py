@@ -21,7 +21,7 @@ from i18n import (
     normalise_language,
     t,
 )
-from problems import CATALOGUE, Problem
+from problems import CATALOGUE, Problem, in_language
 from questionnaires import Questionnaire, get_questionnaire
 from scoring.display import format_percent, format_score
 from services.access import Actor, load_actor
@@ -139,8 +139,7 @@ def problem_markdown(problem: Problem) -> str:
     """A validation problem for Markdown in the user's language: its place and its values escaped (either
     may quote a user's text or a cell of an uploaded file), the catalogue's message around them kept."""
     here = lang()
-    values = {k: v.text(here) if isinstance(v, Problem) else v for k, v in problem.values.items()}
-    message = markdown_message(CATALOGUE[problem.code].key, here, **values)
+    message = markdown_message(CATALOGUE[problem.code].key, here, **in_language(problem.values, here))
     where = problem.location(here)
     return f"{escape_markdown(where)}{escape_markdown(t('excel.where.separator', here))}{message}" if where else message
 

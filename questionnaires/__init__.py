@@ -9,11 +9,10 @@ from questionnaires.loader import (
     parse_documents,
     versions,
 )
-from questionnaires.schema import Problem, Questionnaire, QuestionnaireError
+from questionnaires.schema import Questionnaire, QuestionnaireError
 
 __all__ = [
     "DEFAULT_ID",
-    "Problem",
     "Questionnaire",
     "QuestionnaireError",
     "available",

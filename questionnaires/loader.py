@@ -15,18 +15,19 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from problems import Problem
 from questionnaires.frameworks import SCHEMES
 from questionnaires.frameworks import known as known_framework_id
 from questionnaires.schema import (
     LEVELS,
     Dimension,
     Meta,
-    Problem,
     ProfileDoc,
     Questionnaire,
     QuestionnaireError,
     Rule,
     TargetsDoc,
+    questionnaire_problem,
 )
 
 ROOT = Path(__file__).resolve().parent
@@ -75,10 +76,10 @@ def _load_yaml(name: str, text: str, problems: list[Problem]) -> Any:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        problems.append(Problem(name, where, "", f"the file is not valid YAML: {problem}.",
+        problems.append(questionnaire_problem(name, where, "", f"the file is not valid YAML: {problem}.",
                                 "check indentation and quoting at that line (quote text containing ': ')."))
     except Exception as exc:  # e.g. recursion in pathological input; still the user's file
-        problems.append(Problem(name, "", "", f"the file could not be read as YAML ({type(exc).__name__}).",
+        problems.append(questionnaire_problem(name, "", "", f"the file could not be read as YAML ({type(exc).__name__}).",
                                 "save it as UTF-8 YAML."))
     return UNREADABLE
 
@@ -151,7 +152,7 @@ def _shape(model: type[BaseModel], name: str, raw: Any, problems: list[Problem])
         return None
     if not isinstance(raw, dict):
         fields = _TOP_FIELDS.get(model.__name__, "its fields")
-        problems.append(Problem(name, "", "", "the file must contain a mapping of fields at its top level.",
+        problems.append(questionnaire_problem(name, "", "", "the file must contain a mapping of fields at its top level.",
                                 f"start the file with top-level 'key: value' lines such as {fields} ({DOCS_HINT})."))
         return None
     try:
@@ -159,9 +160,9 @@ def _shape(model: type[BaseModel], name: str, raw: Any, problems: list[Problem])
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             where, field = _where(raw, tuple(err["loc"]))
-            problems.append(Problem(name, where, field, err["msg"] + ".", _fix_for(err, field)))
+            problems.append(questionnaire_problem(name, where, field, err["msg"] + ".", _fix_for(err, field)))
     except (RecursionError, TypeError, ValueError) as exc:
-        problems.append(Problem(name, "", "", f"the file could not be validated ({type(exc).__name__}).",
+        problems.append(questionnaire_problem(name, "", "", f"the file could not be validated ({type(exc).__name__}).",
                                 f"check it against {DOCS_HINT}."))
     return None
 
@@ -176,7 +177,7 @@ class _Checker:
         self.problems = problems
 
     def add(self, file: str, where: str, field: str, message: str, fix: str) -> None:
-        self.problems.append(Problem(file, where, field, message, fix))
+        self.problems.append(questionnaire_problem(file, where, field, message, fix))
 
     def text(self, file: str, where: str, field: str, value: dict[str, str]) -> None:
         if self.langs is None:
@@ -377,7 +378,7 @@ def parse_documents(texts: dict[str, str]) -> Questionnaire:
     raw: dict[str, Any] = {}
     for name in FIXED_FILES:
         if name not in texts:
-            problems.append(Problem(name, "", "", "the file is missing.", f"create {name} ({DOCS_HINT})."))
+            problems.append(questionnaire_problem(name, "", "", "the file is missing.", f"create {name} ({DOCS_HINT})."))
         else:
             raw[name] = _load_yaml(name, texts[name], problems)
     meta = _shape(Meta, "meta.yml", raw["meta.yml"], problems) if "meta.yml" in raw else None
@@ -391,11 +392,11 @@ def parse_documents(texts: dict[str, str]) -> Questionnaire:
         for name in wanted:
             if name not in texts:
                 dim_id = name.removeprefix("dimensions/").removesuffix(".yml")
-                problems.append(Problem(name, "", "", f"meta.yml lists dimension {dim_id} but the file is missing.",
+                problems.append(questionnaire_problem(name, "", "", f"meta.yml lists dimension {dim_id} but the file is missing.",
                                         f"create {name} or remove {dim_id} from meta.yml 'dimensions'."))
         for name in present:
             if name not in wanted:
-                problems.append(Problem(name, "", "", "this dimension file is not listed in meta.yml.",
+                problems.append(questionnaire_problem(name, "", "", "this dimension file is not listed in meta.yml.",
                                         "add its id to meta.yml 'dimensions' or delete the file."))
         wanted = [name for name in wanted if name in texts]
     else:
@@ -436,7 +437,7 @@ def read_folder(path: Path) -> dict[str, str]:
 def load_questionnaire(path: Path | str) -> Questionnaire:
     path = Path(path)
     if not path.is_dir():
-        raise QuestionnaireError([Problem(str(path), "", "", "no such questionnaire folder.",
+        raise QuestionnaireError([questionnaire_problem(str(path), "", "", "no such questionnaire folder.",
                                           "give the folder that holds meta.yml and dimensions/.")])
     return parse_documents(read_folder(path))
 
@@ -464,7 +465,7 @@ def latest_version(qid: str = DEFAULT_ID) -> str:
     """The version new assessments use: the newest shipped one."""
     found = versions(qid)
     if not found:
-        raise QuestionnaireError([Problem(qid, "", "", "no shipped questionnaire has this id.",
+        raise QuestionnaireError([questionnaire_problem(qid, "", "", "no shipped questionnaire has this id.",
                                           f"use one of {', '.join(available()) or '(none)'}.")])
     return found[-1]
 
@@ -476,15 +477,15 @@ def get_questionnaire(qid: str = DEFAULT_ID, version: str | None = None) -> Ques
     Old versions stay loadable so that assessments, exports and goldens made with them keep their numbers.
     """
     if qid not in available():
-        raise QuestionnaireError([Problem(qid, "", "", "no shipped questionnaire has this id.",
+        raise QuestionnaireError([questionnaire_problem(qid, "", "", "no shipped questionnaire has this id.",
                                           f"use one of {', '.join(available()) or '(none)'}.")])
     version = version or latest_version(qid)
     if version not in versions(qid):
-        raise QuestionnaireError([Problem(f"{qid} {version}", "", "", "this version of the questionnaire is not shipped.",
+        raise QuestionnaireError([questionnaire_problem(f"{qid} {version}", "", "", "this version of the questionnaire is not shipped.",
                                           f"use one of {', '.join(versions(qid))}.")])
     q = load_questionnaire(ROOT / qid / version)
     if q.id != qid or q.version != version:
-        raise QuestionnaireError([Problem(f"{qid}/{version}/meta.yml", "", "version",
+        raise QuestionnaireError([questionnaire_problem(f"{qid}/{version}/meta.yml", "", "version",
                                           f"the file declares {q.id} {q.version}, but its folder says {qid} {version}.",
                                           "make meta.yml 'id' and 'version' match the folder names.")])
     return q

@@ -11,7 +11,6 @@ raises for bad input.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -23,26 +22,24 @@ LText = dict[str, str]
 LEVELS = (0, 1, 2, 3, 4, 5)
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    where: str  # "question GOV-INS-01", "dimension GOV", "preset leading", …
-    field: str
-    message: str
-    fix: str
+def questionnaire_problem(file: str, where: str, field: str, message: str, fix: str) -> problems.Problem:
+    """A problem with a questionnaire data file, placed in its file, part and field from the moment it is found.
 
-    def __str__(self) -> str:
-        place = f"{self.file}" + (f", {self.where}" if self.where else "") + (f", field '{self.field}'" if self.field else "")
-        return f"[{place}] {self.message} Fix: {self.fix}"
+    Its text reads "[file, question GOV-INS-01, field 'levels'] what is wrong. Fix: how"; the
+    what and how are English, for the authors of questionnaire files.
+    """
+    kind, _, ident = where.partition(" ")
+    return problems.Problem("questionnaire_rule", {"message": message, "fix": fix}, file=file, part=where,
+                            question=ident if kind == "question" else "", field=field)
 
 
 class QuestionnaireError(ValueError):
     """The questionnaire files are invalid; ``problems`` lists every error found."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in the questionnaire:\n{lines}")
+    def __init__(self, found: list[problems.Problem]):
+        self.problems = found
+        lines = "\n".join(f"  - {p}" for p in found)
+        super().__init__(f"{len(found)} problem(s) in the questionnaire:\n{lines}")
 
 
 class _Strict(BaseModel):
