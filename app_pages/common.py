@@ -140,8 +140,8 @@ def problem_markdown(problem: Problem) -> str:
     may quote a user's text or a cell of an uploaded file), the catalogue's message around them kept."""
     here = lang()
     message = markdown_message(CATALOGUE[problem.code].key, here, **in_language(problem.values, here))
-    where = problem.location(here)
-    return f"{escape_markdown(where)}{escape_markdown(t('excel.where.separator', here))}{message}" if where else message
+    where, separator = problem.place.text(here)
+    return f"{escape_markdown(where)}{escape_markdown(separator)}{message}" if where else message
 
 
 def qt(text: dict[str, str]) -> str:
