@@ -165,6 +165,8 @@ def _import(args: argparse.Namespace) -> int:
                 what = exc.values.get("object", "organisation")
                 raise _error(f"--{'assessment' if what == 'assessment' else 'org'} "
                              f"{exc.values.get('id')}: no such {what}.") from exc
+            except InvalidInput as exc:  # its problems as they are: located, and said in --lang
+                report = ImportReport(False, tuple(exc.problems))
             except ServiceError as exc:
                 report = ImportReport(False, (Problem("answer_rule", {"message": str(exc)}),))
         ok += _print_report(path, report, args.lang)

@@ -1,0 +1,114 @@
+"""One Problem type and one catalogue of codes (problems.py).
+
+Every code the source can raise is in the catalogue, every catalogue code says itself in zh and in
+en with the same placeholders, and a problem carries its place from the moment it is made, so no
+caller reads the message to find the field, the sheet or the cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+
+from excel.reader import _RULE_MESSAGES
+from i18n import LANGUAGES, catalog, t
+from problems import CATALOGUE, Problem
+from questionnaires import get_questionnaire
+from questionnaires.answer_rule import CODES as ANSWER_RULE_CODES
+from questionnaires.schema import QuestionnaireError
+from services.imports import CONFLICT
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _source_files() -> list[Path]:
+    skip = {".venv", "tests", "perf"}
+    return [p for p in sorted(ROOT.rglob("*.py")) if not skip & set(p.relative_to(ROOT).parts)]
+
+
+def _raised_codes() -> dict[str, str]:
+    """code → "file:line" of every literal problem code in the source: the first argument of a Problem
+    (or of the Excel safety check's Finding, which becomes one), and the ``problem=`` code a caller
+    hands to the text helpers (services/text.py) that raise it."""
+    found: dict[str, str] = {}
+    for path in _source_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            literals = []
+            if name in {"Problem", "ServiceProblem", "Finding"} and node.args:
+                literals.append(node.args[0])
+            literals += [kw.value for kw in node.keywords if kw.arg == "problem"]
+            for arg in literals:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.setdefault(arg.value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_the_scan_finds_the_producers_of_every_layer() -> None:
+    """The scan must see services, Excel, the questionnaire profile and the command line, or it proves nothing."""
+    codes = _raised_codes()
+    assert {"username_taken", "formula", "profile_choose_one", "not_found_file", "zip_bomb", "title_control"} <= set(codes)
+    assert len(codes) > 60
+
+
+def test_every_code_raised_is_in_the_catalogue() -> None:
+    computed = {*ANSWER_RULE_CODES, CONFLICT, "questionnaire_rule",
+                *(make("Q", "text", {"max": 1, "char": "U+0000", "level": 7})[0] for make in _RULE_MESSAGES.values())}
+    unknown = {code: where for code, where in _raised_codes().items() if code not in CATALOGUE}
+    unknown.update({code: "computed" for code in computed if code not in CATALOGUE})
+    assert not unknown, f"problem codes missing from problems.CATALOGUE: {unknown}"
+
+
+def test_every_catalogue_code_says_itself_in_every_language_with_the_same_values() -> None:
+    for code, entry in CATALOGUE.items():
+        texts = {lang: catalog(lang).get(entry.key, "") for lang in LANGUAGES}
+        assert all(texts.values()), f"{code}: {entry.key} has no text in {[k for k, v in texts.items() if not v]}"
+        placeholders = {lang: set(PLACEHOLDER.findall(text)) for lang, text in texts.items()}
+        assert len({frozenset(p) for p in placeholders.values()}) == 1, f"{code}: {placeholders}"
+        assert entry.meaning
+
+
+def test_a_code_outside_the_catalogue_is_refused_where_it_is_raised() -> None:
+    with pytest.raises(KeyError, match="not in the catalogue"):
+        Problem("no_such_code")
+
+
+def test_a_problem_keeps_its_place_and_says_it_in_each_language() -> None:
+    p = Problem("answer_rule", {"message": Problem("na_justification", question="GOV-INS-01",
+                                                      field="justification")}, sheet="答题", cell="G14")
+    assert (p.sheet, p.cell, p.code) == ("答题", "G14", "answer_rule")
+    assert p == "Sheet 答题, cell G14: GOV-INS-01: N/A needs a written justification (why the practice does not apply)"
+    assert p.text("zh").startswith(t("excel.where.cell", "zh", sheet="答题", cell="G14"))
+    assert p.text("zh") != p.text("en")  # the quoted services problem is said in Chinese too
+
+    rule = Problem("not_a_level", {"level": "7"}, question="GOV-INS-01", field="level")
+    placed = rule.at(sheet="答题", cell="F14")
+    assert (placed.field, placed.question, placed.sheet, placed.cell) == ("level", "GOV-INS-01", "答题", "F14")
+    assert placed == "Sheet 答题, cell F14: " + rule
+    assert pickle.loads(pickle.dumps(placed)).place == placed.place  # crosses a process (the import worker) intact
+
+
+def test_profile_problems_name_their_field_and_fix_without_parsing() -> None:
+    q = get_questionnaire()
+    problems = q.profile_problems({**q.default_profile(), "sector": "space", "colour": "red"})
+    assert [(p.code, p.field) for p in problems] == [("profile_choose_one", "sector"),
+                                                     ("profile_unknown_field", "colour")]
+    assert problems[0].fix("en") == "choose one of " + ", ".join(q.profile_field("sector").option_ids())
+    assert problems[0].text("zh") != problems[0].text("en")
+
+
+def test_a_questionnaire_problem_is_placed_in_its_file_question_and_field(tmp_path: Path) -> None:
+    from questionnaires import load_questionnaire
+
+    with pytest.raises(QuestionnaireError) as exc:
+        load_questionnaire(tmp_path)
+    p = exc.value.problems[0]
+    assert p.code == "questionnaire_rule" and p.file and p.values["message"] and p.values["fix"]
+    assert str(p).startswith(f"[{p.file}") and " Fix: " in p
