@@ -27,7 +27,7 @@ from app_pages.common import (
 )
 from questionnaires.schema import ProfileField
 from services.access import Actor
-from services.errors import InvalidInput
+from services.errors import InvalidInput, Problem
 from services.organisations import create_organisation, get_organisation, update_organisation
 
 AUTO = "__auto__"
@@ -113,20 +113,20 @@ def _applicability(profile: dict[str, Any]) -> None:
                   core_total=sum(x.core for x in questions)))
 
 
-def _problems(name: str, profile: dict[str, Any]) -> list[str]:
+def _problems(name: str, profile: dict[str, Any]) -> list[Problem]:
     """What the user must fix, named by the field labels they see (the service checks again)."""
-    problems = []
+    problems: list[Problem] = []
     if not (name or "").strip():
-        problems.append(tr("profile.name_required"))
+        problems.append(Problem("profile_name_required", field="name"))
     elif len(name.strip()) > 200:
-        problems.append(tr("profile.name_too_long"))
+        problems.append(Problem("profile_name_too_long", field="name"))
     for f in questionnaire().profile.fields:
         if f.type == "multi" and not profile.get(f.id):
-            problems.append(tr("profile.choose_at_least_one", field=qt(f.label)))
+            problems.append(Problem("profile_choose_at_least_one", {"field": qt(f.label)}, field=f.id))
     return problems
 
 
-def _refused(problems: list[str]) -> bool:
+def _refused(problems: list[Problem]) -> bool:
     if problems:
         show_error(InvalidInput(problems=problems))
     return bool(problems)

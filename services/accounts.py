@@ -77,8 +77,8 @@ def get_user(engine: Engine, user_id: int) -> UserView:
         return _user_view(u)
 
 
-def _account_problems(s: Session, username: str, password: str | None, email: str | None) -> list[str]:
-    problems: list[str] = [] if USERNAME_RE.match(username) else [Problem("username_format")]
+def _account_problems(s: Session, username: str, password: str | None, email: str | None) -> list[Problem]:
+    problems: list[Problem] = [] if USERNAME_RE.match(username) else [Problem("username_format")]
     if password is not None:
         problems += password_problems(password, username)
     if email is not None and not EMAIL_RE.match(email):

@@ -9,7 +9,7 @@ from db.models import utcnow
 from excel.benchmark import RoundInfo, benchmark_workbook, peer_workbook
 from questionnaires import get_questionnaire
 from services.access import Actor
-from services.errors import InvalidInput, StateError
+from services.errors import InvalidInput, Problem, StateError
 from services.events import log_event
 from services.peer_comparison import member_comparison
 from services.releases import ReleaseEntry
@@ -45,7 +45,7 @@ def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
     else:
         get_round(engine, actor, round_id)  # NotFound for anyone but the round's administrators
         if dashboard.round.id != round_id:
-            raise InvalidInput(problems=[f"dashboard: built for round {dashboard.round.id}, not round {round_id}"])
+            raise InvalidInput(problems=[Problem("dashboard_round", {"built": dashboard.round.id, "asked": round_id})])
     if dashboard.stats is None:
         raise StateError("nothing released yet", object="round", id=round_id)
     data = benchmark_workbook(get_questionnaire(dashboard.round.questionnaire_id, dashboard.round.questionnaire_version),

@@ -56,14 +56,14 @@ def is_common(password: str) -> bool:
     return lowered in common_passwords() or not stem or (len(stem) >= 4 and stem in common_passwords())
 
 
-def password_problems(password: str, username: str = "") -> list[str]:
+def password_problems(password: str, username: str = "") -> list[Problem]:
     """Everything wrong with ``password`` as a new password for ``username`` (empty: acceptable).
 
     At least :data:`MIN_PASSWORD` characters, not a common password (:func:`is_common`), not the user
     name, not one or two characters repeated. Online guessing is throttled (services.sign_in_throttle);
     these rules keep the few guesses an attacker gets from mattering.
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
     if len(password) < MIN_PASSWORD:
         problems.append(Problem("password_short", {"min": MIN_PASSWORD}))
     elif is_common(password):

@@ -66,8 +66,8 @@ def test_an_invalid_profile_is_refused_and_nothing_is_changed(app_db: str, engin
     at.button(key="profile_save").click().run()
     shown = texts(at)
     assert msg("errors.invalid") in shown
-    assert msg("profile.name_required") in shown
-    assert msg("profile.choose_at_least_one", field=multi.label["zh"]) in shown
+    assert msg("problem.profile_name_required") in shown
+    assert msg("problem.profile_choose_at_least_one", field=multi.label["zh"]) in shown
     assert get_organisation(engine, Actor.system(), alice.org_id) == before
 
 
