@@ -75,7 +75,7 @@ class Place:
             place = self.file + "".join(t(f"problem_where.{name}", lang, **{name: value})
                                         for name, value in (("part", self.part), ("field", self.field),
                                                             ("line", self.line)) if value not in ("", None))
-            return t("problem_where.file", lang, place=place), t("problem_where.separator", lang)
+            return t("problem_where.file", lang, place=place), " "
         return "", ""
 
 
