@@ -208,7 +208,7 @@ def gap_prefill(engine: Engine, actor: Actor, assessment_id: int, question_id: s
     result = assessment_result(engine, actor, valid_id(assessment_id, "assessment"))
     gap = next((g for g in result.gaps if g.question_id == question_id), None)
     if gap is None:
-        raise InvalidInput(problems=[Problem("action_not_a_gap", question=question_id)])
+        raise InvalidInput(problems=[Problem("action_not_a_gap", {"question": question_id})])
     q = get_questionnaire(result.questionnaire_id, result.questionnaire_version)
     question = q.question(question_id)
     advice = gap.recommendation or question.recommendations[gap.level]  # type: ignore[index]
@@ -228,16 +228,16 @@ def _check_text(title: str | None, notes: str | None, drop_reason: str | None) -
     problems: list[str] = []
     if title is not None:
         if not title.strip() or len(title.strip()) > MAX_TITLE:
-            problems.append(Problem("action_title", max=MAX_TITLE))
+            problems.append(Problem("action_title", {"max": MAX_TITLE}))
         elif (char := control_character(title)) is not None:
-            problems.append(Problem("action_control", field="title", what="title", char=char))
+            problems.append(Problem("action_control", {"what": "title", "char": char}, field="title"))
     for name, value in (("notes", notes), ("drop_reason", drop_reason)):
         if value is None:
             continue
         if len(value) > MAX_NOTES:
-            problems.append(Problem("action_too_long", field=name, what=name, max=MAX_NOTES))
+            problems.append(Problem("action_too_long", {"what": name, "max": MAX_NOTES}, field=name))
         elif (char := control_character(value)) is not None:
-            problems.append(Problem("action_control", field=name, what=name, char=char))
+            problems.append(Problem("action_control", {"what": name, "char": char}, field=name))
     return problems
 
 
@@ -246,7 +246,7 @@ def _check_owner(s: Session, org_id: int, owner_id: int | None) -> list[str]:
         return []
     ok = s.scalar(select(User.id).join(Membership, Membership.user_id == User.id).where(
         Membership.organisation_id == org_id, User.id == owner_id, User.is_active.is_(True)))
-    return [] if ok is not None else [Problem("action_owner", owner=str(owner_id))]
+    return [] if ok is not None else [Problem("action_owner", {"owner": str(owner_id)})]
 
 
 def _check_questions(question_ids: Iterable[str], source: tuple[str, str] | None) -> tuple[list[str], list[str]]:
@@ -255,7 +255,7 @@ def _check_questions(question_ids: Iterable[str], source: tuple[str, str] | None
     known = {x.id for x in q.questions()}
     ids = sorted({str(x).strip() for x in question_ids if str(x).strip()})
     unknown = [x for x in ids if x not in known]
-    return ids, [Problem("action_question", question=x, questionnaire=q.id) for x in unknown]
+    return ids, [Problem("action_question", {"question": x, "questionnaire": q.id}) for x in unknown]
 
 
 def _log(s: Session, actor: Actor, what: str, row: ActionItem, **detail: object) -> None:
@@ -286,7 +286,7 @@ def create_action(engine: Engine, actor: Actor, org_id: int, *, title: str, ques
                 raise NotFound(object="assessment", id=from_assessment)
             source = (src.questionnaire_id, src.questionnaire_version)
         gaps = {g.question_id: g for g in assessment_result(engine, actor, from_assessment).gaps}
-        problems += [Problem("action_not_a_gap", question=x) for x in ids if x not in gaps]
+        problems += [Problem("action_not_a_gap", {"question": x}) for x in ids if x not in gaps]
         if len(ids) == 1 and ids[0] in gaps:
             origin_level, origin_target = gaps[ids[0]].level, gaps[ids[0]].target
     ids, unknown = _check_questions(ids, source)
@@ -321,7 +321,7 @@ def update_action(engine: Engine, actor: Actor, action_id: int, *, title: str | 
     a done action clears it. Dropping needs a reason.
     """
     if status is not None and status not in ACTION_STATUSES:
-        raise InvalidInput(problems=[Problem("action_status", status=str(status))])
+        raise InvalidInput(problems=[Problem("action_status", {"status": str(status)})])
     problems = _check_text(title, notes, drop_reason)
     with write_session(engine) as s:
         row = _load_action(s, actor, action_id)

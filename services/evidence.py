@@ -73,7 +73,7 @@ def limits() -> Limits:
         except ValueError:
             value = -1
         if not value > 0:
-            raise InvalidInput(problems=[Problem("evidence_config", var=var, value=raw)])
+            raise InvalidInput(problems=[Problem("evidence_config", {"var": var, "value": raw})])
         return int(value * MB)
 
     return Limits(read("AIGOV_EVIDENCE_MAX_FILE_MB", DEFAULT_MAX_FILE_MB),
@@ -106,9 +106,9 @@ def clean_filename(filename: str | None) -> str:
     if not name or name in (".", ".."):
         raise InvalidInput(problems=[Problem("evidence_name")])
     if len(name) > MAX_NAME:
-        raise InvalidInput(problems=[Problem("evidence_name_long", max=MAX_NAME)])
+        raise InvalidInput(problems=[Problem("evidence_name_long", {"max": MAX_NAME})])
     if (char := control_character(name)) is not None:
-        raise InvalidInput(problems=[Problem("evidence_name_control", char=char)])
+        raise InvalidInput(problems=[Problem("evidence_name_control", {"char": char})])
     return name
 
 
@@ -116,13 +116,12 @@ def check_upload(filename: str, data: bytes, lim: Limits) -> tuple[str, str]:
     """(clean name, media type) for an acceptable upload; InvalidInput naming the file otherwise."""
     name = clean_filename(filename)
     if len(data) > lim.max_file_bytes:
-        raise InvalidInput(problems=[Problem("evidence_too_large", file=name, size_mb=f"{len(data) / MB:.1f}",
-                                             max_mb=f"{lim.max_file_bytes / MB:g}")])
+        raise InvalidInput(problems=[Problem("evidence_too_large", {"file": name, "size_mb": f"{len(data) / MB:.1f}", "max_mb": f"{lim.max_file_bytes / MB:g}"})])
     found = detect(data)
     if found.media_type is None:
-        raise InvalidInput(problems=[Problem(f"evidence_{found.problem}", file=name, detail=found.detail)])
+        raise InvalidInput(problems=[Problem(f"evidence_{found.problem}", {"file": name, "detail": found.detail})])
     if not name_fits(name, found.media_type):
-        raise InvalidInput(problems=[Problem("evidence_name_mismatch", file=name, media_type=found.media_type)])
+        raise InvalidInput(problems=[Problem("evidence_name_mismatch", {"file": name, "media_type": found.media_type})])
     return name, found.media_type
 
 
@@ -138,7 +137,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
     if status != "draft":
         raise StateError("submitted", object="assessment", id=assessment_id)
     if question_id not in {x.id for x in questionnaire.questions()}:
-        raise InvalidInput(problems=[Problem("evidence_question", question=str(question_id)[:40])])
+        raise InvalidInput(problems=[Problem("evidence_question", {"question": str(question_id)[:40]})])
     name, media_type = check_upload(filename, data, lim)
     digest = hashlib.sha256(data).hexdigest()
     key = f"{org_id}/{secrets.token_hex(16)}"
@@ -154,8 +153,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
             used = s.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))
                             .where(EvidenceFile.organisation_id == org_id)) or 0
             if used + len(data) > lim.max_org_bytes:
-                raise InvalidInput(problems=[Problem("evidence_quota", file=name, used_mb=f"{used / MB:.1f}",
-                                                     max_mb=f"{lim.max_org_bytes / MB:g}")])
+                raise InvalidInput(problems=[Problem("evidence_quota", {"file": name, "used_mb": f"{used / MB:.1f}", "max_mb": f"{lim.max_org_bytes / MB:g}"})])
             row = EvidenceFile(organisation_id=org_id, assessment_id=assessment_id, question_id=question_id,
                                filename=name, media_type=media_type, size=len(data), sha256=digest,
                                storage_key=key, uploaded_by=actor.user_id, uploaded_at=utcnow())

@@ -39,7 +39,7 @@ EXTREMES = 3
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
-        raise InvalidInput(problems=[Problem("report_lang", lang=str(lang)[:20])])
+        raise InvalidInput(problems=[Problem("report_lang", {"lang": str(lang)[:20]})])
     return lang
 
 

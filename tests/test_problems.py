@@ -45,6 +45,10 @@ def _raised_codes() -> dict[str, str]:
             if name in {"Problem", "ServiceProblem", "Finding"} and node.args:
                 literals.append(node.args[0])
             literals += [kw.value for kw in node.keywords if kw.arg == "problem"]
+            if name == "Detected" and len(node.args) > 1:  # an evidence file's refusal: evidence_<code>
+                arg = node.args[1]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.setdefault(f"evidence_{arg.value}", f"{path.relative_to(ROOT)}:{node.lineno}")
             for arg in literals:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     found.setdefault(arg.value, f"{path.relative_to(ROOT)}:{node.lineno}")
@@ -54,12 +58,14 @@ def _raised_codes() -> dict[str, str]:
 def test_the_scan_finds_the_producers_of_every_layer() -> None:
     """The scan must see services, Excel, the questionnaire profile and the command line, or it proves nothing."""
     codes = _raised_codes()
-    assert {"username_taken", "formula", "profile_choose_one", "not_found_file", "zip_bomb", "title_control"} <= set(codes)
+    assert {"username_taken", "formula", "profile_choose_one", "not_found_file", "zip_bomb", "title_control",
+            "evidence_unknown_type", "action_status"} <= set(codes)
     assert len(codes) > 60
 
 
 def test_every_code_raised_is_in_the_catalogue() -> None:
-    computed = {*ANSWER_RULE_CODES, CONFLICT, "questionnaire_rule",
+    zip_findings = {f"evidence_{code}" for code in ("zip_bomb", "encrypted", "macros")}  # services/filetypes.py
+    computed = {*ANSWER_RULE_CODES, CONFLICT, "questionnaire_rule", *zip_findings,
                 *(make("Q", "text", {"max": 1, "char": "U+0000", "level": 7})[0] for make in _RULE_MESSAGES.values())}
     unknown = {code: where for code, where in _raised_codes().items() if code not in CATALOGUE}
     unknown.update({code: "computed" for code in computed if code not in CATALOGUE})
