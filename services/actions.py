@@ -224,8 +224,8 @@ def gap_prefill(engine: Engine, actor: Actor, assessment_id: int, question_id: s
 
 # --- changes ----------------------------------------------------------------------------------------
 
-def _check_text(title: str | None, notes: str | None, drop_reason: str | None) -> list[str]:
-    problems: list[str] = []
+def _check_text(title: str | None, notes: str | None, drop_reason: str | None) -> list[Problem]:
+    problems: list[Problem] = []
     if title is not None:
         if not title.strip() or len(title.strip()) > MAX_TITLE:
             problems.append(Problem("action_title", {"max": MAX_TITLE}))
@@ -241,7 +241,7 @@ def _check_text(title: str | None, notes: str | None, drop_reason: str | None) -
     return problems
 
 
-def _check_owner(s: Session, org_id: int, owner_id: int | None) -> list[str]:
+def _check_owner(s: Session, org_id: int, owner_id: int | None) -> list[Problem]:
     if owner_id is None:
         return []
     ok = s.scalar(select(User.id).join(Membership, Membership.user_id == User.id).where(
@@ -249,7 +249,7 @@ def _check_owner(s: Session, org_id: int, owner_id: int | None) -> list[str]:
     return [] if ok is not None else [Problem("action_owner", {"owner": str(owner_id)})]
 
 
-def _check_questions(question_ids: Iterable[str], source: tuple[str, str] | None) -> tuple[list[str], list[str]]:
+def _check_questions(question_ids: Iterable[str], source: tuple[str, str] | None) -> tuple[list[str], list[Problem]]:
     """Known ids of the source assessment's questionnaire version (by hand: the newest version)."""
     q = get_questionnaire(*source) if source else get_questionnaire()
     known = {x.id for x in q.questions()}

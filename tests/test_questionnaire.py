@@ -350,7 +350,7 @@ def test_mutated_documents_raise_only_validation_errors(name: str, mutations: li
     try:
         parse_documents(texts)
     except QuestionnaireError as exc:
-        assert exc.problems and all(p.file and p.message and p.fix for p in exc.problems)
+        assert exc.problems and all(p.file and p.values["message"] and p.values["fix"] for p in exc.problems)
 
 
 @settings(max_examples=60, deadline=None)
