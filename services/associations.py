@@ -145,8 +145,7 @@ def set_release_epsilon(engine: Engine, actor: Actor, association_id: int, value
     "Privacy budget"); releases already published keep their ε.
     """
     if isinstance(value, bool) or not isinstance(value, int | float) or not check_epsilon(float(value)):
-        raise InvalidInput(problems=[Problem("release_epsilon", value=repr(value), min=MIN_RELEASE_EPSILON,
-                                             max=MAX_RELEASE_EPSILON)])
+        raise InvalidInput(problems=[Problem("release_epsilon", {"value": repr(value), "min": MIN_RELEASE_EPSILON, "max": MAX_RELEASE_EPSILON})])
     with write_session(engine) as s:
         a = admin_association(s, actor, association_id)
         old = a.release_epsilon
