@@ -76,7 +76,7 @@ def test_two_valid_files_register_two_members_and_the_broken_one_stores_nothing(
     assert (reports[0].answered, reports[0].na, reports[0].changed) == (len(IDS), 1, len(IDS))
     bad = [(p.code, p.sheet, p.cell) for p in reports[2].problems]
     assert ("member_name_blank", "组织画像", "D2") in bad
-    assert ("not_a_level", "答题", "F2") in bad and ("na_needs_justification", "答题", "G3") in bad
+    assert ("level_not_valid", "答题", "F2") in bad and ("na_needs_justification", "答题", "G3") in bad
     assert "Sheet 答题, cell F2: 7 is not a level; use 0–5 or N/A" in reports[2].messages("en")
     orgs = _orgs(engine)
     assert set(orgs) == {"甲科技有限公司", "乙制造股份公司"}
