@@ -31,7 +31,7 @@ FORBIDDEN = {
     "i18n": {"streamlit", "sqlalchemy", "db", "services", "problems"},
     # the one Problem type sits just above i18n, so every layer may raise it
     "problems": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "questionnaires",
-                 "scoring", "charts", "demo", "reports", "openpyxl"},
+                 "scoring", "charts", "demo", "reports", "benchmarking", "privacy", "openpyxl"},
     "app_pages": {"sqlalchemy", "db"},  # pages call services; they never touch the database layer
 }
 
