@@ -107,9 +107,9 @@ def _from_gap(who: Actor, view: AssessmentView, q: Questionnaire, result: Assess
 def _by_hand(who: Actor, view: AssessmentView, q: Questionnaire, owners: dict[int | None, str]) -> None:
     with st.expander(tr("actions.by_hand"), icon=":material/edit:", key="action_by_hand_box"):
         title = st.text_input(tr("actions.title"), max_chars=200, key="action_new_title")
-        ids = [x.id for x in q.questions()]
-        questions = st.multiselect(tr("actions.questions"), ids, key="action_new_questions",
-                                   format_func=lambda x: f"{x} {qt(q.question(x).text)[:60]}")
+        labels = {x.id: f"{x.id} {qt(x.text)[:60]}" for x in q.questions()}
+        questions = st.multiselect(tr("actions.questions"), list(labels), key="action_new_questions",
+                                   format_func=labels.__getitem__)
         notes = st.text_area(tr("actions.notes"), key="action_new_notes")
         c1, c2 = st.columns(2)
         with c1:
@@ -127,11 +127,15 @@ def _edit(who: Actor, actions: list[ActionView], owners: dict[int | None, str]) 
         return
     with st.expander(tr("actions.edit"), icon=":material/task_alt:", key="action_edit_box"):
         by_id = {v.id: v for v in actions}
+        # Option labels are formatted now, in this run's language (a format_func that read the language
+        # later, outside the run, would label options in the default language).
+        picks = {i: tr_plain("actions.action_option", id=i, title=v.title[:80]) for i, v in by_id.items()}
         aid = st.selectbox(tr("actions.pick_action"), list(by_id), key="action_edit_pick",
-                           format_func=lambda i: tr_plain("actions.action_option", id=i, title=by_id[i].title[:80]))
+                           format_func=picks.__getitem__)
         v = by_id[aid]
+        statuses = {s: tr_plain(f"actions.status.{s}") for s in STATUSES}
         status = st.selectbox(tr("actions.status_field"), STATUSES, index=STATUSES.index(v.status),
-                              key=f"action_edit_status_{aid}", format_func=lambda s: tr_plain(f"actions.status.{s}"))
+                              key=f"action_edit_status_{aid}", format_func=statuses.__getitem__)
         c1, c2 = st.columns(2)
         with c1:
             ids = list(owners)
