@@ -32,10 +32,11 @@ FILLED = read_template(filled_template())
 ], ids=["level", "level_and_na", "na_without_justification", "long_justification", "long_note", "unknown_id"])
 def test_a_service_rule_is_placed_at_its_cell(answer: TemplateAnswer, cell: str, fragment: str) -> None:
     problems = answer_problems(replace(FILLED, answers=(answer,)), Q)
-    assert [(p.code, p.sheet, p.cell) for p in problems] == [("answer_rule", "答题", cell)]
-    assert fragment in problems[0].text("en") and problems[0].text("en").startswith(f"Sheet 答题, cell {cell}: ")
     [rule] = validate(Q, AnswerInputData(answer.question_id, answer.level, answer.na, answer.justification,
                                                 answer.note))
+    # The services' own problem, with its code and field, placed at the cell (not wrapped as text).
+    assert [(p.code, p.field, p.sheet, p.cell) for p in problems] == [(rule.code, rule.field, "答题", cell)]
+    assert fragment in problems[0].text("en") and problems[0].text("en").startswith(f"Sheet 答题, cell {cell}: ")
     assert problems[0].text("zh") == f"工作表 答题，单元格 {cell}：{problem_text(rule, 'zh')}"  # in the user's language
 
 
