@@ -230,14 +230,18 @@ def _check_text(title: str | None, notes: str | None, drop_reason: str | None) -
         if not title.strip() or len(title.strip()) > MAX_TITLE:
             problems.append(Problem("action_title", {"max": MAX_TITLE}))
         elif (char := control_character(title)) is not None:
-            problems.append(Problem("action_control", {"what": "title", "char": char}, field="title"))
-    for name, value in (("notes", notes), ("drop_reason", drop_reason)):
-        if value is None:
-            continue
-        if len(value) > MAX_NOTES:
-            problems.append(Problem("action_too_long", {"what": name, "max": MAX_NOTES}, field=name))
-        elif (char := control_character(value)) is not None:
-            problems.append(Problem("action_control", {"what": name, "char": char}, field=name))
+            problems.append(Problem("action_control_title", {"char": char}, field="title"))
+    # One message per field (its name is part of the translated text, never an English word spliced in).
+    if notes is not None:
+        if len(notes) > MAX_NOTES:
+            problems.append(Problem("action_too_long_notes", {"max": MAX_NOTES}, field="notes"))
+        elif (char := control_character(notes)) is not None:
+            problems.append(Problem("action_control_notes", {"char": char}, field="notes"))
+    if drop_reason is not None:
+        if len(drop_reason) > MAX_NOTES:
+            problems.append(Problem("action_too_long_drop_reason", {"max": MAX_NOTES}, field="drop_reason"))
+        elif (char := control_character(drop_reason)) is not None:
+            problems.append(Problem("action_control_drop_reason", {"char": char}, field="drop_reason"))
     return problems
 
 

@@ -61,12 +61,29 @@ def test_bad_action_input_is_refused_with_every_problem_and_nothing_stored(engin
         create_action(engine, alice.actor(engine), alice.org_id, title=" ", question_ids=["NOPE-01"],
                       owner_id=outsider.user_id, notes="x\x00y")
     codes = set(problem_codes(err.value))
-    assert codes == {"action_title", "action_question", "action_owner", "action_control"}
+    assert codes == {"action_title", "action_question", "action_owner", "action_control_notes"}
     with pytest.raises(InvalidInput) as err:
         create_action(engine, alice.actor(engine), alice.org_id, title="t", question_ids=[QIDS[0]],
                       from_assessment=aid)
     assert problem_codes(err.value) == ["action_not_a_gap"]
     assert list_actions(engine, alice.actor(engine), alice.org_id) == []
+
+
+def test_action_problems_name_the_field_in_the_users_language(engine: Engine) -> None:
+    """A Chinese user reads "行动备注", never "行动notes": every field name is part of the translated text."""
+    alice = org_admin(engine)
+    with pytest.raises(InvalidInput) as err:
+        create_action(engine, alice.actor(engine), alice.org_id, title="a\x07b", notes="x" * 20_001)
+    problems = [p for p in err.value.problems if isinstance(p, Problem)]
+    made = create_action(engine, alice.actor(engine), alice.org_id, title="Write the AI policy")
+    with pytest.raises(InvalidInput) as err:
+        update_action(engine, alice.actor(engine), made.id, status="dropped", drop_reason="y\x00z")
+    problems += [p for p in err.value.problems if isinstance(p, Problem)]
+    assert {p.field for p in problems} == {"title", "notes", "drop_reason"}
+    for p in problems:
+        zh_text = p.text("zh").split("：")[0]
+        assert not any(c.isascii() and c.isalpha() for c in zh_text), zh_text
+        assert p.text("en").startswith(f"action {p.field.replace('_', ' ')}"), p.text("en")
 
 
 def test_status_rules_completion_drop_reason_and_overdue(engine: Engine) -> None:
