@@ -121,11 +121,12 @@ def hbar_svg(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float |
 
 
 def box_svg(labels: Sequence[str], quantiles: Sequence[tuple[float | None, ...]], *, title: str = "") -> str:
-    """Horizontal boxes from published quantiles (p10, p25, median, p75, p90): whiskers at the 10th and
-    90th percentile, nothing recomputed from members' scores (there are none here)."""
+    """Horizontal boxes from published quantiles (p25, median, p75): the box is the middle half of the
+    members, no whiskers (a release publishes no P10/P90, minimum or maximum), nothing recomputed from
+    members' scores (there are none here)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.8, 0.42 * len(labels) + 0.9))
-    stats: list[dict[str, Any]] = [{"label": label, "whislo": q[0], "q1": q[1], "med": q[2], "q3": q[3], "whishi": q[4], "fliers": []}
+    stats: list[dict[str, Any]] = [{"label": label, "whislo": q[0], "q1": q[0], "med": q[1], "q3": q[2], "whishi": q[2], "fliers": []}
              for label, q in zip(labels, quantiles, strict=True)]
     ax.bxp(stats, orientation="horizontal", showfliers=False, patch_artist=True,
            boxprops={"facecolor": "#cfe3f3", "edgecolor": "#0072B2"}, medianprops={"color": "#D55E00", "linewidth": 2},

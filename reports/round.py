@@ -1,7 +1,7 @@
 """The association's round report (测评轮次报告): what a secretary sends to members unchanged.
 
 Sections: cover; participation; distribution of scores (overall and per dimension, as quantile
-boxes: 10th, 25th, 50th, 75th and 90th percentile); comparison by segment; common gaps; trend over
+boxes: 25th, 50th and 75th percentile, what a release publishes); comparison by segment; common gaps; trend over
 the association's rounds; method and privacy. It words and draws the published figures it is given
 and computes none: a group too small to show arrives hidden and reads "too few to show".
 """
@@ -22,14 +22,13 @@ from scoring.display import format_percent, format_score
 
 @dataclass(frozen=True)
 class Quantiles:
-    """One unit's published distribution over a group (all None when hidden)."""
+    """One unit's published distribution over a group (all None when hidden): the release's P25, median
+    and P75 (a release publishes no P10, P90, minimum or maximum, so the report has no such column)."""
 
     count: int | None
-    p10: float | None
     p25: float | None
     median: float | None
     p75: float | None
-    p90: float | None
     hidden: bool
 
 
@@ -43,12 +42,12 @@ class SegmentLine:
 
 @dataclass(frozen=True)
 class GapLine:
+    """A common gap as released: a noisy count of members with the question among their high-priority gaps."""
+
     question_id: str
     question: str
-    high: int
-    medium: int
-    scored: int
-    share_high: float
+    members: int
+    share: float  # members ÷ the round's submitted members
 
 
 @dataclass(frozen=True)
@@ -93,16 +92,16 @@ def _names(q: Questionnaire, lang: str) -> dict[str, str]:
 
 def _row(name: str, u: Quantiles | None, hidden_text: str) -> dict[str, str]:
     if u is None or u.hidden:
-        return {"name": name, "count": hidden_text, "p10": "", "p25": "", "median": "", "p75": "", "p90": ""}
-    return {"name": name, "count": str(u.count), "p10": format_score(u.p10), "p25": format_score(u.p25),
-            "median": format_score(u.median), "p75": format_score(u.p75), "p90": format_score(u.p90)}
+        return {"name": name, "count": hidden_text, "p25": "", "median": "", "p75": ""}
+    return {"name": name, "count": str(u.count), "p25": format_score(u.p25), "median": format_score(u.median),
+            "p75": format_score(u.p75)}
 
 
 def _boxes(names: dict[str, str], units: dict[str, Quantiles], ids: Sequence[str], title: str) -> str | None:
     shown = [(names[i], units[i]) for i in ids if i in units and not units[i].hidden and units[i].median is not None]
     if not shown:
         return None
-    return svg_uri(box_svg([n for n, _ in shown], [(u.p10, u.p25, u.median, u.p75, u.p90) for _, u in shown],
+    return svg_uri(box_svg([n for n, _ in shown], [(u.p25, u.median, u.p75) for _, u in shown],
                            title=title))
 
 
@@ -132,8 +131,8 @@ def context(data: RoundReportData, *, charts: bool = True) -> dict[str, Any]:
                                            for s in rows]}
                      for f, rows in seg_fields.items()],
         "dim_names": [names[d] for d in dims],
-        "gaps": [{"id": g.question_id, "question": g.question, "high": g.high, "medium": g.medium,
-                  "scored": g.scored, "share": format_percent(g.share_high)} for g in data.gaps],
+        "gaps": [{"id": g.question_id, "question": g.question, "members": g.members,
+                  "share": format_percent(g.share)} for g in data.gaps],
         "trend": [{"name": p.round_name, "submitted": p.submitted,
                    "cells": [format_score(p.units[i].median) if i in p.units and not p.units[i].hidden else hidden
                              for i in ["overall", *dims]]} for p in data.trend],

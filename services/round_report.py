@@ -32,7 +32,7 @@ COMMON_GAPS = 10
 
 def _q(d: Dist) -> Quantiles:
     # A release publishes P25, median and P75 (no P10/P90: docs/benchmarking.md, "Differential privacy").
-    return Quantiles(d.count, None, d.p25, d.median, d.p75, None, d.suppressed)
+    return Quantiles(d.count, d.p25, d.median, d.p75, d.suppressed)
 
 
 def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
@@ -61,8 +61,7 @@ def report_data_from(q: Questionnaire, s: DashboardStats, *, association: str, r
         units={k: _q(v) for k, v in s.units.items()},
         segments=tuple(SegmentLine(segment_field_name(row.field, lang), segment_value_name(q, row.field, row.value, lang),
                                    row.suppressed, {k: _q(v) for k, v in row.units.items()}) for row in s.segments),
-        gaps=tuple(GapLine(g.question_id, question_text(q, g.question_id, lang), g.count, 0, s.participation.submitted,
-                           g.share) for g in gaps),
+        gaps=tuple(GapLine(g.question_id, question_text(q, g.question_id, lang), g.count, g.share) for g in gaps),
         trend=tuple(TrendLine(p.round_name, p.submitted or 0, {k: _q(v) for k, v in p.units.items()}) for p in s.trend),
     )
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from db.engine import make_engine
+from i18n import t
 from scoring.display import format_score
 from services.access import Actor, actor_for_cli
 from services.actions import list_actions
@@ -139,6 +140,12 @@ def test_round_report_names_no_member_and_shows_the_dashboards_figures(demo_db_u
     line = next(x for x in text.splitlines() if x.strip().startswith("总体" if lang == "zh" else "Overall"))
     for value in (overall.p25, overall.median, overall.p75):  # the release's quantiles (no P10/P90 published)
         assert format_score(value) in line, (value, line)
+    # Only what the release publishes has a column: no P10/P90, no priority split the release does not carry.
+    assert "P10" not in text and "P90" not in text
+    assert squeezed(t("reports.col_gap_members", lang)) in squeezed(text)
+    for g in [g for g in dash.stats.gaps if g.count > 0][:10]:  # the noisy count as released, on the gap's row
+        row = next(x for x in text.splitlines() if g.question_id in x)
+        assert f" {g.count} " in f" {row} ", (g.count, row)
     assert str(dash.stats.participation.submitted) in text
     with read_session(engine) as s:
         names = list(s.scalars(select(Organisation.name)))
