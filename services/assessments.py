@@ -30,6 +30,7 @@ from db.models import (
     AssessmentStatus,
     BenchmarkRound,
     EventLog,
+    EvidenceFile,
     Organisation,
     RoundStatus,
     Sharing,
@@ -44,6 +45,7 @@ from services.access import Actor
 from services.answers import AnswerInputData, AnswerView, Source
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.results import score_stored
+from services.storage import EvidenceStore, default_store
 from services.text import clean_text
 
 
@@ -344,17 +346,27 @@ def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
         return assessment_view(a, s.get(Organisation, a.organisation_id).name)  # type: ignore[union-attr]
 
 
-def delete_assessment(engine: Engine, actor: Actor, assessment_id: int) -> None:
+def delete_assessment(engine: Engine, actor: Actor, assessment_id: int, *,
+                      store: EvidenceStore | None = None) -> None:
+    """Delete a draft with its answers and evidence: the rows in one transaction, then the evidence
+    files' bytes from the store (after the commit, so a failed transaction never loses a file)."""
+    store = store or default_store()
     with write_session(engine) as s:
         a = answers.load(s, actor, assessment_id, for_update=True)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.status != AssessmentStatus.DRAFT:  # a submitted one is a record (and may sit in a benchmarking round): reopen first
             raise StateError("submitted", object="assessment", id=assessment_id)
-        # The answers and their audit trail go with the assessment; the deletion itself stays on record.
+        files = s.execute(select(EvidenceFile.storage_key, EvidenceFile.filename, EvidenceFile.sha256)
+                          .where(EvidenceFile.assessment_id == a.id)).all()
+        # The answers and their audit trail go with the assessment; the deletion itself stays on record,
+        # with the evidence files that went with it.
         s.add(EventLog(user_id=actor.user_id, action="assessment_deleted", object_type="assessment", object_id=a.id,
-                       detail={"organisation_id": a.organisation_id, "title": a.title, "status": a.status}))
+                       detail={"organisation_id": a.organisation_id, "title": a.title, "status": a.status,
+                               "evidence": [{"filename": f.filename, "sha256": f.sha256} for f in files]}))
         s.delete(a)
+    for f in files:
+        store.delete(f.storage_key)
 
 
 # --- answers ----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from db.engine import read_session
 from db.models import EventLog, EvidenceFile
-from services.assessments import submit
+from services.assessments import delete_assessment, submit
 from services.errors import Forbidden, InvalidInput, Problem, StateError
 from services.evidence import download_evidence, list_evidence, remove_evidence, upload_evidence
 from services.storage import FileStore
@@ -153,6 +153,22 @@ def test_removal_deletes_the_bytes_and_is_in_the_audit_trail(engine: Engine, sto
         event = s.scalars(select(EventLog).where(EventLog.action == "evidence_removed")).one()
     assert event.user_id == alice.user_id and event.object_id == v.id
     assert event.detail["filename"] == "policy.txt" and event.detail["sha256"] == v.sha256
+
+
+def test_deleting_a_draft_deletes_its_evidence_files_from_disk(engine: Engine, store: FileStore) -> None:
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    keep = new_assessment(engine, alice)  # another draft's file stays
+    for i, qid in enumerate(QIDS[:2]):
+        upload_evidence(engine, alice.actor(engine), aid, qid, f"policy-{i}.txt", f"policy {i}\n".encode())
+    kept = upload_evidence(engine, alice.actor(engine), keep, QIDS[0], "other.txt", b"other\n")
+    assert len(_files_on_disk(store)) == 3
+    delete_assessment(engine, alice.actor(engine), aid)
+    [left] = _files_on_disk(store)
+    assert hashlib.sha256(left.read_bytes()).hexdigest() == kept.sha256 and _rows(engine) == 1
+    with read_session(engine) as s:
+        event = s.scalars(select(EventLog).where(EventLog.action == "assessment_deleted")).one()
+    assert sorted(f["filename"] for f in event.detail["evidence"]) == ["policy-0.txt", "policy-1.txt"]
 
 
 def test_submitted_assessment_evidence_is_frozen(engine: Engine, store: FileStore) -> None:
