@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import Engine
 
@@ -41,7 +41,7 @@ def _settle(page: Page) -> None:
     expect(page.locator("[data-stale=true]")).to_have_count(0)
 
 
-def _expander(page: Page, title: str):  # type: ignore[no-untyped-def]
+def _expander(page: Page, title: str) -> Locator:
     """The expander titled ``title``, opened (a rerun may have closed it again)."""
     box = page.get_by_test_id("stExpander").filter(has_text=title).first
     if not box.get_by_test_id("stExpanderDetails").is_visible():
