@@ -19,6 +19,7 @@ from app_pages.common import (
     XLSX_MIME,
     actor,
     attempt,
+    deferred_download,
     engine,
     fmt_pct,
     fmt_score,
@@ -29,7 +30,6 @@ from app_pages.common import (
     questionnaire,
     tr,
     tr_plain,
-    xlsx_download,
 )
 from benchmarking.labels import (
     estimate_note,
@@ -437,13 +437,13 @@ def _export(who: Actor, dash: RoundDashboard) -> None:
     """The workbook of the round's current release, built when the button is clicked."""
     r = dash.round
     language = lang()
-    xlsx_download(tr("benchmark.assoc.download_export"), lambda: benchmark_xlsx(engine(), who, r.id, language),
-                  key=EXPORT, file_name=f"{file_label(r.association_name)}-aigov-benchmark-round-{r.id}-{language}.xlsx",
-                  help_text=tr("benchmark.assoc.export_help"))
-    xlsx_download(tr("reports.download_round_pdf"), lambda: round_report_pdf(engine(), who, r.id, language),
-                  key="round_report_pdf",
-                  file_name=f"{file_label(r.association_name)}-aigov-round-report-{r.id}-{language}.pdf",
-                  help_text=tr("reports.round_pdf_help"), mime=PDF_MIME)
+    deferred_download(tr("benchmark.assoc.download_export"), lambda: benchmark_xlsx(engine(), who, r.id, language),
+                      key=EXPORT, file_name=f"{file_label(r.association_name)}-aigov-benchmark-round-{r.id}-{language}.xlsx",
+                      mime=XLSX_MIME, help_text=tr("benchmark.assoc.export_help"))
+    deferred_download(tr("reports.download_round_pdf"), lambda: round_report_pdf(engine(), who, r.id, language),
+                      key="round_report_pdf",
+                      file_name=f"{file_label(r.association_name)}-aigov-round-report-{r.id}-{language}.pdf",
+                      mime=PDF_MIME, help_text=tr("reports.round_pdf_help"))
 
 
 def main() -> None:

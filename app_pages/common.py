@@ -353,10 +353,10 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIME = "application/pdf"
 
 
-def xlsx_download(label: str, build: Callable[[], bytes], *, key: str, file_name: str, help_text: str = "",
-                  mime: str = XLSX_MIME) -> None:
-    """A download button whose workbook (or, with ``mime=PDF_MIME``, report) is built when it is clicked
-    (Streamlit's deferred ``data``).
+def deferred_download(label: str, build: Callable[[], bytes], *, key: str, file_name: str, mime: str,
+                      help_text: str = "") -> None:
+    """A download button whose file (a workbook, ``XLSX_MIME``; a report, ``PDF_MIME``) is built when it
+    is clicked (Streamlit's deferred ``data``).
 
     Reruns stay fast (nothing is built for a plain visit), and the file is always built from the
     data as it is at the click, so a file built before a change can never be offered as current.

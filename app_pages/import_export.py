@@ -19,6 +19,7 @@ from app_pages.common import (
     actor,
     current_org_id,
     current_org_name,
+    deferred_download,
     engine,
     flash,
     guarded,
@@ -27,7 +28,6 @@ from app_pages.common import (
     show_flash,
     tr,
     tr_plain,
-    xlsx_download,
 )
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
@@ -155,8 +155,8 @@ def _export(who: Actor, rows: list[AssessmentView]) -> None:
                           key="excel_export_assessment")
     code = st.radio(tr("excel.page.export_lang"), LANGUAGES, index=LANGUAGES.index(lang()), horizontal=True,
                     format_func=LANGUAGE_NAMES.__getitem__, key="excel_export_lang")
-    xlsx_download(tr("excel.page.export_button"), lambda: summary_xlsx(engine(), who, chosen, code), key=SUMMARY,
-                  file_name=summary_filename(engine(), who, chosen))
+    deferred_download(tr("excel.page.export_button"), lambda: summary_xlsx(engine(), who, chosen, code), key=SUMMARY,
+                      file_name=summary_filename(engine(), who, chosen), mime=XLSX_MIME)
 
 
 def _page() -> None:

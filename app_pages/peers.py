@@ -10,10 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import (
+    XLSX_MIME,
     actor,
     attempt,
     current_org_id,
     current_org_name,
+    deferred_download,
     engine,
     flash,
     fmt_pct,
@@ -25,7 +27,6 @@ from app_pages.common import (
     show_flash,
     tr,
     tr_plain,
-    xlsx_download,
 )
 from benchmarking.labels import (
     estimate_note,
@@ -204,10 +205,10 @@ def _close_first(q: Questionnaire, s: MemberStats) -> None:
 
 def _download(who: Actor, assessment_id: int, segment: str) -> None:
     language = lang()
-    xlsx_download(tr("benchmark.peers.download"), lambda: peer_xlsx(engine(), who, assessment_id, language, segment),
-                  key="peer_xlsx",
-                  file_name=f"{file_label(current_org_name())}-aigov-peer-comparison-{assessment_id}-{language}.xlsx",
-                  help_text=tr("benchmark.peers.download_help"))
+    deferred_download(tr("benchmark.peers.download"),
+                      lambda: peer_xlsx(engine(), who, assessment_id, language, segment), key="peer_xlsx",
+                      file_name=f"{file_label(current_org_name())}-aigov-peer-comparison-{assessment_id}-{language}.xlsx",
+                      mime=XLSX_MIME, help_text=tr("benchmark.peers.download_help"))
 
 
 def main() -> None:

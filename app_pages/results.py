@@ -27,7 +27,9 @@ from app_pages.assessment_context import (
 from app_pages.common import (
     PDF_MIME,
     RELATION_KEYS,
+    XLSX_MIME,
     actor,
+    deferred_download,
     engine,
     fmt_pct,
     fmt_score,
@@ -36,7 +38,6 @@ from app_pages.common import (
     qt,
     tr,
     tr_plain,
-    xlsx_download,
 )
 from app_pages.comparison_view import render_comparison
 from benchmarking.labels import estimate_note, segment_value_name
@@ -428,12 +429,12 @@ def _readiness(who: Actor, view: AssessmentView) -> None:
 def _export(who: Actor, view: AssessmentView) -> None:
     """The Excel summary and the PDF management report, each built when its button is clicked."""
     language = lang()
-    xlsx_download(tr("results.download_excel"), lambda: summary_xlsx(engine(), who, view.id, language),
-                  key="results_xlsx", file_name=summary_filename(engine(), who, view.id),
-                  help_text=tr("results.excel_help"))
-    xlsx_download(tr("reports.download_pdf"), lambda: management_report_pdf(engine(), who, view.id, language),
-                  key="results_pdf", file_name=report_filename(view, language), help_text=tr("reports.pdf_help"),
-                  mime=PDF_MIME)
+    deferred_download(tr("results.download_excel"), lambda: summary_xlsx(engine(), who, view.id, language),
+                      key="results_xlsx", file_name=summary_filename(engine(), who, view.id), mime=XLSX_MIME,
+                      help_text=tr("results.excel_help"))
+    deferred_download(tr("reports.download_pdf"), lambda: management_report_pdf(engine(), who, view.id, language),
+                      key="results_pdf", file_name=report_filename(view, language), mime=PDF_MIME,
+                      help_text=tr("reports.pdf_help"))
 
 
 def main() -> None:
