@@ -253,8 +253,18 @@ def _check_owner(s: Session, org_id: int, owner_id: int | None) -> list[Problem]
     return [] if ok is not None else [Problem("action_owner", {"owner": str(owner_id)})]
 
 
+def _org_questionnaire(s: Session, org_id: int) -> tuple[str, str] | None:
+    """The questionnaire (id, version) of the organisation's newest assessment: the one its plan works
+    towards (None: no assessment yet, the default questionnaire's newest version applies)."""
+    row = s.execute(select(Assessment.questionnaire_id, Assessment.questionnaire_version)
+                    .where(Assessment.organisation_id == org_id)
+                    .order_by(Assessment.created_at.desc(), Assessment.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
 def _check_questions(question_ids: Iterable[str], source: tuple[str, str] | None) -> tuple[list[str], list[Problem]]:
-    """Known ids of the source assessment's questionnaire version (by hand: the newest version)."""
+    """Known ids of ``source``'s questionnaire version: the gap's assessment, or by hand the organisation's
+    newest assessment (:func:`_org_questionnaire`); the default questionnaire's newest version without one."""
     q = get_questionnaire(*source) if source else get_questionnaire()
     known = {x.id for x in q.questions()}
     ids = sorted({str(x).strip() for x in question_ids if str(x).strip()})
@@ -293,6 +303,9 @@ def create_action(engine: Engine, actor: Actor, org_id: int, *, title: str, ques
         problems += [Problem("action_not_a_gap", {"question": x}) for x in ids if x not in gaps]
         if len(ids) == 1 and ids[0] in gaps:
             origin_level, origin_target = gaps[ids[0]].level, gaps[ids[0]].target
+    else:
+        with read_session(engine) as s:
+            source = _org_questionnaire(s, org_id)
     ids, unknown = _check_questions(ids, source)
     problems += unknown
     with write_session(engine) as s:
@@ -333,7 +346,7 @@ def update_action(engine: Engine, actor: Actor, action_id: int, *, title: str | 
             problems += _check_owner(s, row.organisation_id, owner_id)  # type: ignore[arg-type]
         ids: list[str] | None = None
         if question_ids is not None:
-            ids, unknown = _check_questions(question_ids, None)
+            ids, unknown = _check_questions(question_ids, _org_questionnaire(s, row.organisation_id))
             problems += unknown
         new_status = status or row.status
         reason = (drop_reason if drop_reason is not None else row.drop_reason or "").strip()

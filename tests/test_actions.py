@@ -191,3 +191,22 @@ def test_action_plan_sheet_in_the_excel_summary(engine: Engine) -> None:
     assert row["#"] == late.id and row["Action"] == "任命AI治理负责人" and row["Questions"] == gap
     assert row["Owner"] == "rita" and row["Status"] == "Planned" and row["Overdue"] == "Yes"
     assert row["Due"].date() == date(2020, 1, 31)
+
+
+def test_an_action_by_hand_uses_the_question_ids_of_the_organisations_questionnaire_version(engine: Engine) -> None:
+    """An organisation still on an older version writes actions for its questions, not the newest version's."""
+    from db.engine import write_session
+    from db.models import Assessment
+
+    alice = org_admin(engine)
+    aid = new_assessment(engine, alice)
+    with write_session(engine) as s:  # an organisation still assessing with version 1.0.0
+        s.get(Assessment, aid).questionnaire_version = "1.0.0"  # type: ignore[union-attr]
+    old_only = "GOV-INS-01"  # in 1.0.0, not in the newest version
+    assert old_only not in {x.id for x in q().questions()}
+    made = create_action(engine, alice.actor(engine), alice.org_id, title="Name the AI governance lead",
+                         question_ids=[old_only])
+    assert made.question_ids == (old_only,)
+    with pytest.raises(InvalidInput) as err:
+        update_action(engine, alice.actor(engine), made.id, question_ids=["GOV-INS-05"])  # newest version only
+    assert problem_codes(err.value) == ["action_question"]
