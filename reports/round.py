@@ -1,7 +1,8 @@
 """The association's round report (测评轮次报告): what a secretary sends to members unchanged.
 
 Sections: cover; participation; distribution of scores (overall and per dimension, as quantile
-boxes: 25th, 50th and 75th percentile, what a release publishes); comparison by segment; common gaps; trend over
+boxes: 25th, 50th and 75th percentile of the overall score and each dimension, what a release
+publishes; no sub-dimension figure, none is released); comparison by segment; common gaps; trend over
 the association's rounds; method and privacy. It words and draws the published figures it is given
 and computes none: a group too small to show arrives hidden and reads "too few to show".
 """
@@ -70,7 +71,7 @@ class RoundReportData:
     invited: int
     submitted: int
     hidden: bool  # the whole round has too few submissions to show anything
-    units: dict[str, Quantiles]  # "overall", dimension and sub-dimension ids
+    units: dict[str, Quantiles]  # "overall" and dimension ids (a release has no sub-dimension figure)
     segments: tuple[SegmentLine, ...]
     gaps: tuple[GapLine, ...]
     trend: tuple[TrendLine, ...]
@@ -110,7 +111,6 @@ def context(data: RoundReportData, *, charts: bool = True) -> dict[str, Any]:
     names = _names(q, lang)
     hidden = t("reports.hidden", lang)
     dims = [d.id for d in q.dimensions]
-    subs = [s.id for d in q.dimensions for s in d.subdimensions]
     seg_fields: dict[str, list[SegmentLine]] = {}
     for seg in data.segments:
         seg_fields.setdefault(seg.field_name, []).append(seg)
@@ -124,7 +124,6 @@ def context(data: RoundReportData, *, charts: bool = True) -> dict[str, Any]:
         "share": format_percent(data.submitted / data.invited if data.invited else None),
         "hidden": data.hidden,
         "units": [_row(names[i], data.units.get(i), hidden) for i in ["overall", *dims]],
-        "subunits": [_row(names[i], data.units.get(i), hidden) for i in subs],
         "segments": [{"field": f, "rows": [_row(s.value_name, s.units.get("overall"), hidden)
                                            | {"dims": [format_score(s.units[d].median) if d in s.units
                                                        and not s.units[d].hidden else hidden for d in dims]}
@@ -144,7 +143,6 @@ def context(data: RoundReportData, *, charts: bool = True) -> dict[str, Any]:
     if charts and not data.hidden:
         chart_map = {
             "dimensions": _boxes(names, data.units, ["overall", *dims], t("reports.distribution_heading", lang)),
-            "subdimensions": _boxes(names, data.units, subs, t("results.radar_subdimensions", lang)),
         }
         seg_chart = None
         for f, rows in seg_fields.items():
