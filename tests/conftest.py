@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,3 +141,13 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
     kept = Downloads()
     monkeypatch.setattr(MediaFileManager, "add_deferred", kept.recording(MediaFileManager.add_deferred))
     return kept
+
+
+@pytest.fixture
+def poppler() -> None:
+    """pdftotext and pdftoppm (Debian's poppler-utils), to read PDFs back as a reader sees them; skips
+    without them, fails in CI (AIGOV_REQUIRE_REAL_SERVICES=1)."""
+    if not (shutil.which("pdftotext") and shutil.which("pdftoppm")):
+        if REQUIRE_REAL:
+            pytest.fail("poppler-utils (pdftotext, pdftoppm) are required in CI")
+        pytest.skip("poppler-utils not installed")

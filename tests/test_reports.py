@@ -8,7 +8,6 @@ page 1 is rendered to PNG in the test's folder. Numbers are compared with the pa
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,18 +21,7 @@ from services.access import Actor, actor_for_cli
 from services.actions import list_actions
 from services.reports import management_report_data, management_report_pdf
 from services.results import assessment_result
-from tests.conftest import REQUIRE_REAL
 from tests.support.apptest import app_test
-
-POPPLER = shutil.which("pdftotext") and shutil.which("pdftoppm")
-
-
-@pytest.fixture
-def poppler() -> None:
-    if not POPPLER:
-        if REQUIRE_REAL:
-            pytest.fail("poppler-utils (pdftotext, pdftoppm) are required in CI")
-        pytest.skip("poppler-utils not installed")
 
 
 def pdf_text(path: Path, *, layout: bool = False) -> str:

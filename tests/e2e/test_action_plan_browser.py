@@ -9,7 +9,6 @@ assessment's questionnaire and download the PDF.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -67,7 +66,7 @@ def _choose(page: Page, box_title: str, key: str, option: str) -> None:
     expect(page.locator(f".st-key-{key}").get_by_role("combobox")).to_have_value(option)
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.usefixtures("poppler")
 def test_gap_to_action_to_next_assessment_and_pdf(live_server: str, engine: Engine, page: Page,
                                                   tmp_path: Path) -> None:
     lead = create_user(engine, "lead", PASSWORD, display_name="Compliance lead")
