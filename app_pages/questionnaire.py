@@ -42,6 +42,7 @@ from app_pages.common import (
     tr_plain,
 )
 from app_pages.paging import QuestionPage, next_unanswered, page_of, question_pages
+from problems import Problem
 from questionnaires import Questionnaire
 from questionnaires.schema import Question
 from scoring.types import AssessmentResult
@@ -59,7 +60,7 @@ OPTIONS = [0, 1, 2, 3, 4, 5, NA]
 MAX_TEXT = 5000
 SEEN = "q_seen"  # {assessment id: {qid: AnswerView | None}}: what the user was shown (revision base)
 CONFLICTS = "q_conflicts"  # {assessment id: {qid: (Conflict, AnswerInputData)}}
-ERRORS = "q_errors"  # {assessment id: {qid: [problem, …]}}
+ERRORS = "q_errors"  # {assessment id: {qid: [Problem or message from tr(), …]}}
 VIEW = "q_view"  # {assessment id: sub-dimension id}: the view to return to
 APPLIED = "q_sub_applied"  # {assessment id: sub-dimension id}: the last view shown, to spot a new ?sub= link
 SCROLL = "q_scroll"  # {assessment id: (nonce, element key)}: where the next run brings the screen
@@ -278,7 +279,9 @@ def _question(q: Questionnaire, aid: int, x: Question, stored: AnswerView | None
                      placeholder=tr("questionnaire.note_placeholder"), on_change=_on_change, args=(aid, qid),
                      disabled=read_only)
         for problem in _store(ERRORS, aid).get(qid, []):
-            st.error(problem_markdown(problem))
+            # A service's Problem is worded here, in the language of the moment; the page's own messages
+            # (not saved because submitted meanwhile, a refused save) were worded by tr() when kept.
+            st.error(problem_markdown(problem) if isinstance(problem, Problem) else problem)
         _conflict(q, aid, qid)
         if stored is not None:
             st.caption(tr("questionnaire.saved", at=fmt_time(stored.updated_at), by=stored.updated_by or "—"))

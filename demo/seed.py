@@ -202,7 +202,7 @@ _DEMO_ACTIONS = (
     ("done", "resp1", -120, -110, ""),
     ("in_progress", "resp1", -20, None, ""),
     ("planned", "org1", 240, None, ""),
-    ("dropped", "org1", None, None, "由集团统一制度覆盖，本公司不再单独建设 · Covered by the group-wide policy"),
+    ("dropped", "org1", None, None, "由集团统一制度覆盖，本公司不再单独建设"),
 )
 
 

@@ -63,7 +63,7 @@ def test_golden_half_hundredth_shows_2_13() -> None:
     """GOV of golden case 11 is exactly 2.125 (the reference's exact fraction), shown 2.13 as in Excel."""
     case = yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))
     assert case["expected"]["dimensions"]["GOV"]["score"] == 2.125
-    q = get_questionnaire()
+    q = get_questionnaire("caict-aigov", "1.0.0")  # the golden case is of version 1.0.0
     answers = {qid: AnswerInput(level=a.get("level"), na=bool(a.get("na"))) for qid, a in case["answers"].items()}
     result = score_assessment(q, case["profile"], answers, case["target_preset"], case["form"])
     gov = result.unit("dimension", "GOV")
