@@ -105,7 +105,8 @@ def test_a_round_too_small_to_show_has_no_charts_and_no_numbers() -> None:
     data = benchmark_workbook(Q, INFO, stats, "en")
     assert charts(data) == {}
     ws = load_workbook(io.BytesIO(data))[t("benchmark.xlsx.sheet_overview", "en")]
-    scores = [c.value for row in ws.iter_rows(min_col=3, max_col=8) for c in row if isinstance(c.value, float)]
+    scores = [c.value for row in ws.iter_rows(min_col=3, max_col=8) for c in row
+              if isinstance(c.value, int | float) and not isinstance(c.value, bool)]
     assert scores == []
 
 
@@ -152,4 +153,5 @@ def test_a_hidden_unit_of_a_shown_segment_reads_too_few_to_show() -> None:
     cells = {h: ws.cell(row=fin, column=c) for c, h in enumerate(header, 1) if h}
     assert 5 <= cells[t("benchmark.stat.count", "en")].value <= 21  # a noisy count, post-processed into range
     assert cells[last.id].value == "Too few to show" and cells[last.id].style == "bm_hidden"
-    assert isinstance(cells[Q.dimensions[0].id].value, float)
+    shown = cells[Q.dimensions[0].id].value  # a noisy median: openpyxl reads a whole number such as 1.0 back as int
+    assert isinstance(shown, int | float) and not isinstance(shown, bool) and 0 <= shown <= 5
