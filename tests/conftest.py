@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from db.engine import make_engine
 from services.access import Actor
 from tests.support.apptest import Downloads
-from tests.support.databases import PostgresForTests, empty_sqlite, fresh_sqlite
+from tests.support.databases import BACKEND_PARAMS, PostgresForTests, empty_sqlite, fresh_sqlite
 from tests.support.postgres import PostgresDatabases, PostgresUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,10 +82,6 @@ def demo_app_db(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 # --- both backends (issue 9): SQLite and a real PostgreSQL server ------------------------------------
-
-BACKEND_PARAMS = [pytest.param("sqlite", id="sqlite"),
-                  pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
-
 
 @pytest.fixture(scope="session")
 def _postgres() -> Iterator[PostgresForTests]:

@@ -35,7 +35,7 @@ from services.round_dashboard import round_dashboard
 from services.round_members import submit_to_round
 from services.rounds import close_round
 from tests.support.benchmark_data import Cohort, cohort, profile
-from tests.support.databases import fresh_sqlite
+from tests.support.databases import BACKEND_PARAMS, fresh_sqlite
 from tests.support.weakened import weaken
 
 Q = get_questionnaire()
@@ -92,20 +92,34 @@ def error(estimate: dict[str, Any], truth: dict[str, float]) -> float:
     return sum(abs(float(estimate[u]) - truth[u]) if estimate.get(u) is not None else 5.0 for u in UNITS) / len(UNITS)
 
 
-@pytest.fixture
-def engine_factory(tmp_path: Path, _template_dir: Path) -> Iterator[Callable[[], Engine]]:
-    """Fresh migrated databases: one for the attack on the weakened path, one for the real path."""
+@pytest.fixture(params=BACKEND_PARAMS)
+def engine_factory(request: pytest.FixtureRequest, tmp_path: Path,
+                   _template_dir: Path) -> Iterator[Callable[[], Engine]]:
+    """Fresh migrated databases: one for the attack on the weakened path, one for the real path —
+    on SQLite and on the PostgreSQL server, since an association's installation may run either and
+    the release path (snapshots, ledger, independence) reads through the database."""
     engines: list[Engine] = []
+    pg_urls: list[str] = []
+    server = request.getfixturevalue("pg_databases") if request.param == "postgresql" else None
 
     def make() -> Engine:
-        folder = tmp_path / f"db{len(engines)}"
-        folder.mkdir()
-        engines.append(make_engine(fresh_sqlite(folder, _template_dir)))
+        if request.param == "sqlite":
+            folder = tmp_path / f"db{len(engines)}"
+            folder.mkdir()
+            url = fresh_sqlite(folder, _template_dir)
+        else:
+            assert server is not None
+            pg_urls.append(server.migrated())
+            url = pg_urls[-1]
+        engines.append(make_engine(url))
         return engines[-1]
 
     yield make
     for e in engines:
         e.dispose()
+    for url in pg_urls:
+        assert server is not None
+        server.drop(url)
 
 
 def both(make: Callable[[], Engine], attack: Callable[[Engine], Any], **weakened: bool) -> tuple[Any, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from db.engine import make_engine, read_session
@@ -26,6 +27,10 @@ from tests.support.postgres import (
 
 BACKENDS = ("sqlite", "postgresql")
 _TEMPLATE: dict[str, Path] = {}
+
+# Tests that take a backend run once on SQLite and once on the PostgreSQL server.
+BACKEND_PARAMS = [pytest.param("sqlite", id="sqlite"),
+                  pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
 
 
 def sqlite_url(path: Path) -> str:
