@@ -33,23 +33,35 @@ class Code:
     """One entry of the catalogue: what the problem means and the i18n message (with its fix) that says it."""
 
     meaning: str
-    key: str  # the i18n message key; its zh and en texts both say what is wrong and how to fix it
+    key: str  # the i18n message key: what is wrong (and, in families without fix_key, how to fix it)
+    fix_key: str = ""  # the i18n key of how to fix it, when the family keeps the fix apart from the message
 
 
 def _catalogue() -> dict[str, Code]:
-    """Every code any layer may raise, by family (the families' messages live in the i18n catalogs)."""
-    families = {
-        "problem.": "input that breaks a rule (a form field, an answer, a profile, a questionnaire data file)",
-        "excel.problem.": "an uploaded or imported workbook that cannot be used as it is",
-    }
+    """Every code any layer may raise, by family (the families' messages live in the i18n catalogs).
+
+    A family is (message prefix, what its problems are about, fix prefix): where the fix prefix is
+    given, each code has its "how to fix" text there and the message is "what is wrong" alone."""
+    families = (
+        ("problem.", "input that breaks a rule (a form field, an answer, a profile)", ""),
+        ("excel.problem.", "an uploaded or imported workbook that cannot be used as it is", ""),
+        ("questionnaire_problem.", "a questionnaire data file or a mapping between questionnaire versions "
+                                   "that breaks a rule of its schema", "questionnaire_fix."),
+        ("answers_file_problem.", "an answers file given to `aigov score` that cannot be scored as it is",
+         "answers_file_fix."),
+    )
     out: dict[str, Code] = {}
-    for prefix, meaning in families.items():
-        for key in catalog("en"):
+    en = catalog("en")
+    for prefix, meaning, fix_prefix in families:
+        for key in en:
             if key.startswith(prefix) and "." not in key[len(prefix):]:
                 code = key[len(prefix):]
                 if code in out:  # one code, one meaning: a family may not reuse another's code
                     raise ValueError(f"problem code {code!r} is both {out[code].key} and {key}; rename one")
-                out[code] = Code(meaning, key)
+                fix_key = f"{fix_prefix}{code}" if fix_prefix else ""
+                if fix_key and fix_key not in en:
+                    raise ValueError(f"problem code {code!r} has no 'how to fix' text {fix_key}")
+                out[code] = Code(meaning, key, fix_key)
     return out
 
 
@@ -62,7 +74,8 @@ class Place:
     cell: str = ""
     question: str = ""
     field: str = ""  # the input the problem is about ("level", "note", "region")
-    part: str = ""  # the part of a file when it is not a question ("dimension GOV", "preset leading")
+    part: str = ""  # the object of a file the problem is in, by its id ("GOV-INS-01", "baseline")
+    path: str = ""  # the YAML (or JSON) path in the file: "subdimensions[0].questions[3].crosswalk.tc260[1]"
     line: int | None = None
 
     def text(self, lang: str) -> tuple[str, str]:
@@ -71,10 +84,11 @@ class Place:
             where = (t("excel.where.cell", lang, sheet=self.sheet, cell=self.cell) if self.cell
                      else t("excel.where.sheet", lang, sheet=self.sheet))
             return where, t("excel.where.separator", lang)
-        if self.file:  # a data file: "[GOV.yml, question GOV-INS-01, field 'levels'] …"
+        if self.file:  # a data file: "[dimensions/GOV.yml, GOV-INS-01, at subdimensions[0].questions[0].levels, line 9] …"
             place = self.file + "".join(t(f"problem_where.{name}", lang, **{name: value})
                                         for name, value in (("part", self.part), ("field", self.field),
-                                                            ("line", self.line)) if value not in ("", None))
+                                                            ("path", self.path), ("line", self.line))
+                                        if value not in ("", None))
             return t("problem_where.file", lang, place=place), " "
         return "", ""
 
@@ -92,14 +106,14 @@ class Problem(str):
     place: Place
 
     def __new__(cls, code: str, values: Mapping[str, Any] | None = None, *, file: str = "", sheet: str = "",
-                cell: str = "", question: str = "", field: str = "", part: str = "",
+                cell: str = "", question: str = "", field: str = "", part: str = "", path: str = "",
                 line: int | None = None) -> Problem:
         if code not in CATALOGUE:
             raise KeyError(f"problem code {code!r} is not in the catalogue (problems.CATALOGUE)")
         vals = dict(values or {})
         if question:  # the question is part of the place and of the message ("GOV-INS-01: …")
             vals.setdefault("question", question)
-        place = Place(file, sheet, cell, question, field, part, line)
+        place = Place(file, sheet, cell, question, field, part, path, line)
         self = super().__new__(cls, _located(code, vals, place, "en"))
         self.code, self.values, self.place = code, vals, place
         return self
@@ -116,7 +130,7 @@ class Problem(str):
         """The same problem placed where the caller met it (a rule of the services in a workbook's cell)."""
         p = self.place
         return Problem(self.code, self.values, file=p.file, sheet=sheet or p.sheet, cell=cell or p.cell,
-                       question=p.question, field=p.field, part=p.part, line=p.line)
+                       question=p.question, field=p.field, part=p.part, path=p.path, line=p.line)
 
     def location(self, lang: str = "en") -> str:
         """Where the problem is, in ``lang`` ("" when it is about the input as a whole)."""
@@ -124,11 +138,11 @@ class Problem(str):
 
     def message(self, lang: str = "en") -> str:
         """What is wrong and how to fix it, in ``lang``, without the place."""
-        return _message(CATALOGUE[self.code].key, self.values, lang)
+        return _said(self.code, self.values, lang)
 
     def fix(self, lang: str = "en") -> str:
         """How to fix it alone, for a caller that names the place itself ("" when the message is all there is)."""
-        key = f"problem_fix.{self.code}"
+        key = CATALOGUE[self.code].fix_key or f"problem_fix.{self.code}"
         return _message(key, self.values, lang) if key in catalog("en") else ""
 
     def text(self, lang: str = "en") -> str:
@@ -138,7 +152,7 @@ class Problem(str):
 
 def _rebuild(code: str, values: dict[str, Any], place: Place) -> Problem:
     return Problem(code, values, file=place.file, sheet=place.sheet, cell=place.cell, question=place.question,
-                   field=place.field, part=place.part, line=place.line)
+                   field=place.field, part=place.part, path=place.path, line=place.line)
 
 
 def in_language(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
@@ -151,9 +165,18 @@ def _message(key: str, values: Mapping[str, Any], lang: str) -> str:
     return t(key, lang, **in_language(values, lang))
 
 
+def _said(code: str, values: Mapping[str, Any], lang: str) -> str:
+    """The message of ``code``, followed by its fix where its family keeps the fix apart."""
+    entry = CATALOGUE[code]
+    what = _message(entry.key, values, lang)
+    if not entry.fix_key:
+        return what
+    return t("problem_where.with_fix", lang, message=what, fix=_message(entry.fix_key, values, lang))
+
+
 def _located(code: str, values: Mapping[str, Any], place: Place, lang: str) -> str:
     where, separator = place.text(lang)
-    return f"{where}{separator}{_message(CATALOGUE[code].key, values, lang)}"
+    return f"{where}{separator}{_said(code, values, lang)}"
 
 
 def problem_text(problem: str, lang: str) -> str:

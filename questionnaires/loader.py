@@ -11,160 +11,58 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel
 
-from problems import Problem
+from problems import Problem, shown
 from questionnaires.frameworks import SCHEMES
 from questionnaires.frameworks import known as known_framework_id
+from questionnaires.located import Source, Unreadable, read_yaml, shape_problems
 from questionnaires.schema import (
     LEVELS,
     Dimension,
     Meta,
     ProfileDoc,
+    Question,
     Questionnaire,
     QuestionnaireError,
     Rule,
     TargetsDoc,
-    questionnaire_problem,
 )
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_ID = "caict-aigov"
 FIXED_FILES = ("meta.yml", "profile.yml", "targets.yml")
-DOCS_HINT = "see docs/questionnaire.md"
 
 
-# --- YAML with duplicate-key detection -----------------------------------------------------------
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (plain YAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            duplicate = key in seen
-        except TypeError:  # unhashable key, reported by the constructor below
-            continue
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class _Unreadable:
-    """Marker for a file that is not valid YAML (already reported); its shape is not checked."""
-
-
-UNREADABLE = _Unreadable()
-
-
-def _load_yaml(name: str, text: str, problems: list[Problem]) -> Any:
-    """The parsed document, or :data:`UNREADABLE` after reporting why it could not be parsed."""
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        problems.append(questionnaire_problem(name, where, "", f"the file is not valid YAML: {problem}.",
-                                "check indentation and quoting at that line (quote text containing ': ')."))
-    except Exception as exc:  # e.g. recursion in pathological input; still the user's file
-        problems.append(questionnaire_problem(name, "", "", f"the file could not be read as YAML ({type(exc).__name__}).",
-                                "save it as UTF-8 YAML."))
-    return UNREADABLE
-
-
-# --- shape validation with located messages ------------------------------------------------------
-
-def _where(raw: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
-    """Turn a pydantic error location into ("question GOV-INS-01", "levels.3") using the raw data."""
-    where, node, rest = "", raw, list(loc)
-    i = 0
-    while i < len(rest):
-        key = rest[i]
-        if key in ("subdimensions", "questions", "presets", "fields") and i + 1 < len(rest):
-            idx = rest[i + 1]
-            items = node.get(key) if isinstance(node, dict) else None
-            item = items[idx] if isinstance(items, list) and isinstance(idx, int) and idx < len(items) else None
-            kind = {"subdimensions": "sub-dimension", "questions": "question", "presets": "preset",
-                    "fields": "profile field"}[key]
-            ident = item.get("id") if isinstance(item, dict) else None
-            where = f"{kind} {ident}" if ident else f"{kind} #{idx + 1 if isinstance(idx, int) else idx}"
-            node, i = item, i + 2
-            continue
-        break
-    field = ".".join(str(k) for k in rest[i:])
-    return where, field
-
-
-def _fix_for(err: ErrorDetails, field: str) -> str:
-    kind = err.get("type", "")
-    leaf = field.rsplit(".", 1)[-1] if field else "the field"
-    if kind == "missing":
-        return f"add '{leaf}' ({DOCS_HINT} for its format)."
-    if kind == "extra_forbidden":
-        return f"remove '{leaf}' or correct its spelling ({DOCS_HINT} lists the allowed fields)."
-    if kind == "string_pattern_mismatch":
-        return "use the id format DIM, DIM-SUB or DIM-SUB-NN in upper case (e.g. GOV-INS-01)."
-    if kind.startswith(("greater_than", "less_than")):
-        return "use a number within the allowed range (weights > 0; levels and targets 0 to 5)."
-    if "literal" in kind or "int_parsing" in kind:
-        return "use level keys 1..5 for 'levels' and 0..4 for 'recommendations'."
-    if kind == "value_error" and leaf == "levels":
-        return ("give exactly five level descriptors with the keys 1, 2, 3, 4 and 5, each in every language of "
-                "meta.yml (level 0 'Not performed' is shared and not repeated).")
-    if kind == "value_error" and leaf == "recommendations":
-        return ("give exactly five recommendations with the keys 0, 1, 2, 3 and 4 (the next step from each level), "
-                "each in every language of meta.yml.")
-    if "too_short" in kind:
-        return f"give at least one entry in '{leaf}'."
-    if kind in {"dict_type", "model_type"}:
-        return f"'{leaf}' must be a mapping (key: value lines), e.g. {{zh: …, en: …}} for texts."
-    if kind == "list_type":
-        return f"'{leaf}' must be a list, e.g. [a, b]."
-    if kind in {"string_type", "bool_type", "bool_parsing", "float_parsing", "float_type", "date_from_datetime_parsing",
-                "date_parsing", "date_type"}:
-        return f"give '{leaf}' a value of the right type ({DOCS_HINT})."
-    return f"correct the value ({DOCS_HINT})."
-
+# --- reading and shape validation ---------------------------------------------------------------------
 
 _TOP_FIELDS = {
-    "Meta": "'id:', 'version:', 'languages:' and 'dimensions:'",
-    "ProfileDoc": "'fields:'",
-    "TargetsDoc": "'presets:', 'default_rules:' and 'default:'",
-    "Dimension": "'id:', 'order:', 'name:' and 'subdimensions:'",
+    "Meta": "id:, version:, languages:, dimensions:",
+    "ProfileDoc": "fields:",
+    "TargetsDoc": "presets:, default_rules:, default:",
+    "Dimension": "id:, order:, name:, subdimensions:",
 }
 
 
-def _shape(model: type[BaseModel], name: str, raw: Any, problems: list[Problem]) -> Any:
-    """The validated model, or None after reporting every shape problem (nothing if the YAML was unreadable)."""
-    if raw is UNREADABLE:
-        return None
-    if not isinstance(raw, dict):
-        fields = _TOP_FIELDS.get(model.__name__, "its fields")
-        problems.append(questionnaire_problem(name, "", "", "the file must contain a mapping of fields at its top level.",
-                                f"start the file with top-level 'key: value' lines such as {fields} ({DOCS_HINT})."))
-        return None
+def _read(name: str, text: str, problems: list[Problem]) -> Source | None:
+    """The parsed file, or None after reporting why it is not YAML."""
     try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        for err in exc.errors(include_url=False):
-            where, field = _where(raw, tuple(err["loc"]))
-            problems.append(questionnaire_problem(name, where, field, err["msg"] + ".", _fix_for(err, field)))
-    except (RecursionError, TypeError, ValueError) as exc:
-        problems.append(questionnaire_problem(name, "", "", f"the file could not be validated ({type(exc).__name__}).",
-                                f"check it against {DOCS_HINT}."))
-    return None
+        return read_yaml(name, text)
+    except Unreadable as exc:
+        problems.append(exc.problem)
+        return None
+
+
+def _shape(model: type[BaseModel], source: Source | None, problems: list[Problem]) -> Any:
+    """The validated model, or None after reporting every shape problem (nothing if the YAML was unreadable)."""
+    if source is None:
+        return None
+    if not isinstance(source.data, dict):
+        problems.append(source.at("top_not_mapping", (), {"fields": _TOP_FIELDS.get(model.__name__, "…")}))
+        return None
+    model_, found = shape_problems(model, source)
+    problems += found
+    return model_
 
 
 # --- content checks ----------------------------------------------------------------------------------
@@ -176,72 +74,69 @@ class _Checker:
         self.langs = langs
         self.problems = problems
 
-    def add(self, file: str, where: str, field: str, message: str, fix: str) -> None:
-        self.problems.append(questionnaire_problem(file, where, field, message, fix))
+    def add(self, source: Source, code: str, path: tuple[Any, ...], **values: Any) -> None:
+        self.problems.append(source.at(code, path, values))
 
-    def text(self, file: str, where: str, field: str, value: dict[str, str]) -> None:
+    def text(self, source: Source, path: tuple[Any, ...], value: dict[str, str]) -> None:
         if self.langs is None:
             return
         missing = [lang for lang in self.langs if not str(value.get(lang) or "").strip()]
         extra = [k for k in value if k not in self.langs]
+        declared = ", ".join(self.langs)
         if missing:
-            self.add(file, where, field, f"the {'/'.join(missing)} text is missing or empty.",
-                     f"add a translation under '{missing[0]}:' (every text needs {', '.join(self.langs)}).")
+            self.add(source, "text_language_missing", path, missing="/".join(missing), first=missing[0],
+                     declared=declared)
         if extra:
-            self.add(file, where, field, f"unknown language key(s) {', '.join(map(str, extra))}.",
-                     f"use only the declared languages {', '.join(self.langs)} (meta.yml 'languages').")
+            self.add(source, "text_language_unknown", path, keys=", ".join(map(str, extra)), declared=declared)
 
-    def rule(self, file: str, where: str, field: str, rule: Rule, profile: ProfileDoc) -> None:
+    def rule(self, source: Source, path: tuple[Any, ...], rule: Rule, profile: ProfileDoc) -> None:
         declared = {f.id: f for f in profile.fields}
         for fid, values in rule.fields().items():
             if fid not in declared:
-                self.add(file, where, field, f"'{fid}' is not a profile field.",
-                         f"use one of {', '.join(declared)} (declared in profile.yml).")
+                self.add(source, "rule_unknown_field", (*path, fid), name=fid, choices=", ".join(declared))
                 continue
             allowed = declared[fid].option_ids()
             for v in values:
                 if v not in allowed or (declared[fid].type != "bool" and isinstance(v, bool)):
-                    self.add(file, where, field, f"{v!r} is not a value of profile field '{fid}'.",
-                             f"use one of {', '.join(map(str, allowed))}.")
+                    self.add(source, "rule_unknown_value", (*path, fid), value=shown(v), name=fid,
+                             choices=", ".join(map(str, allowed)))
 
 
-def _check_meta(meta: Meta, c: _Checker) -> None:
-    f = "meta.yml"
+def _check_meta(meta: Meta, src: Source, c: _Checker) -> None:
     for key in ("title", "description"):
-        c.text(f, "", key, getattr(meta, key))
+        c.text(src, (key,), getattr(meta, key))
     if sorted(s.level for s in meta.scale) != list(LEVELS):
-        c.add(f, "", "scale", "the scale must define each level 0, 1, 2, 3, 4, 5 once.",
-              "list six entries with level: 0 to level: 5.")
+        c.add(src, "scale_levels", ("scale",), found=", ".join(str(s.level) for s in meta.scale))
     if meta.rating_rule is not None:
-        c.text(f, "", "rating_rule", meta.rating_rule)
-    for s in meta.scale:
-        c.text(f, f"scale level {s.level}", "name", s.name)
-        c.text(f, f"scale level {s.level}", "description", s.description)
+        c.text(src, ("rating_rule",), meta.rating_rule)
+    for i, s in enumerate(meta.scale):
+        c.text(src, ("scale", i, "name"), s.name)
+        c.text(src, ("scale", i, "description"), s.description)
     for vocab in ("principles", "stages"):
         for key, label in getattr(meta, vocab).items():
-            c.text(f, f"{vocab} {key}", "label", label)
-    if len(set(meta.dimensions)) != len(meta.dimensions):
-        c.add(f, "", "dimensions", "a dimension is listed twice.", "list each dimension id once.")
+            c.text(src, (vocab, key), label)
+    for i, dim in enumerate(meta.dimensions):
+        if dim in meta.dimensions[:i]:
+            c.add(src, "dimension_listed_twice", ("dimensions", i), dimension=dim)
 
 
-def _check_profile(profile: ProfileDoc, c: _Checker) -> None:
-    f = "profile.yml"
+def _check_profile(profile: ProfileDoc, src: Source, c: _Checker) -> None:
     seen: set[str] = set()
-    for fld in profile.fields:
-        where = f"profile field {fld.id}"
+    for n, fld in enumerate(profile.fields):
+        at = ("fields", n)
         if fld.id in seen:
-            c.add(f, where, "id", "duplicate profile field id.", "give every field a unique id.")
+            c.add(src, "duplicate_profile_field", (*at, "id"), id=fld.id)
         seen.add(fld.id)
-        c.text(f, where, "label", fld.label)
+        c.text(src, (*at, "label"), fld.label)
         if fld.help:
-            c.text(f, where, "help", fld.help)
+            c.text(src, (*at, "help"), fld.help)
         if fld.type != "bool" and not fld.options:
-            c.add(f, where, "options", f"a '{fld.type}' field needs options.", "add options with id and label.")
+            c.add(src, "options_missing", (*at, "type"), type=fld.type)
         ids = [o.id for o in fld.options]
-        if len(set(ids)) != len(ids):
-            c.add(f, where, "options", "duplicate option id.", "give every option a unique id.")
-        for o in fld.options:
-            c.text(f, f"{where} option {o.id}", "label", o.label)
+        for i, o in enumerate(fld.options):
+            if o.id in ids[:i]:
+                c.add(src, "duplicate_option", (*at, "options", i, "id"), option=o.id)
+            c.text(src, (*at, "options", i, "label"), o.label)
         default = fld.default
         allowed = fld.option_ids()
         bad = (
@@ -250,118 +145,112 @@ def _check_profile(profile: ProfileDoc, c: _Checker) -> None:
             or (fld.type == "bool" and not isinstance(default, bool))
         )
         if bad:
-            c.add(f, where, "default", f"default {default!r} is not a valid value.",
-                  f"use {'a list of ' if fld.type == 'multi' else ''}one of {', '.join(map(str, allowed))}.")
+            c.add(src, "profile_default_invalid", (*at, "default"), found=shown(default), type=fld.type,
+                  choices=", ".join(map(str, allowed)))
 
 
-def _check_targets(targets: TargetsDoc, dim_ids: list[str] | None, profile: ProfileDoc | None, c: _Checker) -> None:
+def _check_targets(targets: TargetsDoc, src: Source, dim_ids: list[str] | None, profile: ProfileDoc | None,
+                   c: _Checker) -> None:
     """Checks of targets.yml; those that need meta.yml's dimensions or profile.yml are skipped if that file is broken."""
-    f = "targets.yml"
     ids = [p.id for p in targets.presets]
-    if len(set(ids)) != len(ids):
-        c.add(f, "", "presets", "duplicate preset id.", "give every preset a unique id.")
-    for p in targets.presets:
-        where = f"preset {p.id}"
-        c.text(f, where, "name", p.name)
-        c.text(f, where, "description", p.description)
+    choices = ", ".join(ids)
+    for n, p in enumerate(targets.presets):
+        at = ("presets", n)
+        if p.id in ids[:n]:
+            c.add(src, "duplicate_preset", (*at, "id"), id=p.id)
+        c.text(src, (*at, "name"), p.name)
+        c.text(src, (*at, "description"), p.description)
         if dim_ids is not None and set(p.levels) != set(dim_ids):
-            c.add(f, where, "levels", f"targets must be given for exactly the dimensions {', '.join(dim_ids)}.",
-                  f"set one level per dimension (found {', '.join(p.levels) or 'none'}).")
+            c.add(src, "preset_dimensions", (*at, "levels"), dimensions=", ".join(dim_ids),
+                  found=", ".join(p.levels) or "—")
         if p.levels and p.critical < max(p.levels.values()):
-            c.add(f, where, "critical", "the critical target is below a dimension target.",
-                  "set 'critical' to at least the highest dimension level.")
-    for i, rule in enumerate(targets.default_rules, 1):
+            c.add(src, "critical_below_target", (*at, "critical"), critical=f"{p.critical:g}",
+                  highest=f"{max(p.levels.values()):g}")
+    for n, rule in enumerate(targets.default_rules):
         if rule.preset not in ids:
-            c.add(f, f"default rule #{i}", "preset", f"unknown preset '{rule.preset}'.", f"use one of {', '.join(ids)}.")
+            c.add(src, "unknown_preset", ("default_rules", n, "preset"), preset=shown(rule.preset), choices=choices)
         if profile is not None:
-            c.rule(f, f"default rule #{i}", "when", rule.when, profile)
+            c.rule(src, ("default_rules", n, "when"), rule.when, profile)
     if targets.default not in ids:
-        c.add(f, "", "default", f"unknown preset '{targets.default}'.", f"use one of {', '.join(ids)}.")
+        c.add(src, "unknown_preset", ("default",), preset=shown(targets.default), choices=choices)
 
 
-def _check_dimensions(files: dict[str, Dimension], meta: Meta | None, profile: ProfileDoc | None, c: _Checker,
-                      complete: bool) -> None:
+def _check_dimensions(files: dict[str, tuple[Dimension, Source]], meta: Meta | None, profile: ProfileDoc | None,
+                      c: _Checker, complete: bool) -> None:
     """Content checks of the dimension files that passed shape validation.
 
-    ``files`` maps "dimensions/<ID>.yml" to its model. Checks needing meta.yml or profile.yml are skipped when that
-    file is broken; the share of critical questions is checked only when every dimension file is present (``complete``).
+    ``files`` maps "dimensions/<ID>.yml" to its model and source. Checks needing meta.yml or profile.yml are skipped
+    when that file is broken; the share of critical questions is checked only when every dimension file is present
+    (``complete``).
     """
     seen: dict[str, str] = {}
     total = critical = 0
-    for file, dim in files.items():
+    for file, (dim, src) in files.items():
         expected = file.removeprefix("dimensions/").removesuffix(".yml")
-        if dim.id != expected:
-            c.add(file, f"dimension {dim.id}", "id", f"the file declares '{dim.id}' but its name says '{expected}'.",
-                  f"set 'id: {expected}', or rename the file and its entry in meta.yml 'dimensions'.")
+        if dim.id != expected:  # the file name (and meta.yml) say which dimension it is; its ids are checked by that
+            c.add(src, "dimension_id_mismatch", ("id",), declared=dim.id, expected=expected)
         if meta is not None and expected in meta.dimensions:
             pos = meta.dimensions.index(expected) + 1
             if dim.order != pos:
-                c.add(file, f"dimension {dim.id}", "order",
-                      f"order {dim.order} disagrees with its place {pos} in meta.yml.", f"set 'order: {pos}'.")
-        c.text(file, f"dimension {dim.id}", "name", dim.name)
-        c.text(file, f"dimension {dim.id}", "description", dim.description)
-        for sub in dim.subdimensions:
-            swhere = f"sub-dimension {sub.id}"
+                c.add(src, "dimension_order", ("order",), order=dim.order, position=pos)
+        c.text(src, ("name",), dim.name)
+        c.text(src, ("description",), dim.description)
+        for i, sub in enumerate(dim.subdimensions):
+            at = ("subdimensions", i)
             if sub.id in seen:
-                c.add(file, swhere, "id", f"id '{sub.id}' is already used in {seen[sub.id]}.", "give it a new, unique id.")
+                c.add(src, "duplicate_id", (*at, "id"), id=sub.id, other=seen[sub.id])
             seen[sub.id] = file
-            if not sub.id.startswith(dim.id + "-"):
-                c.add(file, swhere, "id", f"'{sub.id}' does not start with its dimension id '{dim.id}-'.",
-                      f"rename it {dim.id}-XXX.")
-            c.text(file, swhere, "name", sub.name)
-            c.text(file, swhere, "description", sub.description)
+            if not sub.id.startswith(expected + "-"):
+                c.add(src, "id_prefix", (*at, "id"), id=sub.id, prefix=expected + "-")
+            c.text(src, (*at, "name"), sub.name)
+            c.text(src, (*at, "description"), sub.description)
             if not any(q.core for q in sub.questions):
-                c.add(file, swhere, "core", "no question is marked core, so the short form would skip this sub-dimension.",
-                      "mark its most fundamental question 'core: true'.")
-            for q in sub.questions:
+                c.add(src, "no_core_question", (*at, "questions"))
+            for j, q in enumerate(sub.questions):
                 total += 1
                 critical += q.critical
-                _check_question(file, sub.id, q, meta, profile, seen, c)
-    if complete and total and critical / total > 0.2:
-        c.add("dimensions", "", "critical", f"{critical} of {total} questions are critical ({critical / total:.0%}).",
-              "mark at most 20% of the questions 'critical: true'.")
+                _check_question(src, (*at, "questions", j), sub.id, q, meta, profile, seen, c)
+    if complete and total and critical / total > 0.2:  # a rule of all dimension files together
+        c.problems.append(Problem("too_many_critical", {"critical": critical, "total": total,
+                                                        "share": f"{critical / total:.0%}"}, file="dimensions/*.yml"))
 
 
-def _check_question(file: str, sub_id: str, q: Any, meta: Meta | None, profile: ProfileDoc | None,
-                    seen: dict[str, str], c: _Checker) -> None:
-    where = f"question {q.id}"
+def _check_question(src: Source, at: tuple[Any, ...], sub_id: str, q: Question, meta: Meta | None,
+                    profile: ProfileDoc | None, seen: dict[str, str], c: _Checker) -> None:
     if q.id in seen:
-        c.add(file, where, "id", f"id '{q.id}' is already used in {seen[q.id]}.", "give it a new, unique id.")
-    seen[q.id] = file
+        c.add(src, "duplicate_id", (*at, "id"), id=q.id, other=seen[q.id])
+    seen[q.id] = src.file
     if not q.id.startswith(sub_id + "-"):
-        c.add(file, where, "id", f"'{q.id}' does not start with its sub-dimension id '{sub_id}-'.",
-              f"rename it {sub_id}-NN.")
+        c.add(src, "id_prefix", (*at, "id"), id=q.id, prefix=sub_id + "-")
     for key in ("text", "guidance"):
-        c.text(file, where, key, getattr(q, key))
-    for lvl, txt in q.levels.items():
-        c.text(file, where, f"levels.{lvl}", txt)
-    for lvl, txt in q.recommendations.items():
-        c.text(file, where, f"recommendations.{lvl}", txt)
+        c.text(src, (*at, key), getattr(q, key))
+    for key in ("levels", "recommendations"):
+        for lvl, txt in getattr(q, key).items():
+            c.text(src, (*at, key, lvl), txt)
     if meta is not None:
         missing = [lang for lang in meta.languages if not [e for e in q.evidence.get(lang, []) if str(e).strip()]]
         if missing:
-            c.add(file, where, "evidence", f"no {'/'.join(missing)} evidence examples.",
-                  f"list evidence examples under '{missing[0]}:'.")
-        counts = {len(v) for k, v in q.evidence.items() if k in meta.languages}
-        if len(counts) > 1:
-            c.add(file, where, "evidence", "the languages list different numbers of evidence examples.",
-                  "translate every example, one for one.")
+            c.add(src, "evidence_language_missing", (*at, "evidence"), missing="/".join(missing), first=missing[0])
+        counts = {lang: len(v) for lang, v in q.evidence.items() if lang in meta.languages}
+        if not missing and len(set(counts.values())) > 1:
+            c.add(src, "evidence_count_mismatch", (*at, "evidence"),
+                  counts=", ".join(f"{lang} {n}" for lang, n in counts.items()))
         for vocab, values in (("principles", q.principles), ("stages", q.stages)):
             known = getattr(meta, vocab)
-            for v in values:
+            for k, v in enumerate(values):
                 if v not in known:
-                    c.add(file, where, vocab, f"unknown tag '{v}'.",
-                          f"use one of {', '.join(known)} (meta.yml '{vocab}').")
+                    c.add(src, "unknown_tag", (*at, vocab, k), tag=shown(v), vocabulary=vocab,
+                          choices=", ".join(known))
     if q.applies_if is not None and profile is not None:
-        c.rule(file, where, "applies_if", q.applies_if, profile)
+        c.rule(src, (*at, "applies_if"), q.applies_if, profile)
     for scheme in SCHEMES:
-        for ref, _ in q.crosswalk.refs(scheme):
+        as_list = isinstance(getattr(q.crosswalk, scheme), list)
+        for k, (ref, _) in enumerate(q.crosswalk.refs(scheme)):
             if not known_framework_id(scheme, ref):
-                c.add(file, where, f"crosswalk.{scheme}", f"'{ref}' is not in the reference list of {scheme}.",
-                      "use an id from questionnaires/frameworks.yml (EU AI Act: an existing article, or a "
-                      "paragraph the article really has); never invent one.")
+                c.add(src, "unknown_crosswalk_id", (*at, "crosswalk", scheme, k if as_list else ref), ref=shown(ref),
+                      scheme=scheme)
     if q.source is not None and meta is not None:
-        c.text(file, where, "source.where", q.source.where)
+        c.text(src, (*at, "source", "where"), q.source.where)
 
 
 # --- entry points ------------------------------------------------------------------------------------
@@ -372,54 +261,63 @@ def parse_documents(texts: dict[str, str]) -> Questionnaire:
     Expects ``meta.yml``, ``profile.yml``, ``targets.yml`` and ``dimensions/<ID>.yml`` for every id
     that meta.yml lists. Every file is shape-checked; every document that passed is then content-checked
     (checks that depend on a broken file are skipped), and :class:`QuestionnaireError` is raised once,
-    listing every problem found.
+    listing every problem found, each with its code, file, YAML path and line.
     """
     problems: list[Problem] = []
-    raw: dict[str, Any] = {}
+    sources: dict[str, Source | None] = {}
     for name in FIXED_FILES:
         if name not in texts:
-            problems.append(questionnaire_problem(name, "", "", "the file is missing.", f"create {name} ({DOCS_HINT})."))
+            problems.append(Problem("file_missing", {"name": name}, file=name))
         else:
-            raw[name] = _load_yaml(name, texts[name], problems)
-    meta = _shape(Meta, "meta.yml", raw["meta.yml"], problems) if "meta.yml" in raw else None
-    profile = _shape(ProfileDoc, "profile.yml", raw["profile.yml"], problems) if "profile.yml" in raw else None
-    targets = _shape(TargetsDoc, "targets.yml", raw["targets.yml"], problems) if "targets.yml" in raw else None
+            sources[name] = _read(name, texts[name], problems)
+    meta = _shape(Meta, sources["meta.yml"], problems) if "meta.yml" in sources else None
+    profile = _shape(ProfileDoc, sources["profile.yml"], problems) if "profile.yml" in sources else None
+    targets = _shape(TargetsDoc, sources["targets.yml"], problems) if "targets.yml" in sources else None
 
     # Without a valid meta.yml the dimension list is unknown: check every dimension file that was given.
     present = sorted(name for name in texts if name.startswith("dimensions/"))
     if meta is not None:
         wanted = list(dict.fromkeys(f"dimensions/{d}.yml" for d in meta.dimensions))
+        meta_src = sources["meta.yml"]
+        assert meta_src is not None
         for name in wanted:
             if name not in texts:
                 dim_id = name.removeprefix("dimensions/").removesuffix(".yml")
-                problems.append(questionnaire_problem(name, "", "", f"meta.yml lists dimension {dim_id} but the file is missing.",
-                                        f"create {name} or remove {dim_id} from meta.yml 'dimensions'."))
-        for name in present:
-            if name not in wanted:
-                problems.append(questionnaire_problem(name, "", "", "this dimension file is not listed in meta.yml.",
-                                        "add its id to meta.yml 'dimensions' or delete the file."))
+                problems.append(meta_src.at("dimension_file_missing", ("dimensions", meta.dimensions.index(dim_id)),
+                                            {"dimension": dim_id, "name": name}))
+        problems += [Problem("dimension_file_unlisted", {"name": name}, file=name) for name in present
+                     if name not in wanted]
         wanted = [name for name in wanted if name in texts]
     else:
         wanted = present
-    dims: dict[str, Dimension] = {}
+    dims: dict[str, tuple[Dimension, Source]] = {}
     for name in wanted:
-        dim = _shape(Dimension, name, _load_yaml(name, texts[name], problems), problems)
-        if dim is not None:
-            dims[name] = dim
+        src = _read(name, texts[name], problems)
+        dim = _shape(Dimension, src, problems)
+        if dim is not None and src is not None:
+            dims[name] = (dim, src)
 
     checker = _Checker(meta.languages if meta is not None else None, problems)
     if meta is not None:
-        _check_meta(meta, checker)
+        _check_meta(meta, _source(sources, "meta.yml"), checker)
     if profile is not None:
-        _check_profile(profile, checker)
+        _check_profile(profile, _source(sources, "profile.yml"), checker)
     if targets is not None:
-        _check_targets(targets, meta.dimensions if meta is not None else None, profile, checker)
+        _check_targets(targets, _source(sources, "targets.yml"), meta.dimensions if meta is not None else None,
+                       profile, checker)
     complete = meta is not None and len(dims) == len(set(meta.dimensions))
     _check_dimensions(dims, meta, profile, checker, complete)
     if problems or meta is None or profile is None or targets is None:
         raise QuestionnaireError(problems)
     return Questionnaire(meta=meta, profile=profile, targets=targets,
-                         dimensions=[dims[f"dimensions/{d}.yml"] for d in dict.fromkeys(meta.dimensions)])
+                         dimensions=[dims[f"dimensions/{d}.yml"][0] for d in dict.fromkeys(meta.dimensions)])
+
+
+def _source(sources: dict[str, Source | None], name: str) -> Source:
+    """The source of a file whose model validated (so it was read)."""
+    src = sources[name]
+    assert src is not None
+    return src
 
 
 def read_folder(path: Path) -> dict[str, str]:
@@ -437,8 +335,7 @@ def read_folder(path: Path) -> dict[str, str]:
 def load_questionnaire(path: Path | str) -> Questionnaire:
     path = Path(path)
     if not path.is_dir():
-        raise QuestionnaireError([questionnaire_problem(str(path), "", "", "no such questionnaire folder.",
-                                          "give the folder that holds meta.yml and dimensions/.")])
+        raise QuestionnaireError([Problem("no_such_folder", file=str(path))])
     return parse_documents(read_folder(path))
 
 
@@ -465,9 +362,13 @@ def latest_version(qid: str = DEFAULT_ID) -> str:
     """The version new assessments use: the newest shipped one."""
     found = versions(qid)
     if not found:
-        raise QuestionnaireError([questionnaire_problem(qid, "", "", "no shipped questionnaire has this id.",
-                                          f"use one of {', '.join(available()) or '(none)'}.")])
+        raise QuestionnaireError([_unshipped(qid)])
     return found[-1]
+
+
+def _unshipped(qid: str) -> Problem:
+    return Problem("unshipped_questionnaire", {"id": shown(qid), "choices": ", ".join(available()) or "—"},
+                   file=str(ROOT))
 
 
 @lru_cache(maxsize=16)
@@ -477,15 +378,15 @@ def get_questionnaire(qid: str = DEFAULT_ID, version: str | None = None) -> Ques
     Old versions stay loadable so that assessments, exports and goldens made with them keep their numbers.
     """
     if qid not in available():
-        raise QuestionnaireError([questionnaire_problem(qid, "", "", "no shipped questionnaire has this id.",
-                                          f"use one of {', '.join(available()) or '(none)'}.")])
+        raise QuestionnaireError([_unshipped(qid)])
     version = version or latest_version(qid)
     if version not in versions(qid):
-        raise QuestionnaireError([questionnaire_problem(f"{qid} {version}", "", "", "this version of the questionnaire is not shipped.",
-                                          f"use one of {', '.join(versions(qid))}.")])
+        raise QuestionnaireError([Problem("unshipped_version", {"id": qid, "version": shown(version),
+                                                                "choices": ", ".join(versions(qid))},
+                                          file=str(ROOT / qid))])
     q = load_questionnaire(ROOT / qid / version)
     if q.id != qid or q.version != version:
-        raise QuestionnaireError([questionnaire_problem(f"{qid}/{version}/meta.yml", "", "version",
-                                          f"the file declares {q.id} {q.version}, but its folder says {qid} {version}.",
-                                          "make meta.yml 'id' and 'version' match the folder names.")])
+        raise QuestionnaireError([Problem("folder_version_mismatch",
+                                          {"declared": f"{q.id} {q.version}", "folder": f"{qid}/{version}"},
+                                          file=f"{qid}/{version}/meta.yml", path="version")])
     return q

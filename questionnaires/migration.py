@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from problems import Problem, shown
 from questionnaires.loader import ROOT, get_questionnaire
+from questionnaires.located import Source, Unreadable, read_yaml, shape_problems
 from questionnaires.schema import LText, Questionnaire
 
 Kind = Literal["same", "reworded", "split", "merged", "removed", "new"]
@@ -35,9 +36,9 @@ _ARITY = {"same": (1, 1), "reworded": (1, 1), "split": (1, 2), "merged": (2, 1),
 
 
 class MigrationError(ValueError):
-    """A mapping file is missing or invalid; ``problems`` lists every error found."""
+    """A mapping file is missing or invalid; ``problems`` lists every error found, each located in the file."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s) in the version mapping:\n" + "\n".join(f"  - {p}" for p in problems))
 
@@ -152,53 +153,60 @@ class Migration:
                           for s in self.steps]}
 
 
+# The codes of each side of a mapping: an id of that version no step names, one named twice, one it does not have.
+_SIDE_CODES = {"from": ("mapping_from_missing", "mapping_from_twice", "mapping_from_unknown"),
+               "to": ("mapping_to_missing", "mapping_to_twice", "mapping_to_unknown")}
+
+
 def validate_mapping(doc: Any, old: Questionnaire, new: Questionnaire, file: str = "mapping") -> Migration:
-    """The mapping in ``doc`` checked against both versions, or :class:`MigrationError` listing every problem."""
-    try:
-        parsed = _Doc.model_validate(doc)
-    except ValidationError as exc:
-        raise MigrationError([f"{file}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]) from exc
-    problems: list[str] = []
+    """The mapping in ``doc`` checked against both versions, or :class:`MigrationError` listing every problem.
+
+    ``doc`` is the parsed mapping, or its :class:`~questionnaires.located.Source` (then problems name their line).
+    """
+    src = doc if isinstance(doc, Source) else Source(file, doc)
+    if not isinstance(src.data, dict):
+        raise MigrationError([src.at("top_not_mapping", (), {"fields": "from:, to:, steps:"})])
+    parsed, shape = shape_problems(_Doc, src)
+    if parsed is None:
+        raise MigrationError(shape)
+    problems: list[Problem] = []
     if (parsed.from_version, parsed.to_version) != (old.version, new.version):
-        problems.append(f"{file}: maps {parsed.from_version} → {parsed.to_version}, expected {old.version} → "
-                        f"{new.version}.")
-    old_ids = [x.id for x in old.questions()]
-    new_ids = [x.id for x in new.questions()]
-    seen_old = Counter(i for s in parsed.steps for i in s.from_ids)
-    seen_new = Counter(i for s in parsed.steps for i in s.to_ids)
-    for i in old_ids:
-        if seen_old[i] != 1:
-            problems.append(f"{file}: {old.version} question {i} appears in {seen_old[i]} steps' 'from' "
-                            "(every old question exactly once).")
-    for i in new_ids:
-        if seen_new[i] != 1:
-            problems.append(f"{file}: {new.version} question {i} appears in {seen_new[i]} steps' 'to' "
-                            "(every new question exactly once).")
-    problems += [f"{file}: '{i}' is not a question of {old.version}." for i in seen_old if i not in old_ids]
-    problems += [f"{file}: '{i}' is not a question of {new.version}." for i in seen_new if i not in new_ids]
-    for n, s in enumerate(parsed.steps, 1):
+        problems.append(src.at("mapping_versions", ("from",), {
+            "found": f"{shown(parsed.from_version)} → {shown(parsed.to_version)}",
+            "expected": f"{old.version} → {new.version}"}))
+    for side, versions_ids, version in (("from", [x.id for x in old.questions()], old.version),
+                                        ("to", [x.id for x in new.questions()], new.version)):
+        missing, twice, unknown = _SIDE_CODES[side]
+        places: dict[str, list[tuple[Any, ...]]] = {}
+        for n, s in enumerate(parsed.steps):
+            for k, qid in enumerate(s.from_ids if side == "from" else s.to_ids):
+                places.setdefault(qid, []).append(("steps", n, side, k))
+        for qid in versions_ids:
+            found = places.get(qid, [])
+            if not found:
+                problems.append(src.at(missing, ("steps",), {"id": qid, "version": version}))
+            for again in found[1:]:
+                problems.append(src.at(twice, again, {"id": qid, "version": version,
+                                                                        "count": len(found)}))
+        problems += [src.at(unknown, where[0], {"id": shown(qid), "version": version})
+                     for qid, where in places.items() if qid not in versions_ids]
+    for n, s in enumerate(parsed.steps):
         lo_from, lo_to = _ARITY[s.kind]
         hi_from = 1 if s.kind in ("same", "reworded", "split", "removed") else (0 if s.kind == "new" else 99)
         hi_to = 1 if s.kind in ("same", "reworded", "merged", "new") else (0 if s.kind == "removed" else 99)
         if not (lo_from <= len(s.from_ids) <= hi_from and lo_to <= len(s.to_ids) <= hi_to):
-            problems.append(f"{file}: step {n} ({s.kind}) maps {len(s.from_ids)} → {len(s.to_ids)} questions; "
-                            f"'{s.kind}' needs {_arity_text(s.kind)}.")
+            problems.append(src.at("mapping_arity", ("steps", n, "kind"), {
+                "kind": s.kind, "from_count": len(s.from_ids), "to_count": len(s.to_ids)}))
         if s.kind == "same" and s.from_ids != s.to_ids:
-            problems.append(f"{file}: step {n} is 'same' but changes the id {s.from_ids} → {s.to_ids}; "
-                            "use 'reworded'.")
+            problems.append(src.at("mapping_same_renames", ("steps", n, "to"), {
+                "from_ids": ", ".join(s.from_ids), "to_ids": ", ".join(s.to_ids)}))
         if s.kind != "same" and (s.why is None or set(s.why) != set(new.languages) or not all(s.why.values())):
-            problems.append(f"{file}: step {n} ({s.kind} {', '.join(s.from_ids + s.to_ids)}) needs 'why' in "
-                            f"{', '.join(new.languages)}.")
+            problems.append(src.at("mapping_why_missing", ("steps", n, "why") if s.why else ("steps", n), {
+                "kind": s.kind, "ids": ", ".join(s.from_ids + s.to_ids), "languages": ", ".join(new.languages)}))
     if problems:
         raise MigrationError(problems)
     return Migration(new.id, old.version, new.version,
                      tuple(Step(s.kind, tuple(s.from_ids), tuple(s.to_ids), dict(s.why or {})) for s in parsed.steps))
-
-
-def _arity_text(kind: str) -> str:
-    return {"same": "one id, unchanged", "reworded": "one old and one new question",
-            "split": "one old and two or more new questions", "merged": "two or more old and one new question",
-            "removed": "one old question and none new", "new": "no old question and one new"}[kind]
 
 
 def declared(qid: str) -> list[tuple[str, str]]:
@@ -215,11 +223,15 @@ def declared(qid: str) -> list[tuple[str, str]]:
 def get_migration(qid: str, old: str, new: str) -> Migration:
     """The validated mapping from ``old`` to ``new`` of a shipped questionnaire."""
     path = ROOT / qid / "migrations" / f"{old}-{new}.yml"
+    name = f"{qid}/migrations/{path.name}"
     if not path.is_file():
-        have = ", ".join(f"{a} → {b}" for a, b in declared(qid)) or "none"
-        raise MigrationError([f"no mapping from {qid} {old} to {new} is shipped (declared: {have})."])
+        have = ", ".join(f"{a} → {b}" for a, b in declared(qid)) or "—"
+        raise MigrationError([Problem("mapping_not_shipped", {"id": qid, "old": shown(old), "new": shown(new),
+                                                              "declared": have}, file=name)])
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise MigrationError([f"{path.name}: not valid YAML ({exc})."]) from exc
-    return validate_mapping(doc, get_questionnaire(qid, old), get_questionnaire(qid, new), path.name)
+        src = read_yaml(name, path.read_text(encoding="utf-8"))
+    except Unreadable as exc:
+        raise MigrationError([exc.problem]) from exc
+    except UnicodeDecodeError as exc:
+        raise MigrationError([Problem("yaml_unreadable", {"error": type(exc).__name__}, file=name)]) from exc
+    return validate_mapping(src, get_questionnaire(qid, old), get_questionnaire(qid, new))

@@ -3,9 +3,10 @@
 Validation runs in two passes so that every error can name its place:
 1. shape: each YAML document is validated by pydantic (types, required fields, level keys);
 2. content: languages, vocabularies, unique ids, applicability fields, crosswalk ids, targets.
-Every problem carries the file, the question (or other object) id, the field and a fix, in the
-manner of pyxform's error messages. :class:`QuestionnaireError` is the only exception the loader
-raises for bad input.
+Every problem is a :class:`problems.Problem` with its own catalogue code (``unknown_crosswalk_id``,
+``text_language_missing`` …), carrying the file, the YAML path, the line and the id of the question
+(or other object) it is in, in the manner of pyxform's error messages (questionnaires/located.py).
+:class:`QuestionnaireError` is the only exception the loader raises for bad input.
 """
 
 from __future__ import annotations
@@ -15,22 +16,12 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 import problems
 
 LText = dict[str, str]
 LEVELS = (0, 1, 2, 3, 4, 5)
-
-
-def questionnaire_problem(file: str, where: str, field: str, message: str, fix: str) -> problems.Problem:
-    """A problem with a questionnaire data file, placed in its file, part and field from the moment it is found.
-
-    Its text reads "[file, question GOV-INS-01, field 'levels'] what is wrong. Fix: how"; the
-    what and how are English, for the authors of questionnaire files.
-    """
-    kind, _, ident = where.partition(" ")
-    return problems.Problem("questionnaire_rule", {"message": message, "fix": fix}, file=file, part=where,
-                            question=ident if kind == "question" else "", field=field)
 
 
 class QuestionnaireError(ValueError):
@@ -143,15 +134,17 @@ class Question(_Strict):
     @field_validator("levels")
     @classmethod
     def _five_levels(cls, v: dict[int, LText]) -> dict[int, LText]:
-        if sorted(v) != [1, 2, 3, 4, 5]:
-            raise ValueError(f"needs exactly the five levels 1, 2, 3, 4, 5 (found {sorted(v)})")
+        if sorted(v) != [1, 2, 3, 4, 5]:  # the code is the catalogue's (problems.CATALOGUE)
+            raise PydanticCustomError("levels_not_five", "needs exactly the levels 1 to 5",
+                                      {"keys": ", ".join(map(str, sorted(v)))})
         return v
 
     @field_validator("recommendations")
     @classmethod
     def _five_recommendations(cls, v: dict[int, LText]) -> dict[int, LText]:
         if sorted(v) != [0, 1, 2, 3, 4]:
-            raise ValueError(f"needs one recommendation for each level 0, 1, 2, 3, 4 (found {sorted(v)})")
+            raise PydanticCustomError("recommendations_not_five", "needs one recommendation for each level 0 to 4",
+                                      {"keys": ", ".join(map(str, sorted(v)))})
         return v
 
 

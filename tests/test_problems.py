@@ -19,6 +19,8 @@ from i18n import LANGUAGES, catalog, t
 from problems import CATALOGUE, Problem
 from questionnaires import get_questionnaire
 from questionnaires.answer_rule import CODES as ANSWER_RULE_CODES
+from questionnaires.located import PYDANTIC_CODES
+from questionnaires.migration import _SIDE_CODES as MAPPING_SIDE_CODES
 from questionnaires.schema import QuestionnaireError
 from services.imports import CONFLICT
 
@@ -33,8 +35,9 @@ def _source_files() -> list[Path]:
 
 def _raised_codes() -> dict[str, str]:
     """code → "file:line" of every literal problem code in the source: the first argument of a Problem
-    (or of the Excel safety check's Finding, which becomes one), and the ``problem=`` code a caller
-    hands to the text helpers (services/text.py) that raise it."""
+    (or of the Excel safety check's Finding, which becomes one; of a questionnaire file's ``source.at``;
+    of a schema validator's PydanticCustomError), the second of a questionnaire check's ``c.add(source, code …)``,
+    and the ``problem=`` code a caller hands to the text helpers (services/text.py) that raise it."""
     found: dict[str, str] = {}
     for path in _source_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -42,8 +45,10 @@ def _raised_codes() -> dict[str, str]:
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             literals = []
-            if name in {"Problem", "ServiceProblem", "Finding"} and node.args:
+            if name in {"Problem", "ServiceProblem", "Finding", "at", "PydanticCustomError"} and node.args:
                 literals.append(node.args[0])
+            if name == "add" and len(node.args) > 1:
+                literals.append(node.args[1])
             literals += [kw.value for kw in node.keywords if kw.arg == "problem"]
             if name == "Detected" and len(node.args) > 1:  # an evidence file's refusal: evidence_<code>
                 arg = node.args[1]
@@ -65,7 +70,8 @@ def test_the_scan_finds_the_producers_of_every_layer() -> None:
 
 def test_every_code_raised_is_in_the_catalogue() -> None:
     zip_findings = {f"evidence_{code}" for code in ("zip_bomb", "encrypted", "macros")}  # services/filetypes.py
-    computed = {*ANSWER_RULE_CODES, CONFLICT, "questionnaire_rule", *zip_findings,
+    computed = {*ANSWER_RULE_CODES, CONFLICT, *zip_findings, *PYDANTIC_CODES.values(),
+                *(code for codes in MAPPING_SIDE_CODES.values() for code in codes),
                 *(make("Q", "text", {"max": 1, "char": "U+0000", "level": 7})[0] for make in _RULE_MESSAGES.values())}
     unknown = {code: where for code, where in _raised_codes().items() if code not in CATALOGUE}
     unknown.update({code: "computed" for code in computed if code not in CATALOGUE})
@@ -110,11 +116,13 @@ def test_profile_problems_name_their_field_and_fix_without_parsing() -> None:
     assert problems[0].text("zh") != problems[0].text("en")
 
 
-def test_a_questionnaire_problem_is_placed_in_its_file_question_and_field(tmp_path: Path) -> None:
+def test_a_questionnaire_problem_is_placed_in_its_file_and_says_its_fix_apart(tmp_path: Path) -> None:
     from questionnaires import load_questionnaire
 
     with pytest.raises(QuestionnaireError) as exc:
         load_questionnaire(tmp_path)
+    assert [p.code for p in exc.value.problems] == ["file_missing"] * 3
     p = exc.value.problems[0]
-    assert p.code == "questionnaire_rule" and p.file and p.values["message"] and p.values["fix"]
-    assert str(p).startswith(f"[{p.file}") and " Fix: " in p
+    assert p.file == "meta.yml" and p.fix("en") == "create meta.yml (docs/questionnaire.md shows its fields)."
+    assert p == f"[meta.yml] the file meta.yml is missing. Fix: {p.fix('en')}"
+    assert p.text("zh") == f"[meta.yml] 缺少文件 meta.yml。修正：{p.fix('zh')}"

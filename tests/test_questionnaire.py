@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli.main import main as aigov
+from problems import Problem
 from questionnaires import QuestionnaireError, get_questionnaire, parse_documents
 from questionnaires.loader import ROOT, read_folder
 
@@ -27,10 +28,10 @@ def _texts(folder: Path = SHIPPED) -> dict[str, str]:
     return read_folder(folder)
 
 
-def _problems(texts: dict[str, str]) -> list[str]:
+def _problems(texts: dict[str, str]) -> list[Problem]:
     with pytest.raises(QuestionnaireError) as info:
         parse_documents(texts)
-    return [str(p) for p in info.value.problems]
+    return info.value.problems
 
 
 def _edit(texts: dict[str, str], name: str, fn: Any) -> dict[str, str]:
@@ -110,7 +111,8 @@ def test_eu_paragraph_that_does_not_exist_is_refused() -> None:
     for bad in ("Art. 9(11)", "Art. 4(1)", "Art. 114"):
         problems = _problems(_edit(_texts(), "dimensions/GOV.yml",
                                    lambda d, bad=bad: _first_question(d)["crosswalk"].update(eu_ai_act={bad: "subset"})))
-        assert any(bad in p and "crosswalk.eu_ai_act" in p for p in problems), bad
+        assert any(p.code == "unknown_crosswalk_id" and bad in p and "crosswalk.eu_ai_act" in p.path
+                   for p in problems), bad
 
 
 # Quantity and frequency qualifiers: a level descriptor must not differ from its neighbour only by these.
@@ -196,51 +198,56 @@ def test_duplicate_question_id() -> None:
         d["subdimensions"][0]["questions"][1]["id"] = _first_question(d)["id"]
 
     problems = _problems(_edit(_texts(), "dimensions/GOV.yml", dup))
-    assert any("dimensions/GOV.yml" in p and "GOV-INS-05" in p and "already used" in p for p in problems)
+    assert any(p.code == "duplicate_id" and p.file == "dimensions/GOV.yml" and p.values["id"] == "GOV-INS-05"
+               and p.path == "subdimensions[0].questions[1].id" for p in problems)
 
 
 def test_missing_translation() -> None:
     problems = _problems(_edit(_texts(), "dimensions/IDE.yml", lambda d: _first_question(d)["text"].pop("en")))
-    assert any("dimensions/IDE.yml, question IDE-TEC-01, field 'text'" in p and "en" in p for p in problems)
+    assert any(p.code == "text_language_missing" and p.file == "dimensions/IDE.yml" and p.question == "IDE-TEC-01"
+               and p.path == "subdimensions[0].questions[0].text" and p.values["missing"] == "en" for p in problems)
 
 
 def test_four_level_descriptors() -> None:
     problems = _problems(_edit(_texts(), "dimensions/ASM.yml", lambda d: _first_question(d)["levels"].pop(5)))
-    assert any("question ASM-CTX-01" in p and "levels" in p and "1, 2, 3, 4, 5" in p
-               and "Fix: give exactly five level descriptors" in p for p in problems)
-    assert not any("correct the value" in p for p in problems)
+    assert any(p.code == "levels_not_five" and p.question == "ASM-CTX-01" and p.path.endswith(".levels")
+               and "1, 2, 3, 4 and 5" in p and "Fix: give exactly five level descriptors" in p for p in problems)
+    assert not any(p.code == "invalid_value" for p in problems)
 
 
 def test_four_recommendations() -> None:
     problems = _problems(_edit(_texts(), "dimensions/ASM.yml",
                                lambda d: _first_question(d)["recommendations"].pop(4)))
-    assert any("question ASM-CTX-01, field 'recommendations'" in p and "Fix: give exactly five recommendations" in p
+    assert any(p.code == "recommendations_not_five" and p.question == "ASM-CTX-01"
+               and p.path.endswith(".recommendations") and "Fix: give exactly five recommendations" in p
                for p in problems)
 
 
 def test_unknown_tag() -> None:
     problems = _problems(_edit(_texts(), "dimensions/RES.yml",
                                lambda d: _first_question(d)["principles"].append("fairness")))
-    assert any("question RES-PLN-01" in p and "'principles'" in p and "fairness" in p and "controllable" in p
-               for p in problems)
+    assert any(p.code == "unknown_tag" and p.question == "RES-PLN-01" and ".principles[" in p.path
+               and "fairness" in p and "controllable" in p for p in problems)
 
 
 def test_bad_weight() -> None:
     problems = _problems(_edit(_texts(), "dimensions/GOV.yml", lambda d: _first_question(d).update(weight=0)))
-    assert any("question GOV-INS-05, field 'weight'" in p and "greater than 0" in p for p in problems)
+    assert any(p.code == "out_of_range" and p.question == "GOV-INS-05" and p.path.endswith(".weight")
+               and "(> 0)" in p for p in problems)
 
 
 def test_unknown_profile_field_in_applicability() -> None:
     problems = _problems(_edit(_texts(), "dimensions/GOV.yml",
                                lambda d: _first_question(d).update(applies_if={"employees": [50]})))
-    assert any("question GOV-INS-05, field 'applies_if'" in p and "'employees' is not a profile field" in p
-               for p in problems)
+    assert any(p.code == "rule_unknown_field" and p.question == "GOV-INS-05" and p.path.endswith(".applies_if.employees")
+               and "'employees' is not a profile field" in p for p in problems)
 
 
 def test_unknown_crosswalk_id() -> None:
     problems = _problems(_edit(_texts(), "dimensions/GOV.yml",
                                lambda d: _first_question(d)["crosswalk"].update(nist_ai_rmf=["GOVERN 9.9"])))
-    assert any("GOVERN 9.9" in p and "crosswalk.nist_ai_rmf" in p and "never invent" in p for p in problems)
+    assert any(p.code == "unknown_crosswalk_id" and "GOVERN 9.9" in p and p.path.endswith("crosswalk.nist_ai_rmf[0]")
+               and "never invent" in p for p in problems)
 
 
 def test_malformed_yaml_names_the_line() -> None:
@@ -248,13 +255,12 @@ def test_malformed_yaml_names_the_line() -> None:
     problems = _problems(texts)
     assert any(p.startswith("[dimensions/GOV.yml, line") and "not valid YAML" in p for p in problems)
     # No second, misleading message about the same file's shape.
-    assert [p for p in problems if p.startswith("[dimensions/GOV.yml")] == [
-        p for p in problems if "not valid YAML" in p]
+    assert [p.code for p in problems if p.file == "dimensions/GOV.yml"] == ["yaml_syntax"]
 
 
 def test_a_file_without_a_mapping_gets_a_readable_fix() -> None:
     problems = _problems({**_texts(), "profile.yml": "- ai_roles\n"})
-    assert any(p.startswith("[profile.yml]") and "top-level" in p and "'fields:'" in p for p in problems)
+    assert any(p.startswith("[profile.yml, line 1]") and "top-level" in p and "fields:" in p for p in problems)
     assert not any("fields of see" in p for p in problems)
 
 
@@ -265,7 +271,8 @@ def test_duplicate_yaml_key_is_refused() -> None:
 
 def test_target_out_of_range() -> None:
     problems = _problems(_edit(_texts(), "targets.yml", lambda d: d["presets"][0]["levels"].update(GOV=7)))
-    assert any("targets.yml, preset baseline, field 'levels.GOV'" in p for p in problems)
+    assert any(p.code == "out_of_range" and p.file == "targets.yml" and p.part == "baseline"
+               and p.path == "presets[0].levels.GOV" and p.line for p in problems)
 
 
 def _duplicate_second_id(d: dict) -> None:
@@ -278,12 +285,12 @@ def test_every_problem_is_reported_at_once() -> None:
     texts = _edit(texts, "dimensions/IDE.yml", _duplicate_second_id)
     texts = _edit(texts, "dimensions/RES.yml", lambda d: _first_question(d).update(applies_if={"employees": [50]}))
     problems = _problems(texts)
-    assert any(p.startswith("[dimensions/GOV.yml, question GOV-INS-05, field 'weight']") and "greater than 0" in p
-               for p in problems)
-    assert any(p.startswith("[dimensions/IDE.yml, question IDE-TEC-01, field 'id']") and "already used" in p
-               for p in problems)
-    assert any(p.startswith("[dimensions/RES.yml, question RES-PLN-01, field 'applies_if']")
-               and "'employees' is not a profile field" in p for p in problems)
+    assert any(p.startswith("[dimensions/GOV.yml, GOV-INS-05, at subdimensions[0].questions[0].weight, line ")
+               and p.code == "out_of_range" for p in problems)
+    assert any(p.startswith("[dimensions/IDE.yml, IDE-TEC-01, at subdimensions[0].questions[1].id, line ")
+               and p.code == "duplicate_id" for p in problems)
+    assert any(p.startswith("[dimensions/RES.yml, RES-PLN-01, at subdimensions[0].questions[0].applies_if.employees")
+               and p.code == "rule_unknown_field" for p in problems)
     assert len(problems) == 3, problems
 
 
@@ -293,9 +300,10 @@ def test_content_checks_run_when_meta_is_broken() -> None:
     texts = _edit(texts, "dimensions/IDE.yml", _duplicate_second_id)
     texts = _edit(texts, "targets.yml", lambda d: d["default_rules"][0]["when"].update(employees=[50]))
     problems = _problems(texts)
-    assert any(p.startswith("[meta.yml, field 'version']") for p in problems)
-    assert any("dimensions/IDE.yml, question IDE-TEC-01, field 'id'" in p for p in problems)
-    assert any("targets.yml, default rule #1, field 'when'" in p and "'employees'" in p for p in problems)
+    assert any(p.startswith("[meta.yml, at version, line ") and p.code == "id_format" for p in problems)
+    assert any(p.code == "duplicate_id" and p.file == "dimensions/IDE.yml" for p in problems)
+    assert any(p.code == "rule_unknown_field" and p.file == "targets.yml" and p.path == "default_rules[0].when.employees"
+               for p in problems)
     assert len(problems) == 3, problems
 
 
@@ -350,7 +358,7 @@ def test_mutated_documents_raise_only_validation_errors(name: str, mutations: li
     try:
         parse_documents(texts)
     except QuestionnaireError as exc:
-        assert exc.problems and all(p.file and p.values["message"] and p.values["fix"] for p in exc.problems)
+        assert exc.problems and all(p.file and p.fix("en") and p.fix("zh") for p in exc.problems)
 
 
 @settings(max_examples=60, deadline=None)
@@ -394,5 +402,7 @@ def test_cli_show_json_is_the_documented_shape(capsys: pytest.CaptureFixture[str
 
 
 def test_cli_show_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
-    assert aigov(["questionnaire", "show", "nope"]) == 2
+    assert aigov(["questionnaire", "show", "nope", "--lang", "en"]) == 2
     assert "no shipped questionnaire" in capsys.readouterr().err
+    assert aigov(["questionnaire", "show", "nope"]) == 2  # the text summary's language, Chinese by default
+    assert "没有 id 为“nope”的内置问卷" in capsys.readouterr().err

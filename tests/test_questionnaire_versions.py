@@ -57,12 +57,12 @@ def test_mapping_covers_every_old_and_new_question_exactly_once() -> None:
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (lambda d: d["steps"].pop(0), "GOV-INS-05 appears in 0 steps"),                       # a new id lost
+    (lambda d: d["steps"].pop(0), "question GOV-INS-05 of 1.1.0 is in no step's 'to'"),   # a new id lost
     (lambda d: d["steps"].append({"kind": "removed", "from": ["GOV-INS-02"], "why": {"zh": "x", "en": "x"}}),
-     "GOV-INS-02 appears in 2 steps"),                                                   # an old id twice
+     "question GOV-INS-02 of 1.0.0 is in 2 steps' 'from'"),                              # an old id twice
     (lambda d: d["steps"].append({"kind": "removed", "from": ["GOV-XXX-01"], "why": {"zh": "x", "en": "x"}}),
      "'GOV-XXX-01' is not a question of 1.0.0"),
-    (lambda d: d["steps"][0].update(to=["GOV-INS-05"]), "'split' needs one old and two or more new"),
+    (lambda d: d["steps"][0].update(to=["GOV-INS-05"]), "'split' one old to two or more new"),
 ])
 def test_a_broken_mapping_is_refused_with_its_place(change, expected: str) -> None:
     doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))

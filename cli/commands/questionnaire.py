@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from problems import Problem
 from questionnaires import (
     DEFAULT_ID,
     QuestionnaireError,
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     v = qsub.add_parser("validate", help="validate a questionnaire folder (default: every shipped one)")
     v.add_argument("path", nargs="?", help="folder holding meta.yml and dimensions/")
+    v.add_argument("--lang", default="en", choices=["zh", "en"], help="language of the problems (default en)")
     v.set_defaults(func=_validate)
 
     s = qsub.add_parser("show", help="print a shipped questionnaire (normalised)")
@@ -51,19 +53,23 @@ def _validate(args: argparse.Namespace) -> int:
             q = load_questionnaire(folder)
         except QuestionnaireError as exc:
             print(f"{folder}: INVALID — {len(exc.problems)} problem(s)", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  - {problem}", file=sys.stderr)
+            print(problem_lines(exc.problems, args.lang), file=sys.stderr)
             status = 1
             continue
         n = len(q.questions())
         print(f"{folder}: OK — {q.id} {q.version}, {len(q.dimensions)} dimensions, "
               f"{sum(len(d.subdimensions) for d in q.dimensions)} sub-dimensions, {n} questions")
     if not args.path:
-        status = max(status, _validate_mappings())
+        status = max(status, _validate_mappings(args.lang))
     return status
 
 
-def _validate_mappings() -> int:
+def problem_lines(problems: list[Problem], lang: str) -> str:
+    """One line per problem, each with its code, its place and its fix, in ``lang``."""
+    return "\n".join(f"  - {p.text(lang)} [{p.code}]" for p in problems)
+
+
+def _validate_mappings(lang: str) -> int:
     """Every shipped version mapping covers each old and new question exactly once (questionnaires/migration.py)."""
     from questionnaires.migration import MigrationError, declared, get_migration
 
@@ -73,7 +79,8 @@ def _validate_mappings() -> int:
             try:
                 m = get_migration(qid, old, new)
             except (MigrationError, QuestionnaireError) as exc:
-                print(f"{qid} {old} → {new}: INVALID\n{exc}", file=sys.stderr)
+                print(f"{qid} {old} → {new}: INVALID — {len(exc.problems)} problem(s)", file=sys.stderr)
+                print(problem_lines(exc.problems, lang), file=sys.stderr)
                 status = 1
                 continue
             print(f"{qid} {old} → {new}: OK — {m.summary()}")
@@ -86,7 +93,7 @@ def _show(args: argparse.Namespace) -> int:
     try:
         q = get_questionnaire(args.id, args.version)
     except QuestionnaireError as exc:
-        raise CLIError(str(exc)) from exc
+        raise CLIError(problem_lines(exc.problems, args.lang).strip()) from exc
     if args.json:
         json.dump(q.to_normalised(), sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -110,7 +117,7 @@ def _diff(args: argparse.Namespace) -> int:
     try:
         mapping = get_migration(args.id, args.old, args.new)
     except (QuestionnaireError, MigrationError) as exc:
-        raise CLIError(str(exc)) from exc
+        raise CLIError(problem_lines(exc.problems, args.lang).strip()) from exc
     if args.json:
         json.dump(mapping.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         print()
