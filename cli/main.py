@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "cli.commands.benchmark",
     "cli.commands.users",
     "cli.commands.report",
+    "cli.commands.assessment",
 )
 
 

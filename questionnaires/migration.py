@@ -76,6 +76,7 @@ class CarriedAnswer:
     note: str
     confirm: bool
     from_ids: tuple[str, ...]
+    kind: str = "same"  # the mapping step it came through (same, reworded, split, merged)
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,12 @@ class Migration:
                 level, na = (min(levels), False) if levels else (None, True)
                 notes = "\n".join(a.note for a in given if a.note)
                 carried[s.to_ids[0]] = CarriedAnswer(level, na, "" if not na else source.justification, notes,
-                                                     True, s.from_ids)
+                                                     True, s.from_ids, s.kind)
                 continue
             a = given[0]
             for qid in s.to_ids:
                 carried[qid] = CarriedAnswer(None if a.na else a.level, a.na, a.justification if a.na else "",
-                                             a.note, s.kind != "same", s.from_ids)
+                                             a.note, s.kind != "same", s.from_ids, s.kind)
         return CarryPlan(carried, tuple(dropped), tuple(new))
 
     def to_json(self) -> dict[str, Any]:

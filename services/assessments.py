@@ -38,11 +38,12 @@ from db.models import (
     utcnow,
 )
 from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
-from questionnaires.migration import CarriedAnswer, get_migration
+from questionnaires.migration import CarriedAnswer, CarryPlan, MigrationError, get_migration
 from scoring.types import AssessmentResult
-from services import answers
+from services import answers, carry
 from services.access import Actor
 from services.answers import AnswerInputData, AnswerView, Source
+from services.carry import CarryReport
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.results import score_stored
 from services.storage import EvidenceStore, default_store
@@ -77,27 +78,6 @@ def assessment_view(a: Assessment, org_name: str) -> AssessmentView:
 
 
 @dataclass(frozen=True)
-class CarryReport:
-    """What carrying answers forward from an earlier assessment did (shown until every flagged answer is confirmed)."""
-
-    from_assessment: int
-    from_version: str
-    to_version: str
-    to_confirm: tuple[str, ...]     # carried across a changed question and not saved since
-    dropped: tuple[dict[str, Any], ...]  # answers of questions removed in this version
-    new: tuple[str, ...]            # questions new in this version (start unanswered)
-
-
-def _carry(detail: dict[str, Any] | None, revisions: dict[str, int]) -> CarryReport | None:
-    """The carry-forward record as shown: a carried answer still at revision 1 was not confirmed (saved) since."""
-    if not detail:
-        return None
-    pending = tuple(q for q in detail.get("confirm", []) if revisions.get(q) == 1)
-    return CarryReport(int(detail["from_assessment"]), str(detail["from_version"]), str(detail["to_version"]), pending,
-                       tuple(detail.get("dropped", [])), tuple(detail.get("new", [])))
-
-
-@dataclass(frozen=True)
 class AssessmentState:
     """What the questionnaire and results pages show of one assessment, read in one transaction.
 
@@ -115,7 +95,7 @@ def _state(a: Assessment, org: Organisation, rows: dict[str, tuple[Answer, str |
            carried: dict[str, Any] | None = None) -> AssessmentState:
     stored = {qid: answers.view(row, name) for qid, (row, name) in rows.items()}
     return AssessmentState(assessment_view(a, org.name), stored, score_stored(a, org, stored.values()),
-                           _carry(carried, {qid: x.revision for qid, x in stored.items()}))
+                           carry.report(carried, {qid: x.revision for qid, x in stored.items()}))
 
 
 def questionnaire_for(view: AssessmentView | Assessment) -> Questionnaire:
@@ -224,33 +204,64 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
         return assessment_view(a, org.name)
 
 
+class NothingToCarry(StateError):
+    """The earlier assessment is already on the version a new one would use: there is no mapping to carry through."""
+
+    key = "assessments.carry_same_version"
+
+
+class NoCarryMapping(StateError):
+    """No declared mapping leads from the earlier assessment's version to the new one's (an older or unknown
+    version): answers carry forward only along a shipped mapping, never back to an older version."""
+
+    key = "assessments.carry_no_mapping"
+
+
+def carry_forward(engine: Engine, actor: Actor, assessment_id: int, *, title: str = "", form: str | None = None,
+                  source: Source = "ui") -> AssessmentView:
+    """A new draft in the organisation of assessment ``assessment_id``, on the newest version of its questionnaire,
+    with its answers carried through the declared mapping (:func:`create_assessment` with ``carry_forward_from``).
+
+    Refused (:class:`NothingToCarry`) when the earlier assessment is already on the newest version: re-assessing
+    on the same version is "start from an earlier assessment" (a copy, nothing to confirm), not a carry across
+    versions. ``form``: the earlier assessment's form unless given.
+    """
+    src = get_assessment(engine, actor, assessment_id)
+    newest = get_questionnaire(src.questionnaire_id)
+    if src.questionnaire_version == newest.version:
+        raise NothingToCarry(f"assessment {src.id} is already on {newest.id} {newest.version}, the newest version: "
+                             "there is nothing to carry forward", id=src.id, version=newest.version)
+    return create_assessment(engine, actor, src.organisation_id, form=form or src.form, title=title,
+                             carry_forward_from=src.id, questionnaire_id=src.questionnaire_id, source=source)
+
+
 CARRIED: Source = "carried"  # AnswerEvent.source of an answer carried across versions that the user must confirm
 
 
 def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: Questionnaire, source: Source) -> None:
     """Copy ``src``'s answers into ``a``. Across questionnaire versions the declared mapping decides
     (questionnaires/migration.py): unchanged questions keep their answer, reworded/split/merged ones get it flagged
-    "carried, please confirm" (event source ``carried``), removed ones are recorded as dropped, new ones stay open."""
+    "carried, please confirm" (event source ``carried``), removed ones are recorded as dropped, new ones stay open
+    (the record: :mod:`services.carry`)."""
     old = {x.question_id: x for x in s.scalars(select(Answer).where(Answer.assessment_id == src.id))}
     if src.questionnaire_id == q.id and src.questionnaire_version == q.version:
-        plan = {qid: CarriedAnswer(x.level, bool(x.is_na), x.justification, x.note, False, (qid,))
-                for qid, x in old.items() if qid in {y.id for y in q.questions()}}
-        dropped: tuple[str, ...] = ()
-        new: tuple[str, ...] = ()
+        asked = {y.id for y in q.questions()}
+        plan = CarryPlan({qid: CarriedAnswer(x.level, bool(x.is_na), x.justification, x.note, False, (qid,))
+                          for qid, x in old.items() if qid in asked}, (), ())
     else:
-        mapping = get_migration(q.id, src.questionnaire_version, q.version)
-        carried = mapping.carry({k: _Carry(v.level, bool(v.is_na), v.justification or "", v.note or "")
-                                 for k, v in old.items()})
-        plan, dropped, new = carried.carried, carried.dropped, carried.new
-    for qid, c in plan.items():
+        try:
+            mapping = get_migration(q.id, src.questionnaire_version, q.version)
+        except MigrationError as exc:
+            raise NoCarryMapping("; ".join(exc.problems), id=src.id, old=src.questionnaire_version,
+                                 new=q.version) from exc
+        plan = mapping.carry({k: _Carry(v.level, bool(v.is_na), v.justification or "", v.note or "")
+                              for k, v in old.items()})
+    for qid, c in plan.carried.items():
         answers.write_row(s, actor, a.id, qid, None, (c.level, c.na, c.justification, c.note),
                           CARRIED if c.confirm else source)
-    s.add(EventLog(user_id=actor.user_id, action="answers_carried_forward", object_type="assessment", object_id=a.id,
-                   detail={"from_assessment": src.id, "from_version": src.questionnaire_version,
-                           "to_version": q.version, "confirm": sorted(k for k, c in plan.items() if c.confirm),
-                           "dropped": [{"question": k, "level": old[k].level, "na": bool(old[k].is_na)}
-                                       for k in dropped],
-                           "new": list(new)}))
+    carry.record(s, actor, a, from_assessment=src.id, from_version=src.questionnaire_version,
+                 carried=carry.lines(plan.carried), changed=set(plan.carried),
+                 dropped=[carry.Dropped(k, old[k].level, bool(old[k].is_na)) for k in plan.dropped], new=plan.new)
 
 
 @dataclass(frozen=True)
@@ -273,13 +284,12 @@ def confirm_carried(engine: Engine, actor: Actor, assessment_id: int, question_i
         a = answers.load(s, actor, assessment_id, for_update=True)
         if a.status != AssessmentStatus.DRAFT:
             raise StateError("submitted", object="assessment", id=assessment_id)
-        log = s.scalars(select(EventLog).where(EventLog.action == "answers_carried_forward",
-                                               EventLog.object_type == "assessment", EventLog.object_id == a.id)
-                        .order_by(EventLog.id.desc())).first()
-        flagged = set((log.detail or {}).get("confirm", [])) if log is not None else set()
+        detail = carry.latest(s, a.id)
+        flagged = set((detail or {}).get("confirm", []))
         rows = {r.question_id: r for r in s.scalars(select(Answer).where(
             Answer.assessment_id == a.id, Answer.question_id.in_(flagged & set(question_ids))))}
-        todo = sorted(qid for qid, r in rows.items() if r.revision == 1)  # carried and not saved since
+        still = set(carry.pending(detail, {qid: r.revision for qid, r in rows.items()}))
+        todo = sorted(qid for qid in rows if qid in still)  # carried and not saved or confirmed since
         for qid in todo:
             row = rows[qid]
             values = answers.stored(row)
