@@ -163,6 +163,34 @@ def test_level_descriptors_differ_by_more_than_qualifiers() -> None:
                     "make each level add a new kind of evidence")
 
 
+# Questions that ask for two or more practices an organisation can do one without the other, and the level whose
+# text states how partial fulfilment is rated ("with only one of them, the rating is at most level N"). The list and
+# the rule chosen for each are in docs/questionnaire.md ("Questions that name more than one practice").
+PARTIAL_RULES = {
+    "GOV-INS-02": 3, "GOV-CUL-03": 2, "GOV-CUL-04": 3, "GOV-CHN-02": 3, "GOV-CHN-03": 3, "GOV-CHN-04": 3,
+    "IDE-TEC-05": 2, "IDE-APP-05": 2, "IDE-DYN-03": 2, "IDE-DYN-04": 2, "IDE-DYN-05": 3,
+    "ASM-ANA-03": 2, "ASM-ANA-04": 2,
+    "RES-TEC-01": 3, "RES-TEC-02": 3, "RES-TEC-04": 1, "RES-INC-02": 2, "RES-INC-03": 2, "RES-DIS-01": 2,
+    "RES-DIS-02": 2, "RES-DIS-03": 3,
+}
+CAP = {"en": re.compile(r"at most level (\d)"), "zh": re.compile(r"最高评(\d)级")}
+
+
+def test_questions_naming_several_practices_say_how_partial_fulfilment_is_rated() -> None:
+    """An assessor rating an organisation that does only one of the parts finds the answer in the level texts, the
+    same cap in both languages, never above the level that states it; no other question carries such a rule."""
+    questions = {x.id: x for x in get_questionnaire().questions()}
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "questionnaire.md").read_text(encoding="utf-8")
+    for qid, level in PARTIAL_RULES.items():
+        texts = questions[qid].levels[level]
+        caps = {lang: sorted(int(n) for n in CAP[lang].findall(texts[lang])) for lang in ("en", "zh")}
+        assert caps["en"] and caps["en"] == caps["zh"], (qid, caps)
+        assert max(caps["en"]) <= level, (qid, caps)
+        assert f"| {qid} |" in docs, f"{qid} is not listed in docs/questionnaire.md"
+    stated = {(x.id, n) for x in questions.values() for n, t in x.levels.items() if CAP["en"].search(t["en"])}
+    assert stated == set(PARTIAL_RULES.items())
+
+
 def test_targets_and_default_rule() -> None:
     q = get_questionnaire()
     assert {p.id for p in q.targets.presets} >= {"baseline", "established", "leading"}
