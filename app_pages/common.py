@@ -6,6 +6,7 @@ Pages import from here and from ``services``; they never open sessions or write 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,6 +52,19 @@ _COOKIE_WRITE = "session_cookie_write"  # (token, keep): put it in the browser, 
 _COOKIE_SPENT = "session_cookie_spent"  # the browser's cookie already used or refused in this tab
 _RUN = "run_cache"  # (marker of the script run, {name: value}): what this run has already read
 _ACTOR = "actor"  # run-cache slot of the signed-in actor
+_LANG = "lang"  # run-cache slot of the session's language
+
+
+class _RunCache(dict[str, Any]):
+    """A run's cache: a dict that a weak reference can point to (see :func:`run_cache`)."""
+
+    __slots__ = ("__weakref__",)
+
+
+# {marker of a live script run: its cache}, weakly both ways: the session state owns each cache, this only
+# finds it without a session-state read (tens of microseconds, and the language is asked for hundreds of
+# times per run).
+_FOUND: weakref.WeakKeyDictionary[Any, weakref.ref[_RunCache]] = weakref.WeakKeyDictionary()
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,18 +95,25 @@ def run_cache() -> dict[str, Any]:
     they rerun. Streamlit renews the run context's coordinator object at the start of each run, so the
     cache is tied to that object (held here, so it is never confused with a later one at the same
     address) and a new run starts empty: roles and data are read fresh every run, but only once.
-    Outside a run (no context) nothing is kept. Should a Streamlit upgrade drop that attribute, the
-    cache only stops caching (every call reads again) and tests/test_statement_counts.py, which
-    asserts one read of the user per run, fails and says so.
+    The session state owns the cache (signing out drops it with everything else); a weak index by the
+    marker finds it again without reading the session state. Outside a run (no context) nothing is
+    kept. Should a Streamlit upgrade drop that attribute, the cache only stops caching (every call
+    reads again) and tests/test_statement_counts.py, which asserts one read of the user per run,
+    fails and says so.
     """
     ctx = get_script_run_ctx(suppress_warning=True)
     marker = getattr(ctx, "parallel_coordinator", None)
     if marker is None:
         return {}
+    found = _FOUND.get(marker)
+    cache = found() if found is not None else None
+    if cache is not None:
+        return cache
     held = st.session_state.get(_RUN)
     if held is None or held[0] is not marker:
-        held = (marker, {})
+        held = (marker, _RunCache())
         st.session_state[_RUN] = held
+    _FOUND[marker] = weakref.ref(held[1])
     return held[1]
 
 
@@ -102,8 +123,12 @@ def lang() -> str:
     """The session's language; chosen on its first run from ``?lang=``, the browser's locale, then the default.
 
     Later runs keep the session's choice (the language switch changes it), so a link shared in one
-    language opens in that language without overriding a choice made since.
+    language opens in that language without overriding a choice made since. Read from the session
+    once per run (:func:`run_cache`): every message and questionnaire text of the page asks for it.
     """
+    cache = run_cache()
+    if _LANG in cache:
+        return cache[_LANG]
     if "lang" not in st.session_state:
         qp = st.query_params.get("lang")
         locale = None
@@ -112,7 +137,8 @@ def lang() -> str:
         except Exception:  # not available outside a browser session
             locale = None
         st.session_state["lang"] = normalise_language(qp or locale or DEFAULT_LANGUAGE)
-    return st.session_state["lang"]
+    cache[_LANG] = st.session_state["lang"]
+    return cache[_LANG]
 
 
 def tr(key: str, **values: Any) -> str:
@@ -157,6 +183,7 @@ def language_switch() -> None:
     )
     if choice != current:
         st.session_state["lang"] = choice
+        run_cache()[_LANG] = choice
         st.query_params["lang"] = choice
         st.rerun()
 
@@ -223,7 +250,7 @@ def sign_out() -> None:
     token = st.session_state.get(_TOKEN)
     if token:
         end_session(engine(), token)
-    run_cache().pop(_ACTOR, None)
+    run_cache().clear()  # nothing read for the previous user serves the rest of this run
     keep = {k: st.session_state[k] for k in ("lang", _COOKIE_SPENT) if k in st.session_state}
     for key in list(st.session_state.keys()):
         st.session_state.pop(key, None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -256,18 +257,18 @@ class Questionnaire(_Strict):
     def questions(self) -> list[Question]:
         return [q for d in self.dimensions for s in d.subdimensions for q in s.questions]
 
+    @cached_property
+    def places(self) -> dict[str, tuple[Dimension, SubDimension, Question]]:
+        """Every question by id with its dimension and sub-dimension, built once per (immutable) questionnaire:
+        pages look questions up by id many times per run."""
+        return {q.id: (d, s, q) for d in self.dimensions for s in d.subdimensions for q in s.questions}
+
     def question(self, qid: str) -> Question:
-        for q in self.questions():
-            if q.id == qid:
-                return q
-        raise KeyError(qid)
+        return self.places[qid][2]
 
     def dimension_of(self, qid: str) -> tuple[Dimension, SubDimension]:
-        for d in self.dimensions:
-            for s in d.subdimensions:
-                if any(q.id == qid for q in s.questions):
-                    return d, s
-        raise KeyError(qid)
+        d, s, _ = self.places[qid]
+        return d, s
 
     def profile_field(self, fid: str) -> ProfileField:
         for f in self.profile.fields:

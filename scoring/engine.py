@@ -351,13 +351,13 @@ class CohortScores:
 
         gap_q = np.flatnonzero(self.band[i] >= 0)
         gap_q = gap_q[np.lexsort((gap_q, f.dim_of[gap_q], -np.round(self.priority[i, gap_q], 9)))]
-        q = f.questions
+        dimension_of, subdimension_of = f.questions["dimension"].to_numpy(), f.questions["subdimension"].to_numpy()
         gaps = []
         for c in gap_q:
             lvl = int(self.level[i, c])
             tgt = float(self.target[i, c])
             gaps.append(GapRow(
-                question_id=ids[c], dimension_id=q["dimension"].iat[c], subdimension_id=q["subdimension"].iat[c],
+                question_id=ids[c], dimension_id=str(dimension_of[c]), subdimension_id=str(subdimension_of[c]),
                 level=lvl, target=tgt, gap=tgt - lvl, weight=float(w[c]), critical=bool(f.critical[c]),
                 priority=float(self.priority[i, c]), band=BANDS[self.band[i, c]],
                 recommendation=dict(f.models[c].recommendations[lvl])))  # type: ignore[index]
@@ -421,11 +421,12 @@ def score_assessment(
     unknown = [qid for qid in answers if qid not in frame.position]
     if unknown:
         raise ValueError(f"unknown question id(s): {', '.join(map(str, unknown))}")
-    for qid, value in answers.items():
-        pos = frame.position[qid]
-        given, na[pos, 0] = _as_answer(value)
-        _check_levels(np.array([given]))  # before float32 storage could round e.g. 2.0000001 to 2
-        level[pos, 0] = given
+    positions = np.fromiter((frame.position[qid] for qid in answers), dtype=np.intp, count=len(answers))
+    given = np.empty(len(answers), dtype=np.float64)
+    for k, value in enumerate(answers.values()):
+        given[k], na[positions[k], 0] = _as_answer(value)
+    _check_levels(given)  # before float32 storage could round e.g. 2.0000001 to 2; the first wrong one is named
+    level[positions, 0] = given
     cohort = CohortScores(frame, pd.Index([0]), [profile], np.array([target_preset], dtype=object),
                           np.array([form], dtype=object), level, na)
     return cohort.result(0)

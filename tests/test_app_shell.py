@@ -88,3 +88,25 @@ def test_idle_session_expires(demo_app_db: str) -> None:
     at.run()
     assert t("auth.expired") in page_texts(at)
     assert "user_id" not in at.session_state
+
+
+def test_no_page_relies_on_streamlit_magic() -> None:
+    """.streamlit/config.toml turns "magic" off (scripts compile faster); that shows nothing differently
+    only while no script has a bare expression magic would have written to the page."""
+    import ast
+    import tomllib
+
+    from streamlit.runtime.scriptrunner.magic import add_magic
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["magicEnabled"] is False
+    scripts = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+    shown = {}
+    for path in scripts:
+        tree = add_magic(path.read_text(encoding="utf-8"), str(path))
+        writes = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+                  and isinstance(node.func, ast.Attribute) and node.func.attr == "transparent_write"]
+        if writes:
+            shown[path.name] = writes
+    assert len(scripts) > 10
+    assert shown == {}, f"bare expressions magic would show (write them with st.write): {shown}"
