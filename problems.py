@@ -86,7 +86,8 @@ class Place:
             return where, t("excel.where.separator", lang)
         if self.file:  # a data file: "[dimensions/GOV.yml, GOV-INS-01, at subdimensions[0].questions[0].levels, line 9] …"
             place = self.file + "".join(t(f"problem_where.{name}", lang, **{name: value})
-                                        for name, value in (("part", self.part), ("field", self.field),
+                                        for name, value in (("part", self.part),
+                                                            ("field", "" if self.path else self.field),  # the path has it
                                                             ("path", self.path), ("line", self.line))
                                         if value not in ("", None))
             return t("problem_where.file", lang, place=place), " "

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "cli.commands.users",
     "cli.commands.report",
     "cli.commands.assessment",
+    "cli.commands.problems",
 )
 
 

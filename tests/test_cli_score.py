@@ -39,7 +39,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def fails(capsys: pytest.CaptureFixture[str], path: Path, *fragments: str) -> str:
-    status, out, err = run(capsys, str(path), "--json")
+    status, out, err = run(capsys, str(path), "--json", "--lang", "en")
     assert status == 2, out
     assert out == ""
     assert err.startswith("aigov: error:")
@@ -67,11 +67,11 @@ def test_readable_table(tmp_path: Path, capsys: pytest.CaptureFixture[str], lang
 def test_texts_follow_the_one_answer_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The command line applies the same rule as the app and the Excel import (questionnaires/answer_rule.py)."""
     fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": 2, "note": "bell\u0007"}}),
-          "answers.ALP-ONE-01.note: contains the control character U+0007.")
+          "at answers.ALP-ONE-01.note] ALP-ONE-01: note contains the control character U+0007; remove it")
     fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": 2, "note": "x" * 5001}}),
-          "answers.ALP-ONE-01.note: longer than 5000 characters.")
+          "at answers.ALP-ONE-01.note] ALP-ONE-01: note is longer than 5000 characters; shorten it")
     fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": 2, "note": 5}}),
-          "answers.ALP-ONE-01.note: must be text.")
+          "at answers.ALP-ONE-01.note] 'note' must be text. Fix: write it as a JSON string.")
 
 
 def test_an_unscored_dimension_shows_its_target_profile_level(tmp_path: Path,
@@ -86,32 +86,32 @@ def test_an_unscored_dimension_shows_its_target_profile_level(tmp_path: Path,
 
 
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fails(capsys, tmp_path / "nope.json", "nope.json: no such file", "Fix:")
+    fails(capsys, tmp_path / "nope.json", f"aigov: error: [{tmp_path / 'nope.json'}] no such file. Fix: give the path")
 
 
 def test_invalid_json_names_line_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"profile": {}\n "answers": {}}', encoding="utf-8")
-    fails(capsys, path, "line 2, column 2", "not valid JSON", "Fix:")
+    fails(capsys, path, "broken.json, line 2] not valid JSON at column 2 (Expecting ',' delimiter). Fix:")
 
 
 def test_top_level_must_be_an_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "list.json"
     path.write_text("[1, 2]", encoding="utf-8")
-    fails(capsys, path, "top level: the file must hold a JSON object.")
+    fails(capsys, path, "list.json] the file must hold a JSON object.")
 
 
 def test_unknown_question_id_suggests_the_nearest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = answers_file(tmp_path, answers={"ALP-ONE-1": {"level": 2}})
-    fails(capsys, path, "answers.ALP-ONE-1: unknown question id.", "did you mean ALP-ONE-01?")
+    fails(capsys, path, "at answers.ALP-ONE-1] 'ALP-ONE-1' is not a question of mini-test 0.1.0 (did you mean ALP-ONE-01?).")
 
 
 @pytest.mark.parametrize(("level", "message"), [
-    (7, "answers.ALP-ONE-01.level: 7 is out of range. Fix: use a level from 0"),
-    (-1, "answers.ALP-ONE-01.level: -1 is out of range."),
-    (2.5, "answers.ALP-ONE-01.level: 2.5 is not a whole number."),
-    ("3", "answers.ALP-ONE-01.level: '3' is not a whole number."),
-    (True, "answers.ALP-ONE-01.level: True is not a whole number."),
+    (7, "at answers.ALP-ONE-01.level] ALP-ONE-01: 7 is not a level; use 0–5 or N/A"),
+    (-1, "at answers.ALP-ONE-01.level] ALP-ONE-01: -1 is not a level; use 0–5 or N/A"),
+    (2.5, "at answers.ALP-ONE-01.level] 2.5 is not a whole number. Fix: use a level 0, 1, 2, 3, 4 or 5."),
+    ("3", 'at answers.ALP-ONE-01.level] "3" is not a whole number.'),
+    (True, "at answers.ALP-ONE-01.level] true is not a whole number."),
 ])
 def test_bad_levels(tmp_path: Path, capsys: pytest.CaptureFixture[str], level: Any, message: str) -> None:
     fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-01": {"level": level}}), message)
@@ -120,56 +120,68 @@ def test_bad_levels(tmp_path: Path, capsys: pytest.CaptureFixture[str], level: A
 def test_na_needs_a_justification(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for answer in ({"na": True}, {"na": True, "justification": "   "}):
         fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": answer}),
-              "answers.ALP-ONE-02: N/A needs a written justification.", 'Fix: add "justification"')
+              "at answers.ALP-ONE-02.justification] ALP-ONE-02: N/A needs a written justification")
 
 
 def test_level_and_na_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = answers_file(tmp_path, answers={"ALP-ONE-02": {"level": 2, "na": True, "justification": "x"}})
-    fails(capsys, path, "answers.ALP-ONE-02: both a level and N/A are given.")
+    fails(capsys, path, "at answers.ALP-ONE-02.level] ALP-ONE-02: choose either a level or N/A, not both")
 
 
 def test_answer_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": 3}), "answers.ALP-ONE-02: must be an object.")
-    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": {"levle": 3}}), "answers.ALP-ONE-02.levle: unknown key.")
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": 3}), "at answers.ALP-ONE-02] the answer must be an object.")
+    fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": {"levle": 3}}), "at answers.ALP-ONE-02.levle] 'levle' is not a key of an answer.")
     fails(capsys, answers_file(tmp_path, answers={"ALP-ONE-02": {"na": "yes", "justification": "x"}}),
-          "answers.ALP-ONE-02.na: 'yes' is not true or false.")
-    fails(capsys, answers_file(tmp_path, answers=[1]), "answers: must be an object keyed by question id.")
-    fails(capsys, answers_file(tmp_path, answers=...), "answers: missing.")
+          'at answers.ALP-ONE-02.na] "yes" is not true or false.')
+    fails(capsys, answers_file(tmp_path, answers=[1]), "at answers] the answers must be an object keyed by question id.")
+    fails(capsys, answers_file(tmp_path, answers=...), "at answers] the answers are missing. Fix: add \"answers\"")
 
 
 def test_invalid_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     profile = {**PROFILE, "ai_roles": ["robot"], "sector": "space", "colour": "red"}
     del profile["size"]
     err = fails(capsys, answers_file(tmp_path, profile=profile), "4 problem(s)",
-                'profile.ai_roles: invalid value ["robot"]. Fix: choose one or more of tech_provider',
-                'profile.sector: invalid value "space". Fix: choose one of finance',
-                "profile.size: missing. Fix: choose one of micro",
-                "profile.colour: not a profile field of this questionnaire.")
+                "at profile.ai_roles] ai_roles: choose one or more of tech_provider",
+                "at profile.sector] sector: choose one of finance",
+                "at profile.size] size: choose one of micro",
+                "at profile.colour] colour: not a profile field of this questionnaire")
     assert "Traceback" not in err
-    fails(capsys, answers_file(tmp_path, profile=...), "profile: missing;", "Fix: add \"profile\"")
-    fails(capsys, answers_file(tmp_path, profile=[]), "profile: must be an object.")
+    fails(capsys, answers_file(tmp_path, profile=...), "at profile] the profile is missing;", "Fix: add \"profile\"")
+    fails(capsys, answers_file(tmp_path, profile=[]), "at profile] the profile must be an object.")
 
 
 def test_preset_form_questionnaire_and_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fails(capsys, answers_file(tmp_path, target_preset="leadin"), "target_preset: unknown preset 'leadin'.",
-          "did you mean leading?")
-    fails(capsys, answers_file(tmp_path, form="short"), "form: unknown form 'short'.", '"core"')
+    fails(capsys, answers_file(tmp_path, target_preset="leadin"), "at target_preset] 'leadin' is not a target preset (did you mean leading?).")
+    fails(capsys, answers_file(tmp_path, form="short"), "at form] 'short' is not a form.", '"core"')
     fails(capsys, answers_file(tmp_path, questionnaire="caict-aigov"),
-          "questionnaire: the answers are for 'caict-aigov' but are being scored against 'mini-test'.")
+          "at questionnaire] the answers are for 'caict-aigov' but are being scored against 'mini-test'.")
     fails(capsys, answers_file(tmp_path, version="9.9.9"),
-          "version: the answers are for version 9.9.9 but the questionnaire is version 0.1.0.")
-    fails(capsys, answers_file(tmp_path, extra=1), "extra: unknown key.")
+          "at version] the answers are for version 9.9.9 but the questionnaire is version 0.1.0.")
+    fails(capsys, answers_file(tmp_path, extra=1), "at extra] 'extra' is not a key of an answers file.")
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = answers_file(tmp_path, form="short", answers={"ALP-ONE-01": {"level": 9}, "BAD-ID-01": {"level": 1}})
-    fails(capsys, path, "3 problem(s)", "form:", "answers.ALP-ONE-01.level:", "answers.BAD-ID-01:")
+    fails(capsys, path, "3 problem(s) in the answers file:", "at form]", "at answers.ALP-ONE-01.level]",
+          "at answers.BAD-ID-01]")
+
+
+def test_problems_are_said_in_the_chosen_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The default language (zh) says the same problems, at the same places, in Chinese; the status is 2 either way."""
+    path = answers_file(tmp_path, form="short", answers={"ALP-ONE-01": {"level": 9}, "ALP-ONE-1": {"level": 1}})
+    status, out, err = run(capsys, str(path), "--json")
+    assert (status, out) == (2, "")
+    assert f"{path}：答案文件中有 3 个问题：" in err
+    assert "位置 form] “short”不是问卷形式。修正：请使用 \"full\"（全部题目）或 \"core\"（简版）。" in err
+    assert "位置 answers.ALP-ONE-01.level] ALP-ONE-01：9 不是有效等级" in err
+    assert "（是否应为 ALP-ONE-01？）" in err
+    assert not any(word in err for word in ("Fix", "problem(s)", "did you mean"))
 
 
 def test_answers_to_inapplicable_questions_are_ignored_with_a_note(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     path = answers_file(tmp_path, answers={"ALP-ONE-03": {"level": 5}})
-    status, out, err = run(capsys, str(path), "--json")
+    status, out, err = run(capsys, str(path), "--json", "--lang", "en")
     assert status == 0
     assert "ALP-ONE-03" in err and "ignored" in err
     assert json.loads(out)["overall"]["score"] is None
@@ -178,7 +190,7 @@ def test_answers_to_inapplicable_questions_are_ignored_with_a_note(tmp_path: Pat
 def test_bad_questionnaire_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["score", str(answers_file(tmp_path)), "--questionnaire-dir", str(tmp_path / "none")])
     assert status == 2
-    assert "no such questionnaire folder" in capsys.readouterr().err
+    assert "此处没有问卷文件夹。修正：请指定包含 meta.yml 和 dimensions/ 的文件夹。" in capsys.readouterr().err
 
 
 def test_xlsx_without_the_excel_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -186,7 +198,7 @@ def test_xlsx_without_the_excel_reader(tmp_path: Path, capsys: pytest.CaptureFix
     monkeypatch.setitem(sys.modules, "excel.reader", None)  # makes the import fail
     path = tmp_path / "filled.xlsx"
     path.write_bytes(b"PK")
-    fails(capsys, path, "filled.xlsx: reading .xlsx workbooks needs the Excel reader", "Fix: save the answers as a JSON")
+    fails(capsys, path, "filled.xlsx] reading .xlsx workbooks needs the Excel reader", "Fix: save the answers as a JSON")
 
 
 def test_xlsx_is_read_by_the_excel_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -284,7 +296,7 @@ def test_blank_profile_cells_are_named_by_sheet_and_cell(tmp_path: Path, capsys:
 
     path = tmp_path / "blank-profile.xlsx"
     path.write_bytes(filled_template(lang="en", edit=blank))
-    status, out, err = _score_xlsx(capsys, path, "--json")
+    status, out, err = _score_xlsx(capsys, path, "--json", "--lang", "en")
     assert status == 2 and out == ""
     assert "2 problem(s) in the workbook" in err
     assert "Sheet Profile, cell D" in err and "Sector" in err and "profile.sector" not in err
@@ -308,9 +320,9 @@ def test_every_reader_error_is_one_line_and_status_2(tmp_path: Path, capsys: pyt
     monkeypatch.setattr(excel.reader, "read_workbook_answers", broken)
     path = tmp_path / "filled.xlsx"
     path.write_bytes(b"PK")
-    status, out, err = _score_xlsx(capsys, path, "--json")
+    status, out, err = _score_xlsx(capsys, path, "--json", "--lang", "en")
     assert status == 2 and out == ""
-    assert err.startswith(f"aigov: error: {path}: ") and err.count("\n") == 1, err
+    assert err.startswith(f"aigov: error: [{path}] ") and err.count("\n") == 1, err
     assert "Traceback" not in err
 
 
@@ -322,7 +334,7 @@ def test_a_refused_workbook_lists_its_problems(tmp_path: Path, capsys: pytest.Ca
                                               fragment: str) -> None:
     path = tmp_path / "bad.xlsx"
     path.write_bytes(content)
-    status, _, err = _score_xlsx(capsys, path, "--json")
+    status, _, err = _score_xlsx(capsys, path, "--json", "--lang", "en")
     assert status == 2 and "1 problem(s) in the workbook" in err and fragment in err
 
 
@@ -331,7 +343,7 @@ def test_a_workbook_with_an_xlm_macro_sheet_is_refused(tmp_path: Path, capsys: p
 
     path = tmp_path / "macro.xlsx"
     path.write_bytes(with_xlm_sheet(filled_template()))
-    status, out, err = _score_xlsx(capsys, path, "--json")
+    status, out, err = _score_xlsx(capsys, path, "--json", "--lang", "en")
     assert status == 2 and out == "" and "Excel 4.0 macro sheet" in err
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.commands.problems import reference_markdown, template
+from cli.commands.score import _TYPE_CODES as ENTRY_TYPE_CODES
 from excel.reader import _RULE_MESSAGES
 from i18n import LANGUAGES, catalog, t
 from problems import CATALOGUE, Problem
@@ -41,11 +43,18 @@ def _raised_codes() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in _source_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):  # def clean_name(…, problem="name_length")
+                params = [*node.args.posonlyargs, *node.args.args]
+                pairs = [*zip(params[len(params) - len(node.args.defaults):], node.args.defaults, strict=True),
+                         *zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)]
+                for param, default in pairs:
+                    if param.arg == "problem" and isinstance(default, ast.Constant) and isinstance(default.value, str):
+                        found.setdefault(default.value, f"{path.relative_to(ROOT)}:{node.lineno}")
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             literals = []
-            if name in {"Problem", "ServiceProblem", "Finding", "at", "PydanticCustomError"} and node.args:
+            if name in {"Problem", "ServiceProblem", "Finding", "at", "PydanticCustomError", "problem"} and node.args:
                 literals.append(node.args[0])
             if name == "add" and len(node.args) > 1:
                 literals.append(node.args[1])
@@ -69,13 +78,36 @@ def test_the_scan_finds_the_producers_of_every_layer() -> None:
 
 
 def test_every_code_raised_is_in_the_catalogue() -> None:
-    zip_findings = {f"evidence_{code}" for code in ("zip_bomb", "encrypted", "macros")}  # services/filetypes.py
-    computed = {*ANSWER_RULE_CODES, CONFLICT, *zip_findings, *PYDANTIC_CODES.values(),
-                *(code for codes in MAPPING_SIDE_CODES.values() for code in codes),
-                *(make("Q", "text", {"max": 1, "char": "U+0000", "level": 7})[0] for make in _RULE_MESSAGES.values())}
     unknown = {code: where for code, where in _raised_codes().items() if code not in CATALOGUE}
-    unknown.update({code: "computed" for code in computed if code not in CATALOGUE})
+    unknown.update({code: "computed" for code in _computed_codes() if code not in CATALOGUE})
     assert not unknown, f"problem codes missing from problems.CATALOGUE: {unknown}"
+
+
+def _computed_codes() -> set[str]:
+    """Codes a producer takes from a table or builds rather than writing them as a literal argument."""
+    zip_findings = {f"evidence_{code}" for code in ("zip_bomb", "encrypted", "macros")}  # services/filetypes.py
+    return {*ANSWER_RULE_CODES, CONFLICT, *zip_findings, *PYDANTIC_CODES.values(), "invalid_value",  # located.py
+            *(code for codes in MAPPING_SIDE_CODES.values() for code in codes), *ENTRY_TYPE_CODES.values(),
+            *(make("Q", "text", {"max": 1, "char": "U+0000", "level": 7})[0] for make in _RULE_MESSAGES.values())}
+
+
+def test_every_catalogue_code_is_raised_somewhere() -> None:
+    """A code nobody raises is a message nobody sees: the catalogue holds exactly what the source can report."""
+    raised = set(_raised_codes()) | _computed_codes()
+    assert sorted(set(CATALOGUE) - raised) == []
+
+
+def test_the_reference_documents_every_code_in_both_languages() -> None:
+    """docs/problems.md is generated from the catalogue (`aigov problems --markdown`): it is up to date, and it
+    names every code with its English and Chinese text (message and fix)."""
+    doc = (ROOT / "docs" / "problems.md").read_text(encoding="utf-8")
+    assert doc == reference_markdown(), "docs/problems.md is stale: run `aigov problems --markdown > docs/problems.md`"
+    for code, entry in CATALOGUE.items():
+        row = next(line for line in doc.splitlines() if line.startswith(f"| `{code}` |"))
+        assert template(entry, "zh").replace("|", "\\|") in row and template(entry, "en").replace("|", "\\|") in row
+    for entry in CATALOGUE.values():
+        if entry.fix_key:  # a family that keeps its fix apart: the fix is documented with the message
+            assert all(catalog(lang)[entry.fix_key].replace("{{", "{").replace("}}", "}") in doc for lang in LANGUAGES)
 
 
 def test_every_catalogue_code_says_itself_in_every_language_with_the_same_values() -> None:
@@ -126,3 +158,12 @@ def test_a_questionnaire_problem_is_placed_in_its_file_and_says_its_fix_apart(tm
     assert p.file == "meta.yml" and p.fix("en") == "create meta.yml (docs/questionnaire.md shows its fields)."
     assert p == f"[meta.yml] the file meta.yml is missing. Fix: {p.fix('en')}"
     assert p.text("zh") == f"[meta.yml] 缺少文件 meta.yml。修正：{p.fix('zh')}"
+
+
+def test_the_command_line_lists_the_catalogue_in_either_language(capsys: pytest.CaptureFixture[str]) -> None:
+    from cli.main import main
+
+    assert main(["problems", "--lang", "zh"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(CATALOGUE)
+    assert "unknown_crosswalk_id: “{ref}”不在 {scheme} 的参考清单中。修正：请使用 questionnaires/frameworks.yml" in "\n".join(lines)

@@ -11,7 +11,6 @@ import difflib
 import json
 import sys
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,10 @@ from pydantic import (
     field_validator,
 )
 
+from cli.commands.questionnaire import problem_lines
 from cli.main import CLIError
-from i18n import catalog
+from i18n import catalog, t
+from problems import Problem, shown
 from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, load_questionnaire
 from questionnaires.answer_rule import AnswerFields, answer_problems
 from questionnaires.schema import Questionnaire
@@ -47,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Score a filled questionnaire by the documented method (docs/scoring.md).")
     p.add_argument("file", help="JSON answers file (format: docs/scoring.md) or a filled .xlsx workbook")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/scoring.md, 'JSON output')")
-    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the readable table")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"],
+                   help="language of the readable table and of the problems (default zh)")
     p.add_argument("--questionnaire-dir", metavar="PATH",
                    help="score against this questionnaire folder instead of a shipped questionnaire")
     p.set_defaults(func=_score)
@@ -64,71 +66,81 @@ class ScoreInput:
     ignored: tuple[str, ...]  # answered questions that do not apply (left out of everything)
 
 
-def _error(message: str) -> Exception:
-    return CLIError(message)
+class AnswersRefused(Exception):
+    """The answers file cannot be scored; ``problems`` lists why, each located in the file (or workbook).
+
+    ``heading`` is the i18n key of the line above a list of the file's problems ("" for one problem about the
+    file as a whole, printed on its own line)."""
+
+    def __init__(self, problems: list[Problem], heading: str = ""):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.heading = heading
+
+
+@dataclass(frozen=True)
+class Close:
+    """The nearest valid value to a mistyped one, said in a problem's language (" (did you mean X?)"), or nothing."""
+
+    value: str
+
+    def text(self, lang: str) -> str:
+        return t("cli.problems.did_you_mean", lang, value=self.value) if self.value else ""
+
+
+def _close(value: str, options: list[str]) -> Close:
+    found = difflib.get_close_matches(value, options, n=1)
+    return Close(found[0] if found else "")
 
 
 def read_answers_file(path: Path) -> Any:
     """The raw answers data of ``path``: a JSON file, or a workbook read by ``excel.reader``."""
+    name = str(path)
     if not path.is_file():
-        raise _error(f"{path}: no such file. Fix: give the path of a JSON answers file (docs/scoring.md) "
-                     "or of a filled .xlsx questionnaire workbook.")
+        raise AnswersRefused([Problem("answers_file_missing", file=name)])
     if path.suffix.lower() == ".xlsx":
         try:
             from excel.problems import WorkbookRejected
             from excel.reader import read_workbook_answers
             from excel.safety import UnsafeXMLParser
         except ImportError as exc:
-            raise _error(f"{path}: reading .xlsx workbooks needs the Excel reader (excel/reader.py), which is not "
-                         f"available in this installation ({exc}). Fix: save the answers as a JSON answers file "
-                         "(format: docs/scoring.md) and score that.") from exc
+            raise AnswersRefused([Problem("answers_xlsx_unavailable", {"error": shown(exc)}, file=name)]) from exc
         try:
             return read_workbook_answers(path)
         except WorkbookRejected as exc:  # every problem located: sheet, cell, rule and fix
             if not exc.problems:
-                raise _error(_unreadable(path, exc)) from exc
-            lines = "\n".join(f"  - {p}" for p in exc.problems)
-            raise _error(f"{path}: {len(exc.problems)} problem(s) in the workbook:\n{lines}") from exc
+                raise AnswersRefused([_unreadable(name, exc)]) from exc
+            raise AnswersRefused(list(exc.problems), "cli.problems.in_workbook") from exc
         except UnsafeXMLParser as exc:  # the installation's fault, not the file's: the message names the fix
-            raise _error(f"{path}: the workbook was not read: {exc}.") from exc
+            raise AnswersRefused([Problem("answers_xml_parser_unsafe", {"detail": str(exc)}, file=name)]) from exc
         except Exception as exc:  # any other reader failure is one line and status 2, never a traceback
-            raise _error(_unreadable(path, exc)) from exc
+            raise AnswersRefused([_unreadable(name, exc)]) from exc
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _error(f"{path}: the file is not UTF-8 text. Fix: save it as UTF-8 JSON.") from exc
+        raise AnswersRefused([Problem("answers_not_utf8", file=name)]) from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _error(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}). "
-                     "Fix: correct the JSON at that place (a missing comma or quote is typical).") from exc
+        raise AnswersRefused([Problem("answers_json_syntax", {"reason": exc.msg, "column": exc.colno}, file=name,
+                                      line=exc.lineno)]) from exc
 
 
-def _unreadable(path: Path, exc: Exception) -> str:
-    """One line for a workbook the reader could not process at all (an unreadable file, an unforeseen error)."""
+def _unreadable(name: str, exc: Exception) -> Problem:
+    """The problem of a workbook the reader could not process at all (an unreadable file, an unforeseen error)."""
     if isinstance(exc, OSError):
-        return (f"{path}: the file cannot be read ({exc.strerror or exc}). Fix: check the path and that you "
-                "may read the file.")
+        return Problem("answers_file_unreadable", {"reason": shown(exc.strerror or exc)}, file=name)
     detail = " ".join(str(exc).split()) or type(exc).__name__
-    return (f"{path}: the workbook could not be read: {detail}. Fix: open it in Excel, save it as Excel "
-            "Workbook (*.xlsx) and score it again; if this message stays, report it.")
+    return Problem("answers_workbook_unreadable", {"detail": shown(detail)}, file=name)
 
 
 def _choose_questionnaire(data: Any, folder: str | None) -> Questionnaire:
-    try:
-        if folder:
-            return load_questionnaire(folder)
-        qid = data.get("questionnaire") if isinstance(data, dict) else None
-        version = data.get("version") if isinstance(data, dict) else None
-        return get_questionnaire(qid if isinstance(qid, str) and qid else DEFAULT_ID,
-                                 version if isinstance(version, str) and version else None)
-    except QuestionnaireError as exc:
-        raise _error(str(exc)) from exc
-
-
-def _suggest(value: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(value, options, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
+    if folder:
+        return load_questionnaire(folder)
+    qid = data.get("questionnaire") if isinstance(data, dict) else None
+    version = data.get("version") if isinstance(data, dict) else None
+    return get_questionnaire(qid if isinstance(qid, str) and qid else DEFAULT_ID,
+                             version if isinstance(version, str) and version else None)
 
 
 class AnswerEntry(BaseModel):
@@ -155,129 +167,94 @@ class AnswerEntry(BaseModel):
         return value
 
 
-# (the message is about the key itself, message, fix) for each code of the answer rule
-_RULE_MESSAGES: dict[str, Callable[[dict[str, Any]], tuple[bool, str, str]]] = {
-    "not_a_level": lambda v: (True, f"{v['level']} is out of range.",
-                              "use a level from 0 (not performed) to 5 (optimizing)."),
-    "level_and_na": lambda v: (False, "both a level and N/A are given.",
-                               "keep either the level or \"na\": true, not both."),
-    "na_justification": lambda v: (False, "N/A needs a written justification.",
-                                   'add "justification": "why this practice does not apply to your organisation".'),
-    "justification_too_long": lambda v: (True, f"longer than {v['max']} characters.", "shorten it."),
-    "note_too_long": lambda v: (True, f"longer than {v['max']} characters.", "shorten it."),
-    "justification_control": lambda v: (True, f"contains the control character {v['char']}.",
-                                        "remove it (often pasted from another program)."),
-    "note_control": lambda v: (True, f"contains the control character {v['char']}.",
-                               "remove it (often pasted from another program)."),
-}
-
-# What a type error of each key of an entry says: (message with the value, fix)
-_TYPE_MESSAGES: dict[str, tuple[str, str]] = {
-    "level": ("{value!r} is not a whole number.", "use a level 0, 1, 2, 3, 4 or 5."),
-    "na": ("{value!r} is not true or false.", "write true for N/A, or leave it out."),
-    "justification": ("must be text.", "write it as a JSON string."),
-    "note": ("must be text.", "write it as a JSON string."),
-}
+# The code of a type error of each key of an entry
+_TYPE_CODES = {"level": "answers_level_not_whole", "na": "answers_na_not_bool", "justification": "answers_not_text",
+               "note": "answers_not_text"}
 
 
-def _entry(place: str, value: dict[str, Any], problem: Callable[[str, str, str], None]) -> AnswerEntry | None:
-    """The entry parsed by :class:`AnswerEntry`, or None after reporting each key that is wrong (once per key)."""
-    try:
-        return AnswerEntry.model_validate(value)
-    except ValidationError as exc:
-        seen: set[str] = set()
-        for err in exc.errors():
-            key = str(err["loc"][0]) if err["loc"] else ""
-            if key in seen:
-                continue  # a union (level: int or float) reports one error per member
-            seen.add(key)
-            if err["type"] == "extra_forbidden":
-                problem(f"{place}.{key}", "unknown key.", f"use only {', '.join(ANSWER_KEYS)}.")
-            else:
-                message, fix = _TYPE_MESSAGES[key]
-                problem(f"{place}.{key}", message.format(value=value.get(key)), fix)
-        return None
+def validate_answers_file(data: Any, q: Questionnaire, file: str = "answers.json") -> tuple[ScoreInput | None,
+                                                                                            list[Problem]]:
+    """Check an answers file against a questionnaire: (input, []) or (None, every problem found, each at its
+    JSON path in ``file``)."""
+    problems: list[Problem] = []
 
-
-def validate_answers_file(data: Any, q: Questionnaire) -> tuple[ScoreInput | None, list[str]]:
-    """Check an answers file against a questionnaire: (input, []) or (None, every problem found)."""
-    problems: list[str] = []
-
-    def problem(place: str, message: str, fix: str) -> None:
-        problems.append(f"{place}: {message} Fix: {fix}")
+    def problem(code: str, path: str, values: dict[str, Any] | None = None, question: str = "") -> None:
+        problems.append(Problem(code, values, file=file, path=path, question=question))
 
     if not isinstance(data, dict):
-        problem("top level", "the file must hold a JSON object.", 'start from {"profile": {...}, "answers": {...}}.')
+        problem("answers_file_not_object", "")
         return None, problems
     for key in data:
         if key not in TOP_KEYS:
-            problem(str(key), "unknown key.", f"use only {', '.join(TOP_KEYS)}{_suggest(str(key), list(TOP_KEYS))}.")
+            problem("answers_unknown_key", shown(key), {"key": shown(key), "choices": ", ".join(TOP_KEYS),
+                                                         "close": _close(str(key), list(TOP_KEYS))})
     qid = data.get("questionnaire")
     if qid is not None and qid != q.id:
-        problem("questionnaire", f"the answers are for '{qid}' but are being scored against '{q.id}'.",
-                f"set \"questionnaire\": \"{q.id}\" or score against the right folder with --questionnaire-dir.")
+        problem("answers_wrong_questionnaire", "questionnaire", {"found": shown(qid), "expected": q.id})
     version = data.get("version")
     if version is not None and version != q.version:
-        problem("version", f"the answers are for version {version} but the questionnaire is version {q.version}.",
-                f"re-export the answers from version {q.version}, or set \"version\": \"{q.version}\" once you "
-                "have checked that the questions are the same.")
+        problem("answers_wrong_version", "version", {"found": shown(version), "expected": q.version})
 
     profile = data.get("profile")
     fields = ", ".join(f.id for f in q.profile.fields)
     if profile is None:
-        problem("profile", "missing; the profile decides which questions apply and the default target.",
-                f"add \"profile\": {{...}} with the fields {fields}.")
+        problem("answers_profile_missing", "profile", {"fields": fields})
     elif not isinstance(profile, dict):
-        problem("profile", "must be an object.", f"give an object with the fields {fields}.")
+        problem("answers_profile_not_object", "profile", {"fields": fields})
     else:
-        declared = {f.id for f in q.profile.fields}
-        for bad in q.profile_problems(profile):  # structured: the field is read, not parsed from the message
-            name = bad.field
-            if bad.code == "profile_unknown_field":
-                problem(f"profile.{name}", "not a profile field of this questionnaire.",
-                        f"remove it; the fields are {fields}{_suggest(name, sorted(declared))}.")
-            elif name not in profile:
-                problem(f"profile.{name}", "missing.", bad.fix("en") + ".")
-            else:
-                problem(f"profile.{name}", f"invalid value {json.dumps(profile[name], ensure_ascii=False)}.",
-                        bad.fix("en") + ".")
+        for bad in q.profile_problems(profile):  # the profile's own rule, placed at the field it is about
+            problems.append(Problem(bad.code, bad.values, file=file, path=f"profile.{shown(bad.field)}",
+                                    field=bad.field))
 
     preset = data.get("target_preset")
     presets = [p.id for p in q.targets.presets]
     if preset is not None and preset not in presets:
-        problem("target_preset", f"unknown preset {preset!r}.",
-                f"use null (the profile's default) or one of {', '.join(presets)}{_suggest(str(preset), presets)}.")
+        problem("answers_unknown_preset", "target_preset", {"preset": shown(preset), "choices": ", ".join(presets),
+                                                            "close": _close(str(preset), presets)})
     form = data.get("form", "full")
     if form not in ("full", "core"):
-        problem("form", f"unknown form {form!r}.", 'use "full" (every question) or "core" (the short form).')
+        problem("answers_unknown_form", "form", {"form": shown(form)})
 
     raw = data.get("answers")
     answers: dict[str, AnswerInput] = {}
     ids = [question.id for question in q.questions()]
     known = set(ids)
     if raw is None:
-        problem("answers", "missing.", f'add "answers": {{"QUESTION-ID": {ANSWER_SHAPE}, ...}}.')
+        problem("answers_missing", "answers", {"shape": ANSWER_SHAPE})
         raw = {}
     elif not isinstance(raw, dict):
-        problem("answers", "must be an object keyed by question id.", f'use {{"QUESTION-ID": {ANSWER_SHAPE}}}.')
+        problem("answers_not_keyed", "answers", {"shape": ANSWER_SHAPE})
         raw = {}
     for key, value in raw.items():
-        place = f"answers.{key}"
+        place = f"answers.{shown(key)}"
         if key not in known:
-            problem(place, "unknown question id.", f"use an id of {q.id} {q.version}{_suggest(key, ids)}; "
-                    "`aigov questionnaire show` lists them.")
+            problem("answers_unknown_question", place, {"id": shown(key), "questionnaire": q.id, "version": q.version,
+                                                        "close": _close(key, ids)})
             continue
         if not isinstance(value, dict):
-            problem(place, "must be an object.", f"write {ANSWER_SHAPE}.")
+            problem("answers_entry_not_object", place, {"shape": ANSWER_SHAPE}, question=key)
             continue
-        entry = _entry(place, value, problem)
-        if entry is None:
+        try:
+            entry = AnswerEntry.model_validate(value)
+        except ValidationError as exc:
+            seen: set[str] = set()
+            for err in exc.errors():
+                name = str(err["loc"][0]) if err["loc"] else ""
+                if name in seen:
+                    continue  # a union (level: int or float) reports one error per member
+                seen.add(name)
+                at, values = f"{place}.{shown(name)}", {"key": shown(name), "choices": ", ".join(ANSWER_KEYS)}
+                if err["type"] == "extra_forbidden":
+                    problem("answers_entry_unknown_key", at, values, question=key)
+                else:
+                    shown_value = shown(json.dumps(value.get(name), ensure_ascii=False))
+                    problem(_TYPE_CODES[name], at, {**values, "value": shown_value}, question=key)
             continue
         # The one answer rule (questionnaires/answer_rule.py), each problem at the key it is about.
         broken = answer_problems(AnswerFields(entry.level, entry.na, entry.justification, entry.note))
         for code, field_name, values in broken:
-            where, message, fix = _RULE_MESSAGES[code](values)
-            problem(place + (f".{field_name}" if where else ""), message, fix)
+            problems.append(Problem(code, values, file=file, path=f"{place}.{field_name}", question=key,
+                                    field=field_name))
         if not broken:
             answers[key] = AnswerInput(level=None if entry.level is None else int(entry.level), na=entry.na)
     if problems:
@@ -364,18 +341,30 @@ def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
 
 def _score(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    data = read_answers_file(path)
-    q = _choose_questionnaire(data, args.questionnaire_dir)
-    parsed, problems = validate_answers_file(data, q)
-    if parsed is None:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise _error(f"{path}: {len(problems)} problem(s) in the answers file:\n{lines}")
+    try:
+        data = read_answers_file(path)
+        q = _choose_questionnaire(data, args.questionnaire_dir)
+        parsed, problems = validate_answers_file(data, q, str(path))
+        if parsed is None:
+            raise AnswersRefused(problems, "cli.problems.in_answers_file")
+    except AnswersRefused as exc:
+        raise CLIError(_refusal(path, exc, args.lang)) from exc
+    except QuestionnaireError as exc:
+        raise CLIError(problem_lines(exc.problems, args.lang).strip()) from exc
     result = score_assessment(q, parsed.profile, parsed.answers, parsed.target_preset, parsed.form)  # type: ignore[arg-type]
     if parsed.ignored:
-        print(f"aigov: note: {_labels('en')['ignored']}: {', '.join(parsed.ignored)}", file=sys.stderr)
+        print(f"aigov: note: {_labels(args.lang)['ignored']}: {', '.join(parsed.ignored)}", file=sys.stderr)
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
         print_table(result, q, args.lang)
     return 0
+
+
+def _refusal(path: Path, exc: AnswersRefused, lang: str) -> str:
+    """What ``aigov score`` prints for a refused file: one problem on its line, several under a heading."""
+    if not exc.heading:
+        return "\n".join(p.text(lang) for p in exc.problems)
+    lines = "\n".join(f"  - {p.text(lang)}" for p in exc.problems)
+    return f"{t(exc.heading, lang, path=path, count=len(exc.problems))}\n{lines}"
