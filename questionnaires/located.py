@@ -248,7 +248,7 @@ def shape_problem(err: ErrorDetails, source: Source) -> Problem:
 
 
 # Codes a validator of the schema raises itself (PydanticCustomError(code, …)): pydantic passes them on.
-_OWN_CODES = frozenset({"levels_not_five", "recommendations_not_five"})
+_OWN_CODES = frozenset({"levels_not_five", "recommendations_not_five", "crosswalk_relation_unknown"})
 
 
 def shape_problems(model: type[BaseModel], source: Source) -> tuple[Any, list[Problem]]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator
 from pydantic_core import PydanticCustomError
 
 import problems
@@ -76,7 +76,24 @@ class Rule(_Strict):
 # --- content ---------------------------------------------------------------------------------
 
 Relation = Literal["equal", "superset", "subset", "intersect"]
-Refs = list[str] | dict[str, Relation]
+RELATIONS: tuple[str, ...] = get_args(Relation)
+
+
+def _known_relation(value: Any) -> Any:
+    """A relationship outside :data:`RELATIONS` (e.g. CISO Assistant's ``not_related``, a typo, nothing) gets its
+    own code, at the item's key (the fix says that an unrelated item is left out)."""
+    if not isinstance(value, str) or value not in RELATIONS:
+        raise PydanticCustomError("crosswalk_relation_unknown", "not a relationship type")
+    return value
+
+
+# A list (1.0.0) or a mapping id → relationship; the discriminator validates only the form written, so a bad
+# relationship is one problem, not a second one saying the mapping is "not a list". The tags are bracketed so
+# that a problem's YAML path leaves them out, like pydantic's own union member names.
+Refs = Annotated[
+    Annotated[list[str], Tag("[list]")] | Annotated[dict[str, Annotated[Relation, BeforeValidator(_known_relation)]],
+                                                    Tag("[mapping]")],
+    Discriminator(lambda v: "[list]" if isinstance(v, list) else "[mapping]")]
 
 
 class Crosswalk(_Strict):

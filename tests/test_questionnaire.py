@@ -115,6 +115,7 @@ def test_eu_paragraph_that_does_not_exist_is_refused() -> None:
                    for p in problems), bad
 
 
+
 # Quantity and frequency qualifiers: a level descriptor must not differ from its neighbour only by these.
 # Chinese has no word boundaries, so longer words come first (大部分 before 部分); English words are matched
 # whole, so "all" is not cut out of "small".

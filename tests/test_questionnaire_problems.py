@@ -183,6 +183,9 @@ CASES: list[tuple[str, str, Callable[[Path], object], str, str | None]] = [
     ("unknown_crosswalk_id", "dimensions/ALP.yml",
      lambda f: _edit(f, "dimensions/ALP.yml", lambda d: _q(d)["crosswalk"].update(nist_ai_rmf=["GOVERN 1", "GOVERN 9.9"])),
      f"{Q}.crosswalk.nist_ai_rmf[1]", "GOVERN 9.9"),
+    ("crosswalk_relation_unknown", "dimensions/ALP.yml",
+     lambda f: _edit(f, "dimensions/ALP.yml", lambda d: _q(d)["crosswalk"].update(tc260={"5.4": "not_related"})),
+     f"{Q}.crosswalk.tc260['5.4']", "not_related"),
 ]
 
 
@@ -220,6 +223,20 @@ def test_a_relation_crosswalk_is_located_by_its_id(tmp_path: Path) -> None:
     [p] = _problems_of(folder)
     assert (p.code, p.path) == ("unknown_crosswalk_id", f"{Q}.crosswalk.tc260['9.9']")
     assert "9.9" in _line_of(folder, "dimensions/ALP.yml", p.line or 0)
+
+
+def test_an_unknown_relationship_is_one_problem_at_its_item(tmp_path: Path) -> None:
+    """CISO Assistant's not_related, a typo or no value: one problem at the item's key (not a second one from the
+    list form of the union saying the mapping is "not a list"), quoting the value, with the four types as the fix."""
+    for bad in ("not_related", "intersects", None):
+        folder = _copy(tmp_path / str(bad))
+        _edit(folder, "dimensions/ALP.yml",
+              lambda d, bad=bad: _q(d)["crosswalk"].update(iso42001={"A.2.2": "equal", "A.3.2": bad}))
+        [p] = _problems_of(folder)
+        assert (p.code, p.path) == ("crosswalk_relation_unknown", f"{Q}.crosswalk.iso42001['A.3.2']"), p
+        assert f"'{bad}' is not a relationship type (for 'A.3.2')" in p.text("en")
+        assert "equal, superset, subset or intersect" in p.text("en") and "left out of the crosswalk" in p.text("en")
+        _said_in_both_languages(p)
 
 
 def test_no_folder_unshipped_questionnaire_or_version(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
