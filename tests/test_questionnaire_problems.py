@@ -228,10 +228,14 @@ def test_a_relation_crosswalk_is_located_by_its_id(tmp_path: Path) -> None:
 def test_an_unknown_relationship_is_one_problem_at_its_item(tmp_path: Path) -> None:
     """CISO Assistant's not_related, a typo or no value: one problem at the item's key (not a second one from the
     list form of the union saying the mapping is "not a list"), quoting the value, with the four types as the fix."""
-    for bad in ("not_related", "intersects", None):
+    bads: tuple[str | None, ...] = ("not_related", "intersects", None)
+    for bad in bads:
         folder = _copy(tmp_path / str(bad))
-        _edit(folder, "dimensions/ALP.yml",
-              lambda d, bad=bad: _q(d)["crosswalk"].update(iso42001={"A.2.2": "equal", "A.3.2": bad}))
+
+        def relate(d: dict, bad: str | None = bad) -> None:
+            _q(d)["crosswalk"].update(iso42001={"A.2.2": "equal", "A.3.2": bad})
+
+        _edit(folder, "dimensions/ALP.yml", relate)
         [p] = _problems_of(folder)
         assert (p.code, p.path) == ("crosswalk_relation_unknown", f"{Q}.crosswalk.iso42001['A.3.2']"), p
         assert f"'{bad}' is not a relationship type (for 'A.3.2')" in p.text("en")
