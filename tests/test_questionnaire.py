@@ -192,6 +192,26 @@ def test_questions_naming_several_practices_say_how_partial_fulfilment_is_rated(
     assert stated == set(PARTIAL_RULES.items())
 
 
+# Level 4 is measured process and level 5 yearly improvement from that data; neither may require tooling an SME
+# would have to buy or reporting to a board (docs/questionnaire.md, "Level 4 and 5 without bought tooling"). Such
+# tools may appear only as an example ("... is an example, not a requirement"), a dashboard only beside a report.
+EXAMPLE = re.compile(r"[（(][^（）()]*(?:example|示例)[^（）()]*[)）]")
+BOUGHT = {"en": re.compile(r"\b(?:automatic(?:ally)?|board)\b", re.I), "zh": re.compile(r"自动|董事会")}
+DASHBOARD = {"en": re.compile(r"dashboard", re.I), "zh": re.compile(r"看板|仪表盘")}
+OR_REPORT = {"en": re.compile(r"dashboard or|or (?:a )?dashboard", re.I), "zh": re.compile(r"(?:看板|仪表盘)或|或(?:看板|仪表盘)")}
+
+
+def test_level_four_and_the_next_steps_to_four_and_five_need_no_bought_tooling() -> None:
+    for x in get_questionnaire().questions():
+        for where, text in (("level 4", x.levels[4]), ("recommendation 3", x.recommendations[3]),
+                            ("recommendation 4", x.recommendations[4])):
+            for lang in ("zh", "en"):
+                required = EXAMPLE.sub("", text[lang])
+                assert not BOUGHT[lang].search(required), f"{x.id} {where} ({lang}) requires automation or the board"
+                assert not DASHBOARD[lang].search(required) or OR_REPORT[lang].search(required), (
+                    f"{x.id} {where} ({lang}) requires a dashboard; accept a regular report too")
+
+
 def test_targets_and_default_rule() -> None:
     q = get_questionnaire()
     assert {p.id for p in q.targets.presets} >= {"baseline", "established", "leading"}
