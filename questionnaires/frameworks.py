@@ -11,8 +11,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from problems import Problem, shown
+from questionnaires.located import Source, Unreadable, read_yaml, shape_problems
+from questionnaires.schema import QuestionnaireError
 
 REFERENCE = Path(__file__).resolve().parent / "frameworks.yml"
 SCHEMES = ("nist_ai_rmf", "iso42001", "tc260", "eu_ai_act")
@@ -49,29 +54,84 @@ class Framework:
         return ref if any(i.id == ref for i in self.items) else None
 
 
-@lru_cache(maxsize=1)
-def frameworks() -> dict[str, Framework]:
-    """The reference list, parsed once."""
-    with open(REFERENCE, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _as_text(value: Any) -> Any:
+    """YAML reads an unquoted 5.4 as a number; the section number is what was meant."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+class _ItemDoc(_Strict):
+    id: Annotated[str, BeforeValidator(_as_text)]
+    title: str
+    title_en: str | None = None
+
+
+class _ArticleDoc(_Strict):
+    title: str
+    paragraphs: Annotated[int, Field(ge=1)] | None = None  # None: not verified one by one, cite the article only
+    readiness: bool = False
+
+
+class _SchemeDoc(_Strict):
+    name: dict[str, str]
+    source: dict[str, Annotated[str, BeforeValidator(_as_text)]]
+    groups: list[Annotated[str, BeforeValidator(_as_text)]] = Field(default_factory=list)
+    items: list[_ItemDoc] = Field(default_factory=list)
+    articles: dict[int, _ArticleDoc] = Field(default_factory=dict)  # the EU AI Act: article number → article
+
+
+class _ReferenceDoc(_Strict):
+    nist_ai_rmf: _SchemeDoc
+    iso42001: _SchemeDoc
+    tc260: _SchemeDoc
+    eu_ai_act: _SchemeDoc
+
+
+def check_reference(source: Source) -> tuple[dict[str, Framework] | None, list[Problem]]:
+    """The reference list in ``source`` as frameworks, or None and every problem, located in the file."""
+    if not isinstance(source.data, dict):
+        return None, [source.at("top_not_mapping", (), {"fields": ", ".join(f"{s}:" for s in SCHEMES)})]
+    doc, found = shape_problems(_ReferenceDoc, source)
+    if doc is None:
+        return None, found
     out: dict[str, Framework] = {}
     for scheme in SCHEMES:
-        spec = raw[scheme]
+        spec: _SchemeDoc = getattr(doc, scheme)
         if scheme == "eu_ai_act":
-            citable: set[str] = set()
-            items = []
-            for number, art in spec["articles"].items():
-                citable.add(f"Art. {number}")
-                for p in range(1, (art.get("paragraphs") or 1) + 1) if (art.get("paragraphs") or 1) > 1 else ():
-                    citable.add(f"Art. {number}({p})")
-                if art.get("readiness"):
-                    items.append(Item(scheme, f"Art. {number}", str(art["title"]), str(art["title"])))
+            if not spec.articles:
+                found.append(source.at("framework_no_items", (scheme,), {"scheme": scheme, "key": "articles"}))
+            citable = {f"Art. {n}" for n in spec.articles}
+            citable |= {f"Art. {n}({p})" for n, art in spec.articles.items() if (art.paragraphs or 1) > 1
+                        for p in range(1, (art.paragraphs or 1) + 1)}
+            items = [Item(scheme, f"Art. {n}", art.title, art.title) for n, art in spec.articles.items() if art.readiness]
         else:
-            items = [Item(scheme, str(i["id"]), str(i["title"]), str(i.get("title_en", i["title"])))
-                     for i in spec["items"]]
-            citable = {i.id for i in items} | {str(g) for g in spec.get("groups", [])}
-        out[scheme] = Framework(scheme, dict(spec["name"]), {k: str(v) for k, v in spec["source"].items()},
-                                tuple(items), frozenset(citable))
+            if not spec.items:
+                found.append(source.at("framework_no_items", (scheme,), {"scheme": scheme, "key": "items"}))
+            ids = [i.id for i in spec.items]
+            found += [source.at("framework_item_twice", (scheme, "items", n, "id"), {"id": shown(i), "scheme": scheme})
+                      for n, i in enumerate(ids) if i in ids[:n]]
+            items = [Item(scheme, i.id, i.title, i.title_en or i.title) for i in spec.items]
+            citable = set(ids) | set(spec.groups)
+        out[scheme] = Framework(scheme, dict(spec.name), dict(spec.source), tuple(items), frozenset(citable))
+    return (None, found) if found else (out, [])
+
+
+@lru_cache(maxsize=1)
+def frameworks() -> dict[str, Framework]:
+    """The reference list, validated and parsed once (:class:`QuestionnaireError` listing every problem if broken)."""
+    name = "questionnaires/frameworks.yml"
+    try:
+        source = read_yaml(name, REFERENCE.read_text(encoding="utf-8"))
+    except Unreadable as exc:
+        raise QuestionnaireError([exc.problem]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionnaireError([Problem("yaml_unreadable", {"error": type(exc).__name__}, file=name)]) from exc
+    out, found = check_reference(source)
+    if out is None:
+        raise QuestionnaireError(found)
     return out
 
 

@@ -22,6 +22,7 @@ from i18n import t
 from problems import Problem
 from questionnaires import QuestionnaireError, get_questionnaire, load_questionnaire
 from questionnaires import loader as loader_module
+from questionnaires.frameworks import REFERENCE, check_reference
 from questionnaires.located import Source, read_yaml, shape_problems
 from questionnaires.migration import MigrationError, get_migration, validate_mapping
 
@@ -395,3 +396,39 @@ def test_a_mapping_that_is_not_shipped(capsys: pytest.CaptureFixture[str]) -> No
     _said_in_both_languages(p)
     assert aigov(["questionnaire", "diff", "0.0.1", "1.1.0", "--lang", "zh"]) == 2
     assert "没有内置从 caict-aigov 0.0.1 到 1.1.0 的映射" in capsys.readouterr().err
+
+
+# --- the crosswalk reference list (questionnaires/frameworks.yml) -----------------------------------------------
+
+def _reference(change: Callable[[dict], object]) -> tuple[str, list[Problem]]:
+    data = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
+    change(data)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    found = check_reference(read_yaml("questionnaires/frameworks.yml", text))
+    assert found[0] is None
+    return text, found[1]
+
+
+def test_the_shipped_reference_list_is_valid() -> None:
+    shipped, problems = check_reference(read_yaml("frameworks.yml", REFERENCE.read_text(encoding="utf-8")))
+    assert problems == [] and shipped is not None and set(shipped) == {"nist_ai_rmf", "iso42001", "tc260", "eu_ai_act"}
+
+
+@pytest.mark.parametrize(("code", "change", "path", "on_line"), [
+    ("framework_item_twice", lambda d: d["iso42001"]["items"].append(dict(d["iso42001"]["items"][0])),
+     "iso42001.items[{n}].id", "id:"),  # n: the copy's place, after the shipped items
+    ("framework_no_items", lambda d: d["tc260"].update(items=[]), "tc260", "tc260:"),
+    ("field_missing", lambda d: d["eu_ai_act"].pop("name"), "eu_ai_act.name", "eu_ai_act:"),
+    ("not_a_whole_number", lambda d: d["eu_ai_act"]["articles"][9].update(paragraphs="ten"),
+     "eu_ai_act.articles.9.paragraphs", "paragraphs: ten"),
+    ("field_unknown", lambda d: d["nist_ai_rmf"]["items"][0].update(titel="x"), "nist_ai_rmf.items[0].titel", "titel"),
+], ids=["framework_item_twice", "framework_no_items", "field_missing", "not_a_whole_number", "field_unknown"])
+def test_a_broken_reference_list_gets_its_own_code_at_its_place(code: str, change: Callable[[dict], object], path: str,
+                                                                on_line: str) -> None:
+    text, problems = _reference(change)
+    assert {p.code for p in problems} == {code}, [p.text("en") for p in problems]
+    p = problems[0]
+    shipped_items = len(yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))["iso42001"]["items"])
+    assert (p.file, p.path) == ("questionnaires/frameworks.yml", path.format(n=shipped_items))
+    assert p.line is not None and on_line in text.splitlines()[p.line - 1]
+    _said_in_both_languages(p)
