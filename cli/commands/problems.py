@@ -47,14 +47,16 @@ def reference_markdown() -> str:
         "(`--lang zh|en`); nobody reads the message to find the place or the kind of problem. The texts live in",
         "`i18n/locales/<lang>/`; `{name}` is a value filled in when the problem is raised.",
         "",
-        "A questionnaire problem reads, in English and in Chinese:",
+        "A questionnaire problem reads, in English and in Chinese (caict-aigov 1.1.0 with GOV-INS-05 citing a",
+        "NIST AI RMF item that does not exist):",
         "",
         "```",
-        "[dimensions/GOV.yml, GOV-INS-01, at subdimensions[0].questions[0].crosswalk.nist_ai_rmf[1], line 61] "
-        "'GOVERN 9.9' is not in the reference list of nist_ai_rmf. Fix: use an id from questionnaires/frameworks.yml "
-        "(EU AI Act: an existing article, or a paragraph the article really has); never invent one.",
-        "[dimensions/GOV.yml，GOV-INS-01，位置 subdimensions[0].questions[0].crosswalk.nist_ai_rmf[1]，第 61 行] "
-        "“GOVERN 9.9”不在 nist_ai_rmf 的参考清单中。修正：请使用 questionnaires/frameworks.yml 中的 id"
+        "[dimensions/GOV.yml, GOV-INS-05, at subdimensions[0].questions[0].crosswalk.nist_ai_rmf['GOVERN 9.9'], "
+        "line 109] 'GOVERN 9.9' is not in the reference list of nist_ai_rmf. Fix: use an id from "
+        "questionnaires/frameworks.yml (EU AI Act: an existing article, or a paragraph the article really has); "
+        "never invent one.",
+        "[dimensions/GOV.yml，GOV-INS-05，位置 subdimensions[0].questions[0].crosswalk.nist_ai_rmf['GOVERN 9.9']，"
+        "第 109 行] “GOVERN 9.9”不在 nist_ai_rmf 的参考清单中。修正：请使用 questionnaires/frameworks.yml 中的 id"
         "（欧盟《人工智能法》：真实存在的条款，或该条款确有的款项）；切勿自行编造。",
         "```",
     ]
