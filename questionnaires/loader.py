@@ -368,7 +368,7 @@ def latest_version(qid: str = DEFAULT_ID) -> str:
 
 def _unshipped(qid: str) -> Problem:
     return Problem("unshipped_questionnaire", {"id": shown(qid), "choices": ", ".join(available()) or "—"},
-                   file=str(ROOT))
+                   file="questionnaires/")
 
 
 @lru_cache(maxsize=16)
@@ -383,7 +383,7 @@ def get_questionnaire(qid: str = DEFAULT_ID, version: str | None = None) -> Ques
     if version not in versions(qid):
         raise QuestionnaireError([Problem("unshipped_version", {"id": qid, "version": shown(version),
                                                                 "choices": ", ".join(versions(qid))},
-                                          file=str(ROOT / qid))])
+                                          file=f"questionnaires/{qid}/")])
     q = load_questionnaire(ROOT / qid / version)
     if q.id != qid or q.version != version:
         raise QuestionnaireError([Problem("folder_version_mismatch",

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from cli.main import CLIError
 from problems import Problem
 from questionnaires import (
     DEFAULT_ID,
@@ -69,6 +70,13 @@ def problem_lines(problems: list[Problem], lang: str) -> str:
     return "\n".join(f"  - {p.text(lang)} [{p.code}]" for p in problems)
 
 
+def problems_error(problems: list[Problem], lang: str) -> CLIError:
+    """The command's error for ``problems``: one on the error line itself, several listed below it."""
+    if len(problems) == 1:
+        return CLIError(f"{problems[0].text(lang)} [{problems[0].code}]")
+    return CLIError("\n" + problem_lines(problems, lang))
+
+
 def _validate_mappings(lang: str) -> int:
     """Every shipped version mapping covers each old and new question exactly once (questionnaires/migration.py)."""
     from questionnaires.migration import MigrationError, declared, get_migration
@@ -88,12 +96,10 @@ def _validate_mappings(lang: str) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from cli.main import CLIError
-
     try:
         q = get_questionnaire(args.id, args.version)
     except QuestionnaireError as exc:
-        raise CLIError(problem_lines(exc.problems, args.lang).strip()) from exc
+        raise problems_error(exc.problems, args.lang) from exc
     if args.json:
         json.dump(q.to_normalised(), sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -111,13 +117,12 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from cli.main import CLIError
     from questionnaires.migration import MigrationError, get_migration
 
     try:
         mapping = get_migration(args.id, args.old, args.new)
     except (QuestionnaireError, MigrationError) as exc:
-        raise CLIError(problem_lines(exc.problems, args.lang).strip()) from exc
+        raise problems_error(exc.problems, args.lang) from exc
     if args.json:
         json.dump(mapping.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         print()

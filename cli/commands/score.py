@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from cli.commands.questionnaire import problem_lines
+from cli.commands.questionnaire import problems_error
 from cli.main import CLIError
 from i18n import catalog, t
 from problems import Problem, shown
@@ -350,7 +350,7 @@ def _score(args: argparse.Namespace) -> int:
     except AnswersRefused as exc:
         raise CLIError(_refusal(path, exc, args.lang)) from exc
     except QuestionnaireError as exc:
-        raise CLIError(problem_lines(exc.problems, args.lang).strip()) from exc
+        raise problems_error(exc.problems, args.lang) from exc
     result = score_assessment(q, parsed.profile, parsed.answers, parsed.target_preset, parsed.form)  # type: ignore[arg-type]
     if parsed.ignored:
         print(f"aigov: note: {_labels(args.lang)['ignored']}: {', '.join(parsed.ignored)}", file=sys.stderr)
