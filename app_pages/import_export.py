@@ -4,7 +4,9 @@ An upload is validated in full before anything is offered for import: every prob
 once with its sheet and cell, and nothing is stored until the user confirms a valid file. A file
 downloaded from the chosen draft whose rows would overwrite answers changed in the app since the
 download is refused, with a checkbox to overwrite them deliberately; for any other file the stored
-answers it would replace are listed before the import button.
+answers it would replace are listed before the import button. A workbook filled on an older questionnaire
+version chosen for a draft on a newer one is previewed through the declared mapping first: every mapped answer
+with its step (reworded, split, merged) and whether it is to confirm, the dropped answers and the new questions.
 """
 
 from __future__ import annotations
@@ -90,6 +92,30 @@ def _conflicts(report: ImportReport, key: str) -> bool:
     return st.checkbox(tr("excel.page.overwrite_newer"), key=key, help=tr("excel.page.overwrite_help"))
 
 
+def _answer(level: int | None, na: bool) -> str:
+    return tr_plain("excel.answer.na") if na else tr_plain("excel.answer.level", level=level)
+
+
+def _mapping(report: ImportReport) -> None:
+    """What the declared mapping makes of a workbook filled on an older version, before anything is stored."""
+    pending = set(report.to_confirm)
+    st.info(tr("excel.page.mapped_intro", questionnaire=report.questionnaire_id, old=report.mapped_from,
+               new=report.mapped_to, confirm=len(pending), dropped=len(report.dropped), count=len(report.new),
+               ids=_ids(report.new) or "—"))
+    if report.dropped:
+        st.warning(tr("excel.page.mapped_dropped", new=report.mapped_to, ids=", ".join(
+            f"{d.question_id} ({_answer(d.level, d.na)})" for d in report.dropped)))
+    status = {True: tr_plain("excel.page.map_to_confirm"), False: tr_plain("excel.page.map_identical")}
+    st.dataframe(pd.DataFrame([{
+        tr("excel.page.map_question"): x.question_id,
+        tr("excel.page.map_kind"): tr_plain(f"questionnaire.carried_kind_{x.kind}"),
+        tr("excel.page.map_from"): ", ".join(x.from_ids),
+        tr("excel.page.map_answer"): _answer(x.level, x.na),
+        tr("excel.page.map_status"): status[x.question_id in pending] if x.confirm
+        else tr_plain("excel.page.map_as_is")} for x in report.carried]),
+        hide_index=True, width="stretch", key="excel_mapping")
+
+
 def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
     st.subheader(tr("excel.page.import_header"))
     generation = st.session_state.get(UPLOAD_GENERATION, 0)
@@ -115,6 +141,8 @@ def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
         _problem_table(report)
         return
     st.success(tr("excel.page.check_ok", answered=report.answered, na=report.na, blank=report.blank))
+    if report.mapped_from:
+        _mapping(report)
     if overwrite and report.conflicts:
         st.warning(tr("excel.page.will_overwrite", count=len(report.conflicts), ids=_ids(report.conflicts)))
     if report.replaces:
@@ -139,6 +167,8 @@ def _import(who: Actor, org_id: int, drafts: list[AssessmentView]) -> None:
             message += " " + tr("excel.page.overwrote", count=len(done.conflicts))
         if done.profile_updated:
             message += " " + tr("excel.page.profile_updated")
+        if done.to_confirm:
+            message += " " + tr("excel.page.imported_to_confirm", count=len(done.to_confirm))
         flash(message)
         st.session_state[UPLOAD_GENERATION] = generation + 1
         st.rerun()

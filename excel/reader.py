@@ -84,6 +84,7 @@ class FilledTemplate:
     base_assessment_id: int | None = None
     base_revisions: dict[str, int] | None = None
     generated_at: datetime | None = None  # when the template was made (_meta), None when unreadable
+    version_cell: str = ""  # the _meta cell of questionnaire_version ("" if absent): where a version problem is
 
     def answer(self, question_id: str) -> TemplateAnswer | None:
         return next((a for a in self.answers if a.question_id == question_id), None)
@@ -493,7 +494,8 @@ def _read(wb: Any, problems: list[Problem], require_name: bool,
         return None
     return FilledTemplate(q.id, q.version, lang, found_answers[1], found_profile[1], profile.values,
                           tuple(profile.gaps), tuple(answers), version, profile.name, profile.name_cell,
-                          base_id, base_revisions, _generated_at(meta))
+                          base_id, base_revisions, _generated_at(meta),
+                          meta.get("questionnaire_version", ("", ""))[1])
 
 
 def _generated_at(meta: dict[str, tuple[str, str]]) -> datetime | None:

@@ -16,6 +16,15 @@ transaction, under the same locks as :func:`services.assessments.save_answer`, s
 between the check and the write is caught too. A file without that record (a blank template,
 formats 1–2, or one made from another assessment) is not refused; its report lists the stored
 answers it replaces with a different value (``replaces``), so the user can be told before confirming.
+
+Across questionnaire versions: a workbook filled on an older version's template imported into a draft on a
+newer version goes through the declared mapping (:mod:`questionnaires.migration`), with the rules of
+carrying an assessment forward: reworded, split and merged questions get the old level flagged "carried,
+please confirm", answers of removed questions are reported as dropped, new questions are left as they are.
+The report lists every mapped answer before anything is stored (``mapped_from``, ``carried``, ``dropped``,
+``new``) and the import adds to the assessment's carry record (:mod:`services.carry`). A workbook filled on a
+newer version than the draft is refused at its version cell (``version_newer_than_assessment``): answers never
+carry back to an older version.
 """
 
 from __future__ import annotations
@@ -30,14 +39,16 @@ from sqlalchemy.orm import Session
 
 from db.engine import write_session
 from db.models import Answer, Assessment, AssessmentStatus, EventLog, Organisation, User
-from excel.contract import ANSWER_COLUMNS, letter
+from excel.contract import ANSWER_COLUMNS, META_SHEET, letter
 from excel.problems import Problem, ShownAnswer, ShownUser, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
-from questionnaires import Questionnaire, get_questionnaire
-from services import answers
+from questionnaires import Questionnaire, get_questionnaire, versions
+from questionnaires.migration import MigrationError, get_migration
+from services import answers, carry
 from services.access import Actor
 from services.answers import AnswerInputData, AnswerValues, Source
-from services.assessments import get_assessment, load_answers
+from services.assessments import CARRIED, AssessmentView, get_assessment, load_answers
+from services.carry import CarryLine, Dropped
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.organisations import validate_profile
 from services.text import clean_text
@@ -68,6 +79,13 @@ class ImportReport:
     conflicts: tuple[str, ...] = ()
     # A file not downloaded from the target draft: stored answers it replaces with a different value.
     replaces: tuple[str, ...] = ()
+    # A file filled on an older version than the target draft: that version, and what the mapping makes of it.
+    mapped_from: str = ""
+    mapped_to: str = ""                  # the draft's version
+    carried: tuple[CarryLine, ...] = ()  # every answer mapped into the draft's version
+    dropped: tuple[Dropped, ...] = ()    # answers of questions the draft's version removed (not imported)
+    new: tuple[str, ...] = ()            # questions new in the draft's version (left as they are)
+    to_confirm: tuple[str, ...] = ()     # mapped answers that change the stored one and must be confirmed
 
     def messages(self, lang: str = "en") -> list[str]:
         return [p.text(lang) for p in self.problems]
@@ -84,11 +102,65 @@ def _column(field: str) -> str:
 
 def answer_problems(filled: FilledTemplate, q: Questionnaire) -> list[Problem]:
     """The services' own answer rules, each located at the cell it is about; and a file with no answer at all."""
-    problems = [rule.at(sheet=filled.answers_sheet, cell=f"{letter(ANSWER_COLUMNS, _column(rule.field))}{a.row}")
-                for a, d in zip(filled.answers, answers_of(filled), strict=True) for rule in answers.validate(q, d)]
+    problems = _rule_problems(filled, _file_rows(filled), q)
     if not filled.answers:
         problems.append(Problem("no_answers", sheet=filled.answers_sheet))
     return problems
+
+
+Rows = tuple[tuple[AnswerInputData, int], ...]  # answers to write, each with the answer-sheet row it comes from
+
+
+def _file_rows(filled: FilledTemplate) -> Rows:
+    return tuple(zip(answers_of(filled), (a.row for a in filled.answers), strict=True))
+
+
+def _rule_problems(filled: FilledTemplate, rows: Rows, q: Questionnaire) -> list[Problem]:
+    return [rule.at(sheet=filled.answers_sheet, cell=f"{letter(ANSWER_COLUMNS, _column(rule.field))}{row}")
+            for d, row in rows for rule in answers.validate(q, d)]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an import writes into its target: the file's rows, or (``mapped_from``) the rows mapped to the target's
+    version through the declared mapping, with what the mapping carried, dropped and left new."""
+
+    rows: Rows
+    mapped_from: str = ""
+    carried: tuple[CarryLine, ...] = ()
+    dropped: tuple[Dropped, ...] = ()
+    new: tuple[str, ...] = ()
+
+    def flagged(self) -> set[str]:
+        return {x.question_id for x in self.carried if x.confirm}
+
+
+def _plan(filled: FilledTemplate, target: AssessmentView | Assessment | None) -> tuple[_Plan, list[Problem]]:
+    """The plan for importing ``filled`` into ``target`` (None: a new draft on the file's version), or the problem
+    that stops it: a file on a newer version than the target, or on another questionnaire or an unmapped version."""
+    same = _Plan(_file_rows(filled))
+    if target is None or (target.questionnaire_id, target.questionnaire_version) == \
+            (filled.questionnaire_id, filled.questionnaire_version):
+        return same, []
+    found, expected = filled.questionnaire_version, target.questionnaire_version
+    shipped = versions(filled.questionnaire_id)
+    if target.questionnaire_id == filled.questionnaire_id and expected in shipped and \
+            shipped.index(found) > shipped.index(expected):
+        return same, [Problem("version_newer_than_assessment", {
+            "questionnaire": filled.questionnaire_id, "found": found, "expected": expected, "assessment": target.id},
+            sheet=META_SHEET, cell=filled.version_cell)]
+    try:
+        mapping = get_migration(filled.questionnaire_id, found, expected)
+    except MigrationError:
+        return same, [Problem("wrong_assessment_questionnaire", {
+            "found": f"{filled.questionnaire_id} {found}", "expected": f"{target.questionnaire_id} {expected}"})]
+    plan = mapping.carry({a.question_id: a for a in filled.answers})
+    row_of = {a.question_id: a.row for a in filled.answers}
+    rows = tuple((AnswerInputData(qid, c.level, c.na, c.justification, c.note),
+                  min(row_of[i] for i in c.from_ids if i in row_of)) for qid, c in plan.carried.items())
+    dropped = tuple(Dropped(a.question_id, a.level, a.na) for qid in plan.dropped
+                    for a in [filled.answer(qid)] if a is not None)
+    return _Plan(rows, found, carry.lines(plan.carried), dropped, plan.new), []
 
 
 def profile_problems(filled: FilledTemplate, q: Questionnaire) -> list[Problem]:
@@ -129,7 +201,7 @@ def _made_from(filled: FilledTemplate, target_id: int, target_created: datetime)
             and filled.generated_at is not None and filled.generated_at >= target_created.replace(microsecond=0))
 
 
-def _compare(filled: FilledTemplate, target_id: int, target_created: datetime,
+def _compare(filled: FilledTemplate, plan: _Plan, target_id: int, target_created: datetime,
              stored: dict[str, _StoredAnswer]) -> _Comparison:
     """The file's rows against the target's stored answers (rows identical to the stored value never count).
 
@@ -138,24 +210,24 @@ def _compare(filled: FilledTemplate, target_id: int, target_created: datetime,
     row replaces is listed in ``replaces``.
     """
     revisions = filled.base_revisions
-    from_target = _made_from(filled, target_id, target_created)
+    from_target = not plan.mapped_from and _made_from(filled, target_id, target_created)
     column = letter(ANSWER_COLUMNS, "level")
     problems: list[Problem] = []
     conflicts: list[str] = []
     replaces: list[str] = []
-    for a, d in zip(filled.answers, answers_of(filled), strict=True):
+    for d, row in plan.rows:
         new = answers.values(d)
-        old = stored.get(a.question_id, _StoredAnswer(BLANK, 0, None))
+        old = stored.get(d.question_id, _StoredAnswer(BLANK, 0, None))
         if old.values == new:
             continue
         if from_target:
-            if old.revision != (revisions or {}).get(a.question_id, 0):
-                conflicts.append(a.question_id)
+            if old.revision != (revisions or {}).get(d.question_id, 0):
+                conflicts.append(d.question_id)
                 problems.append(Problem(CONFLICT, {
-                    "qid": a.question_id, "user": ShownUser(old.user), "stored": ShownAnswer(old.values),
-                    "file": ShownAnswer(new)}, sheet=filled.answers_sheet, cell=f"{column}{a.row}"))
+                    "qid": d.question_id, "user": ShownUser(old.user), "stored": ShownAnswer(old.values),
+                    "file": ShownAnswer(new)}, sheet=filled.answers_sheet, cell=f"{column}{row}"))
         elif old.values != BLANK:
-            replaces.append(a.question_id)
+            replaces.append(d.question_id)
     return _Comparison(from_target, tuple(problems), tuple(conflicts), tuple(replaces))
 
 
@@ -222,31 +294,47 @@ def _check(engine: Engine, actor: Actor, org_id: int, data: bytes, assessment_id
         return None, ImportReport(False, tuple(exc.problems))
     problems: list[Problem] = []
     q = get_questionnaire(filled.questionnaire_id, filled.questionnaire_version)
-    if target is not None:
-        if target.status != AssessmentStatus.DRAFT:
-            problems.append(Problem("assessment_submitted"))
-        if (target.questionnaire_id, target.questionnaire_version) != (q.id, q.version):
-            problems.append(Problem("wrong_assessment_questionnaire", {
-                "found": f"{q.id} {q.version}",
-                "expected": f"{target.questionnaire_id} {target.questionnaire_version}"}))
+    if target is not None and target.status != AssessmentStatus.DRAFT:
+        problems.append(Problem("assessment_submitted"))
+    plan, refused = _plan(filled, target)
+    problems += refused
     problems += answer_problems(filled, q)
+    if plan.mapped_from and target is not None:  # the mapped answers against the target's own rules (merged notes)
+        problems += _rule_problems(filled, plan.rows, get_questionnaire(target.questionnaire_id,
+                                                                        target.questionnaire_version))
     if update_profile:
         if not actor.can_admin_org(org_id):
             problems.append(Problem("profile_not_admin"))
         problems += profile_problems(filled, q)
     comparison = _Comparison(False, (), (), ())
-    if target is not None and (target.questionnaire_id, target.questionnaire_version) == (q.id, q.version):
+    to_confirm: tuple[str, ...] = ()
+    if target is not None and not refused:
         stored = {qid: _StoredAnswer((a.level, a.na, a.justification, a.note), a.revision, a.updated_by)
                   for qid, a in load_answers(engine, actor, target.id).items()}
-        comparison = _compare(filled, target.id, target.created_at, stored)
+        comparison = _compare(filled, plan, target.id, target.created_at, stored)
         problems += _not_agreed(comparison, overwrite_newer)
+        to_confirm = _to_confirm(plan, stored)
     given = [a for a in filled.answers if a.na or a.level is not None]
     report = ImportReport(
         ok=not problems, problems=tuple(problems), questionnaire_id=q.id, questionnaire_version=q.version,
         answered=len(given), na=sum(a.na for a in given),
         blank=len(q.questions()) - len(filled.answers), assessment_id=assessment_id, profile=dict(filled.profile),
-        from_target=comparison.from_target, conflicts=comparison.conflicts, replaces=comparison.replaces)
+        from_target=comparison.from_target, conflicts=comparison.conflicts, replaces=comparison.replaces,
+        mapped_from=plan.mapped_from, mapped_to=target.questionnaire_version if plan.mapped_from and target else "",
+        carried=plan.carried, dropped=plan.dropped, new=plan.new, to_confirm=to_confirm)
     return filled, report
+
+
+def _written(plan: _Plan, stored: dict[str, _StoredAnswer]) -> set[str]:
+    """The questions whose stored answer the plan changes (an identical row writes nothing)."""
+    return {d.question_id for d, _ in plan.rows
+            if stored.get(d.question_id, _StoredAnswer(BLANK, 0, None)).values != answers.values(d)}
+
+
+def _to_confirm(plan: _Plan, stored: dict[str, _StoredAnswer]) -> tuple[str, ...]:
+    """Mapped answers flagged "carried, please confirm" that the import writes (in the mapping's order)."""
+    written = _written(plan, stored)
+    return tuple(x.question_id for x in plan.carried if x.confirm and x.question_id in written)
 
 
 def check_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, assessment_id: int | None = None,
@@ -277,6 +365,7 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
     # Validated above; validated again here so that nothing invalid is ever stored by this function.
     profile = validate_profile(filled.profile, q.id) if update_profile else None
     comparison = _Comparison(False, (), (), ())
+    plan, stored = _Plan(_file_rows(filled)), {}
     try:
         with write_session(engine) as s:
             org = s.get(Organisation, org_id)
@@ -288,13 +377,24 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
                 a = answers.load(s, actor, assessment_id, for_update=True)
                 if a.organisation_id != org_id:
                     raise NotFound(object="assessment", id=assessment_id)
+                plan, refused = _plan(filled, a)
+                if refused:  # checked above; the assessment's version does not change, but nothing unchecked is stored
+                    raise _Refused(replace(report, ok=False, problems=report.problems + tuple(refused)))
                 # Again under the locks: an answer saved in the app since the check is caught here.
-                comparison = _compare(filled, a.id, a.created_at, _stored_in_session(s, a.id))
+                stored = _stored_in_session(s, a.id)
+                comparison = _compare(filled, plan, a.id, a.created_at, stored)
                 if refused := _not_agreed(comparison, overwrite_newer):
                     raise _Refused(replace(report, ok=False, problems=report.problems + tuple(refused),
                                            from_target=comparison.from_target, conflicts=comparison.conflicts,
                                            replaces=comparison.replaces))
-            changed = answers.write(s, actor, a, answers_of(filled), source)
+            flagged = plan.flagged()
+            to_confirm = _to_confirm(plan, stored)
+            changed = answers.write(s, actor, a, [d for d, _ in plan.rows if d.question_id not in flagged], source)
+            if flagged:  # the answers to confirm, with their own source in the answer history
+                changed += answers.write(s, actor, a, [d for d, _ in plan.rows if d.question_id in flagged], CARRIED)
+            if plan.mapped_from:
+                carry.record(s, actor, a, from_assessment=None, from_version=plan.mapped_from, carried=plan.carried,
+                             changed=_written(plan, stored), dropped=plan.dropped, new=plan.new)
             if profile is not None:
                 if not actor.can_admin_org(org_id):  # roles are re-read per request; checked again inside
                     raise Forbidden(object="organisation", id=org_id)
@@ -303,6 +403,8 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
                                       "created": assessment_id is None}
             if comparison.conflicts:
                 detail["overwrote_newer"] = list(comparison.conflicts)
+            if plan.mapped_from:
+                detail["mapped_from"] = plan.mapped_from
             s.add(EventLog(user_id=actor.user_id, action="excel_import", object_type="assessment", object_id=a.id,
                            detail=detail))
             s.flush()
@@ -311,4 +413,5 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
         return refused.report
     return replace(report, assessment_id=new_id, created=assessment_id is None, changed=changed,
                    profile_updated=profile is not None, from_target=comparison.from_target,
-                   conflicts=comparison.conflicts, replaces=comparison.replaces)
+                   conflicts=comparison.conflicts, replaces=comparison.replaces, mapped_from=plan.mapped_from,
+                   carried=plan.carried, dropped=plan.dropped, new=plan.new, to_confirm=to_confirm)

@@ -29,7 +29,7 @@ from services.assessments import (
     get_assessment,
     list_assessments,
 )
-from services.carry import CarryLine, CarryReport
+from services.carry import CarryLine, CarryReport, Dropped
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -165,29 +165,30 @@ def _lines(title: str, lines: Sequence[CarryLine], lang: str) -> None:
     print(title)
     if not lines:
         print("  " + t("cli.carry.none", lang))
-    kinds = {x.kind: t(f"cli.carry.kind_{x.kind}", lang) for x in lines}
+    kinds = {x.kind: t(f"questionnaire.carried_kind_{x.kind}", lang) for x in lines}
     width = max(map(len, kinds.values()), default=0)
     for x in lines:
         print(t("cli.carry.line", lang, kind=kinds[x.kind].ljust(width), question=x.question_id,
                 sources=", ".join(x.from_ids), answer=answer_text(x.level, x.na, lang)))
 
 
-def print_carried(carried: Sequence[CarryLine], to_confirm: Iterable[str], dropped: Sequence[tuple[str, int | None, bool]],
-                  new: Sequence[str], version: str, lang: str) -> None:
-    """Carried answers grouped as the user acts on them: to confirm, confirmed or changed since, carried as they
-    were; then dropped answers and new questions."""
+def print_carried(carried: Sequence[CarryLine], to_confirm: Iterable[str], dropped: Sequence[Dropped],
+                  new: Sequence[str], version: str, lang: str, *, settled: str = "cli.carry.confirmed") -> None:
+    """Carried answers grouped as the user acts on them: to confirm, settled (confirmed or changed since; for an
+    import: identical to the stored answer, so not written), carried as they were; then dropped answers and new
+    questions."""
     pending = set(to_confirm)
     _lines(t("cli.carry.to_confirm", lang, count=sum(x.question_id in pending for x in carried)),
            [x for x in carried if x.question_id in pending], lang)
     done = [x for x in carried if x.confirm and x.question_id not in pending]
     if done:
-        _lines(t("cli.carry.confirmed", lang, count=len(done)), done, lang)
+        _lines(t(settled, lang, count=len(done)), done, lang)
     same = [x for x in carried if not x.confirm]
     if same:
         _lines(t("cli.carry.same", lang, count=len(same)), same, lang)
     print(t("cli.carry.dropped", lang, count=len(dropped)))
-    for qid, level, na in dropped:
-        print(t("cli.carry.dropped_line", lang, question=qid, answer=answer_text(level, na, lang)))
+    for d in dropped:
+        print(t("cli.carry.dropped_line", lang, question=d.question_id, answer=answer_text(d.level, d.na, lang)))
     if not dropped:
         print("  " + t("cli.carry.none", lang))
     print(t("cli.carry.new", lang, version=version, count=len(new)))
@@ -196,5 +197,5 @@ def print_carried(carried: Sequence[CarryLine], to_confirm: Iterable[str], dropp
 
 def print_report(report: CarryReport, lang: str) -> None:
     print_carried(report.carried, report.to_confirm,
-                  [(str(d["question"]), d.get("level"), bool(d.get("na"))) for d in report.dropped],
+                  [Dropped(str(d["question"]), d.get("level"), bool(d.get("na"))) for d in report.dropped],
                   report.new, report.to_version, lang)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from cli.commands.assessment import print_carried
 from cli.context import acting, object_id, open_database, service_error
 from cli.main import CLIError
 from excel.problems import Problem
@@ -169,7 +170,7 @@ def _import(args: argparse.Namespace) -> int:
                 report = ImportReport(False, tuple(exc.problems))
             except ServiceError as exc:
                 report = ImportReport(False, (Problem("answer_rule", {"message": str(exc)}),))
-        ok += _print_report(path, report, args.lang)
+        ok += _print_report(path, report, args.lang, args.org)
     if len(args.files) > 1:
         print(t("excel.cli.summary", args.lang, ok=ok, total=len(args.files)))
     return 0 if ok == len(args.files) else 2
@@ -228,7 +229,7 @@ def _print_rejected(path: Path, messages: list[str], lang: str) -> None:
         print(f"  - {message}", file=sys.stderr)
 
 
-def _print_report(path: Path, report: ImportReport, lang: str) -> int:
+def _print_report(path: Path, report: ImportReport, lang: str, org: int) -> int:
     if not report.ok:
         _print_rejected(path, report.messages(lang), lang)
         if any(p.code == CONFLICT for p in report.problems):
@@ -237,6 +238,13 @@ def _print_report(path: Path, report: ImportReport, lang: str) -> int:
     key = "excel.cli.imported_new" if report.created else "excel.cli.imported_existing"
     print(t(key, lang, path=path, id=report.assessment_id, changed=report.changed, answered=report.answered,
             na=report.na))
+    if report.mapped_from:  # a workbook of an older version: what the declared mapping made of it
+        print(t("cli.carry.preview", lang, path=path, questionnaire=report.questionnaire_id, old=report.mapped_from,
+                id=report.assessment_id, version=report.mapped_to))
+        print_carried(report.carried, report.to_confirm, report.dropped, report.new, report.mapped_to, lang,
+                      settled="cli.carry.unchanged")
+        if report.to_confirm:
+            print(t("cli.carry.confirm_hint", lang, id=report.assessment_id, org=org))
     if report.conflicts:
         print(t("excel.cli.overwrote", lang, path=path, count=len(report.conflicts), ids=", ".join(report.conflicts)))
     if report.replaces:
