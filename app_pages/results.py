@@ -26,7 +26,6 @@ from app_pages.assessment_context import (
 )
 from app_pages.common import (
     PDF_MIME,
-    RELATION_KEYS,
     XLSX_MIME,
     actor,
     deferred_download,
@@ -43,6 +42,7 @@ from app_pages.comparison_view import render_comparison
 from benchmarking.labels import estimate_note, segment_value_name
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
+from scoring.display import citations_text
 from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
@@ -420,9 +420,7 @@ def _readiness(who: Actor, view: AssessmentView) -> None:
                 tr_plain("excel.summary.readiness_coverage"): tr_plain(COVERAGE[it.coverage]),
                 tr_plain("excel.summary.readiness_level"): "—" if it.level is None else str(it.level),
                 tr_plain("excel.summary.readiness_band"): tr_plain(READINESS_BANDS[it.band]),
-                tr_plain("excel.summary.readiness_questions"): ", ".join(
-                    f"{c.question_id} ({tr_plain(RELATION_KEYS[c.relation])}, {'—' if c.level is None else c.level})"
-                    for c in it.citations),
+                tr_plain("excel.summary.readiness_questions"): citations_text(it.citations, lang()),
             } for it in fw.items]), hide_index=True, width="stretch", key=f"readiness_{fw.scheme}")
 
 

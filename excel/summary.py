@@ -33,7 +33,7 @@ from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT, AnswerLike
 from i18n import LANGUAGE_NAMES, catalog, t
 from questionnaires import Questionnaire
-from scoring.display import level_text
+from scoring.display import citations_text, level_text
 from scoring.frame import question_frame
 from scoring.readiness import FrameworkReadiness
 from scoring.targets import shown_target
@@ -440,9 +440,7 @@ def _readiness(w: _Writer, readiness: Sequence[FrameworkReadiness]) -> None:
         w.header(ws, [w.tr("readiness_item"), w.tr("readiness_title"), w.tr("readiness_coverage"),
                       w.tr("readiness_level"), w.tr("readiness_band"), w.tr("readiness_questions")])
         for item in fw.items:
-            cites = ", ".join(f"{c.question_id} ({t(f'questionnaire.relation_{c.relation}', w.lang)}, "
-                              f"{'—' if c.level is None else c.level})"
-                              for c in item.citations)
+            cites = citations_text(item.citations, w.lang)
             coverage = {"full": "readiness_full", "partial": "readiness_partial", "none": "readiness_none"}
             ws.append([w.cell(ws, item.id), w.cell(ws, item.title if w.lang == "zh" else item.title_en, style="sum_wrap"),
                        w.cell(ws, w.tr(coverage[item.coverage])), w.cell(ws, item.level),

@@ -2,7 +2,9 @@
 
 Sections: cover; executive summary (overall level, the three strongest and weakest sub-dimensions
 in words); radar charts; gap list with recommendations; action plan; what changed since the
-previous assessment; answers with notes and evidence file names; method appendix. Every number is
+previous assessment; framework readiness (per framework the summary, then every item a question
+covers with the citing questions, their relationship to the item and their level); answers with notes
+and evidence file names; method appendix. Every number is
 formatted with scoring.display, as the results page formats it.
 """
 
@@ -16,7 +18,8 @@ from i18n import t
 from questionnaires import Questionnaire
 from reports.charts import radar_svg
 from reports.render import html_to_pdf, render_html, svg_uri
-from scoring.display import format_delta, format_percent, format_score, level_text
+from scoring.display import citations_text, format_delta, format_percent, format_score, level_text
+from scoring.readiness import FrameworkReadiness
 from scoring.types import AssessmentResult, UnitScore
 
 
@@ -88,6 +91,7 @@ class ManagementReportData:
     actions: tuple[ActionLine, ...]
     answers: tuple[AnswerLine, ...]
     comparison: ComparisonPart | None = None
+    readiness: tuple[FrameworkReadiness, ...] = ()
     today: date = field(default_factory=date.today)
 
 
@@ -167,6 +171,32 @@ def _change_text(w: _Words, u: UnitChange) -> str:
     return format_delta(u.delta)
 
 
+_COVERAGE = {"full": "excel.summary.readiness_full", "partial": "excel.summary.readiness_partial",
+             "none": "excel.summary.readiness_none"}
+_BANDS = ("ready", "in_progress", "not_started", "unanswered", "not_applicable")
+
+
+def _band(band: str) -> str:
+    return "excel.summary.readiness_none" if band == "not_covered" else f"excel.summary.readiness_{band}"
+
+
+def _readiness(w: _Words, frameworks: tuple[FrameworkReadiness, ...]) -> list[dict[str, Any]]:
+    """Each framework's summary and the items a question covers (the uncovered ones are only counted: listing
+    every NIST subcategory no question cites would bury the rest), with the same words as the results page."""
+    out = []
+    for fw in frameworks:
+        s = fw.summary
+        counts = [(w.t("excel.summary.readiness_items"), s.items), (w.t(_COVERAGE["full"]), s.covered_fully),
+                  (w.t(_COVERAGE["partial"]), s.covered_partly), (w.t(_COVERAGE["none"]), s.not_covered),
+                  *((w.t(_band(b)), s.counts[b]) for b in _BANDS)]
+        out.append({"name": _text(fw.name, w.lang), "counts": counts, "share": format_percent(s.ready_share),
+                    "rows": [{"id": i.id, "title": i.title if w.lang == "zh" else i.title_en,
+                               "coverage": w.t(_COVERAGE[i.coverage]), "level": "—" if i.level is None else i.level,
+                               "band": w.t(_band(i.band)), "questions": citations_text(i.citations, w.lang)}
+                              for i in fw.items if i.coverage != "none"]})
+    return out
+
+
 def context(data: ManagementReportData, *, charts: bool = True) -> dict[str, Any]:
     """Everything the template shows, as text (``charts=False``: the same report without charts)."""
     w = _Words(data)
@@ -219,6 +249,7 @@ def context(data: ManagementReportData, *, charts: bool = True) -> dict[str, Any
                      "status": (w.t("actions.overdue") + " · " if a.overdue else "") + w.t(f"actions.status.{a.status}"),
                      "overdue": a.overdue, "reason": a.drop_reason} for a in data.actions],
         "comparison": comparison,
+        "readiness": _readiness(w, data.readiness),
         "answers": answers,
         "scale": [{"level": s.level, "name": _text(s.name, data.lang)} for s in q.meta.scale],
         "charts": _charts(w, r, data.comparison, data.assessment_id) if charts else {},

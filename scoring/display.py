@@ -11,9 +11,14 @@ caller's marker: each caller decides its own word or dash.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from i18n import t
+
+if TYPE_CHECKING:
+    from scoring.readiness import Citation
 
 SCORE_PLACES = 2  # Excel format 0.00
 PERCENT_PLACES = 1  # Excel format 0.0%
@@ -66,3 +71,11 @@ def format_delta(x: float | None, none: str = "—") -> str:
         return none
     shown = format_score(abs(x))
     return shown if float(shown) == 0 else ("+" if x > 0 else "−") + shown
+
+
+def citations_text(citations: Iterable[Citation], lang: str) -> str:
+    """The questions citing a framework item, each with its relationship to the item and its level, as the
+    results page, the Excel summary and the management report show them: "GOV-EXT-02 (same as this item, 1),
+    GOV-CHN-04 (covers all of it and more, —)" ("—": no level, i.e. unanswered, N/A or not applicable)."""
+    return ", ".join(f"{c.question_id} ({t(f'questionnaire.relation_{c.relation}', lang)}, "
+                     f"{'—' if c.level is None else c.level})" for c in citations)

@@ -24,6 +24,7 @@ from reports.management import (
     UnitChange,
     management_pdf,
 )
+from scoring.readiness import framework_readiness
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
 from services.actions import list_actions
@@ -79,12 +80,14 @@ def management_report_data(engine: Engine, actor: Actor, assessment_id: int, lan
             tuple(ChangeLine(c.question_id, c.from_level, c.from_na, c.to_level, c.to_na, c.changed_by, c.changed_at)
                   for c in comp.changed_answers))
     best, worst = strongest_and_weakest(result)
+    questionnaire = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
     return ManagementReportData(
         lang=lang, organisation=view.organisation_name, assessment_id=view.id, assessment_title=view.title,
         status=view.status, submitted_at=view.submitted_at, form=view.form,
         generated_at=(now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0),
-        questionnaire=get_questionnaire(view.questionnaire_id, view.questionnaire_version), result=result, strongest=best, weakest=worst,
-        actions=actions, answers=lines, comparison=part, today=today)
+        questionnaire=questionnaire, result=result, strongest=best, weakest=worst,
+        actions=actions, answers=lines, comparison=part, today=today,
+        readiness=framework_readiness(questionnaire, answers, result.applicable))
 
 
 def management_report_pdf(engine: Engine, actor: Actor, assessment_id: int, lang: str) -> bytes:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from db.engine import make_engine
 from i18n import t
-from scoring.display import format_score
+from scoring.display import citations_text, format_percent, format_score
 from services.access import Actor, actor_for_cli
 from services.actions import list_actions
 from services.reports import management_report_data, management_report_pdf
@@ -88,6 +88,52 @@ def test_report_numbers_equal_the_results_page(demo_app_db: str, tmp_path: Path,
     for name, score in page_dims.items():
         line = next(x for x in text.splitlines() if x.strip().startswith(name.split(" ")[0] + " "))
         assert score in line, (name, score, line)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_management_report_shows_framework_readiness_with_each_relationship(demo_db_url: str, tmp_path: Path,
+                                                                            poppler: None, lang: str) -> None:
+    """The report's readiness section is the service's (services.readiness): per framework the same counts and
+    ready share, and every item a question covers with its questions, each one's relationship to the item in
+    words and its level; the PDF a reader gets holds the section and the relationship words."""
+    from html import unescape
+
+    from reports.management import management_html
+    from services.readiness import assessment_readiness
+
+    engine, org1, aid = _demo(demo_db_url)
+    frameworks = assessment_readiness(engine, org1, aid)
+    data = management_report_data(engine, org1, aid, lang)
+    html = unescape(management_html(data, charts=False))
+    section = html[html.index(t("results.readiness_heading", lang)):html.index(t("reports.answers_heading", lang))]
+    for fw in frameworks:
+        name = fw.name[lang]
+        part = section[section.index(f"<h3>{name}</h3>"):]
+        s = fw.summary
+        counts = {"items": s.items, "full": s.covered_fully, "partial": s.covered_partly, "none": s.not_covered,
+                  **{b: s.counts[b] for b in ("ready", "in_progress", "not_started", "unanswered", "not_applicable")}}
+        summary = part.split("</table>", 1)[0]
+        for key, n in counts.items():
+            assert f'<td>{t(f"excel.summary.readiness_{key}", lang)}</td><td class="num">{n}</td>' in summary, (name, key)
+        assert f'<td class="num">{format_percent(s.ready_share)}</td>' in summary
+        for item in fw.items:
+            row = f'<td class="id">{item.id}</td>'
+            if item.coverage == "none":
+                assert row not in part.split("</table>", 2)[1], (name, item.id)  # counted, not listed
+                continue
+            cells = part[part.index(row):].split("</tr>", 1)[0]
+            assert citations_text(item.citations, lang) in cells, (name, item.id)
+            assert t(f"excel.summary.readiness_{item.coverage}", lang) in cells
+    relations = {c.relation for fw in frameworks for i in fw.items for c in i.citations}
+    assert {"equal", "superset", "subset", "intersect"} <= relations  # the demo shows every type
+    pdf = tmp_path / f"report-{lang}.pdf"
+    pdf.write_bytes(management_report_pdf(engine, org1, aid, lang))
+    flat = squeezed(pdf_text(pdf))
+    assert squeezed(t("results.readiness_heading", lang)) in flat
+    for rel in ("equal", "superset", "subset", "intersect"):
+        assert squeezed(t(f"questionnaire.relation_{rel}", lang)) in flat, rel
+    assert all(squeezed(fw.name[lang]) in flat for fw in frameworks)
     engine.dispose()
 
 
