@@ -32,6 +32,7 @@ from questionnaires.schema import (
 ROOT = Path(__file__).resolve().parent
 DEFAULT_ID = "caict-aigov"
 FIXED_FILES = ("meta.yml", "profile.yml", "targets.yml")
+NOT_UTF8 = "\x00not utf-8"  # what read_folder gives for a file that is not UTF-8 text (no YAML text can be this)
 
 
 # --- reading and shape validation ---------------------------------------------------------------------
@@ -46,6 +47,9 @@ _TOP_FIELDS = {
 
 def _read(name: str, text: str, problems: list[Problem]) -> Source | None:
     """The parsed file, or None after reporting why it is not YAML."""
+    if text == NOT_UTF8:
+        problems.append(Problem("file_not_utf8", file=name))
+        return None
     try:
         return read_yaml(name, text)
     except Unreadable as exc:
@@ -328,7 +332,7 @@ def read_folder(path: Path) -> dict[str, str]:
         try:
             texts[rel] = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            texts[rel] = "\x00not utf-8"  # reported as invalid YAML with the file's name
+            texts[rel] = NOT_UTF8  # reported with the file's name when it is parsed
     return texts
 
 

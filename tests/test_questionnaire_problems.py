@@ -94,6 +94,7 @@ def _all_critical(folder: Path) -> None:
 # (code, file it is in, how to break the mini questionnaire, the YAML path, the text on the problem's line)
 CASES: list[tuple[str, str, Callable[[Path], object], str, str | None]] = [
     ("file_missing", "profile.yml", lambda f: (f / "profile.yml").unlink(), "", None),
+    ("file_not_utf8", "targets.yml", lambda f: (f / "targets.yml").write_bytes("default: 基础".encode("gbk")), "", None),
     ("top_not_mapping", "profile.yml", lambda f: (f / "profile.yml").write_text("- ai_roles\n"), "", "- ai_roles"),
     ("yaml_syntax", "dimensions/ALP.yml",
      lambda f: (f / "dimensions/ALP.yml").write_text("id: ALP\nname: {zh: 甲, en: [Alpha}\norder: 1\n"), "", "name"),

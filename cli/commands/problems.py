@@ -47,8 +47,8 @@ def reference_markdown() -> str:
         "(`--lang zh|en`); nobody reads the message to find the place or the kind of problem. The texts live in",
         "`i18n/locales/<lang>/`; `{name}` is a value filled in when the problem is raised.",
         "",
-        "A questionnaire problem reads, in English and in Chinese (caict-aigov 1.1.0 with GOV-INS-05 citing a",
-        "NIST AI RMF item that does not exist):",
+        "A questionnaire problem reads, in English and in Chinese (for example, GOV-INS-05 of caict-aigov 1.1.0",
+        "citing a NIST AI RMF item that does not exist):",
         "",
         "```",
         "[dimensions/GOV.yml, GOV-INS-05, at subdimensions[0].questions[0].crosswalk.nist_ai_rmf['GOVERN 9.9'], "
