@@ -32,6 +32,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys (plain YAML silently keeps the last one)."""
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """A mapping repeats a key (its own problem code: the YAML itself is well-formed)."""
+
+    def __init__(self, key: Any, mark: yaml.Mark):
+        super().__init__(None, None, f"duplicate key {key!r}", mark)
+        self.key = key
+
+
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set[Any] = set()
     for key_node, _ in node.value:
@@ -41,7 +49,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
         except TypeError:  # unhashable key, reported by the constructor below
             continue
         if duplicate:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise _DuplicateKey(key, key_node.start_mark)
         seen.add(key)
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -91,6 +99,9 @@ def read_yaml(file: str, text: str) -> Source:
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except _DuplicateKey as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise Unreadable(Problem("yaml_duplicate_key", {"key": shown(exc.key)}, file=file, line=line)) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]

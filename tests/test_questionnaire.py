@@ -315,7 +315,10 @@ def test_a_file_without_a_mapping_gets_a_readable_fix() -> None:
 
 def test_duplicate_yaml_key_is_refused() -> None:
     texts = {**_texts(), "targets.yml": _texts()["targets.yml"] + "\ndefault: leading\n"}
-    assert any("targets.yml" in p and "duplicate key 'default'" in p for p in _problems(texts))
+    lines = texts["targets.yml"].splitlines()
+    [p] = [p for p in _problems(texts) if p.file == "targets.yml"]
+    assert (p.code, p.values["key"]) == ("yaml_duplicate_key", "default") and p.line == len(lines)
+    assert "'default' appears twice" in p and "“default”出现了两次" in p.text("zh")
 
 
 def test_target_out_of_range() -> None:

@@ -94,6 +94,8 @@ def _all_critical(folder: Path) -> None:
 # (code, file it is in, how to break the mini questionnaire, the YAML path, the text on the problem's line)
 CASES: list[tuple[str, str, Callable[[Path], object], str, str | None]] = [
     ("file_missing", "profile.yml", lambda f: (f / "profile.yml").unlink(), "", None),
+    ("yaml_duplicate_key", "meta.yml", lambda f: (f / "meta.yml").write_text(
+        (f / "meta.yml").read_text(encoding="utf-8") + "\nversion: 0.2.0\n", encoding="utf-8"), "", "version: 0.2.0"),
     ("file_not_utf8", "targets.yml", lambda f: (f / "targets.yml").write_bytes("default: 基础".encode("gbk")), "", None),
     ("top_not_mapping", "profile.yml", lambda f: (f / "profile.yml").write_text("- ai_roles\n"), "", "- ai_roles"),
     ("yaml_syntax", "dimensions/ALP.yml",
