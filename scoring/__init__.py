@@ -3,7 +3,6 @@
 Pure: questionnaire, profiles and answers in, result objects out; no database, no UI.
 """
 
-from scoring.cohort import cohort_stats, common_gaps, percentile_rank
 from scoring.engine import CohortScores, level_of, score_assessment, score_cohort
 from scoring.frame import QuestionFrame, question_frame
 from scoring.types import AnswerInput, AssessmentResult, GapRow, UnitScore, WhyItem
@@ -16,10 +15,7 @@ __all__ = [
     "QuestionFrame",
     "UnitScore",
     "WhyItem",
-    "cohort_stats",
-    "common_gaps",
     "level_of",
-    "percentile_rank",
     "question_frame",
     "score_assessment",
     "score_cohort",

@@ -97,9 +97,9 @@ def _float(x: float) -> float | None:
 class CohortScores:
     """Scores of many assessments, computed in one pass; the single source of truth for results.
 
-    Wide score frames (index ``assessment_id``, one float column per unit, NaN = not scored) are
-    what :func:`scoring.cohort.cohort_stats` takes. :meth:`result` gives the full
-    :class:`AssessmentResult` of one assessment, identical to :func:`score_assessment`'s.
+    Wide score frames (:meth:`scores`: index ``assessment_id``, one float column per unit, NaN = not
+    scored) are what a release is built from (:mod:`benchmarking.statistics`). :meth:`result` gives the
+    full :class:`AssessmentResult` of one assessment, identical to :func:`score_assessment`'s.
     """
 
     def __init__(self, frame: QuestionFrame, index: pd.Index, profiles: list[dict[str, Any]],
@@ -226,26 +226,6 @@ class CohortScores:
     def targets(self, kind: UnitKind) -> pd.DataFrame:
         u = self.units[kind]
         return self._wide(u.target, u.ids)
-
-    @property
-    def overall(self) -> pd.DataFrame:
-        return self.scores("overall")
-
-    @property
-    def dimension(self) -> pd.DataFrame:
-        return self.scores("dimension")
-
-    @property
-    def subdimension(self) -> pd.DataFrame:
-        return self.scores("subdimension")
-
-    @property
-    def principle(self) -> pd.DataFrame:
-        return self.scores("principle")
-
-    @property
-    def stage(self) -> pd.DataFrame:
-        return self.scores("stage")
 
     def all_scores(self, kinds: Sequence[UnitKind] = ("overall", "dimension", "subdimension")) -> pd.DataFrame:
         """Scores of several kinds side by side (unit ids never collide across kinds)."""

@@ -101,9 +101,9 @@ def test_cohort_path_matches_goldens(folder: Path) -> None:
     for p, c in zip(paths, cases, strict=True):
         assert_matches(cohort.result(p.stem).to_json(), c["expected"])
         exp = c["expected"]
-        assert_close(_nan_none(cohort.overall.loc[p.stem, "overall"]), exp["overall"]["score"], f"{p.stem} overall")
+        assert_close(_nan_none(cohort.scores("overall").loc[p.stem, "overall"]), exp["overall"]["score"], f"{p.stem} overall")
         for uid, unit in exp["dimensions"].items():
-            assert_close(_nan_none(cohort.dimension.loc[p.stem, uid]), unit["score"], f"{p.stem} {uid}")
+            assert_close(_nan_none(cohort.scores("dimension").loc[p.stem, uid]), unit["score"], f"{p.stem} {uid}")
             assert_close(_nan_none(cohort.completeness.loc[p.stem, uid]), unit["completeness"], f"{p.stem} {uid}")
         assert_close(_nan_none(cohort.percent_to_target[p.stem]), exp["percent_to_target"], f"{p.stem} pct")
 

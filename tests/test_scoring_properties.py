@@ -1,8 +1,7 @@
 """Properties of the scoring method on the mini questionnaire (hypothesis).
 
 Each property is one of the issue's guarantees: bounds, monotonicity, N/A = left out, order
-independence, percent to target, cohort = one by one, agreement with the naive reference, and the
-cohort statistics against straightforward loops.
+independence, percent to target, cohort = one by one and agreement with the naive reference.
 """
 
 from __future__ import annotations
@@ -25,9 +24,6 @@ from scoring import (
     AssessmentResult,
     GapRow,
     UnitScore,
-    cohort_stats,
-    common_gaps,
-    percentile_rank,
     score_assessment,
     score_cohort,
 )
@@ -236,13 +232,13 @@ def test_the_cohort_path_equals_scoring_each_assessment_alone(members: list) -> 
     for i, (profile, raw, preset, form) in enumerate(members):
         alone = score_assessment(Q, profile, inputs(raw), preset, form)
         assert cohort.result(f"a{i}") == alone  # identical, not merely close
-        assert_equal_or_nan(cohort.overall.loc[f"a{i}", "overall"], alone.overall.score)
+        assert_equal_or_nan(cohort.scores("overall").loc[f"a{i}", "overall"], alone.overall.score)
         for d in alone.dimensions:
-            assert_equal_or_nan(cohort.dimension.loc[f"a{i}", d.id], d.score)
+            assert_equal_or_nan(cohort.scores("dimension").loc[f"a{i}", d.id], d.score)
             assert_equal_or_nan(cohort.completeness.loc[f"a{i}", d.id], d.completeness)
-        for kind, frame, units in (("subdimension", cohort.subdimension, alone.subdimensions),
-                                   ("principle", cohort.principle, alone.principles),
-                                   ("stage", cohort.stage, alone.stages)):
+        for kind, frame, units in (("subdimension", cohort.scores("subdimension"), alone.subdimensions),
+                                   ("principle", cohort.scores("principle"), alone.principles),
+                                   ("stage", cohort.scores("stage"), alone.stages)):
             for u in units:
                 assert_equal_or_nan(frame.loc[f"a{i}", u.id], u.score)
                 level = levels[kind].loc[f"a{i}", u.id]
@@ -258,115 +254,6 @@ def assert_equal_or_nan(value: float, expected: float | None) -> None:
         assert pd.isna(value)
     else:
         assert value == expected
-
-
-# --- cohort statistics against straightforward loops ---------------------------------------------------
-
-score_values = st.one_of(st.just(np.nan), st.integers(0, 20).map(lambda x: x / 4), st.floats(0, 5))
-
-
-@st.composite
-def score_tables(draw: st.DrawFn) -> pd.DataFrame:
-    n = draw(st.integers(0, 30))
-    units = draw(st.lists(st.sampled_from(["overall", "GOV", "IDE", "GOV-INS"]), min_size=1, max_size=4, unique=True))
-    table = pd.DataFrame({u: draw(st.lists(score_values, min_size=n, max_size=n)) for u in units},
-                         index=pd.Index([f"a{i}" for i in range(n)], name="assessment_id"), dtype=float)
-    table["sector"] = draw(st.lists(st.sampled_from(["finance", "retail", None]), min_size=n, max_size=n))
-    return table
-
-
-def reference_stats(values: list[float], min_group: int) -> dict[str, Any]:
-    vals = np.array([v for v in values if not math.isnan(v)])
-    out: dict[str, Any] = {"count": len(vals), "suppressed": len(vals) < max(min_group, 1)}
-    names = ("mean", "median", "p10", "p25", "p75", "p90", "min", "max")
-    if out["suppressed"]:
-        out.update(dict.fromkeys(names, math.nan))
-        return out
-    out.update(mean=float(np.mean(vals)), median=float(np.median(vals)), min=float(vals.min()), max=float(vals.max()))
-    for name, p in (("p10", 10), ("p25", 25), ("p75", 75), ("p90", 90)):
-        out[name] = float(np.percentile(vals, p))
-    return out
-
-
-def _same(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
-
-
-@SETTINGS
-@given(score_tables(), st.integers(0, 6), st.booleans(), st.booleans())
-def test_cohort_stats_equal_a_straightforward_computation(table: pd.DataFrame, min_group: int, by_sector: bool,
-                                                          tiny_grids: bool) -> None:
-    by = ["sector"] if by_sector else None
-    if tiny_grids:  # force one chunk per segment (the memory guard for many unequal segments)
-        import scoring.cohort
-
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(scoring.cohort, "GRID_FACTOR", 0)
-            mp.setattr(scoring.cohort, "GRID_MIN", 1)
-            chunked = cohort_stats(table if by_sector else table.drop(columns="sector"), by=by, min_group=min_group)
-        plain = cohort_stats(table if by_sector else table.drop(columns="sector"), by=by, min_group=min_group)
-        pd.testing.assert_frame_equal(chunked, plain)
-    stats = cohort_stats(table if by_sector else table.drop(columns="sector"), by=by, min_group=min_group)
-    units = [c for c in table.columns if c != "sector"]
-    if by_sector:
-        segments = sorted({s for s in table["sector"] if pd.notna(s)})
-        expected_rows = [(s, u) for s in segments for u in units]
-    else:
-        expected_rows = [(None, u) for u in units]
-    assert len(stats) == len(expected_rows)
-    for (_, row), (segment, unit) in zip(stats.iterrows(), expected_rows, strict=True):
-        assert row["unit"] == unit
-        mask = table["sector"] == segment if by_sector else pd.Series(True, index=table.index)
-        if by_sector:
-            assert row["sector"] == segment
-        ref = reference_stats(list(table.loc[mask, unit]), min_group)
-        assert row["suppressed"] == ref["suppressed"]
-        assert pd.isna(row["count"]) if ref["suppressed"] else row["count"] == ref["count"]
-        for name in ("mean", "median", "p10", "p25", "p75", "p90", "min", "max"):
-            assert _same(row[name], ref[name]), (unit, segment, name, row[name], ref[name])
-
-
-@SETTINGS
-@given(score_tables(), st.integers(0, 6), st.data())
-def test_percentile_rank_equals_its_definition(table: pd.DataFrame, min_group: int, data: st.DataObject) -> None:
-    table = table.drop(columns="sector")
-    if table.empty:
-        return
-    aid = data.draw(st.sampled_from(list(table.index)))
-    ranks = percentile_rank(table, aid, min_group=min_group)
-    for unit in table.columns:
-        own = table.loc[aid, unit]
-        peers = [v for i, v in table[unit].items() if i != aid and not math.isnan(v)]
-        row = ranks.loc[unit]
-        assert row["suppressed"] == (len(peers) + 1 < min_group)
-        assert pd.isna(row["peers"]) if row["suppressed"] else row["peers"] == len(peers)
-        if math.isnan(own) or not peers or row["suppressed"]:
-            assert math.isnan(row["rank"])
-        else:
-            lower = sum(v < own for v in peers)
-            ties = sum(v == own for v in peers)
-            assert math.isclose(row["rank"], 100 * (lower + 0.5 * ties) / len(peers))
-
-
-@SETTINGS
-@given(cohorts, st.integers(0, 4))
-def test_common_gaps_count_the_gap_rows_of_each_assessment(members: list, min_group: int) -> None:
-    assessments, answers = _frames(members)
-    cohort = score_cohort(Q, assessments, answers)
-    table = common_gaps(cohort, min_group=min_group).set_index("question_id")
-    results = [cohort.result(f"a{i}") for i in range(len(members))]
-    for qid in IDS:
-        row = table.loc[qid]
-        scored = sum(qid in {w.id for s in r.subdimensions for w in s.why} for r in results)
-        if scored < max(min_group, 1):
-            assert row["suppressed"] and pd.isna(row["high"]) and pd.isna(row["scored"])
-            continue
-        assert row["scored"] == scored
-        for band in ("high", "medium", "low"):
-            assert row[band] == sum(g.question_id == qid and g.band == band for r in results for g in r.gaps)
-    visible = table[~table["suppressed"]]
-    keys = list(zip(-visible["high"], -visible["medium"], strict=True))
-    assert keys == sorted(keys)
 
 
 def test_cohort_rejects_bad_input() -> None:
@@ -391,9 +278,7 @@ def test_cohort_rejects_bad_input() -> None:
 def test_empty_cohort() -> None:
     cohort = score_cohort(Q, pd.DataFrame({"assessment_id": [], "profile": []}),
                           pd.DataFrame({"assessment_id": [], "question_id": [], "level": [], "na": []}))
-    assert cohort.overall.empty and cohort.gaps().empty
-    stats = cohort_stats(cohort.all_scores())
-    assert stats["suppressed"].all() and stats["count"].isna().all()
+    assert cohort.scores("overall").empty and cohort.gaps().empty
 
 
 # --- the floating fallback and the real questionnaire ---------------------------------------------------
