@@ -14,6 +14,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from app_pages.benchmark_tables import show_table
 from app_pages.common import (
     PDF_MIME,
     XLSX_MIME,
@@ -33,12 +34,12 @@ from app_pages.common import (
 )
 from benchmarking.labels import (
     estimate_note,
-    question_text,
     segment_field_name,
     segment_value_name,
     unit_name,
 )
-from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats, Dist
+from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats
+from benchmarking.tables import distribution_table, gaps_table, identified_table, segment_table, trend_table
 from charts.benchmark import Box, band_radar, quartile_boxes, segment_heatmap
 from charts.figures import trend
 from excel.safety import MAX_UPLOAD_MB
@@ -327,21 +328,6 @@ def _participation(s: DashboardStats) -> None:
     c4.metric(tr("benchmark.assoc.response_rate"), fmt_pct(p.submitted / p.invited if p.invited else None))
 
 
-def _dist_cells(d: Dist) -> list[object]:
-    if d.suppressed:
-        return [tr("benchmark.too_few"), "", "", ""]
-    return ["—" if d.count is None else str(d.count), *(fmt_score(v) for v in (d.p25, d.median, d.p75))]
-
-
-def _median_cell(d: Dist) -> str:
-    """A unit's median in a shown segment: hidden when too few of the segment scored on it (not "not scored")."""
-    return tr("benchmark.too_few") if d.suppressed else fmt_score(d.median)
-
-
-def _stat_columns() -> list[str]:
-    return [tr(f"benchmark.stat.{k}") for k in ("count", "p25", "median", "p75")]
-
-
 def _distributions(q: Questionnaire, s: DashboardStats) -> None:
     st.subheader(tr("benchmark.assoc.distribution_heading"))
     st.caption(tr("benchmark.assoc.distribution_help"))
@@ -356,10 +342,8 @@ def _distributions(q: Questionnaire, s: DashboardStats) -> None:
         p75=[s.units[d].p75 for d in dims], title=tr("benchmark.assoc.radar_heading"), too_few=tr("benchmark.too_few"),
         names={"band": tr("benchmark.band"), "median": tr("benchmark.stat.median"), "p75": tr("benchmark.stat.p75"),
                "own": ""}), width="stretch", key="median_radar")
-    table = pd.DataFrame([[_label(q, u), *_dist_cells(s.units[u])] for u in units],
-                         columns=[tr("benchmark.xlsx.unit"), *_stat_columns()])
     with st.expander(tr("benchmark.assoc.distribution_table")):
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(distribution_table(q, s, lang()), key="distribution_table")
 
 
 def _heatmap(q: Questionnaire, s: DashboardStats) -> None:
@@ -380,42 +364,20 @@ def _heatmap(q: Questionnaire, s: DashboardStats) -> None:
                           [r.suppressed for r in rows], too_few=tr("benchmark.too_few"),
                           hidden=[[r.dist(u).suppressed for u in dims] for r in rows])
     st.plotly_chart(fig, width="stretch", key="segment_heatmap")
-    table = pd.DataFrame(
-        [[n, tr("benchmark.too_few") if r.suppressed else
-          (tr("benchmark.count_hidden") if r.count is None else str(r.count)),
-          *("" if r.suppressed else _median_cell(r.dist(u)) for u in dims)] for n, r in zip(names, rows, strict=True)],
-        columns=[segment_field_name(field, lang()), tr("benchmark.stat.count"), *(_label(q, u) for u in dims)])
     st.caption(tr("benchmark.assoc.segment_table_caption"))
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(segment_table(q, s, field, lang()), key="segment_table")
 
 
 def _gaps(q: Questionnaire, s: DashboardStats) -> None:
     st.subheader(tr("benchmark.gaps_heading"))
     st.caption(tr("benchmark.gaps_help"))
-    if not s.gaps:
-        st.info(tr("benchmark.gaps_none"))
-        return
-    table = pd.DataFrame([[g.question_id, question_text(q, g.question_id, lang()), _label(q, g.dimension_id),
-                           g.count, fmt_pct(g.share)] for g in s.gaps],
-                         columns=[tr("benchmark.col.question_id"), tr("benchmark.col.question"),
-                                  tr("benchmark.col.dimension"), tr("benchmark.col.members_high"),
-                                  tr("benchmark.col.share_high")])
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(gaps_table(q, s, lang()), key="gaps_table")
 
 
 def _identified(q: Questionnaire, s: DashboardStats) -> None:
     st.subheader(tr("benchmark.identified_heading"))
     st.caption(tr("benchmark.identified_help"))
-    if not s.identified:
-        st.info(tr("benchmark.identified_none"))
-        return
-    dims = list(s.dimension_ids)
-    table = pd.DataFrame(
-        [[r.organisation_name, r.submitted_at.strftime("%Y-%m-%d") if r.submitted_at else "—", fmt_score(r.overall),
-          *(fmt_score(r.dimensions.get(d)) for d in dims), fmt_pct(r.percent_to_target)] for r in s.identified],
-        columns=[tr("benchmark.col.organisation"), tr("benchmark.col.submitted_at"), _label(q, "overall"),
-                 *(_label(q, d) for d in dims), tr("benchmark.col.percent_to_target")])
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(identified_table(q, s, lang()), key="identified_table")
 
 
 def _trend(q: Questionnaire, s: DashboardStats) -> None:
@@ -426,11 +388,7 @@ def _trend(q: Questionnaire, s: DashboardStats) -> None:
     series = [(_label(q, u), [p.units[u].median if u in p.units else None for p in s.trend]) for u in units]
     if len(s.trend) > 1:
         st.plotly_chart(trend(labels, series), width="stretch", key="round_trend")
-    table = pd.DataFrame(
-        [[p.round_name, "—" if p.submitted is None else p.submitted, *(tr("benchmark.too_few") if p.units[u].suppressed else fmt_score(p.units[u].median)
-                                       for u in units)] for p in s.trend],
-        columns=[tr("benchmark.col.round"), tr("benchmark.submitted"), *(_label(q, u) for u in units)])
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(trend_table(q, s, lang()), key="trend_table")
 
 
 def _export(who: Actor, dash: RoundDashboard) -> None:

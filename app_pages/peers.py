@@ -6,9 +6,9 @@ name or answers (``services.peer_comparison.member_comparison`` loads no names a
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from app_pages.benchmark_tables import show_table
 from app_pages.common import (
     XLSX_MIME,
     actor,
@@ -18,8 +18,6 @@ from app_pages.common import (
     deferred_download,
     engine,
     flash,
-    fmt_pct,
-    fmt_score,
     guarded,
     lang,
     query_int,
@@ -28,14 +26,9 @@ from app_pages.common import (
     tr,
     tr_plain,
 )
-from benchmarking.labels import (
-    estimate_note,
-    question_text,
-    segment_field_name,
-    segment_value_name,
-    unit_name,
-)
-from benchmarking.statistics import Dist, MemberStats
+from benchmarking.labels import close_first_help, estimate_note, group_name, segment_field_name, unit_name
+from benchmarking.statistics import MemberStats
+from benchmarking.tables import close_first_table, position_table
 from charts.benchmark import band_radar
 from questionnaires import Questionnaire
 from services.access import Actor
@@ -53,10 +46,6 @@ from services.round_members import (
     start_round_assessment,
     submit_to_round,
 )
-
-
-def _flash(message: str) -> None:
-    flash(message, rerun=True)
 
 
 def _join(who: Actor, org_id: int) -> None:
@@ -120,11 +109,11 @@ def _own_round(who: Actor, org_id: int, mr: MemberRound) -> None:
             st.caption(tr("benchmark.peers.sharing_help"))
             if st.form_submit_button(tr("benchmark.peers.change_sharing")) and \
                     attempt(lambda: set_sharing(engine(), who, aid, choice)) is not None:
-                _flash(tr("benchmark.peers.sharing_saved", sharing=_sharing_label(choice)))
+                flash(tr("benchmark.peers.sharing_saved", sharing=_sharing_label(choice)), rerun=True)
     if r.is_open:
         if st.button(tr("benchmark.peers.submit_button"), key=f"submit_{aid}", type="primary") and \
                 attempt(lambda: submit_to_round(engine(), who, aid)) is not None:
-            _flash(tr("benchmark.peers.submitted_ok"))
+            flash(tr("benchmark.peers.submitted_ok"), rerun=True)
     else:
         st.info(tr("benchmark.peers.round_closed_note"))
 
@@ -141,9 +130,7 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
     if not s.released:
         st.info(tr("benchmark.peers.no_release"))
         return
-    group = segment_value_name(q, s.segment, s.segment_value, lang())
-    label = group if s.segment == "all" else tr("benchmark.peers.group_label",
-                                                 field=segment_field_name(s.segment, lang()), value=group)
+    label = group_name(q, s, lang())
     if comp.assessment_status == "draft":
         st.caption(tr("benchmark.peers.draft_note"))
     if s.suppressed:
@@ -165,42 +152,19 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
     _download(who, mr.assessment_id, segment)
 
 
-def _peer_cell(d: Dist, value: float | None) -> str:
-    """A peer statistic of one unit: "too few to show" when the group's unit is hidden (not "not scored")."""
-    if d.suppressed:
-        return tr("benchmark.too_few")
-    return "—" if value is None else fmt_score(value)
-
-
 def _positions(q: Questionnaire, s: MemberStats) -> None:
     """Own scores against the released peer figures, and where the own score lies among them.
 
     The position is read off the *released* quantiles only: it tells the member nothing the
     release does not already tell, however often it resubmits (docs/benchmarking.md).
     """
-    rows = [[unit_name(q, u, lang()), fmt_score(own), _peer_cell(s.units[u], s.units[u].p25),
-             _peer_cell(s.units[u], s.units[u].median), _peer_cell(s.units[u], s.units[u].p75),
-             tr(f"benchmark.position.{s.position[u]}") if s.position.get(u) else "—"] for u, own in s.own.items()]
-    columns = [tr("benchmark.xlsx.unit"), tr("benchmark.peers.own"), tr("benchmark.stat.p25"),
-               tr("benchmark.peers.peer_median"), tr("benchmark.stat.p75"), tr("benchmark.peers.position")]
-    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch", key="peer_positions")
+    show_table(position_table(q, s, lang()), key="peer_positions")
 
 
 def _close_first(q: Questionnaire, s: MemberStats) -> None:
     st.subheader(tr("benchmark.peers.close_first_heading"))
-    if s.close_first_method == "trend":
-        st.caption(tr("benchmark.peers.close_first_trend"))
-    else:
-        st.caption(tr("benchmark.peers.close_first_snapshot"))
-    if not s.close_first:
-        st.info(tr("benchmark.peers.close_first_none"))
-        return
-    table = pd.DataFrame(
-        [[c.question_id, question_text(q, c.question_id, lang()), c.own_level, fmt_score(c.target),
-          "—" if c.share is None else fmt_pct(c.share)] for c in s.close_first],
-        columns=[tr("benchmark.col.question_id"), tr("benchmark.col.question"), tr("benchmark.peers.own_level"),
-                 tr("common.target"), tr("benchmark.peers.col_drop")])
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(close_first_help(s, lang()))
+    show_table(close_first_table(q, s, lang()), key="close_first")
 
 
 def _download(who: Actor, assessment_id: int, segment: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarking.statistics import SEGMENT_PROFILE_FIELDS
+from benchmarking.statistics import SEGMENT_PROFILE_FIELDS, MemberStats
 from i18n import t
 from questionnaires import Questionnaire
 
@@ -13,6 +13,11 @@ def unit_name(q: Questionnaire, unit: str, lang: str) -> str:
         return t("benchmark.overall", lang)
     names = q.unit_names(lang)
     return names.get(("dimension", unit)) or names.get(("subdimension", unit)) or unit
+
+
+def unit_label(q: Questionnaire, unit: str, lang: str) -> str:
+    """A unit as tables name it: "Overall", or the code and name ("GOV 治理体系") so a row reads back to the questionnaire."""
+    return unit_name(q, unit, lang) if unit == "overall" else f"{unit} {unit_name(q, unit, lang)}"
 
 
 def segment_field_name(field: str, lang: str) -> str:
@@ -31,6 +36,20 @@ def segment_value_name(q: Questionnaire, field: str, value: str | None, lang: st
         if o.id == value:
             return q.t(o.label, lang)
     return str(value)
+
+
+def group_name(q: Questionnaire, stats: MemberStats, lang: str) -> str:
+    """A member's comparison group: "All members", or the field and value ("Sector: Finance")."""
+    group = segment_value_name(q, stats.segment, stats.segment_value, lang)
+    if stats.segment == "all":
+        return group
+    return t("benchmark.peers.group_label", lang, field=segment_field_name(stats.segment, lang), value=group)
+
+
+def close_first_help(stats: MemberStats, lang: str) -> str:
+    """How the "close first" gaps were chosen: from the trend of released gaps, or this release alone."""
+    key = "trend" if stats.close_first_method == "trend" else "snapshot"
+    return t(f"benchmark.peers.close_first_{key}", lang)
 
 
 def question_text(q: Questionnaire, qid: str, lang: str) -> str:

@@ -17,35 +17,43 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import Cell as SheetCell
 from openpyxl.chart import BarChart, LineChart, RadarChart, Reference, Series
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from benchmarking.labels import (
-    estimate_note,
-    question_text,
-    segment_field_name,
-    segment_value_name,
-    unit_name,
+from benchmarking.labels import close_first_help, estimate_note, group_name, segment_field_name
+from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats, MemberStats
+from benchmarking.tables import (
+    Cell,
+    Table,
+    close_first_table,
+    distribution_table,
+    gaps_table,
+    identified_table,
+    position_table,
+    segment_table,
+    trend_table,
 )
-from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats, Dist, MemberStats
 from excel.cells import write_only_cell, write_only_sheet
 from i18n import t
 from questionnaires import Questionnaire
 
 SCORE_FORMAT = "0.00"
 PCT_FORMAT = "0.0%"
+NUMBER_FORMATS = {"score": SCORE_FORMAT, "share": PCT_FORMAT, "date": "yyyy-mm-dd"}  # by table cell kind
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 SUPPRESSED_FILL = PatternFill("solid", fgColor="EDEDED")
 THIN = Side(style="thin", color="BFBFBF")
+QUANTILE_KEYS = ("benchmark.stat.p25", "benchmark.stat.median", "benchmark.stat.p75")  # the overview's charted columns
+PEER_CHARTED = ("benchmark.peers.own", "benchmark.peers.peer_median")  # the peer radar's series
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class _Sheet:
 
     def __init__(self, wb: Workbook, title: str):
         self.ws: Any = write_only_sheet(wb, title)
-        self.cells: dict[int, dict[int, Cell]] = {}
+        self.cells: dict[int, dict[int, SheetCell]] = {}
 
     def put(self, row: int, column: int, value: Any, *, number_format: str | None = None,
             style: str | None = None) -> None:
@@ -104,25 +112,40 @@ def _header(ws: _Sheet, row: int, titles: Sequence[str]) -> None:
         ws.put(row, c, title, style="bm_header")
 
 
-def _score(ws: _Sheet, row: int, col: int, value: float | None) -> None:
-    ws.put(row, col, value, number_format=SCORE_FORMAT, style="bm_cell")
+def _cell(ws: _Sheet, row: int, column: int, cell: Cell) -> None:
+    """One table cell: its value with its kind's number format (Excel shows what the page shows)."""
+    if cell.kind == "hidden":
+        ws.put(row, column, cell.text or None, style="bm_hidden")
+    else:
+        ws.put(row, column, cell.value, number_format=NUMBER_FORMATS.get(cell.kind), style="bm_cell")
 
 
-def _dist_row(ws: _Sheet, row: int, label: str, d: Dist, lang: str) -> None:
-    """A distribution row: label, organisations, P25, median, P75 (suppressed: text + blanks)."""
-    ws.put(row, 1, label, style="bm_cell")
-    if d.suppressed:
-        ws.put(row, 2, t("benchmark.too_few", lang), style="bm_hidden")
-        for c in range(3, 6):
-            ws.put(row, c, None, style="bm_hidden")
-        return
-    ws.put(row, 2, d.count, style="bm_cell")
-    for c, v in enumerate((d.p25, d.median, d.p75), 3):
-        _score(ws, row, c, v)
+def _table(ws: _Sheet, top: int, table: Table, *, charted: Collection[str] = ()) -> int:
+    """``table`` with its header on row ``top``; returns the row of its first line.
 
-
-def _stat_titles(lang: str) -> list[str]:
-    return [t(f"benchmark.stat.{k}", lang) for k in ("count", "p25", "median", "p75")]
+    Columns named in ``charted`` feed a chart, which draws a text as 0 and an empty cell as a gap:
+    a hidden cell there is left empty, and if that takes the reason out of its row, the reason goes
+    to a note right of the table. Without rows, the table's ``empty`` words stand under the header.
+    """
+    _header(ws, top, table.titles)
+    plotted = {table.index(key) for key in charted}
+    for r, cells in enumerate(table.rows, top + 1):
+        shown: set[str] = set()
+        moved: list[str] = []
+        for c, cell in enumerate(cells):
+            if cell.kind == "hidden" and c in plotted:
+                ws.put(r, c + 1, None, style="bm_hidden")
+                moved.append(cell.text)
+                continue
+            _cell(ws, r, c + 1, cell)
+            if cell.kind == "hidden":
+                shown.add(cell.text)
+        note = [reason for reason in dict.fromkeys(moved) if reason and reason not in shown]
+        if note:
+            ws.put(r, len(cells) + 1, " ".join(note), style="bm_hidden")
+    if not table.rows and table.empty:
+        ws.put(top + 1, 1, table.empty, style="bm_note")
+    return top + 1
 
 
 def _reproducible(data: bytes, when: datetime) -> bytes:
@@ -204,35 +227,32 @@ def _overview_sheet(wb: Workbook, q: Questionnaire, info: RoundInfo, stats: Dash
         ws.put(row, c, f"{t('benchmark.' + key, lang)}: {value}", style="bm_cell")
     row += 2
     ws.put(row, 1, t("benchmark.xlsx.distribution", lang), style="bm_title")
-    row += 1
-    _header(ws, row, [t("benchmark.xlsx.unit", lang), *_stat_titles(lang)])
-    first = row + 1
-    units = ["overall", *stats.dimension_ids]
-    for i, u in enumerate(units):
-        label = unit_name(q, u, lang) if u == "overall" else f"{u} {unit_name(q, u, lang)}"
-        _dist_row(ws, first + i, label, stats.units.get(u, Dist.hidden()), lang)
+    table = distribution_table(q, stats, lang)
+    first = _table(ws, row + 1, table, charted=QUANTILE_KEYS)
     ws.ws.freeze_panes = f"A{first}"
     if not stats.suppressed:
-        _overview_charts(ws, stats, first, lang)
+        _overview_charts(ws, table, stats, first, lang)
     ws.close([30, 14, 10, 10, 10])
 
 
-def _overview_charts(ws: _Sheet, stats: DashboardStats, first: int, lang: str) -> None:
+def _overview_charts(ws: _Sheet, table: Table, stats: DashboardStats, first: int, lang: str) -> None:
     """A radar of P25/median/P75 per dimension and a bar chart of the quantiles, both on the table's cells."""
     dims_first, dims_last = first + 1, first + len(stats.dimension_ids)
+    p25, p75 = (table.index(k) + 1 for k in (QUANTILE_KEYS[0], QUANTILE_KEYS[-1]))
     radar = RadarChart()
     radar.type = "marker"
     radar.title = t("benchmark.xlsx.radar_title", lang)
-    for col, key in ((3, "p25"), (4, "median"), (5, "p75")):
-        radar.series.append(Series(Reference(ws.ws, min_col=col, min_row=dims_first, max_row=dims_last),
-                                   title=t(f"benchmark.stat.{key}", lang)))
+    for key in QUANTILE_KEYS:
+        radar.series.append(Series(Reference(ws.ws, min_col=table.index(key) + 1, min_row=dims_first,
+                                             max_row=dims_last), title=t(key, lang)))
     radar.set_categories(Reference(ws.ws, min_col=1, min_row=dims_first, max_row=dims_last))
     _radar_scale(radar)
     ws.ws.add_chart(radar, "J3")
     bars = BarChart()
     bars.type = "col"
     bars.title = t("benchmark.xlsx.bars_title", lang)
-    bars.add_data(Reference(ws.ws, min_col=3, max_col=5, min_row=first - 1, max_row=dims_last), titles_from_data=True)
+    bars.add_data(Reference(ws.ws, min_col=p25, max_col=p75, min_row=first - 1, max_row=dims_last),
+                  titles_from_data=True)
     bars.set_categories(Reference(ws.ws, min_col=1, min_row=first, max_row=dims_last))
     bars.y_axis.scaling.min, bars.y_axis.scaling.max = 0, 5
     bars.height, bars.width = 8, 16
@@ -247,75 +267,52 @@ def _radar_scale(chart: RadarChart) -> None:
 
 
 def _segments_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws = _Sheet(wb, t("benchmark.xlsx.sheet_segments", lang))
-    ws.put(1, 1, t("benchmark.xlsx.segments_title", lang), style="bm_title")
-    ws.put(2, 1, t("benchmark.xlsx.segments_help", lang, k=stats.min_group_size), style="bm_note")
-    units = ["overall", *stats.dimension_ids]
+    ws = _titled(wb, lang, "benchmark.xlsx.sheet_segments", "benchmark.xlsx.segments_title",
+                 "benchmark.xlsx.segments_help", k=stats.min_group_size)
     row = 4
+    width = 0
     for field in SEGMENT_FIELDS:
-        rows = stats.segment_rows(field)
+        table = segment_table(q, stats, field, lang)
+        width = len(table.columns)
         ws.put(row, 1, segment_field_name(field, lang), style="bm_title")
-        row += 1
-        _header(ws, row, [segment_field_name(field, lang), t("benchmark.stat.count", lang),
-                          *[unit_name(q, u, lang) if u == "overall" else u for u in units]])
-        top = row + 1
-        for seg in rows:
-            row += 1
-            ws.put(row, 1, segment_value_name(q, field, seg.value, lang), style="bm_cell")
-            if seg.suppressed:
-                ws.put(row, 2, t("benchmark.too_few", lang), style="bm_hidden")
-                for c in range(3, 3 + len(units)):
-                    ws.put(row, c, None, style="bm_hidden")
-                continue
-            if seg.count is None:  # complementary suppression: it would give a hidden segment's count away
-                ws.put(row, 2, t("benchmark.count_hidden", lang), style="bm_hidden")
-            else:
-                ws.put(row, 2, seg.count, style="bm_cell")
-            for c, u in enumerate(units, 3):
-                if seg.dist(u).suppressed:  # too few scored on this unit: the text, never a blank "not scored"
-                    ws.put(row, c, t("benchmark.too_few", lang), style="bm_hidden")
-                else:
-                    _score(ws, row, c, seg.median(u))
-        if rows:
-            rng = f"C{top}:{get_column_letter(2 + len(units))}{row}"
+        first = _table(ws, row + 1, table)
+        row = first + max(len(table.rows), 1) - 1
+        if table.rows:  # a colour scale over the medians (it ignores the words of hidden cells)
+            rng = f"C{first}:{get_column_letter(width)}{row}"
             ws.ws.conditional_formatting.add(rng, ColorScaleRule(
                 start_type="num", start_value=0, start_color="F8696B", mid_type="num", mid_value=2.5,
                 mid_color="FFEB84", end_type="num", end_value=5, end_color="63BE7B"))
         row += 2
-    ws.put(row, 1, t("benchmark.xlsx.unit_legend", lang), style="bm_title")
-    for u in units[1:]:
-        row += 1
-        ws.put(row, 1, u, style="bm_cell")
-        ws.put(row, 2, unit_name(q, u, lang), style="bm_cell")
-    ws.close([22, 14, *[9] * len(units)])
+    ws.close([22, 14, *[14] * (width - 2)])
+
+
+def _titled(wb: Workbook, lang: str, sheet: str, title: str, note: str, *, merge: int = 0, height: float = 0,
+            **values: object) -> _Sheet:
+    """A sheet with a title on row 1 and an explaining note on row 2 (merged over ``merge`` columns
+    and ``height`` points high when it is long); its table starts on row 4."""
+    ws = _Sheet(wb, t(sheet, lang))
+    ws.put(1, 1, t(title, lang), style="bm_title")
+    ws.put(2, 1, t(note, lang, **values), style="bm_note")
+    if merge:
+        ws.merge(2, 1, merge)
+    if height:
+        ws.ws.row_dimensions[2].height = height
+    return ws
 
 
 def _gaps_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws = _Sheet(wb, t("benchmark.xlsx.sheet_gaps", lang))
-    ws.put(1, 1, t("benchmark.gaps_heading", lang), style="bm_title")
-    ws.put(2, 1, t("benchmark.gaps_help", lang), style="bm_note")
-    ws.merge(2, 1, 7)
-    ws.ws.row_dimensions[2].height = 36
-    _header(ws, 4, [t("benchmark.col.question_id", lang), t("benchmark.col.question", lang),
-                    t("benchmark.col.dimension", lang), t("benchmark.col.members_high", lang),
-                    t("benchmark.col.share_high", lang)])
-    if stats.suppressed:
-        ws.put(5, 1, t("benchmark.too_few", lang), style="bm_hidden")
-    elif not stats.gaps:
-        ws.put(5, 1, t("benchmark.gaps_none", lang), style="bm_note")
-    for i, g in enumerate(stats.gaps, 5):
-        ws.put(i, 1, g.question_id, style="bm_cell")
-        ws.put(i, 2, question_text(q, g.question_id, lang), style="bm_cell")
-        ws.put(i, 3, unit_name(q, g.dimension_id, lang), style="bm_cell")
-        ws.put(i, 4, g.count, style="bm_cell")
-        ws.put(i, 5, g.share, number_format=PCT_FORMAT, style="bm_cell")
-    if stats.gaps:
+    ws = _titled(wb, lang, "benchmark.xlsx.sheet_gaps", "benchmark.gaps_heading", "benchmark.gaps_help",
+                 merge=7, height=36)
+    table = gaps_table(q, stats, lang)
+    first = _table(ws, 4, table)
+    if table.rows:
+        share = table.index("benchmark.col.share_high") + 1
         chart = BarChart()
         chart.type = "bar"
         chart.title = t("benchmark.col.share_high", lang)
-        last = 4 + len(stats.gaps)
-        chart.add_data(Reference(ws.ws, min_col=5, min_row=4, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws.ws, min_col=1, min_row=5, max_row=last))
+        last = first + len(table.rows) - 1
+        chart.add_data(Reference(ws.ws, min_col=share, min_row=first - 1, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws.ws, min_col=1, min_row=first, max_row=last))
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
         chart.x_axis.scaling.orientation = "maxMin"
         chart.height, chart.width = 10, 14
@@ -325,55 +322,24 @@ def _gaps_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str
 
 
 def _identified_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws = _Sheet(wb, t("benchmark.xlsx.sheet_identified", lang))
-    ws.put(1, 1, t("benchmark.identified_heading", lang), style="bm_title")
-    ws.put(2, 1, t("benchmark.identified_help", lang), style="bm_note")
-    ws.merge(2, 1, 8)
-    ws.ws.row_dimensions[2].height = 32
-    dims = stats.dimension_ids
-    _header(ws, 4, [t("benchmark.col.organisation", lang), t("benchmark.col.submitted_at", lang),
-                    unit_name(q, "overall", lang), *[unit_name(q, d, lang) for d in dims],
-                    t("benchmark.col.percent_to_target", lang)])
-    if not stats.identified:
-        ws.put(5, 1, t("benchmark.identified_none", lang), style="bm_note")
-    for i, r in enumerate(stats.identified, 5):
-        ws.put(i, 1, r.organisation_name, style="bm_cell")
-        ws.put(i, 2, r.submitted_at, number_format="yyyy-mm-dd", style="bm_cell")
-        _score(ws, i, 3, r.overall)
-        for c, d in enumerate(dims, 4):
-            _score(ws, i, c, r.dimensions.get(d))
-        ws.put(i, 4 + len(dims), r.percent_to_target, number_format=PCT_FORMAT, style="bm_cell")
-    ws.close([34, 13, 10, *[12] * len(dims), 12])
+    ws = _titled(wb, lang, "benchmark.xlsx.sheet_identified", "benchmark.identified_heading",
+                 "benchmark.identified_help", merge=8, height=32)
+    _table(ws, 4, identified_table(q, stats, lang))
+    ws.close([34, 13, 10, *[12] * len(stats.dimension_ids), 12])
 
 
 def _trend_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: str) -> None:
-    ws = _Sheet(wb, t("benchmark.xlsx.sheet_trend", lang))
-    ws.put(1, 1, t("benchmark.trend_heading", lang), style="bm_title")
-    ws.put(2, 1, t("benchmark.trend_help", lang), style="bm_note")
+    ws = _titled(wb, lang, "benchmark.xlsx.sheet_trend", "benchmark.trend_heading", "benchmark.trend_help")
     units = ["overall", *stats.dimension_ids]
-    _header(ws, 4, [t("benchmark.col.round", lang), t("benchmark.submitted", lang),
-                    *[unit_name(q, u, lang) for u in units]])
-    note = 3 + len(units)  # right of the charted columns: a text there would be drawn as 0, a blank is a gap
-    for i, p in enumerate(stats.trend, 5):
-        ws.put(i, 1, p.round_name, style="bm_cell")
-        ws.put(i, 2, p.submitted, style="bm_cell" if p.submitted is not None else "bm_hidden")
-        hidden = False
-        for c, u in enumerate(units, 3):
-            d = p.units.get(u, Dist.hidden())
-            if d.suppressed:
-                ws.put(i, c, None, style="bm_hidden")
-                hidden = True
-            else:
-                _score(ws, i, c, d.median)
-        if hidden:
-            ws.put(i, note, t("benchmark.too_few", lang), style="bm_hidden")
-    if len(stats.trend) > 1:
+    table = trend_table(q, stats, lang)
+    first = _table(ws, 4, table, charted=units)
+    if len(table.rows) > 1:
         chart = LineChart()
         chart.title = t("benchmark.trend_heading", lang)
-        last = 4 + len(stats.trend)
-        chart.add_data(Reference(ws.ws, min_col=3, max_col=2 + len(units), min_row=4, max_row=last),
-                       titles_from_data=True)
-        chart.set_categories(Reference(ws.ws, min_col=1, min_row=5, max_row=last))
+        last = first + len(table.rows) - 1
+        chart.add_data(Reference(ws.ws, min_col=table.index(units[0]) + 1, max_col=table.index(units[-1]) + 1,
+                                 min_row=first - 1, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws.ws, min_col=1, min_row=first, max_row=last))
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 5
         chart.height, chart.width = 9, 16
         ws.ws.add_chart(chart, f"B{last + 3}")
@@ -394,28 +360,12 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
     ws.put(row, 2, f"{organisation} ({t('common.' + status, lang)})", style="bm_cell")
     row += 1
     ws.put(row, 1, t("benchmark.peers.group", lang), style="bm_header")
-    ws.put(row, 2, group_label(q, stats, lang), style="bm_cell")
+    size = "" if stats.suppressed or stats.peers is None else f" · {t('benchmark.peers.n', lang, n=stats.peers)}"
+    ws.put(row, 2, group_name(q, stats, lang) + size, style="bm_cell")
     row += 2
-    units = list(stats.own)
-    _header(ws, row, [t("benchmark.xlsx.unit", lang), t("benchmark.peers.own", lang), t("benchmark.stat.p25", lang),
-                      t("benchmark.stat.median", lang), t("benchmark.stat.p75", lang),
-                      t("benchmark.peers.position", lang)])
-    first = row + 1
-    for i, u in enumerate(units):
-        r = first + i
-        ws.put(r, 1, unit_name(q, u, lang), style="bm_cell")
-        _score(ws, r, 2, stats.own.get(u))
-        d = stats.units.get(u, Dist.hidden())
-        if d.suppressed:
-            ws.put(r, 3, t("benchmark.too_few", lang), style="bm_hidden")
-            for c in (4, 5, 6):
-                ws.put(r, c, None, style="bm_hidden")
-            continue
-        for c, v in enumerate((d.p25, d.median, d.p75), 3):
-            _score(ws, r, c, v)
-        pos = stats.position.get(u)
-        ws.put(r, 6, t(f"benchmark.position.{pos}", lang) if pos else None, style="bm_cell")
-    last = first + len(units) - 1
+    table = position_table(q, stats, lang)
+    first = _table(ws, row, table, charted=PEER_CHARTED)
+    last = first + len(table.rows) - 1
     row = last + 2
     ws.put(row, 1, t("benchmark.peers.close_first_heading", lang), style="bm_title")
     row += 1
@@ -423,27 +373,16 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
     ws.merge(row, 1, 6)
     ws.ws.row_dimensions[row].height = 44
     row += 1
-    _header(ws, row, [t("benchmark.col.question_id", lang), t("benchmark.col.question", lang),
-                      t("benchmark.peers.own_level", lang), t("common.target", lang),
-                      t("benchmark.peers.col_drop", lang)])
-    if not stats.close_first:
-        row += 1
-        ws.put(row, 1, t("benchmark.peers.close_first_none", lang), style="bm_note")
-    for item in stats.close_first:
-        row += 1
-        ws.put(row, 1, item.question_id, style="bm_cell")
-        ws.put(row, 2, question_text(q, item.question_id, lang), style="bm_cell")
-        ws.put(row, 3, item.own_level, style="bm_cell")
-        _score(ws, row, 4, item.target)
-        ws.put(row, 5, item.share, number_format=PCT_FORMAT, style="bm_cell")
+    close_first = close_first_table(q, stats, lang)
+    row = _table(ws, row, close_first) + max(len(close_first.rows), 1) - 1
     if not stats.suppressed:
         radar = RadarChart()
         radar.type = "marker"
         radar.title = t("benchmark.peers.radar_title", lang)
         # Row ``first`` is the overall score; the radar shows the dimensions below it.
-        for col, key in ((2, "benchmark.peers.own"), (4, "benchmark.stat.median")):
-            radar.series.append(Series(Reference(ws.ws, min_col=col, min_row=first + 1, max_row=last),
-                                       title=t(key, lang)))
+        for key in PEER_CHARTED:
+            radar.series.append(Series(Reference(ws.ws, min_col=table.index(key) + 1, min_row=first + 1,
+                                                 max_row=last), title=t(key, lang)))
         radar.set_categories(Reference(ws.ws, min_col=1, min_row=first + 1, max_row=last))
         _radar_scale(radar)
         ws.ws.add_chart(radar, "H3")
@@ -456,17 +395,3 @@ def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: 
     out = io.BytesIO()
     wb.save(out)
     return _reproducible(out.getvalue(), info.generated_at)
-
-
-def group_label(q: Questionnaire, stats: MemberStats, lang: str) -> str:
-    """The comparison group's name, with its released size when shown (the page and the workbook)."""
-    group = segment_value_name(q, stats.segment, stats.segment_value, lang)
-    label = group if stats.segment == "all" else t("benchmark.peers.group_label", lang,
-                                                   field=segment_field_name(stats.segment, lang), value=group)
-    return label if stats.suppressed or stats.peers is None else f"{label} · {t('benchmark.peers.n', lang, n=stats.peers)}"
-
-
-def close_first_help(stats: MemberStats, lang: str) -> str:
-    if stats.close_first_method == "trend":
-        return t("benchmark.peers.close_first_trend", lang)
-    return t("benchmark.peers.close_first_snapshot", lang)

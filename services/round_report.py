@@ -15,24 +15,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from benchmarking.labels import question_text, segment_field_name, segment_value_name
-from benchmarking.statistics import DashboardStats, Dist
+from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats
+from benchmarking.tables import distribution_table, gaps_table, segment_table, trend_table
 from db.engine import write_session
 from db.models import EventLog
 from questionnaires import Questionnaire, get_questionnaire
-from reports.round import GapLine, Quantiles, RoundReportData, SegmentLine, TrendLine, round_pdf
+from reports.round import RoundReportData, round_pdf
 from services.access import Actor
 from services.actions import valid_id
 from services.errors import StateError
 from services.reports import check_lang
 from services.round_dashboard import round_dashboard
-
-COMMON_GAPS = 10
-
-
-def _q(d: Dist) -> Quantiles:
-    # A release publishes P25, median and P75 (no P10/P90: docs/benchmarking.md, "Differential privacy").
-    return Quantiles(d.count, d.p25, d.median, d.p75, d.suppressed)
 
 
 def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
@@ -50,19 +43,16 @@ def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
 
 def report_data_from(q: Questionnaire, s: DashboardStats, *, association: str, round_name: str, round_status: str,
                      published_at: datetime | None, lang: str, now: datetime | None = None) -> RoundReportData:
-    """The report's data from a round's statistics: aggregates only (the identified members' table is
-    not taken), hidden groups stay hidden."""
-    gaps = [g for g in s.gaps if g.count > 0][:COMMON_GAPS]
+    """The report's data from a round's statistics: the dashboard's own tables, aggregates only (the
+    identified members' table is not taken), hidden groups hidden as on the page."""
     return RoundReportData(
         lang=lang, association=association, round_name=round_name, round_status=round_status,
         published_at=published_at, generated_at=(now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0),
         min_group_size=s.min_group_size, questionnaire=q, invited=s.participation.invited,
         submitted=s.participation.submitted, hidden=s.suppressed,
-        units={k: _q(v) for k, v in s.units.items()},
-        segments=tuple(SegmentLine(segment_field_name(row.field, lang), segment_value_name(q, row.field, row.value, lang),
-                                   row.suppressed, {k: _q(v) for k, v in row.units.items()}) for row in s.segments),
-        gaps=tuple(GapLine(g.question_id, question_text(q, g.question_id, lang), g.count, g.share) for g in gaps),
-        trend=tuple(TrendLine(p.round_name, p.submitted or 0, {k: _q(v) for k, v in p.units.items()}) for p in s.trend),
+        distribution=distribution_table(q, s, lang),
+        segments=tuple(segment_table(q, s, field, lang) for field in SEGMENT_FIELDS),
+        gaps=gaps_table(q, s, lang), trend=trend_table(q, s, lang),
     )
 
 

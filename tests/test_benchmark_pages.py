@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from benchmarking.labels import unit_label
 from questionnaires import get_questionnaire
 from services.assessments import get_assessment
 from services.associations import get_association, set_min_group_size
@@ -250,11 +251,12 @@ def test_a_hidden_unit_inside_a_shown_segment_reads_too_few_everywhere(app_db, e
     assert finance.dist(hidden).suppressed and not finance.dist(q.dimensions[0].id).suppressed
 
     at = _dashboard(c)
-    name = f"{hidden} {q.t(last.name, 'en')}"
+    name = unit_label(q, hidden, "en")  # tables name a unit with its code
+    assert name == f"{hidden} {q.t(last.name, 'en')}"
     segments = next(df.value for df in at.dataframe if "Sector" in df.value.columns)
     row = segments[segments["Sector"] == "Finance"].iloc[0]
-    assert row["Organisations"].isdigit() and row[q.t(last.name, "en")] == TOO_FEW  # not "Not scored", not blank
-    assert row[q.t(q.dimensions[0].name, "en")] not in (TOO_FEW, "Not scored", "")
+    assert row["Organisations"].isdigit() and row[name] == TOO_FEW  # not "Not scored", not blank
+    assert row[unit_label(q, q.dimensions[0].id, "en")] not in (TOO_FEW, "Not scored", "")
     heat = next(json.loads(el.proto.spec) for el in at.get("plotly_chart")
                 if json.loads(el.proto.spec)["data"][0]["type"] == "heatmap")["data"][0]
     fin = heat["y"].index("Finance")
@@ -267,7 +269,6 @@ def test_a_hidden_unit_inside_a_shown_segment_reads_too_few_everywhere(app_db, e
                  ["type"] == "scatterpolar")["data"]
     assert [t["name"] for t in radar] == ["P25–P75 band", "Median"]  # the band stays for the shown dimensions
     assert f"{q.t(last.name, 'en')}<br>({TOO_FEW})" in radar[1]["theta"]
-    assert name  # the sub-dimension labels carry the code, as checked above
 
     values = workbook_values(benchmark_xlsx(engine, c.admin(), c.round_id, "en"))
     fin_at = values.index("Finance", values.index("Sector"))
@@ -278,7 +279,7 @@ def test_a_hidden_unit_inside_a_shown_segment_reads_too_few_everywhere(app_db, e
     at.switch_page("app_pages/peers.py").run()
     assert not at.exception, at.exception
     table = next(df.value for df in at.dataframe if "Your position" in df.value.columns)
-    mine = table[table["Unit"] == q.t(last.name, "en")].iloc[0]
+    mine = table[table["Unit"] == name].iloc[0]
     assert mine["Peer median"] == TOO_FEW and mine["P75"] == TOO_FEW and mine["Your position"] == "—"
 
 
