@@ -503,11 +503,13 @@ def main() -> None:
 
 
 def carried_notice(view: AssessmentView) -> None:
-    """Answers carried from an assessment on an older version: which to confirm, which were dropped, which are new."""
+    """Answers carried from an assessment (or a workbook) on an older version: which to confirm, which were dropped,
+    which are new."""
     report = page_state(actor(), view.id).carry  # read with the assessment, once per run
     if report is None or report.from_version == report.to_version:
         return
-    lines = [tr("questionnaire.carried_intro", old=report.from_version, new=report.to_version)]
+    intro = "questionnaire.carried_intro_workbook" if report.from_workbook else "questionnaire.carried_intro"
+    lines = [tr(intro, old=report.from_version, new=report.to_version)]
     if report.to_confirm:
         lines.append(tr("questionnaire.carried_confirm", ids=", ".join(report.to_confirm)))
     if report.dropped:

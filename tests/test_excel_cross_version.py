@@ -225,3 +225,10 @@ def test_the_page_previews_the_mapping_before_anything_is_stored(engine: Engine,
     stored = load_answers(engine, who, draft)
     assert {q: (a.level, a.na) for q, a in stored.items()} == {q: v[:2] for q, v in expected.items()}
     assert t("excel.page.imported_to_confirm", "en", count=len(flagged)) in page_texts(at)
+    # the questionnaire page lists them to confirm, saying they came from a workbook
+    at.switch_page("app_pages/questionnaire.py").run()
+    assert not at.exception, at.exception
+    page = page_texts(at)
+    assert t("questionnaire.carried_intro_workbook", "en", old="1.0.0", new="1.1.0") in page
+    confirm_line = next(line for line in page.splitlines() if line.startswith("Carried, please confirm"))
+    assert {"GOV-INS-05", "GOV-INS-06", "IDE-DYN-06", "RES-TEC-11"} <= {x.strip() for x in confirm_line.split(": ", 1)[1].split(",")}
