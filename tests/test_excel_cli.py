@@ -146,8 +146,10 @@ def test_score_reads_a_filled_workbook(tmp_path: Path, capsys: pytest.CaptureFix
 def test_score_reports_workbook_problems_with_their_cells(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "filled.xlsx"
     path.write_bytes(filled_template({IDS[0]: (7, "", "")}))
-    assert aigov(["score", str(path), "--json"]) == 2
+    assert aigov(["score", str(path), "--json", "--lang", "en"]) == 2
     assert "Sheet 答题, cell F2: 7 is not a level; use 0–5 or N/A" in capsys.readouterr().err
+    assert aigov(["score", str(path), "--json"]) == 2  # the default language, as the table's
+    assert "工作表 答题，单元格 F2：7 不是有效等级；请填写 0–5 或 N/A" in capsys.readouterr().err
 
 
 def test_import_as_a_user_acts_with_that_users_roles(engine: Engine, system: Actor, org: int, tmp_path: Path,
