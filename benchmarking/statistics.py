@@ -266,13 +266,13 @@ def top_gaps(cohort: CohortScores) -> list[tuple[str, ...]]:
     Ties keep the questionnaire's order. A member therefore counts toward at most
     GAP_CONTRIBUTION questions of the common gaps, which bounds what one member can change.
     """
-    ids = cohort.frame.questions["id"].to_numpy()
-    out = []
-    for row in range(len(cohort.index)):
-        high = np.flatnonzero(cohort.band[row] == 2)
-        order = high[np.lexsort((high, -np.nan_to_num(cohort.priority[row][high])))]
-        out.append(tuple(str(ids[j]) for j in order[:GAP_CONTRIBUTION]))
-    return out
+    ids = np.asarray(cohort.frame.questions["id"].to_numpy(), dtype=object)
+    high = cohort.band == 2
+    # One stable sort of every row: high gaps by descending priority (ties in questionnaire order), the rest last.
+    order = np.argsort(np.where(high, -np.nan_to_num(cohort.priority), np.inf), axis=1,
+                       kind="stable")[:, :GAP_CONTRIBUTION]
+    keep = np.take_along_axis(high, order, axis=1)
+    return [tuple(str(x) for x in row[k]) for row, k in zip(ids[order], keep, strict=True)]
 
 
 def release_cohort(q: Questionnaire, latest: pd.DataFrame, answers: pd.DataFrame,
