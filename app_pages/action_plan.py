@@ -20,11 +20,10 @@ from scoring.types import AssessmentResult
 from services.access import Actor
 from services.actions import (
     ActionView,
-    assignable_owners,
+    Owner,
     create_action,
     delete_action,
-    gap_prefill,
-    list_actions,
+    prefill_from,
     update_action,
 )
 from services.assessments import AssessmentView
@@ -87,7 +86,7 @@ def _from_gap(who: Actor, view: AssessmentView, q: Questionnaire, result: Assess
                           question=qt(q.question(qid).text)[:80])
                   for i, (qid, g) in enumerate(gaps.items(), 1)}
         qid = st.selectbox(tr("actions.pick_gap"), list(gaps), key="action_gap", format_func=labels.__getitem__)
-        prefill = attempt(lambda: gap_prefill(engine(), who, view.id, qid, lang()))
+        prefill = attempt(lambda: prefill_from(result, qid, lang()))
         if prefill is None:
             return
         title = st.text_input(tr("actions.title"), value=prefill.title, max_chars=200, key=f"action_gap_title_{qid}")
@@ -161,15 +160,16 @@ def _edit(who: Actor, actions: list[ActionView], owners: dict[int | None, str]) 
                 flash(tr("actions.deleted", id=aid), rerun=True)
 
 
-def render_action_plan(who: Actor, view: AssessmentView, q: Questionnaire, result: AssessmentResult) -> None:
-    """The organisation's action plan with creation from this assessment's gaps."""
+def render_action_plan(who: Actor, view: AssessmentView, q: Questionnaire, result: AssessmentResult,
+                       actions: list[ActionView], assignable: list[Owner]) -> None:
+    """The organisation's action plan (``actions``, owners from ``assignable``: read with the page) with
+    creation from this assessment's gaps."""
     st.subheader(tr("actions.heading"))
     st.caption(tr("actions.intro"))
     show_flash()  # "created", "saved", "deleted" from the action's run
-    actions = list_actions(engine(), who, view.organisation_id)
     _plan_table(actions)
     owners: dict[int | None, str] = {None: tr_plain("actions.no_owner")}
-    owners.update({o.user_id: o.label for o in assignable_owners(engine(), who, view.organisation_id)})
+    owners.update({o.user_id: o.label for o in assignable})
     _from_gap(who, view, q, result, owners)
     _by_hand(who, view, q, owners)
     _edit(who, actions, owners)

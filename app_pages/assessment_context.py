@@ -7,6 +7,7 @@ data); then the session's last assessment of the current organisation; then its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,24 +43,27 @@ def keep_state(state: AssessmentState) -> None:
     run_cache().setdefault(_STATES, {})[state.view.id] = state
 
 
-def current_assessment(who: Actor, *, prefer_draft: bool = False) -> AssessmentView | None:
+def current_assessment(who: Actor, *, prefer_draft: bool = False,
+                       read: Callable[[Actor, int], AssessmentState] = page_state) -> AssessmentView | None:
     """The assessment to show, or None when the organisation has none yet.
 
-    Raises NotFound for a URL id the user may not see (or that is malformed): the page then
-    shows "not found" and nothing else, never falling back to other data.
+    ``read`` reads an assessment for the page (once per run): :func:`page_state`, or a page's own
+    read that returns more from the same transaction (the results page). Raises NotFound for a URL
+    id the user may not see (or that is malformed): the page then shows "not found" and nothing
+    else, never falling back to other data.
     """
     if st.query_params.get("assessment") is not None:
         aid = query_int("assessment")
         if aid is None:
             raise NotFound(object="assessment", id=str(st.query_params.get("assessment")))
-        view = page_state(who, aid).view
+        view = read(who, aid).view
         st.session_state[SESSION_KEY] = view.id
         return view
     org_id = current_org_id()
     remembered = st.session_state.get(SESSION_KEY)
     if remembered is not None:
         try:
-            kept: AssessmentView | None = page_state(who, int(remembered)).view
+            kept: AssessmentView | None = read(who, int(remembered)).view
         except NotFound:  # deleted meanwhile, or the user lost access
             kept = None
         if kept is not None and (org_id is None or kept.organisation_id == org_id):

@@ -1,6 +1,7 @@
 """Round-over-round comparison section of the results page (not a page of its own).
 
-Everything comes from services.comparison.compare (the management report calls the same), so the
+Everything comes from services.comparison (compare_in, read with the page; the management report
+calls compare, the same computation), so the
 page and the PDF show the same changes; a unit whose change disappears in the two-decimal
 rounding reads "no change".
 """
@@ -11,13 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time, level_name
-from app_pages.common import engine, fmt_score, qt, tr, tr_plain
+from app_pages.common import fmt_score, qt, tr, tr_plain
 from charts import radar
 from questionnaires import Questionnaire
 from scoring.display import format_delta
-from services.access import Actor
 from services.assessments import AssessmentView
-from services.comparison import ChangedAnswer, Comparison, UnitDelta, compare
+from services.comparison import ChangedAnswer, Comparison, UnitDelta
 
 
 def answer_text(q: Questionnaire, level: int | None, na: bool) -> str:
@@ -62,12 +62,12 @@ def _changed_rows(q: Questionnaire, changes: tuple[ChangedAnswer, ...]) -> pd.Da
     } for c in changes])
 
 
-def render_comparison(who: Actor, view: AssessmentView, q: Questionnaire) -> Comparison | None:
+def render_comparison(view: AssessmentView, q: Questionnaire, comp: Comparison | None) -> None:
+    """``comp`` (services.comparison, read with the page): against the previous submitted assessment."""
     st.subheader(tr("compare.heading"))
-    comp = compare(engine(), who, view.id)
     if comp is None:
         st.info(tr("results.no_previous"))
-        return None
+        return
     names = _names(q)
     st.caption(tr("compare.against", id=comp.previous_id, at=fmt_time(comp.previous_submitted_at)))
     st.text(comp.previous_title or tr_plain("assessments.untitled"))
@@ -92,4 +92,3 @@ def render_comparison(who: Actor, view: AssessmentView, q: Questionnaire) -> Com
                      key="compare_answers")
     else:
         st.caption(tr("compare.no_changed_answers"))
-    return comp

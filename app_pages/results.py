@@ -20,8 +20,8 @@ from app_pages.assessment_context import (
     current_assessment,
     fmt_time,
     keep_choice,
+    keep_state,
     level_name,
-    page_state,
     unit_level,
 )
 from app_pages.common import (
@@ -35,6 +35,7 @@ from app_pages.common import (
     guarded,
     lang,
     qt,
+    run_cache,
     tr,
     tr_plain,
 )
@@ -43,20 +44,35 @@ from benchmarking.labels import estimate_note, segment_value_name
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
 from scoring.display import citations_text
+from scoring.readiness import FrameworkReadiness
 from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
-from services.assessments import AssessmentView
+from services.assessments import AssessmentState, AssessmentView
 from services.errors import ServiceError
-from services.exports import summary_filename, summary_xlsx
+from services.exports import summary_xlsx
 from services.peer_comparison import PeerSummary, peer_summary
-from services.readiness import assessment_readiness
 from services.reports import management_report_pdf, report_filename
-from services.results import not_comparable_units, submitted_history
+from services.results import HistoryPoint, not_comparable_units
+from services.results_page import ResultsPage, results_page
 from services.round_dashboard import RoundStamp, peer_stamp
 
 BANDS = ("high", "medium", "low")
 PEER_CACHE_SECONDS = 600  # the stamp in the key already changes with every submission; this bounds memory
+_PAGES = "results_pages"  # run-cache slot: {assessment id: ResultsPage} read in this run
+
+
+def _page(who: Actor, assessment_id: int) -> ResultsPage:
+    """Everything the page shows of the assessment, read once per run in one transaction (services.results_page)."""
+    pages = run_cache().setdefault(_PAGES, {})
+    if assessment_id not in pages:
+        pages[assessment_id] = results_page(engine(), who, assessment_id)
+        keep_state(pages[assessment_id].state)
+    return pages[assessment_id]
+
+
+def _read(who: Actor, assessment_id: int) -> AssessmentState:
+    return _page(who, assessment_id).state
 
 
 # --- labels --------------------------------------------------------------------------------------------
@@ -338,9 +354,8 @@ def _why(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> No
         st.caption(tr("results.why_excluded", na=u.na, open=u.applicable - u.answered))
 
 
-def _history(q: Questionnaire, result: AssessmentResult, who: Actor, view: AssessmentView) -> None:
+def _history(q: Questionnaire, result: AssessmentResult, view: AssessmentView, points: list[HistoryPoint]) -> None:
     st.subheader(tr("results.history_heading"))
-    points = submitted_history(engine(), who, view.organisation_id)
     before = [p for p in points if p.assessment_id != view.id
               and (view.submitted_at is None or (p.submitted_at or view.submitted_at) <= view.submitted_at)]
     if not before:
@@ -394,11 +409,10 @@ COVERAGE = {"full": "excel.summary.readiness_full", "partial": "excel.summary.re
             "none": "excel.summary.readiness_none"}
 
 
-def _readiness(who: Actor, view: AssessmentView) -> None:
+def _readiness(frameworks: tuple[FrameworkReadiness, ...]) -> None:
     """Per framework: a summary row, and (folded) every item with coverage, level and the questions citing it."""
     st.subheader(tr("results.readiness_heading"))
     st.caption(tr("results.readiness_intro") + " " + tr("excel.summary.readiness_note"))
-    frameworks = assessment_readiness(engine(), who, view.id)
     rows = []
     for fw in frameworks:
         s = fw.summary
@@ -424,11 +438,11 @@ def _readiness(who: Actor, view: AssessmentView) -> None:
             } for it in fw.items]), hide_index=True, width="stretch", key=f"readiness_{fw.scheme}")
 
 
-def _export(who: Actor, view: AssessmentView) -> None:
+def _export(who: Actor, view: AssessmentView, summary_filename: str) -> None:
     """The Excel summary and the PDF management report, each built when its button is clicked."""
     language = lang()
     deferred_download(tr("results.download_excel"), lambda: summary_xlsx(engine(), who, view.id, language),
-                      key="results_xlsx", file_name=summary_filename(engine(), who, view.id), mime=XLSX_MIME,
+                      key="results_xlsx", file_name=summary_filename, mime=XLSX_MIME,
                       help_text=tr("results.excel_help"))
     deferred_download(tr("reports.download_pdf"), lambda: management_report_pdf(engine(), who, view.id, language),
                       key="results_pdf", file_name=report_filename(view, language), mime=PDF_MIME,
@@ -438,15 +452,16 @@ def _export(who: Actor, view: AssessmentView) -> None:
 def main() -> None:
     who = actor()
     st.title(tr("results.title"))
-    view = current_assessment(who)
+    view = current_assessment(who, read=_read)
     if view is None:
         st.info(tr("results.no_assessment"))
         st.page_link("app_pages/assessments.py", label=tr("nav.assessments"), icon=":material/list_alt:")
         return
     st.caption(assessment_caption(view))
     q = assessment_questionnaire(view)
-    result = page_state(who, view.id).result  # the run's one read of the assessment (current_assessment made it)
-    _export(who, view)
+    page = _page(who, view.id)  # the run's one read (current_assessment made it)
+    result = page.state.result
+    _export(who, view, page.summary_filename)
     if view.status == "draft":
         st.caption(tr("results.draft_note"))
     _metrics(q, result)
@@ -455,12 +470,12 @@ def main() -> None:
     _dimensions(q, result, who, view)
     _sub_and_principles(q, result)
     _gaps(q, result)
-    _readiness(who, view)
-    render_action_plan(who, view, q, result)
+    _readiness(page.readiness)
+    render_action_plan(who, view, q, result, page.actions, page.owners)
     _to_answer(q, result, view)
     _why(q, result, view)
-    _history(q, result, who, view)
-    render_comparison(who, view, q)
+    _history(q, result, view, page.history)
+    render_comparison(view, q, page.comparison)
 
 
 guarded(main)

@@ -32,6 +32,7 @@ from db.models import (
     utcnow,
 )
 from questionnaires import get_questionnaire
+from scoring.types import AssessmentResult
 from services.access import Actor
 from services.answers import load as _load
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -138,8 +139,13 @@ def list_actions(engine: Engine, actor: Actor, org_id: int) -> list[ActionView]:
     """The organisation's action plan: open actions by due date, then done and dropped ones."""
     actor.require_org(valid_id(org_id, "organisation"))
     with read_session(engine) as s:
-        rows = list(s.scalars(select(ActionItem).where(ActionItem.organisation_id == org_id)))
-        return sorted(_views(s, rows), key=_sort_key)
+        return actions_of(s, org_id)
+
+
+def actions_of(s: Session, org_id: int) -> list[ActionView]:
+    """:func:`list_actions` inside the caller's session, for an organisation it may read."""
+    rows = list(s.scalars(select(ActionItem).where(ActionItem.organisation_id == org_id)))
+    return sorted(_views(s, rows), key=_sort_key)
 
 
 def get_action(engine: Engine, actor: Actor, action_id: int) -> ActionView:
@@ -147,15 +153,13 @@ def get_action(engine: Engine, actor: Actor, action_id: int) -> ActionView:
         return _views(s, [_load_action(s, actor, action_id)])[0]
 
 
-def assignable_owners(engine: Engine, actor: Actor, org_id: int) -> list[Owner]:
-    """Active members of the organisation, who may own an action."""
-    actor.require_org(valid_id(org_id, "organisation"))
-    with read_session(engine) as s:
-        rows = s.execute(select(User.id, User.username, User.display_name)
-                         .join(Membership, Membership.user_id == User.id)
-                         .where(Membership.organisation_id == org_id, User.is_active.is_(True))
-                         .order_by(User.username))
-        return [Owner(uid, name, display or "") for uid, name, display in rows]
+def owners_of(s: Session, org_id: int) -> list[Owner]:
+    """Active members of the organisation, who may own an action (for an organisation the caller's session may read)."""
+    rows = s.execute(select(User.id, User.username, User.display_name)
+                     .join(Membership, Membership.user_id == User.id)
+                     .where(Membership.organisation_id == org_id, User.is_active.is_(True))
+                     .order_by(User.username))
+    return [Owner(uid, name, display or "") for uid, name, display in rows]
 
 
 def done_since_previous(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, list[ActionView]]:
@@ -201,11 +205,9 @@ def done_since(s: Session, a: AssessmentLike) -> dict[str, list[ActionView]]:
     return out
 
 
-def gap_prefill(engine: Engine, actor: Actor, assessment_id: int, question_id: str, lang: str) -> GapPrefill:
-    """The question, current level, target and the recommendation for that level, for a new action."""
-    from services.results import assessment_result
-
-    result = assessment_result(engine, actor, valid_id(assessment_id, "assessment"))
+def prefill_from(result: AssessmentResult, question_id: str, lang: str) -> GapPrefill:
+    """A new action's prefill from a gap of ``result`` (read by the caller): the question, current level,
+    target and the recommendation for that level. No database access."""
     gap = next((g for g in result.gaps if g.question_id == question_id), None)
     if gap is None:
         raise InvalidInput(problems=[Problem("action_not_a_gap", {"question": question_id})])

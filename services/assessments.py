@@ -114,7 +114,13 @@ def assessment_state(engine: Engine, actor: Actor, assessment_id: int) -> Assess
     """The assessment, its answers, its result and its carry-forward record from one read snapshot (two statements)."""
     with snapshot_session(engine) as s:
         a, org, carried = answers.load_for_page(s, actor, assessment_id)
-        return _state(a, org, answers.load_rows(s, a.id), carried)
+        return assessment_state_in(s, a, org, carried)
+
+
+def assessment_state_in(s: Session, a: Assessment, org: Organisation,
+                        carried: dict[str, Any] | None = None) -> AssessmentState:
+    """:func:`assessment_state` inside the caller's read of ``a`` (access-checked): one statement, the answers."""
+    return _state(a, org, answers.load_rows(s, a.id), carried)
 
 
 def assessment_record(engine: Engine, actor: Actor,

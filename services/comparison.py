@@ -15,15 +15,17 @@ from typing import Literal
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.engine import read_session
-from db.models import Answer, AnswerEvent, Assessment, User
+from db.engine import snapshot_session
+from db.models import AnswerEvent, Assessment, Organisation, User
 from scoring.display import format_score
-from scoring.types import UnitScore
+from scoring.types import AssessmentResult, UnitScore
+from services import answers
 from services.access import Actor
 from services.actions import valid_id
+from services.answers import AnswerView
 from services.answers import load as _load
 from services.errors import NotFound
-from services.results import assessment_result
+from services.results import score_stored
 
 Change = Literal["up", "down", "no_change", "not_comparable"]
 
@@ -70,20 +72,17 @@ def classify(previous: float | None, current: float | None) -> tuple[float | Non
     return current - previous, "up" if current > previous else "down"
 
 
-def previous_assessment_id(engine: Engine, actor: Actor, assessment_id: int) -> int | None:
-    """The organisation's latest assessment submitted before this one (by submission, else creation)."""
-    with read_session(engine) as s:
-        a = _load(s, actor, valid_id(assessment_id, "assessment"))
-        cutoff = a.submitted_at if a.status == "submitted" and a.submitted_at is not None else a.created_at
-        return s.scalar(select(Assessment.id).where(
-            Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
-            Assessment.status == "submitted", Assessment.submitted_at < cutoff,
-        ).order_by(Assessment.submitted_at.desc(), Assessment.id.desc()).limit(1))
+def _previous_id(s: Session, a: Assessment) -> int | None:
+    """The organisation's latest assessment submitted before ``a`` (by submission, else creation)."""
+    cutoff = a.submitted_at if a.status == "submitted" and a.submitted_at is not None else a.created_at
+    return s.scalar(select(Assessment.id).where(
+        Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
+        Assessment.status == "submitted", Assessment.submitted_at < cutoff,
+    ).order_by(Assessment.submitted_at.desc(), Assessment.id.desc()).limit(1))
 
 
-def _answers(s: Session, assessment_id: int) -> dict[str, tuple[int | None, bool]]:
-    return {qid: (level, bool(na)) for qid, level, na in s.execute(
-        select(Answer.question_id, Answer.level, Answer.is_na).where(Answer.assessment_id == assessment_id))}
+def _stored(s: Session, assessment_id: int) -> dict[str, AnswerView]:
+    return {qid: answers.view(row, name) for qid, (row, name) in answers.load_rows(s, assessment_id).items()}
 
 
 def _deltas(prev: tuple[UnitScore, ...], cur: tuple[UnitScore, ...]) -> list[UnitDelta]:
@@ -96,34 +95,45 @@ def _deltas(prev: tuple[UnitScore, ...], cur: tuple[UnitScore, ...]) -> list[Uni
 
 
 def compare(engine: Engine, actor: Actor, assessment_id: int, previous_id: int | None = None) -> Comparison | None:
-    """This assessment against ``previous_id`` (default: the previous submitted one); None without one."""
+    """This assessment against ``previous_id`` (default: the previous submitted one); None without one.
+
+    Both assessments, their answers and who gave them are read in one snapshot, so the comparison is
+    of one moment."""
+    with snapshot_session(engine) as s:
+        cur, org = answers.load_with_organisation(s, actor, valid_id(assessment_id, "assessment"))
+        new = _stored(s, cur.id)
+        return compare_in(s, actor, cur, org, new, score_stored(cur, org, new.values()), previous_id)
+
+
+def compare_in(s: Session, actor: Actor, cur: Assessment, org: Organisation, new: dict[str, AnswerView],
+               r_cur: AssessmentResult, previous_id: int | None = None) -> Comparison | None:
+    """:func:`compare` inside the caller's read of ``cur`` (access-checked), its answers ``new`` and their
+    result ``r_cur``: one statement without a previous assessment, four with one."""
     if previous_id is None:
-        previous_id = previous_assessment_id(engine, actor, assessment_id)
+        previous_id = _previous_id(s, cur)
         if previous_id is None:
             return None
-    with read_session(engine) as s:
-        cur = _load(s, actor, valid_id(assessment_id, "assessment"))
-        prev = _load(s, actor, valid_id(previous_id, "assessment"))
-        if prev.organisation_id != cur.organisation_id or prev.id == cur.id:
-            raise NotFound(object="assessment", id=previous_id)
-        old, new = _answers(s, prev.id), _answers(s, cur.id)
-        changed_ids = sorted(q for q in set(old) | set(new) if old.get(q, (None, False)) != new.get(q, (None, False)))
-        # Who gave each current answer: the latest event of this assessment on that question.
-        last: dict[str, tuple[str | None, datetime]] = {}
-        if changed_ids:
-            for qid, name, at in s.execute(
-                    select(AnswerEvent.question_id, User.username, AnswerEvent.at)
-                    .outerjoin(User, User.id == AnswerEvent.user_id)
-                    .where(AnswerEvent.assessment_id == cur.id, AnswerEvent.question_id.in_(changed_ids))
-                    .order_by(AnswerEvent.at, AnswerEvent.id)):
-                last[qid] = (name, at)
-        meta = (prev.id, prev.title, prev.submitted_at)
-    changes = [ChangedAnswer(q, *old.get(q, (None, False)), *new.get(q, (None, False)),
+    prev = _load(s, actor, valid_id(previous_id, "assessment"))
+    if prev.organisation_id != cur.organisation_id or prev.id == cur.id:
+        raise NotFound(object="assessment", id=previous_id)
+    stored_prev = _stored(s, prev.id)
+    old = {qid: (x.level, x.na) for qid, x in stored_prev.items()}
+    now = {qid: (x.level, x.na) for qid, x in new.items()}
+    changed_ids = sorted(q for q in set(old) | set(now) if old.get(q, (None, False)) != now.get(q, (None, False)))
+    # Who gave each current answer: the latest event of this assessment on that question.
+    last: dict[str, tuple[str | None, datetime]] = {}
+    if changed_ids:
+        for qid, name, at in s.execute(
+                select(AnswerEvent.question_id, User.username, AnswerEvent.at)
+                .outerjoin(User, User.id == AnswerEvent.user_id)
+                .where(AnswerEvent.assessment_id == cur.id, AnswerEvent.question_id.in_(changed_ids))
+                .order_by(AnswerEvent.at, AnswerEvent.id)):
+            last[qid] = (name, at)
+    changes = [ChangedAnswer(q, *old.get(q, (None, False)), *now.get(q, (None, False)),
                              *last.get(q, (None, None))) for q in changed_ids]
-    r_prev = assessment_result(engine, actor, previous_id)
-    r_cur = assessment_result(engine, actor, assessment_id)
-    order = {x: i for i, x in enumerate(r_cur.applicable + tuple(sorted(set(old) | set(new))))}
+    r_prev = score_stored(prev, org, stored_prev.values())
+    order = {x: i for i, x in enumerate(r_cur.applicable + tuple(sorted(set(old) | set(now))))}
     changes.sort(key=lambda c: order.get(c.question_id, len(order)))
     units = _deltas((r_prev.overall,), (r_cur.overall,)) + _deltas(r_prev.dimensions, r_cur.dimensions) \
         + _deltas(r_prev.subdimensions, r_cur.subdimensions)
-    return Comparison(meta[0], meta[1], meta[2], tuple(changes), tuple(units))
+    return Comparison(prev.id, prev.title, prev.submitted_at, tuple(changes), tuple(units))

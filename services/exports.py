@@ -24,6 +24,7 @@ from services.access import Actor
 from services.actions import list_actions
 from services.assessments import (
     AnswerView,
+    AssessmentView,
     assessment_record,
     get_assessment,
     load_answers,
@@ -76,7 +77,11 @@ def file_label(name: str, limit: int = 40) -> str:
 
 def summary_filename(engine: Engine, actor: Actor, assessment_id: int) -> str:
     """E.g. ``星河智能科技有限公司-aigov-summary-12-20250301.xlsx``: which organisation it is, at a glance."""
-    view = get_assessment(engine, actor, assessment_id)
+    return summary_name(get_assessment(engine, actor, assessment_id))
+
+
+def summary_name(view: AssessmentView) -> str:
+    """:func:`summary_filename` of an assessment already read (no database access)."""
     return (f"{file_label(view.organisation_name)}-aigov-summary-{view.id}-"
             f"{(view.submitted_at or view.updated_at):%Y%m%d}.xlsx")
 

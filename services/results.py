@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import Answer, Assessment, AssessmentStatus, Organisation
@@ -17,7 +18,6 @@ from scoring import score_assessment, score_cohort
 from scoring.types import AnswerInput, AssessmentResult
 from services import answers
 from services.access import Actor
-from services.errors import NotFound
 
 if TYPE_CHECKING:
     from services.answers import AnswerView
@@ -57,24 +57,20 @@ class HistoryPoint:
     questionnaire_version: str = ""
 
 
-def submitted_history(engine: Engine, actor: Actor, org_id: int) -> list[HistoryPoint]:
-    """Scores of an organisation's submitted assessments, oldest first (for trends and deltas)."""
-    actor.require_org(org_id)
-    with read_session(engine) as s:
-        org = s.get(Organisation, org_id)
-        if org is None:
-            raise NotFound(object="organisation", id=org_id)
-        rows = list(s.scalars(select(Assessment).where(Assessment.organisation_id == org_id,
-                                                       Assessment.status == AssessmentStatus.SUBMITTED)
-                              .order_by(Assessment.submitted_at, Assessment.id)))
-        if not rows:
-            return []
-        ids = [a.id for a in rows]
-        ans = pd.DataFrame(
-            s.execute(select(Answer.assessment_id, Answer.question_id, Answer.level, Answer.is_na)
-                      .where(Answer.assessment_id.in_(ids))).all(),
-            columns=["assessment_id", "question_id", "level", "na"],
-        )
+def history_of(s: Session, org: Organisation) -> list[HistoryPoint]:
+    """Scores of an organisation's submitted assessments, oldest first (for trends and deltas), for an
+    organisation the caller's session may read: one statement without a submitted assessment, two with."""
+    rows = list(s.scalars(select(Assessment).where(Assessment.organisation_id == org.id,
+                                                   Assessment.status == AssessmentStatus.SUBMITTED)
+                          .order_by(Assessment.submitted_at, Assessment.id)))
+    if not rows:
+        return []
+    ids = [a.id for a in rows]
+    ans = pd.DataFrame(
+        s.execute(select(Answer.assessment_id, Answer.question_id, Answer.level, Answer.is_na)
+                  .where(Answer.assessment_id.in_(ids))).all(),
+        columns=["assessment_id", "question_id", "level", "na"],
+    )
     points = []
     by_q: dict[tuple[str, str], list[Assessment]] = {}
     for a in rows:

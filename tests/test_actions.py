@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import read_session
 from db.models import EventLog
-from services.actions import create_action, done_since_previous, gap_prefill, list_actions, update_action
+from services.actions import create_action, done_since_previous, list_actions, prefill_from, update_action
 from services.assessments import AnswerInputData, create_assessment, save_answers_bulk, submit
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
 from services.results import assessment_result
@@ -41,7 +41,7 @@ def test_action_from_a_gap_records_the_gap_and_its_recommendation(engine: Engine
     rita = respondent(engine, alice)
     aid = _answered(engine, alice)
     gap = assessment_result(engine, alice.actor(engine), aid).gaps[0]
-    pre = gap_prefill(engine, alice.actor(engine), aid, gap.question_id, "en")
+    pre = prefill_from(assessment_result(engine, alice.actor(engine), aid), gap.question_id, "en")
     question = q().question(gap.question_id)
     assert pre.level == gap.level == 1 and pre.target == gap.target
     assert question.recommendations[1]["en"] in pre.title and pre.notes == question.text["en"]

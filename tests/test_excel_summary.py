@@ -335,10 +335,10 @@ def test_demo_round_assessment_carries_the_peer_median(demo_db_url: str) -> None
 
 def test_readiness_sheet_equals_the_apps(engine: Engine, stored: dict[str, Any]) -> None:
     """Every item row of the readiness sheet carries the level and counts the results page shows."""
-    from services.readiness import assessment_readiness
+    from services.results_page import results_page
 
     lead = stored["lead"]
-    frameworks = assessment_readiness(engine, lead, stored["id"])
+    frameworks = results_page(engine, lead, stored["id"]).readiness
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, lead, stored["id"], "en")))
     rows = _rows(wb["Framework readiness"])
     coverage = {t(f"excel.summary.readiness_{k}", "en") for k in ("full", "partial", "none")}

@@ -51,10 +51,10 @@ from services import (
     members,
     organisations,
     peer_comparison,
-    readiness,
     releases,
     reports,
     results,
+    results_page,
     round_dashboard,
     round_members,
     round_report,
@@ -157,7 +157,6 @@ ORG_CASES = [
     Case("list_assessments", "organisation", lambda w, a, t_: assessments.list_assessments(w.engine, a, _org(w, t_))),
     Case("create_assessment", "organisation",
          lambda w, a, t_: assessments.create_assessment(w.engine, a, _org(w, t_), title="intruder")),
-    Case("submitted_history", "organisation", lambda w, a, t_: results.submitted_history(w.engine, a, _org(w, t_))),
     Case("list_members", "organisation", lambda w, a, t_: members.list_members(w.engine, a, _org(w, t_))),
     Case("add_member", "organisation",
          lambda w, a, t_: members.add_member(w.engine, a, _org(w, t_), "nobody", "org_admin")),
@@ -185,7 +184,6 @@ ORG_CASES = [
     Case("import_workbook", "answers",
          lambda w, a, t_: imports.import_workbook(w.engine, a, _org(w, t_), _template())),
     Case("list_actions", "actions", lambda w, a, t_: actions.list_actions(w.engine, a, _org(w, t_))),
-    Case("assignable_owners", "organisation", lambda w, a, t_: actions.assignable_owners(w.engine, a, _org(w, t_))),
     Case("create_action", "actions",
          lambda w, a, t_: actions.create_action(w.engine, a, _org(w, t_), title="intruder action")),
 ]
@@ -196,8 +194,7 @@ ASSESSMENT_CASES = [
     Case("assessment_state", "answers", lambda w, a, t_: assessments.assessment_state(w.engine, a, _asm(w, t_))),
     Case("assessment_record", "export", lambda w, a, t_: assessments.assessment_record(w.engine, a, _asm(w, t_))),
     Case("carry_report", "answers", lambda w, a, t_: assessments.carry_report(w.engine, a, _asm(w, t_))),
-    Case("assessment_readiness", "answers",
-         lambda w, a, t_: readiness.assessment_readiness(w.engine, a, _asm(w, t_))),
+    Case("results_page", "answers", lambda w, a, t_: results_page.results_page(w.engine, a, _asm(w, t_))),
     Case("confirm_carried", "answers",
          lambda w, a, t_: assessments.confirm_carried(w.engine, a, _asm(w, t_), [w.questions[0]])),
     Case("save_answer", "answers",
@@ -234,8 +231,6 @@ ASSESSMENT_CASES = [
     Case("peer_xlsx", "export", lambda w, a, t_: peer_xlsx(w.engine, a, _asm(w, t_), "zh")),
     Case("done_since_previous", "actions",
          lambda w, a, t_: actions.done_since_previous(w.engine, a, _asm(w, t_))),
-    Case("gap_prefill", "answers",
-         lambda w, a, t_: actions.gap_prefill(w.engine, a, _asm(w, t_), _gap(w, t_), "zh")),
     Case("create_action_from_foreign_assessment", "actions",
          lambda w, a, t_: actions.create_action(w.engine, a, _own_org(w, a, t_), title="from their gap",
                                                 question_ids=[_gap(w, t_)], from_assessment=_asm(w, t_))),
@@ -251,8 +246,6 @@ ASSESSMENT_CASES = [
          lambda w, a, t_: reports.management_report_data(w.engine, a, _asm(w, t_), "zh")),
     Case("management_report_pdf", "export",
          lambda w, a, t_: reports.management_report_pdf(w.engine, a, _asm(w, t_), "zh")),
-    Case("previous_assessment_id", "assessment",
-         lambda w, a, t_: comparison.previous_assessment_id(w.engine, a, _asm(w, t_))),
 ]
 
 # Objects addressed by their own ids: an action of the plan, an evidence file.
@@ -348,7 +341,7 @@ def test_registry_covers_every_public_service_function() -> None:
         "answer_invitation",  # one's own invitations only; others' are NotFound (tests/test_invitations.py)
     }
     missing = []
-    for module in (organisations, assessments, results, readiness, members, invitations, account_admin,
+    for module in (organisations, assessments, results, results_page, members, invitations, account_admin,
                    association_admins, audit, associations, association_members, rounds, round_members,
                    round_dashboard, peer_comparison, releases, benchmark_workbooks, exports, imports, member_imports,
                    actions, evidence, comparison, assessment_titles, reports, round_report):

@@ -94,16 +94,16 @@ def test_report_numbers_equal_the_results_page(demo_app_db: str, tmp_path: Path,
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_management_report_shows_framework_readiness_with_each_relationship(demo_db_url: str, tmp_path: Path,
                                                                             poppler: None, lang: str) -> None:
-    """The report's readiness section is the service's (services.readiness): per framework the same counts and
+    """The report's readiness section is the results page's (services.results_page): per framework the same counts and
     ready share, and every item a question covers with its questions, each one's relationship to the item in
     words and its level; the PDF a reader gets holds the section and the relationship words."""
     from html import unescape
 
     from reports.management import management_html
-    from services.readiness import assessment_readiness
+    from services.results_page import results_page
 
     engine, org1, aid = _demo(demo_db_url)
-    frameworks = assessment_readiness(engine, org1, aid)
+    frameworks = results_page(engine, org1, aid).readiness
     data = management_report_data(engine, org1, aid, lang)
     html = unescape(management_html(data, charts=False))
     section = html[html.index(t("results.readiness_heading", lang)):html.index(t("reports.answers_heading", lang))]

@@ -1,4 +1,4 @@
-"""One read per page run: the SQL a questionnaire page run and an answer change send, counted.
+"""One read per page run: the SQL a questionnaire page run, an answer change and a results page run send, counted.
 
 Counted with SQLAlchemy events (tests/support/sql_counter.py) on the real app in AppTest, on both
 backends: statement counts are deterministic for a given database, so they are asserted (timings
@@ -7,6 +7,8 @@ statements; one answer change at most 12 statements in at most 3 transactions (e
 answer extras' one read of issue 13: done actions and evidence beside the answers); the signed-in
 user read once per run. (Before: 39 statements in 11 transactions per page run, 49 in 13 per
 answer change, the user read 6 and 7 times; each transaction's BEGIN counts as a statement.)
+The results page reads everything it shows of the assessment in one transaction
+(services/results_page.py; before: 31 statements in 12 transactions with nothing to compare).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import pytest
 from sqlalchemy import Engine
 
 from db.engine import make_engine
-from services.assessments import AnswerInputData, save_answers_bulk
+from services.actions import create_action
+from services.assessments import AnswerInputData, save_answers_bulk, submit
 from tests.support.sql_counter import SqlCount, counting_sql
-from tests.ui_flow import Member, answer_keys, new_assessment, open_page, org_admin, q, stored
+from tests.ui_flow import Member, answer_keys, msg, new_assessment, open_page, org_admin, q, stored, texts
 
 PAGE_RUN_STATEMENTS = 10
 CHANGE_STATEMENTS = 12
@@ -26,6 +29,12 @@ CHANGE_TRANSACTIONS = 3
 # evidence files (issue 13): one more read transaction of two statements (services/answer_extras.py).
 EXTRAS_STATEMENTS = 3
 EXTRAS_TRANSACTIONS = 1
+# A results page run: the signed-in user (one transaction, two statements), the sidebar's organisations
+# (one, one) and the page's own read (one transaction): the assessment, its answers, the action plan
+# with its questions and owners, who may own an action, the submitted history with its answers, the
+# previous assessment, its answers and who changed what since.
+RESULTS_RUN_TRANSACTIONS = 3
+RESULTS_RUN_STATEMENTS = 3 + 2 + 13  # each with its transaction's BEGIN
 
 
 @pytest.fixture
@@ -80,4 +89,31 @@ def test_an_answer_change_is_saved_within_twelve_statements_in_three_transaction
     assert at.radio(key=f"ans_{qid}").value == new_level
     assert len(count.statements) <= CHANGE_STATEMENTS + EXTRAS_STATEMENTS, str(count)
     assert count.transactions <= CHANGE_TRANSACTIONS + EXTRAS_TRANSACTIONS, str(count)
+    assert _user_reads(count) == 1, str(count)
+
+
+def test_a_results_page_run_reads_the_assessment_once_in_one_transaction(app_any_db: str) -> None:
+    """Everything the results page shows (scores, readiness, action plan, history, comparison) from one read."""
+    admin, previous = _half_answered(app_any_db)
+    engine = make_engine(app_any_db)
+    try:
+        who = admin.actor(engine)
+        submit(engine, who, previous)
+        aid = new_assessment(engine, admin, carry_forward_from=previous)
+        first = q().questions()[0]
+        save_answers_bulk(engine, who, aid, [AnswerInputData(first.id, 5)], source="cli")
+        create_action(engine, who, admin.org_id, title="Write the AI policy", question_ids=[first.id],
+                      owner_id=admin.user_id)
+    finally:
+        engine.dispose()
+    at = open_page(admin, "results", assessment=aid)
+    with counting_sql() as count:
+        at.run()
+    assert not at.exception
+    tables = [df.value for df in at.dataframe]
+    assert any("Write the AI policy" in df.to_string() for df in tables)  # the action plan was read
+    assert any(msg("compare.col_change") in df.columns for df in tables)  # the comparison with the previous one
+    assert msg("results.no_previous") not in texts(at)  # so was the history
+    assert count.transactions == RESULTS_RUN_TRANSACTIONS, str(count)
+    assert len(count.statements) == RESULTS_RUN_STATEMENTS, str(count)
     assert _user_reads(count) == 1, str(count)

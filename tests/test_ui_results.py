@@ -339,10 +339,10 @@ def test_re_assessing_on_1_1_0_from_1_0_0_shows_carried_answers_readiness_and_no
     assert any(msg("excel.summary.readiness_framework") in f.columns for f in frames)
     # every framework's items show each citing question with its relationship to the item and its level
     from scoring.display import citations_text
-    from services.readiness import assessment_readiness
+    from services.results_page import results_page
 
     col = msg("excel.summary.readiness_questions")
     shown_cites = {row for f in frames if col in f.columns for row in f[col]}
-    expected = {citations_text(i.citations, "zh") for fw in assessment_readiness(engine, alice.actor(engine), new)
+    expected = {citations_text(i.citations, "zh") for fw in results_page(engine, alice.actor(engine), new).readiness
                 for i in fw.items}
     assert expected <= shown_cites and any(msg("questionnaire.relation_superset") in row for row in shown_cites)
