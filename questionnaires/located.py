@@ -90,6 +90,18 @@ class Source:
                        part=owner, question=owner if is_question else "")
 
 
+# The authors' usual YAML mistakes, by the start of PyYAML's (English) reason: each has its own code and a fix
+# in the author's language; any other syntax error is ``yaml_syntax`` quoting PyYAML's reason.
+_YAML_MISTAKES = (
+    ("found character '\\t'", "yaml_tab"),
+    ("mapping values are not allowed here", "yaml_colon_in_text"),
+    ("expected <block end>", "yaml_indentation"),
+    ("expected ',' or ']'", "yaml_unclosed"),
+    ("expected ',' or '}'", "yaml_unclosed"),
+    ("found unexpected end of stream", "yaml_unclosed"),
+)
+
+
 def read_yaml(file: str, text: str) -> Source:
     """The parsed file with the line of each node, or :class:`Unreadable` with a located ``yaml_syntax`` problem."""
     try:
@@ -105,7 +117,10 @@ def read_yaml(file: str, text: str) -> Source:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise Unreadable(Problem("yaml_syntax", {"reason": shown(reason), "column": mark.column + 1 if mark else 1},
+        code = next((code for start, code in _YAML_MISTAKES if reason.startswith(start)), "yaml_syntax")
+        if code == "yaml_unclosed" and getattr(exc, "context_mark", None):  # where it was opened, not the file's end
+            mark = exc.context_mark  # type: ignore[attr-defined]
+        raise Unreadable(Problem(code, {"reason": shown(reason), "column": mark.column + 1 if mark else 1},
                                  file=file, line=mark.line + 1 if mark else None)) from exc
     except Exception as exc:  # e.g. recursion in pathological input; still the user's file
         raise Unreadable(Problem("yaml_unreadable", {"error": type(exc).__name__}, file=file)) from exc
