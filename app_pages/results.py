@@ -43,8 +43,8 @@ from app_pages.comparison_view import render_comparison
 from benchmarking.labels import estimate_note, segment_value_name
 from charts import radar, stage_bars, trend
 from questionnaires import Questionnaire
-from scoring.display import citations_text
-from scoring.readiness import FrameworkReadiness
+from scoring.display import citations_text, readiness_band_key
+from scoring.readiness import LISTED_BANDS, FrameworkReadiness
 from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 from services.access import Actor
@@ -400,11 +400,6 @@ def _history(q: Questionnaire, result: AssessmentResult, view: AssessmentView, p
     st.plotly_chart(trend(labels, series, title=tr("results.trend_chart")), width="stretch", key="trend")
 
 
-READINESS_BANDS = {"ready": "excel.summary.readiness_ready", "in_progress": "excel.summary.readiness_in_progress",
-                   "not_started": "excel.summary.readiness_not_started",
-                   "unanswered": "excel.summary.readiness_unanswered",
-                   "not_applicable": "excel.summary.readiness_not_applicable",
-                   "not_covered": "excel.summary.readiness_none"}
 COVERAGE = {"full": "excel.summary.readiness_full", "partial": "excel.summary.readiness_partial",
             "none": "excel.summary.readiness_none"}
 
@@ -421,8 +416,7 @@ def _readiness(frameworks: tuple[FrameworkReadiness, ...]) -> None:
                      tr_plain("excel.summary.readiness_full"): s.covered_fully,
                      tr_plain("excel.summary.readiness_partial"): s.covered_partly,
                      tr_plain("excel.summary.readiness_none"): s.not_covered,
-                     **{tr_plain(READINESS_BANDS[b]): s.counts[b] for b in ("ready", "in_progress", "not_started",
-                                                                     "unanswered")},
+                     **{tr_plain(readiness_band_key(b)): s.counts[b] for b in LISTED_BANDS},
                      tr_plain("excel.summary.readiness_share"): fmt_pct(s.ready_share)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="readiness_table")
     for fw in frameworks:
@@ -433,7 +427,7 @@ def _readiness(frameworks: tuple[FrameworkReadiness, ...]) -> None:
                 tr_plain("excel.summary.readiness_title"): it.title if lang() == "zh" else it.title_en,
                 tr_plain("excel.summary.readiness_coverage"): tr_plain(COVERAGE[it.coverage]),
                 tr_plain("excel.summary.readiness_level"): "—" if it.level is None else str(it.level),
-                tr_plain("excel.summary.readiness_band"): tr_plain(READINESS_BANDS[it.band]),
+                tr_plain("excel.summary.readiness_band"): tr_plain(readiness_band_key(it.band)),
                 tr_plain("excel.summary.readiness_questions"): citations_text(it.citations, lang()),
             } for it in fw.items]), hide_index=True, width="stretch", key=f"readiness_{fw.scheme}")
 

@@ -33,9 +33,9 @@ from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT, AnswerLike
 from i18n import LANGUAGE_NAMES, catalog, t
 from questionnaires import Questionnaire
-from scoring.display import citations_text, level_text
+from scoring.display import citations_text, level_text, readiness_band_key
 from scoring.frame import question_frame
-from scoring.readiness import FrameworkReadiness
+from scoring.readiness import LISTED_BANDS, FrameworkReadiness
 from scoring.targets import shown_target
 from scoring.types import AssessmentResult, UnitScore
 
@@ -426,7 +426,6 @@ def _readiness(w: _Writer, readiness: Sequence[FrameworkReadiness]) -> None:
     """One block per framework: the summary counts, then every item with its coverage, level and questions."""
     ws = w.sheet("readiness", (16, 60, 16, 10, 22, 60))
     ws.append([w.cell(ws, w.tr("readiness_note"), style="sum_wrap")])
-    bands = ("ready", "in_progress", "not_started", "unanswered", "not_applicable")
     for fw in readiness:
         s = fw.summary
         ws.append([])
@@ -434,7 +433,7 @@ def _readiness(w: _Writer, readiness: Sequence[FrameworkReadiness]) -> None:
                    w.cell(ws, fw.name.get(w.lang) or fw.name["en"], style="sum_label")])
         for key, value in (("readiness_items", s.items), ("readiness_full", s.covered_fully),
                            ("readiness_partial", s.covered_partly), ("readiness_none", s.not_covered),
-                           *((f"readiness_{b}", s.counts[b]) for b in bands)):
+                           *((f"readiness_{b}", s.counts[b]) for b in LISTED_BANDS)):
             ws.append([w.cell(ws, w.tr(key)), w.cell(ws, value)])
         ws.append([w.cell(ws, w.tr("readiness_share")), w.cell(ws, s.ready_share, PCT)])
         w.header(ws, [w.tr("readiness_item"), w.tr("readiness_title"), w.tr("readiness_coverage"),
@@ -444,7 +443,7 @@ def _readiness(w: _Writer, readiness: Sequence[FrameworkReadiness]) -> None:
             coverage = {"full": "readiness_full", "partial": "readiness_partial", "none": "readiness_none"}
             ws.append([w.cell(ws, item.id), w.cell(ws, item.title if w.lang == "zh" else item.title_en, style="sum_wrap"),
                        w.cell(ws, w.tr(coverage[item.coverage])), w.cell(ws, item.level),
-                       w.cell(ws, w.tr("readiness_none" if item.band == "not_covered" else f"readiness_{item.band}")),
+                       w.cell(ws, t(readiness_band_key(item.band), w.lang)),
                        w.cell(ws, cites, style="sum_wrap")])
 
 

@@ -18,8 +18,15 @@ from i18n import t
 from questionnaires import Questionnaire
 from reports.charts import radar_svg
 from reports.render import html_to_pdf, render_html, svg_uri
-from scoring.display import citations_text, format_delta, format_percent, format_score, level_text
-from scoring.readiness import FrameworkReadiness
+from scoring.display import (
+    citations_text,
+    format_delta,
+    format_percent,
+    format_score,
+    level_text,
+    readiness_band_key,
+)
+from scoring.readiness import LISTED_BANDS, FrameworkReadiness
 from scoring.types import AssessmentResult, UnitScore
 
 
@@ -173,11 +180,6 @@ def _change_text(w: _Words, u: UnitChange) -> str:
 
 _COVERAGE = {"full": "excel.summary.readiness_full", "partial": "excel.summary.readiness_partial",
              "none": "excel.summary.readiness_none"}
-_BANDS = ("ready", "in_progress", "not_started", "unanswered", "not_applicable")
-
-
-def _band(band: str) -> str:
-    return "excel.summary.readiness_none" if band == "not_covered" else f"excel.summary.readiness_{band}"
 
 
 def _readiness(w: _Words, frameworks: tuple[FrameworkReadiness, ...]) -> list[dict[str, Any]]:
@@ -188,11 +190,11 @@ def _readiness(w: _Words, frameworks: tuple[FrameworkReadiness, ...]) -> list[di
         s = fw.summary
         counts = [(w.t("excel.summary.readiness_items"), s.items), (w.t(_COVERAGE["full"]), s.covered_fully),
                   (w.t(_COVERAGE["partial"]), s.covered_partly), (w.t(_COVERAGE["none"]), s.not_covered),
-                  *((w.t(_band(b)), s.counts[b]) for b in _BANDS)]
+                  *((w.t(readiness_band_key(b)), s.counts[b]) for b in LISTED_BANDS)]
         out.append({"name": _text(fw.name, w.lang), "counts": counts, "share": format_percent(s.ready_share),
                     "rows": [{"id": i.id, "title": i.title if w.lang == "zh" else i.title_en,
                                "coverage": w.t(_COVERAGE[i.coverage]), "level": "—" if i.level is None else i.level,
-                               "band": w.t(_band(i.band)), "questions": citations_text(i.citations, w.lang)}
+                               "band": w.t(readiness_band_key(i.band)), "questions": citations_text(i.citations, w.lang)}
                               for i in fw.items if i.coverage != "none"]})
     return out
 

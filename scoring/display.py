@@ -79,3 +79,9 @@ def citations_text(citations: Iterable[Citation], lang: str) -> str:
     GOV-CHN-04 (covers all of it and more, —)" ("—": no level, i.e. unanswered, N/A or not applicable)."""
     return ", ".join(f"{c.question_id} ({t(f'questionnaire.relation_{c.relation}', lang)}, "
                      f"{'—' if c.level is None else c.level})" for c in citations)
+
+
+def readiness_band_key(band: str) -> str:
+    """The message key naming a framework item's readiness band (scoring.readiness.BANDS); an item no question
+    covers is named by its coverage, "not covered by any question"."""
+    return "excel.summary.readiness_none" if band == "not_covered" else f"excel.summary.readiness_{band}"

@@ -7,7 +7,10 @@ questionnaires/frameworks.yml) it tells which questions cite the item, whether t
 - a fully covering question answers for the whole item, so the item's level is the highest level among the
   answered fully covering questions;
 - partial questions each answer for a part, so without a fully covering answer the item's level is the lowest
-  level among them (the item is only as far as its weakest part), and it is marked partial.
+  level among them (the item is only as far as its weakest part), and it is marked partial;
+- only a fully covering answer at level 3 or more makes an item ``ready``: a level of 3 or more that comes from
+  partial questions says that the cited parts are ready, not the item (``parts_ready``), since the crosswalk
+  does not say that the parts add up to the whole.
 
 Questions that do not apply (profile, short form) or are N/A are left out; items no question cites are listed as
 not covered. Pure computation (no database, no UI): the results page, the Excel summary and reports format it.
@@ -23,7 +26,8 @@ from questionnaires.frameworks import FULL_COVER, SCHEMES, frameworks
 from questionnaires.schema import Questionnaire
 
 READY_LEVEL = 3  # "Defined": an organisation-wide standard is in place for the practice
-BANDS = ("ready", "in_progress", "not_started", "unanswered", "not_applicable", "not_covered")
+BANDS = ("ready", "parts_ready", "in_progress", "not_started", "unanswered", "not_applicable", "not_covered")
+LISTED_BANDS = BANDS[:-1]  # the bands a summary lists beside the coverage counts (not covered is one of those)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class ReadinessSummary:
     covered_partly: int
     not_covered: int
     counts: dict[str, int]           # band → number of items
-    ready_share: float | None        # ready items / items with a level (None when no item has one)
+    ready_share: float | None        # ready items / items with a level (None when no item has one); parts_ready
+                                     # items have a level but are not ready
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,11 @@ class FrameworkReadiness:
     summary: ReadinessSummary
 
 
-def _band(level: int) -> str:
-    return "ready" if level >= READY_LEVEL else ("in_progress" if level >= 1 else "not_started")
+def _band(level: int, fully: bool) -> str:
+    """The band of an item's level; ``fully``: the level comes from a fully covering answer."""
+    if level >= READY_LEVEL:
+        return "ready" if fully else "parts_ready"
+    return "in_progress" if level >= 1 else "not_started"
 
 
 def framework_readiness(q: Questionnaire, answers: Mapping[str, Any], applicable: Iterable[str]) -> tuple[
@@ -104,14 +112,14 @@ def framework_readiness(q: Questionnaire, answers: Mapping[str, Any], applicable
             if not cites:
                 band = "not_covered"
             elif level is not None:
-                band = _band(level)
+                band = _band(level, bool(full))
             elif any(c.state == "unanswered" for c in cites):
                 band = "unanswered"
             else:
                 band = "not_applicable"
             items.append(ItemReadiness(it.id, it.title, it.title_en, coverage, level, band, tuple(cites)))
         counts = {b: sum(i.band == b for i in items) for b in BANDS}
-        levelled = counts["ready"] + counts["in_progress"] + counts["not_started"]
+        levelled = sum(counts[b] for b in ("ready", "parts_ready", "in_progress", "not_started"))
         summary = ReadinessSummary(len(items), sum(i.coverage == "full" for i in items),
                                    sum(i.coverage == "partial" for i in items), counts["not_covered"], counts,
                                    counts["ready"] / levelled if levelled else None)

@@ -3,7 +3,8 @@
 The golden values below were worked out by hand from the 1.1.0 crosswalk and the documented rule, not from the
 code: an item is covered fully when a question is ``equal`` to it or a ``superset`` of it, partly when every citing
 question is a ``subset`` or ``intersect`` (or cites only one paragraph of an EU article); its level is the highest
-answered fully covering question, else the lowest answered partial one. Questions that do not apply or are N/A are
+answered fully covering question, else the lowest answered partial one; only a fully covering answer at level 3 or
+more makes the item ready (a partial level of 3 or more is "parts ready"). Questions that do not apply or are N/A are
 left out.
 """
 
@@ -59,8 +60,9 @@ def test_full_cover_takes_the_highest_fully_covering_answer(views: dict[str, dic
 def test_partial_cover_takes_the_weakest_part_and_ignores_what_does_not_apply(
         views: dict[str, dict[str, ItemReadiness]]) -> None:
     a103 = views["iso42001"]["A.10.3"]
-    # two subsets at 3 and 4; the intersecting GOV-CHN-03 does not apply, so its 0 is left out: min(3, 4)
-    assert (a103.coverage, a103.level, a103.band) == ("partial", 3, "ready")
+    # two subsets at 3 and 4; the intersecting GOV-CHN-03 does not apply, so its 0 is left out: min(3, 4); the
+    # parts are ready, but nothing says they are the whole supplier process
+    assert (a103.coverage, a103.level, a103.band) == ("partial", 3, "parts_ready")
     assert {c.question_id: c.state for c in a103.citations}["GOV-CHN-03"] == "not_applicable"
     # when it applies, the intersecting answer at 0 is the weakest part: min(3, 4, 0)
     again = _views(set())["iso42001"]["A.10.3"]
@@ -74,6 +76,27 @@ def test_unanswered_full_cover_falls_back_to_the_partial_answers(views: dict[str
     assert (m211.coverage, m211.level, m211.band) == ("full", 1, "in_progress")
     assert {c.question_id: c.state for c in m211.citations} == {
         "IDE-TEC-02": "answered", "IDE-APP-03": "na", "RES-TEC-09": "unanswered"}
+
+
+def test_a_partial_level_never_makes_a_fully_covered_item_ready(views: dict[str, dict[str, ItemReadiness]]) -> None:
+    a32 = views["iso42001"]["A.3.2"]
+    # GOV-INS-03 (equal) and GOV-INS-05 (subset) are unanswered; the intersecting GOV-CHN-04 at 4 is the only level
+    assert (a32.coverage, a32.level, a32.band) == ("full", 4, "parts_ready")
+
+
+def test_iso_summary_with_answers_counts_only_full_cover_as_ready(views: dict[str, dict[str, ItemReadiness]]) -> None:
+    """ISO controls with a level under ANSWERS: A.10.2 (full, 4) and A.8.2 (RES-DIS-01 superset at 4) ready;
+    A.10.3 (3), A.3.2 (4) and A.5.5 (IDE-APP-04 intersect at 5) parts ready; A.7.3 (IDE-TEC-02 superset at 1),
+    A.7.4 and A.7.5 (IDE-TEC-02 intersect at 1) in progress. Ready share 2 of 8."""
+    q = get_questionnaire(version="1.1.0")
+    answers = {qid: AnswerInput(level=lv, na=False) for qid, lv in ANSWERS.items()}
+    answers["IDE-APP-03"] = AnswerInput(level=None, na=True)
+    iso = {fw.scheme: fw for fw in framework_readiness(
+        q, answers, [x.id for x in q.questions() if x.id != "GOV-CHN-03"])}["iso42001"]
+    bands = {b: sorted(i.id for i in iso.items if i.band == b) for b in ("ready", "parts_ready", "in_progress")}
+    assert bands == {"ready": ["A.10.2", "A.8.2"], "parts_ready": ["A.10.3", "A.3.2", "A.5.5"],
+                     "in_progress": ["A.7.3", "A.7.4", "A.7.5"]}
+    assert iso.summary.counts["not_started"] == 0 and iso.summary.ready_share == 2 / 8
 
 
 def test_an_eu_paragraph_covers_its_article_only_partly(views: dict[str, dict[str, ItemReadiness]]) -> None:
