@@ -21,7 +21,7 @@ from i18n import LANGUAGES, catalog, t
 from problems import CATALOGUE, Problem
 from questionnaires import get_questionnaire
 from questionnaires.answer_rule import CODES as ANSWER_RULE_CODES
-from questionnaires.located import PYDANTIC_CODES
+from questionnaires.located import _YAML_MISTAKES, PYDANTIC_CODES
 from questionnaires.migration import _SIDE_CODES as MAPPING_SIDE_CODES
 from questionnaires.schema import QuestionnaireError
 from services.imports import CONFLICT
@@ -87,6 +87,7 @@ def _computed_codes() -> set[str]:
     """Codes a producer takes from a table or builds rather than writing them as a literal argument."""
     zip_findings = {f"evidence_{code}" for code in ("zip_bomb", "encrypted", "macros")}  # services/filetypes.py
     return {*ANSWER_RULE_CODES, CONFLICT, *zip_findings, *PYDANTIC_CODES.values(), "invalid_value",  # located.py
+            *(code for _, code in _YAML_MISTAKES), "yaml_syntax",  # read_yaml: a listed mistake, or any other
             *(code for codes in MAPPING_SIDE_CODES.values() for code in codes), *ENTRY_TYPE_CODES.values(),
             *(make("Q", "text", {"max": 1, "char": "U+0000", "level": 7})[0] for make in _RULE_MESSAGES.values())}
 
