@@ -17,15 +17,14 @@ from app_pages.common import (
     app_style,
     current_actor,
     current_org_id,
-    engine,
     language_switch,
+    member_organisations,
     set_current_org,
     sign_out,
     tr,
 )
 from app_pages.widget_text import localise_streamlit_texts
 from services.access import Actor
-from services.organisations import list_organisations
 
 HERE = Path(__file__).resolve().parent
 
@@ -86,7 +85,7 @@ def _own_url(spec: PageSpec) -> st.Page:
 
 
 def _org_switcher(who: Actor) -> int | None:
-    orgs = list_organisations(engine(), who)
+    orgs = member_organisations(who)
     if not orgs:
         set_current_org(None)
         return None

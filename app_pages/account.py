@@ -6,12 +6,20 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time
-from app_pages.common import actor, engine, flash, session_token, show_error, show_flash, tr
+from app_pages.common import (
+    actor,
+    engine,
+    flash,
+    member_organisations,
+    session_token,
+    show_error,
+    show_flash,
+    tr,
+)
 from services.accounts import get_user
 from services.associations import list_administered
 from services.errors import InvalidInput, ServiceError, StateError
 from services.invitations import answer_invitation, my_invitations
-from services.organisations import list_organisations
 from services.sign_in import LockedOut, SignInError, change_password
 
 
@@ -49,7 +57,7 @@ st.subheader(tr("account.roles_heading"))
 roles = []
 if who.is_platform_admin:
     roles.append({tr("account.col.scope"): tr("account.platform"), tr("account.col.role"): tr("account.role.platform_admin")})
-orgs = {o.id: o.name for o in list_organisations(engine(), who)}
+orgs = {o.id: o.name for o in member_organisations(who)}
 for org_id, role in sorted(who.org_roles.items(), key=lambda kv: orgs.get(kv[0], "")):
     roles.append({tr("account.col.scope"): orgs.get(org_id, str(org_id)),
                   tr("account.col.role"): tr(f"account.role.{role}")})

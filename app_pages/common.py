@@ -25,10 +25,11 @@ from i18n import (
 from problems import CATALOGUE, Problem, in_language
 from questionnaires import Questionnaire, get_questionnaire
 from scoring.display import format_percent, format_score
-from services.access import Actor, load_actor
+from services.access import Actor
 from services.database import database_url, open_database
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.ids import parse_id
+from services.organisations import OrganisationView, list_organisations, signed_in
 from services.sessions import (
     SESSION_IDLE,
     SESSION_LIFETIME,
@@ -53,6 +54,8 @@ _COOKIE_SPENT = "session_cookie_spent"  # the browser's cookie already used or r
 _RUN = "run_cache"  # (marker of the script run, {name: value}): what this run has already read
 _ACTOR = "actor"  # run-cache slot of the signed-in actor
 _LANG = "lang"  # run-cache slot of the session's language
+_ENGINE = "engine"  # run-cache slot of the app's engine
+_ORGS = "organisations"  # run-cache slot of the signed-in actor's organisations (read with the actor)
 
 
 class _RunCache(dict[str, Any]):
@@ -74,7 +77,11 @@ def _engine_for(url: str) -> Engine:
 
 
 def engine() -> Engine:
-    return _engine_for(database_url())
+    """The app's engine (looked up once per run: a cached resource's lookup hashes its argument)."""
+    cache = run_cache()
+    if _ENGINE not in cache:
+        cache[_ENGINE] = _engine_for(database_url())
+    return cache[_ENGINE]
 
 
 # How a question relates to a framework item (questionnaires/frameworks.py RELATIONS), as literal i18n keys.
@@ -233,6 +240,7 @@ def sign_in_as(actor: Actor, *, remember: bool = True) -> None:
     st.session_state["last_seen"] = time.time()
     st.session_state.pop("org_id", None)
     run_cache().pop(_ACTOR, None)
+    run_cache().pop(_ORGS, None)
     if remember and actor.user_id is not None:
         token = start_session(engine(), actor.user_id)
         st.session_state[_TOKEN] = token
@@ -324,10 +332,20 @@ def _current_actor() -> Actor | None:
             return None
         st.session_state[_CHECKED] = time.time()
     try:
-        return load_actor(engine(), uid)
+        who, organisations = signed_in(engine(), uid)
     except NotFound:
         sign_out()
         return None
+    run_cache()[_ORGS] = organisations
+    return who
+
+
+def member_organisations(who: Actor) -> list[OrganisationView]:
+    """The organisations ``who`` (the signed-in actor) belongs to, as read with the actor on this run."""
+    cache = run_cache()
+    if _ORGS not in cache:
+        cache[_ORGS] = list_organisations(engine(), who)
+    return cache[_ORGS]
 
 
 def actor() -> Actor:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
-from app_pages.common import lang, page_script, tr_plain
+from app_pages.common import lang, page_script
+from i18n import LANGUAGES, t
 
 # catalog key → Streamlit's English text (a full text node), with named groups for the placeholders.
 STREAMLIT_TEXTS: dict[str, str] = {
@@ -65,18 +67,19 @@ _SCRIPT = (
 )
 
 
-def _rules() -> list[list[object]]:
-    """[pattern, message with {name} placeholders, group names in order] for the current language."""
+@lru_cache(maxsize=len(LANGUAGES))
+def _script(language: str) -> str:
+    """The replacement script for ``language``, built once per language (the catalogs do not change while
+    the app runs): [pattern, message with {name} placeholders, group names in order]; English needs none."""
     rules: list[list[object]] = []
-    for key, pattern in STREAMLIT_TEXTS.items():
+    for key, pattern in STREAMLIT_TEXTS.items() if language != "en" else ():
         groups = list(re.compile(pattern).groupindex)
-        message = tr_plain(key, **{g: "{" + g + "}" for g in groups})
+        message = t(key, language, **{g: "{" + g + "}" for g in groups})
         # JavaScript regexes have no (?P<name>…): plain groups, in the same order.
         rules.append([re.sub(r"\(\?P<\w+>", "(", pattern), message, groups])
-    return rules
+    return _SCRIPT.replace("RULES", json.dumps(rules, ensure_ascii=False))
 
 
 def localise_streamlit_texts() -> None:
-    """Install (or update) the text replacement for the current language; English needs none."""
-    rules = _rules() if lang() != "en" else []
-    page_script(_SCRIPT.replace("RULES", json.dumps(rules, ensure_ascii=False)))
+    """Install (or update) the text replacement for the current language."""
+    page_script(_script(lang()))

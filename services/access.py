@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, literal, select, union_all
+from sqlalchemy.orm import Session
 
 from db.engine import read_session
 from db.models import AssociationAdmin, Membership, OrgRole, User
@@ -62,21 +63,26 @@ _ASSOCIATION = "association_admin"
 
 
 def load_actor(engine: Engine, user_id: int) -> Actor:
-    """The actor for a signed-in user, with roles read fresh from the database (two statements, every page run)."""
+    """The actor for a signed-in user, with roles read fresh from the database (two statements)."""
     with read_session(engine) as s:
-        user = s.get(User, user_id)
-        if user is None or not user.is_active:
-            raise NotFound(object="user", id=user_id)
-        # Organisation roles and administered associations in one statement: (id, role) rows, the
-        # associations marked with a role no membership can have (its CHECK allows two roles).
-        rows = s.execute(union_all(
-            select(Membership.organisation_id, Membership.role).where(Membership.user_id == user_id),
-            select(AssociationAdmin.association_id, literal(_ASSOCIATION)).where(AssociationAdmin.user_id == user_id),
-        )).all()
-        roles = {oid: role for oid, role in rows if role != _ASSOCIATION}
-        assoc = frozenset(aid for aid, role in rows if role == _ASSOCIATION)
-        return Actor(user_id=user.id, username=user.username, is_platform_admin=user.is_platform_admin,
-                     org_roles=roles, association_admin=assoc)
+        return actor_in(s, user_id)
+
+
+def actor_in(s: Session, user_id: int) -> Actor:
+    """:func:`load_actor` inside the caller's session (NotFound for an unknown or deactivated user)."""
+    user = s.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound(object="user", id=user_id)
+    # Organisation roles and administered associations in one statement: (id, role) rows, the
+    # associations marked with a role no membership can have (its CHECK allows two roles).
+    rows = s.execute(union_all(
+        select(Membership.organisation_id, Membership.role).where(Membership.user_id == user_id),
+        select(AssociationAdmin.association_id, literal(_ASSOCIATION)).where(AssociationAdmin.user_id == user_id),
+    )).all()
+    roles = {oid: role for oid, role in rows if role != _ASSOCIATION}
+    assoc = frozenset(aid for aid, role in rows if role == _ASSOCIATION)
+    return Actor(user_id=user.id, username=user.username, is_platform_admin=user.is_platform_admin,
+                 org_roles=roles, association_admin=assoc)
 
 
 def actor_for_cli(engine: Engine, username: str | None) -> Actor:

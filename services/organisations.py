@@ -8,11 +8,12 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import Assessment, Membership, Organisation, OrgRole, User
 from questionnaires import DEFAULT_ID, get_questionnaire
-from services.access import Actor
+from services.access import Actor, actor_in
 from services.errors import InvalidInput, NotFound, Problem
 from services.text import clean_name
 
@@ -79,10 +80,22 @@ def get_organisation(engine: Engine, actor: Actor, org_id: int) -> OrganisationV
 def list_organisations(engine: Engine, actor: Actor) -> list[OrganisationView]:
     """Organisations the actor belongs to (all of them for a platform administrator)."""
     with read_session(engine) as s:
-        stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
-        if not actor.is_platform_admin:
-            stmt = stmt.where(Organisation.id.in_(actor.org_ids or [-1]))
-        return [_view(o) for o in s.scalars(stmt)]
+        return _organisations_of(s, actor)
+
+
+def _organisations_of(s: Session, actor: Actor) -> list[OrganisationView]:
+    stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if not actor.is_platform_admin:
+        stmt = stmt.where(Organisation.id.in_(actor.org_ids or [-1]))
+    return [_view(o) for o in s.scalars(stmt)]
+
+
+def signed_in(engine: Engine, user_id: int) -> tuple[Actor, list[OrganisationView]]:
+    """What every page run of a signed-in user starts with, from one read: the actor with roles read fresh
+    (:func:`services.access.load_actor`) and the organisations they belong to (:func:`list_organisations`)."""
+    with read_session(engine) as s:
+        actor = actor_in(s, user_id)
+        return actor, _organisations_of(s, actor)
 
 
 def update_organisation(engine: Engine, actor: Actor, org_id: int, *, name: str | None = None,
