@@ -63,7 +63,10 @@ class Table:
 
     def index(self, key: str) -> int:
         """The position of the column holding ``key`` (charts name their series by key, not by position)."""
-        return next(i for i, c in enumerate(self.columns) if c.key == key)
+        for i, c in enumerate(self.columns):
+            if c.key == key:
+                return i
+        raise KeyError(f"no column {key!r} in this table")
 
 
 # --- cells ------------------------------------------------------------------------------------------

@@ -18,7 +18,17 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from benchmarking.statistics import SEGMENT_FIELDS
-from benchmarking.tables import Cell
+from benchmarking.tables import (
+    Cell,
+    Table,
+    close_first_table,
+    distribution_table,
+    gaps_table,
+    identified_table,
+    position_table,
+    segment_table,
+    trend_table,
+)
 from excel import benchmark
 from i18n import t
 from questionnaires import get_questionnaire
@@ -28,6 +38,8 @@ from services.round_dashboard import round_dashboard
 from services.rounds import close_round, open_round
 from tests.support.apptest import app_test
 from tests.support.benchmark_data import Cohort, cohort, profile
+from tests.support.releases import dashboard_from_frames, member_from_frames
+from tests.test_benchmark_workbook import frames
 
 LANG = "en"
 HIDDEN_WORDS = {t("benchmark.too_few", LANG), t("benchmark.count_hidden", LANG), ""}
@@ -159,3 +171,34 @@ def test_the_page_and_the_workbook_show_the_same_tables(app_db: str, engine: Eng
     monkeypatch.setattr(benchmark, "_cell", plain_blank)
     wrong, _ = _compare(page, benchmark_xlsx(engine, c.admin(), c.round_id, LANG))
     assert any("hidden in one only" in w for w in wrong), wrong
+
+
+def _all_tables(stats: Any, member: Any) -> list[Table]:
+    q = get_questionnaire()
+    return [distribution_table(q, stats, LANG), *(segment_table(q, stats, f, LANG) for f in SEGMENT_FIELDS),
+            gaps_table(q, stats, LANG), identified_table(q, stats, LANG), trend_table(q, stats, LANG),
+            position_table(q, member, LANG), close_first_table(q, member, LANG)]
+
+
+@pytest.mark.parametrize("n", [4, 12, 40])  # the round hidden; every sector hidden; groups shown
+def test_a_hidden_cell_holds_no_number_and_every_row_fits_its_header(n: int) -> None:
+    q = get_questionnaire()
+    subs, answers = frames(n)
+    stats = dashboard_from_frames(q, subs, answers, round_id=1, min_group=5, invited=n,
+                                  rounds=[(1, "r", datetime(2026, 3, 1))])
+    member = member_from_frames(q, subs, answers, own_assessment_id=2, round_id=1, segment="auto", min_group=5)
+    hidden_cells = 0
+    for table in _all_tables(stats, member):
+        assert len({c.key for c in table.columns}) == len(table.columns)  # a column is found by its key
+        for row in table.rows:
+            assert len(row) == len(table.columns)
+            for cell in row:
+                if cell.kind == "hidden":
+                    hidden_cells += 1
+                    assert cell.value is None and cell.text in HIDDEN_WORDS
+                elif cell.kind == "score" and isinstance(cell.value, float | int):
+                    assert 0 <= cell.value <= 5 and cell.text == format_score(cell.value)
+    assert hidden_cells > 0
+    if stats.suppressed:  # nothing of a hidden round is a number, in any of its tables
+        shown = distribution_table(q, stats, LANG).rows
+        assert all(c.kind in ("text", "hidden") for row in shown for c in row)
