@@ -95,6 +95,14 @@ def test_invalid_json_names_line_and_column(tmp_path: Path, capsys: pytest.Captu
     fails(capsys, path, "broken.json, line 2] not valid JSON at column 2 (Expecting ',' delimiter). Fix:")
 
 
+def test_a_file_that_is_not_utf8_says_so_in_either_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "gbk.json"
+    path.write_bytes('{"profile": {"sector": "金融"}}'.encode("gbk"))
+    fails(capsys, path, f"aigov: error: [{path}] the file is not UTF-8 text. Fix: save it as UTF-8 JSON.")
+    status, _, err = run(capsys, str(path))
+    assert status == 2 and f"[{path}] 该文件不是 UTF-8 文本。修正：请保存为 UTF-8 编码的 JSON。" in err
+
+
 def test_top_level_must_be_an_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "list.json"
     path.write_text("[1, 2]", encoding="utf-8")
