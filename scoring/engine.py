@@ -304,8 +304,12 @@ class CohortScores:
         f = self.frame
         ids, w, scored = f.ids, f.weight, self.scored[i]
 
+        levels = self.level[i]
+
         def question_why(members: np.ndarray) -> tuple[WhyItem, ...]:
-            return tuple(WhyItem(ids[q], float(w[q]), int(self.level[i, q])) for q in members if scored[q])
+            kept = members[scored[members]]  # whole arrays to Python at once, not one numpy scalar at a time
+            return tuple(map(WhyItem, [ids[q] for q in kept.tolist()], w[kept].tolist(),
+                             levels[kept].astype(np.int64).tolist()))
 
         def child_why(child: Units, weight: np.ndarray, members: np.ndarray) -> tuple[WhyItem, ...]:
             return tuple(WhyItem(child.ids[c], float(weight[c]), float(child.score[c, i]))
