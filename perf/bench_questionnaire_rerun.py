@@ -10,7 +10,9 @@ Wall and CPU time are both reported: on a machine busy with other work the CPU t
 AppTest compiles app.py and the page afresh on every run (a new script cache per run), which a
 ``streamlit run`` server does once per process; so these figures include that compilation (about
 3–4 ms with magic off, .streamlit/config.toml; it was ~18 ms with magic on) and slightly overstate
-what the server spends per rerun. Profile a run with cProfile on the script thread (wrap
+what the server spends per rerun. AppTest also reruns the whole app for a change (app.py, the
+sidebar, the page), where a server reruns only the question list (a fragment): the answer-change row
+is an upper bound of the server's work. Profile a run with cProfile on the script thread (wrap
 ``ScriptRunner._run_script``) to see where the rest goes.
 
 Run with ``python -m perf`` (the whole performance suite) or ``python -m perf.bench_questionnaire_rerun``.
