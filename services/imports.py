@@ -143,17 +143,19 @@ def _plan(filled: FilledTemplate, target: AssessmentView | Assessment | None) ->
             (filled.questionnaire_id, filled.questionnaire_version):
         return same, []
     found, expected = filled.questionnaire_version, target.questionnaire_version
+    other = Problem("wrong_assessment_questionnaire", {"found": f"{filled.questionnaire_id} {found}",
+                                                       "expected": f"{target.questionnaire_id} {expected}"})
+    if target.questionnaire_id != filled.questionnaire_id:  # versions map only within one questionnaire
+        return same, [other]
     shipped = versions(filled.questionnaire_id)
-    if target.questionnaire_id == filled.questionnaire_id and expected in shipped and \
-            shipped.index(found) > shipped.index(expected):
+    if expected in shipped and shipped.index(found) > shipped.index(expected):
         return same, [Problem("version_newer_than_assessment", {
             "questionnaire": filled.questionnaire_id, "found": found, "expected": expected, "assessment": target.id},
             sheet=META_SHEET, cell=filled.version_cell)]
     try:
         mapping = get_migration(filled.questionnaire_id, found, expected)
     except MigrationError:
-        return same, [Problem("wrong_assessment_questionnaire", {
-            "found": f"{filled.questionnaire_id} {found}", "expected": f"{target.questionnaire_id} {expected}"})]
+        return same, [other]
     plan = mapping.carry({a.question_id: a for a in filled.answers})
     row_of = {a.question_id: a.row for a in filled.answers}
     rows = tuple((AnswerInputData(qid, c.level, c.na, c.justification, c.note),

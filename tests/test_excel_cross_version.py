@@ -232,3 +232,18 @@ def test_the_page_previews_the_mapping_before_anything_is_stored(engine: Engine,
     assert t("questionnaire.carried_intro_workbook", "en", old="1.0.0", new="1.1.0") in page
     confirm_line = next(line for line in page.splitlines() if line.startswith("Carried, please confirm"))
     assert {"GOV-INS-05", "GOV-INS-06", "IDE-DYN-06", "RES-TEC-11"} <= {x.strip() for x in confirm_line.split(": ", 1)[1].split(",")}
+
+
+def test_versions_are_mapped_only_within_one_questionnaire(db: Engine, system: Actor) -> None:
+    """A draft of another questionnaire that happens to be on 1.1.0 is not a target for caict-aigov's mapping."""
+    from db.engine import write_session
+
+    org, draft = _setup(db, system)
+    with write_session(db) as s:
+        made = s.get(Assessment, draft)
+        assert made is not None
+        made.questionnaire_id = "other-questionnaire"
+    before = _counts(db)
+    report = import_workbook(db, system, org, filled_template(TYPED, q=OLD), assessment_id=draft)
+    assert not report.ok and [p.code for p in report.problems] == ["wrong_assessment_questionnaire"]
+    assert report.carried == () and _counts(db) == before
