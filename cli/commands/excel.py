@@ -62,7 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     into.add_argument("--association", type=object_id("association"), metavar="ID",
                       help="association id: register each file's organisation as a member")
     i.add_argument("--assessment", type=object_id("assessment"), metavar="ID",
-                   help="with --org: update this draft assessment instead of creating one (one file only)")
+                   help="with --org: update this draft assessment instead of creating one (one file only); a file "
+                        "filled on an older questionnaire version goes through the declared mapping (printed), "
+                        "one of a newer version is refused")
     i.add_argument("--update-profile", action="store_true",
                    help="with --org: also replace the organisation profile with the file's profile sheet")
     i.add_argument("--overwrite-newer", action="store_true",
