@@ -195,6 +195,7 @@ ASSESSMENT_CASES = [
     Case("assessment_record", "export", lambda w, a, t_: assessments.assessment_record(w.engine, a, _asm(w, t_))),
     Case("carry_report", "answers", lambda w, a, t_: assessments.carry_report(w.engine, a, _asm(w, t_))),
     Case("results_page", "answers", lambda w, a, t_: results_page.results_page(w.engine, a, _asm(w, t_))),
+    Case("carry_forward", "answers", lambda w, a, t_: assessments.carry_forward(w.engine, a, _asm(w, t_))),
     Case("confirm_carried", "answers",
          lambda w, a, t_: assessments.confirm_carried(w.engine, a, _asm(w, t_), [w.questions[0]])),
     Case("save_answer", "answers",
@@ -517,6 +518,10 @@ CLI_CASES += [
     ("association epsilon", lambda w, t_, f: ["association", "epsilon", str(w.associations["X"]), "1"], ("X",)),
     ("round publish", lambda w, t_, f: ["round", "publish", str(w.rounds["X"])], ("X",)),
     ("round ledger", lambda w, t_, f: ["round", "ledger", str(w.rounds["X"])], ("X",)),
+    ("assessment list --org", lambda w, t_, f: ["assessment", "list", "--org", str(w.orgs[t_])], ("A", "B")),
+    ("assessment carry", lambda w, t_, f: ["assessment", "carry", str(w.assessments[t_])], ("A", "B")),
+    ("assessment carried", lambda w, t_, f: ["assessment", "carried", str(w.assessments[t_])], ("A", "B")),
+    ("assessment confirm", lambda w, t_, f: ["assessment", "confirm", str(w.assessments[t_]), "--all"], ("A", "B")),
 ]
 ID_OPTIONS = {"org", "assessment", "round", "association"}
 
