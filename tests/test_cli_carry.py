@@ -17,6 +17,8 @@ from sqlalchemy import Engine, func, select
 from db.engine import make_engine, read_session, write_session
 from db.models import Answer, AnswerEvent, Assessment, EventLog, Organisation
 from demo.seed import DEMO_ORG_NAME, seed_demo
+from services.access import Actor
+from services.assessments import carry_forward, carry_report, submit
 from tests.support.cli import run_cli
 
 MAPPING = Path(__file__).resolve().parents[1] / "questionnaires" / "caict-aigov" / "migrations" / "1.0.0-1.1.0.yml"
@@ -161,6 +163,10 @@ def test_refusals_say_why_and_leave_the_database_unchanged(demo_engine: Engine) 
         s.add(unknown)
         s.flush()
         unknown_id = unknown.id
+    system = Actor.system()
+    submitted = carry_forward(demo_engine, system, old_id).id  # carried, then submitted before confirming
+    submit(demo_engine, system, submitted)
+    assert carry_report(demo_engine, system, submitted).to_confirm
     before = _counts(demo_engine)
     cases = [
         (["assessment", "carry", "99999999999999999999999"], "assessment 99999999999999999999999: not found"),
@@ -172,6 +178,7 @@ def test_refusals_say_why_and_leave_the_database_unchanged(demo_engine: Engine) 
         (["assessment", "carry", str(unknown_id)], "no declared mapping leads from 0.9.0 to 1.1.0"),
         (["assessment", "confirm", str(old_id), "GOV-INS-01"], "GOV-INS-01: not carried answers still to confirm"),
         (["assessment", "confirm", str(old_id)], "or --all"),
+        (["assessment", "confirm", str(submitted), "--all"], f"Assessment #{submitted} is submitted"),
         (["assessment", "carried", str(other_id), "--as-user", "org1"], "not found, or org1 may not see it"),
     ]
     for argv, message in cases:

@@ -30,6 +30,7 @@ from services.assessments import (
     list_assessments,
 )
 from services.carry import CarryLine, CarryReport, Dropped
+from services.errors import StateError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -146,7 +147,10 @@ def _confirm(args: argparse.Namespace) -> int:
         wrong = [q for q in chosen if q not in pending]
         if wrong:
             raise CLIError(t("cli.carry.not_pending", args.lang, ids=", ".join(wrong), id=args.id))
-        done = confirm_carried(engine, actor, args.id, chosen)
+        try:
+            done = confirm_carried(engine, actor, args.id, chosen)
+        except StateError as exc:  # submitted: its answers are a record until an administrator reopens it
+            raise CLIError(t("cli.carry.submitted", args.lang, id=args.id)) from exc
         after = carry_report(engine, actor, args.id)
         left = after.to_confirm if after is not None else ()
         print(t("cli.carry.confirmed_now", args.lang, count=done, id=args.id, left=len(left)))
