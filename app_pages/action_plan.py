@@ -15,6 +15,7 @@ import streamlit as st
 
 from app_pages.assessment_context import fmt_time
 from app_pages.common import attempt, engine, flash, fmt_score, lang, qt, show_flash, tr, tr_plain
+from enums import ActionStatus
 from questionnaires import Questionnaire
 from scoring.types import AssessmentResult
 from services.access import Actor
@@ -29,7 +30,7 @@ from services.actions import (
 from services.assessments import AssessmentView
 from services.errors import ServiceError
 
-STATUSES = ("planned", "in_progress", "done", "dropped")
+STATUSES = tuple(ActionStatus)
 
 
 def today() -> date:
@@ -51,7 +52,7 @@ def action_rows(actions: list[ActionView], now: date) -> pd.DataFrame:
         tr("actions.col_status"): status_text(v, now),
         tr("actions.col_origin"): (f"{v.origin_level} → {fmt_score(v.origin_target)}"
                                    if v.origin_level is not None else ""),
-        tr("actions.col_notes"): v.drop_reason if v.status == "dropped" else v.notes,
+        tr("actions.col_notes"): v.drop_reason if v.status == ActionStatus.DROPPED else v.notes,
         tr("actions.col_completed"): fmt_time(v.completed_at) if v.completed_at else "",
     } for v in actions])
 
@@ -60,8 +61,8 @@ def _plan_table(actions: list[ActionView]) -> None:
     now = today()
     counts = {s: sum(1 for v in actions if v.status == s) for s in STATUSES}
     overdue = sum(1 for v in actions if v.overdue(now))
-    st.caption(tr("actions.summary", open=counts["planned"] + counts["in_progress"], overdue=overdue,
-                  done=counts["done"], dropped=counts["dropped"]))
+    st.caption(tr("actions.summary", open=sum(n for s, n in counts.items() if s.is_open), overdue=overdue,
+                  done=counts[ActionStatus.DONE], dropped=counts[ActionStatus.DROPPED]))
     if overdue:
         st.warning(tr("actions.overdue_count", n=overdue), icon=":material/schedule:")
     if not actions:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 
 from app_pages.common import current_org_id, engine, lang, qt, query_int, questionnaire, run_cache, tr
+from enums import AssessmentForm, AssessmentStatus
 from questionnaires import Questionnaire
 from scoring.display import level_text
 from scoring.types import UnitScore
@@ -73,7 +74,7 @@ def current_assessment(who: Actor, *, prefer_draft: bool = False,
         return None
     rows = list_assessments(engine(), who, org_id)
     if prefer_draft:
-        rows = sorted(rows, key=lambda a: a.status != "draft")  # stable: newest draft first
+        rows = sorted(rows, key=lambda a: a.status != AssessmentStatus.DRAFT)  # stable: newest draft first
     return _remember(rows[0]) if rows else None
 
 
@@ -89,7 +90,7 @@ def assessment_questionnaire(view: AssessmentView) -> Questionnaire:
 
 
 def form_name(form: str) -> str:
-    return tr("common.core_form") if form == "core" else tr("common.full_form")
+    return tr("common.core_form") if form == AssessmentForm.CORE else tr("common.full_form")
 
 
 def fmt_time(value: datetime | None) -> str:

@@ -27,6 +27,7 @@ from app_pages.common import (
     tr,
     tr_plain,
 )
+from enums import AssessmentForm, AssessmentStatus
 from services.access import Actor
 from services.assessment_titles import rename_assessment
 from services.assessments import (
@@ -54,7 +55,7 @@ def _start(who: Actor, org_id: int, rows: list[AssessmentView]) -> None:
         st.subheader(tr("assessments.new_heading"))
         title = st.text_input(tr("assessments.title_label"), key="new_title", max_chars=200,
                               placeholder=tr("assessments.title_placeholder"))
-        forms = {f: _form_help(f) for f in ("core", "full")}
+        forms = {f: _form_help(f) for f in (AssessmentForm.CORE, AssessmentForm.FULL)}
         keep_choice("new_form")
         form = st.radio(tr("assessments.form_label"), list(forms), format_func=forms.__getitem__, key="new_form")
         carry: int | None = None
@@ -78,7 +79,7 @@ def _start(who: Actor, org_id: int, rows: list[AssessmentView]) -> None:
 
 def _form_help(form: str) -> str:
     q = questionnaire()
-    n = len(q.questions()) if form == "full" else sum(x.core for x in q.questions())
+    n = len(q.questions()) if form == AssessmentForm.FULL else sum(x.core for x in q.questions())
     return tr("assessments.form_option", form=form_name(form), n=n)
 
 
@@ -121,12 +122,12 @@ def _actions(who: Actor, rows: list[AssessmentView]) -> None:
     params = {"assessment": str(a.id)}
     links = st.columns(2)
     links[0].page_link("app_pages/questionnaire.py", query_params=params, icon=":material/edit_note:",
-                       label=tr("assessments.open_questionnaire" if a.status == "draft" else "assessments.view_answers"))
+                       label=tr("assessments.open_questionnaire" if a.status == AssessmentStatus.DRAFT else "assessments.view_answers"))
     links[1].page_link("app_pages/results.py", query_params=params, icon=":material/radar:",
                        label=tr("assessments.open_results"))
     admin = who.can_admin_org(a.organisation_id)
     buttons = st.columns(3)
-    if a.status == "draft":
+    if a.status == AssessmentStatus.DRAFT:
         if buttons[0].button(tr("assessments.submit"), key="act_submit", type="primary"):
             st.session_state[CONFIRM] = ("submit", a.id)
         if admin and buttons[1].button(tr("assessments.delete"), key="act_delete"):
@@ -141,7 +142,7 @@ def _actions(who: Actor, rows: list[AssessmentView]) -> None:
 
 def _rename(who: Actor, a: AssessmentView, admin: bool) -> None:
     """Give the chosen assessment a clearer title (drafts: every member; submitted: administrators)."""
-    if a.status != "draft" and not admin:
+    if a.status != AssessmentStatus.DRAFT and not admin:
         return
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     title = left.text_input(tr("assessments.rename_label"), value=a.title, max_chars=200, key=f"rename_{a.id}")

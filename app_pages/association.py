@@ -42,6 +42,7 @@ from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats
 from benchmarking.tables import distribution_table, gaps_table, identified_table, segment_table, trend_table
 from charts.benchmark import Box, band_radar, quartile_boxes, segment_heatmap
 from charts.figures import trend
+from enums import AssessmentStatus, Sharing
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
 from privacy.parameters import MAX_RELEASE_EPSILON, MIN_RELEASE_EPSILON
@@ -197,7 +198,7 @@ def _import_members(who: Actor, a: AssociationView) -> None:
         in_round = round_id is not None
         reports = attempt(lambda: import_member_workbooks(
             engine(), who, a.id, [(f.name, f.getvalue()) for f in uploaded], round_id=round_id,
-            sharing=sharing if in_round else "anonymous", submit=in_round and submit))
+            sharing=sharing if in_round else Sharing.ANONYMOUS, submit=in_round and submit))
         if reports is not None:
             st.session_state[IMPORT_RESULTS] = (a.id, reports)
             st.session_state[IMPORT_GENERATION] = generation + 1
@@ -214,7 +215,7 @@ def _import_results(reports: list[MemberImportReport]) -> None:
     for r in reports:
         if r.ok:
             outcome = tr("benchmark.import.created" if r.created else "benchmark.import.updated")
-            status = tr("benchmark.import.status_submitted" if r.status == "submitted" else "benchmark.import.status_draft")
+            status = tr("benchmark.import.status_submitted" if r.status == AssessmentStatus.SUBMITTED else "benchmark.import.status_draft")
             result = f"{outcome} · {status}"
             answers = tr("benchmark.import.answers_value", answered=r.answered, na=r.na, changed=r.changed)
         else:

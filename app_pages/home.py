@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages.assessment_context import unit_level
 from app_pages.common import actor, current_org_id, engine, fmt_pct, fmt_score, qt, questionnaire, tr
+from enums import AssessmentStatus
 from services.accounts import get_user
 from services.assessments import list_assessments
 from services.results import assessment_result
@@ -42,7 +43,7 @@ else:
         c4.metric(tr("results.percent_to_target"), fmt_pct(result.percent_to_target))
         st.caption(tr("home.latest_caption", id=latest.id, title=latest.title, status=tr(f"common.{latest.status}")))
         params = {"assessment": str(latest.id)}
-        if latest.status == "draft":
+        if latest.status == AssessmentStatus.DRAFT:
             st.page_link("app_pages/questionnaire.py", label=tr("home.continue"), query_params=params,
                          icon=":material/edit_note:")
         st.page_link("app_pages/results.py", label=tr("home.view_results"), query_params=params,

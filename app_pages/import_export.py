@@ -31,6 +31,7 @@ from app_pages.common import (
     tr,
     tr_plain,
 )
+from enums import AssessmentStatus
 from excel.safety import MAX_UPLOAD_MB
 from i18n import LANGUAGE_NAMES, LANGUAGES
 from services.access import Actor
@@ -199,7 +200,7 @@ def _page() -> None:
         return
     show_flash()
     rows = list_assessments(engine(), who, org_id)
-    drafts = [a for a in rows if a.status == "draft"]
+    drafts = [a for a in rows if a.status == AssessmentStatus.DRAFT]
     _templates(who, org_id, drafts)
     st.divider()
     _import(who, org_id, drafts)

@@ -30,6 +30,7 @@ from benchmarking.labels import close_first_help, estimate_note, group_name, seg
 from benchmarking.statistics import MemberStats
 from benchmarking.tables import close_first_table, position_table
 from charts.benchmark import band_radar
+from enums import AssessmentStatus
 from questionnaires import Questionnaire
 from services.access import Actor
 from services.assessments import list_assessments
@@ -73,7 +74,7 @@ def _take_part(who: Actor, org_id: int, mr: MemberRound) -> None:
     deadline = r.deadline.strftime("%Y-%m-%d") if r.deadline else "—"
     st.caption(tr("benchmark.peers.round_open_caption", deadline=deadline))
     admin = who.can_admin_org(org_id)
-    submitted = [a for a in list_assessments(engine(), who, org_id) if a.status == "submitted"]
+    submitted = [a for a in list_assessments(engine(), who, org_id) if a.status == AssessmentStatus.SUBMITTED]
     with st.form(f"take_part_{r.id}", enter_to_submit=False):
         sharing = st.radio(tr("benchmark.peers.sharing_label"), list(SHARING), format_func=_sharing_labels().get,
                            key=f"sharing_new_{r.id}", disabled=not admin, horizontal=True)
@@ -95,7 +96,7 @@ def _own_round(who: Actor, org_id: int, mr: MemberRound) -> None:
     st.caption(tr("benchmark.peers.own_caption", id=mr.assessment_id, status=tr(f"common.{mr.status}"),
                   sharing=_sharing_label(mr.sharing), round_status=tr(f"benchmark.status.{r.status}")))
     params = {"assessment": str(mr.assessment_id)}
-    if mr.status != "draft":
+    if mr.status != AssessmentStatus.DRAFT:
         return
     links = st.columns(2)
     links[0].page_link("app_pages/questionnaire.py", label=tr("benchmark.peers.answer_link"), query_params=params,
@@ -131,7 +132,7 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
         st.info(tr("benchmark.peers.no_release"))
         return
     label = group_name(q, s, lang())
-    if comp.assessment_status == "draft":
+    if comp.assessment_status == AssessmentStatus.DRAFT:
         st.caption(tr("benchmark.peers.draft_note"))
     if s.suppressed:
         st.warning(tr("benchmark.peers.suppressed", group=label, k=comp.min_group_size))

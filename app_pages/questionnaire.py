@@ -42,6 +42,7 @@ from app_pages.common import (
     tr_plain,
 )
 from app_pages.paging import QuestionPage, next_unanswered, page_of, question_pages
+from enums import AnswerSource, AssessmentForm, AssessmentStatus
 from problems import Problem
 from questionnaires import Questionnaire
 from questionnaires.schema import Question
@@ -166,7 +167,7 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
     errors = _store(ERRORS, aid)
     conflicts = _store(CONFLICTS, aid)
     try:
-        state = save_answer_and_read(engine(), who, aid, data, expected_revision=expected, source="ui")
+        state = save_answer_and_read(engine(), who, aid, data, expected_revision=expected, source=AnswerSource.UI)
     except ConflictError as exc:
         conflicts[data.question_id] = (exc.conflict, data)
         return
@@ -356,7 +357,7 @@ def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, re
     """Title, which assessment, the saving rule, progress: a few lines, so the first question is on screen."""
     st.title(tr("questionnaire.title"), anchor=False)
     lines = [assessment_caption(view)]
-    if view.form == "core":
+    if view.form == AssessmentForm.CORE:
         lines.append(tr("questionnaire.core_note"))
     if not read_only:
         lines.append(tr("questionnaire.autosave_note"))
@@ -499,7 +500,7 @@ def main() -> None:
         st.info(tr("questionnaire.no_assessment"))
         st.page_link("app_pages/assessments.py", label=tr("nav.assessments"), icon=":material/list_alt:")
         return
-    _body(view, view.status != "draft")
+    _body(view, view.status != AssessmentStatus.DRAFT)
 
 
 def carried_notice(view: AssessmentView) -> None:
@@ -517,7 +518,7 @@ def carried_notice(view: AssessmentView) -> None:
     if report.new:
         lines.append(tr("questionnaire.carried_new", ids=", ".join(report.new)))
     st.info("  \n".join(lines))
-    if report.to_confirm and view.status == "draft" and st.button(tr("questionnaire.carried_confirm_all"),
+    if report.to_confirm and view.status == AssessmentStatus.DRAFT and st.button(tr("questionnaire.carried_confirm_all"),
                                                                    key="confirm_carried"):
         n = confirm_carried(engine(), actor(), view.id, report.to_confirm)
         st.toast(tr("questionnaire.carried_confirmed", n=n))

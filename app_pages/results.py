@@ -42,6 +42,7 @@ from app_pages.common import (
 from app_pages.comparison_view import render_comparison
 from benchmarking.labels import estimate_note, segment_value_name
 from charts import radar, stage_bars, trend
+from enums import AssessmentStatus
 from questionnaires import Questionnaire
 from scoring.display import citations_text, readiness_band_key
 from scoring.readiness import LISTED_BANDS, FrameworkReadiness
@@ -390,7 +391,7 @@ def _history(q: Questionnaire, result: AssessmentResult, view: AssessmentView, p
               for p in shown]
     overall = [p.overall for p in shown]
     per_dim = {d.id: [p.dimensions.get(d.id) for p in shown] for d in q.dimensions}
-    if view.status == "draft":
+    if view.status == AssessmentStatus.DRAFT:
         labels.append(f"#{view.id} {tr('results.draft_point')}")
         overall.append(result.overall.score)
         for d in q.dimensions:
@@ -456,7 +457,7 @@ def main() -> None:
     page = _page(who, view.id)  # the run's one read (current_assessment made it)
     result = page.state.result
     _export(who, view, page.summary_filename)
-    if view.status == "draft":
+    if view.status == AssessmentStatus.DRAFT:
         st.caption(tr("results.draft_note"))
     _metrics(q, result)
     if not result.overall.scored:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from enums import AssessmentStatus, Sharing
 from privacy.parameters import GAP_CONTRIBUTION
 from privacy.release import SEGMENT_FIELDS, Cohort, ReleasedSegment, ReleasedStatistics, UnitQuantiles
 from questionnaires import Questionnaire
@@ -224,7 +225,7 @@ def segment_frame(q: Questionnaire, profiles: Sequence[Any]) -> pd.DataFrame:
 
 def latest_submissions(subs: pd.DataFrame) -> pd.DataFrame:
     """Each organisation's latest submitted assessment per round (a member counts once per round)."""
-    done = subs[subs["status"] == "submitted"]
+    done = subs[subs["status"] == AssessmentStatus.SUBMITTED]
     done = done.sort_values(["round_id", "organisation_id", "submitted_at", "assessment_id"], kind="stable",
                             na_position="first")
     return done.drop_duplicates(["round_id", "organisation_id"], keep="last").reset_index(drop=True)
@@ -243,7 +244,7 @@ def score_submissions(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFram
     meta = subs.set_index("assessment_id").loc[scores.index]
     scores = scores.assign(
         round_id=meta["round_id"].to_numpy(), organisation_id=meta["organisation_id"].to_numpy(),
-        anonymous=(meta["sharing"] != "identified").to_numpy(),
+        anonymous=(meta["sharing"] != Sharing.IDENTIFIED).to_numpy(),
         **{c: s.to_numpy() for c, s in segment_frame(q, list(meta["profile"])).items()},
     )
     return cohort, scores
@@ -251,7 +252,7 @@ def score_submissions(q: Questionnaire, subs: pd.DataFrame, answers: pd.DataFram
 
 def participation(subs: pd.DataFrame, round_id: int, invited: int) -> Participation:
     rows = subs[subs["round_id"] == round_id]
-    done = set(rows.loc[rows["status"] == "submitted", "organisation_id"])
+    done = set(rows.loc[rows["status"] == AssessmentStatus.SUBMITTED, "organisation_id"])
     started = set(rows["organisation_id"]) - done
     return Participation(invited=invited, started=len(started), submitted=len(done))
 
@@ -299,7 +300,7 @@ def identified_rows(q: Questionnaire, latest: pd.DataFrame, cohort: CohortScores
     dims = [d.id for d in q.dimensions]
     pct = cohort.percent_to_target
     rows = []
-    for r in latest.loc[latest["sharing"] == "identified"].sort_values("name", kind="stable").itertuples():
+    for r in latest.loc[latest["sharing"] == Sharing.IDENTIFIED].sort_values("name", kind="stable").itertuples():
         s = scores.loc[r.assessment_id]
         submitted = None if pd.isna(r.submitted_at) else pd.Timestamp(r.submitted_at).to_pydatetime().isoformat()
         rows.append({"name": str(r.name), "submitted_at": submitted, "overall": _num(s["overall"], 2),

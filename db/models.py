@@ -2,7 +2,9 @@
 
 Tenancy: an :class:`Organisation` owns its assessments and answers; users reach organisations
 through :class:`Membership` and associations through :class:`AssociationAdmin`. Answers are
-keyed by the questionnaire's stable question id, so questionnaire content stays in YAML.
+keyed by the questionnaire's stable question id, so questionnaire content stays in YAML. Statuses,
+roles and the other enumerated columns are stored as text and checked against the enumerations of
+:mod:`enums` (which every layer imports, so the database and the code name the same values).
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from enums import (
+    ActionStatus,
+    AnswerSource,
+    AssessmentForm,
+    AssessmentStatus,
+    OrgRole,
+    ReleaseKind,
+    RoundStatus,
+    Sharing,
+)
 from questionnaires.answer_rule import NA_CHECK_SQL, level_check_sql
 
 NAMING_CONVENTION = {
@@ -41,48 +53,6 @@ NAMING_CONVENTION = {
 }
 
 
-
-class OrgRole(StrEnum):
-    """A user's role in one organisation (:class:`Membership`)."""
-
-    ORG_ADMIN = "org_admin"
-    RESPONDENT = "respondent"
-
-
-class AssessmentStatus(StrEnum):
-    DRAFT = "draft"  # answers may change
-    SUBMITTED = "submitted"  # a record: reopened (by an organisation administrator) before any change
-
-
-class AssessmentForm(StrEnum):
-    FULL = "full"
-    CORE = "core"  # the short form: the questionnaire's core questions only
-
-
-class Sharing(StrEnum):
-    """How a round assessment is shown to the association (docs/benchmarking.md)."""
-
-    ANONYMOUS = "anonymous"
-    IDENTIFIED = "identified"
-
-
-class RoundStatus(StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-class AnswerSource(StrEnum):
-    """The channel an answer change came through (the audit trail's ``source``)."""
-
-    UI = "ui"
-    IMPORT = "import"
-    CLI = "cli"
-    DEMO = "demo"
-    RESTORE = "restore"
-    CARRIED = "carried"  # copied from the assessment on an older questionnaire version, to be confirmed
-    CONFIRMED = "confirmed"  # a carried answer the user confirmed as it is
-
-
 def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str:
     """The CHECK condition that ``column`` holds one of the enumeration's stored values."""
     allowed = f"{column} IN ({', '.join(repr(v.value) for v in values)})"
@@ -91,9 +61,6 @@ def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")  # action plan (services/actions.py)
 
 
 class Base(DeclarativeBase):
@@ -224,7 +191,7 @@ class BenchmarkRelease(Base):
 
     __tablename__ = "benchmark_release"
     __table_args__ = (
-        CheckConstraint("kind IN ('interim', 'final')", name="kind"),
+        CheckConstraint(one_of("kind", ReleaseKind), name="kind"),
         CheckConstraint("epsilon_spent >= 0", name="epsilon_spent"),
         UniqueConstraint("round_id", "seq", name="uq_benchmark_release_round_seq"),
     )
@@ -412,7 +379,7 @@ class OrganisationInvitation(Base):
     __tablename__ = "organisation_invitation"
     __table_args__ = (
         UniqueConstraint("organisation_id", "user_id"),
-        CheckConstraint("role IN ('org_admin', 'respondent')", name="role"),
+        CheckConstraint(one_of("role", OrgRole), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -434,8 +401,8 @@ class ActionItem(Base):
 
     __tablename__ = "action_item"
     __table_args__ = (
-        CheckConstraint("status IN ('planned', 'in_progress', 'done', 'dropped')", name="status"),
-        CheckConstraint("status <> 'dropped' OR length(drop_reason) > 0", name="drop_reason"),
+        CheckConstraint(one_of("status", ActionStatus), name="status"),
+        CheckConstraint(f"status <> '{ActionStatus.DROPPED}' OR length(drop_reason) > 0", name="drop_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -444,7 +411,7 @@ class ActionItem(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     due_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="planned")
+    status: Mapped[str] = mapped_column(String(12), default=ActionStatus.PLANNED)
     drop_reason: Mapped[str] = mapped_column(Text, default="")
     source_assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id", ondelete="SET NULL"))
     origin_level: Mapped[int | None] = mapped_column(Integer)

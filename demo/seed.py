@@ -29,6 +29,7 @@ from db.models import (
     Organisation,
     User,
 )
+from enums import ActionStatus, AnswerSource, AssessmentForm, AssessmentStatus, OrgRole, RoundStatus, Sharing
 from questionnaires import Questionnaire, get_questionnaire
 from services.demo_check import DEMO_ACCOUNTS
 from services.passwords import hash_password
@@ -131,10 +132,10 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
         now = datetime(2026, 11, 1, 9, 0)
         rounds = [
             BenchmarkRound(association_id=assoc.id, name="2025 年度测评 · 2025 annual round", questionnaire_id=versions[0].id,
-                           questionnaire_version=versions[0].version, deadline=now - timedelta(days=300), status="closed",
+                           questionnaire_version=versions[0].version, deadline=now - timedelta(days=300), status=RoundStatus.CLOSED,
                            created_at=now - timedelta(days=360)),
             BenchmarkRound(association_id=assoc.id, name="2026 年度测评 · 2026 annual round", questionnaire_id=versions[1].id,
-                           questionnaire_version=versions[1].version, deadline=now + timedelta(days=60), status="open",
+                           questionnaire_version=versions[1].version, deadline=now + timedelta(days=60), status=RoundStatus.OPEN,
                            created_at=now - timedelta(days=20)),
         ]
         s.add_all(rounds)
@@ -156,11 +157,11 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
             s.flush()
             s.add(AssociationMember(association_id=assoc.id, organisation_id=org.id))
             if i == 0:
-                s.add(Membership(user_id=users["org1"].id, organisation_id=org.id, role="org_admin"))
-                s.add(Membership(user_id=users["resp1"].id, organisation_id=org.id, role="respondent"))
+                s.add(Membership(user_id=users["org1"].id, organisation_id=org.id, role=OrgRole.ORG_ADMIN))
+                s.add(Membership(user_id=users["resp1"].id, organisation_id=org.id, role=OrgRole.RESPONDENT))
             maturity = _maturity(rng, profile)
             first_answers: list[dict[str, Any]] = []
-            sharing = "identified" if rng.random() < 0.35 else "anonymous"
+            sharing = Sharing.IDENTIFIED if rng.random() < 0.35 else Sharing.ANONYMOUS
             for r_index, rnd in enumerate(rounds):
                 q = versions[r_index]
                 if r_index == 0 and rng.random() < 0.1:
@@ -169,8 +170,8 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
                 m = maturity + 0.35 * r_index + rng.gauss(0, 0.15)
                 when = rnd.created_at + timedelta(days=rng.randint(3, 18))
                 a = Assessment(organisation_id=org.id, title=rnd.name.split(" · ")[0], questionnaire_id=q.id,
-                               questionnaire_version=q.version, form="full",
-                               status="submitted" if submitted else "draft", round_id=rnd.id, sharing=sharing,
+                               questionnaire_version=q.version, form=AssessmentForm.FULL,
+                               status=AssessmentStatus.SUBMITTED if submitted else AssessmentStatus.DRAFT, round_id=rnd.id, sharing=sharing,
                                profile_snapshot=dict(profile) if submitted else None, created_at=when,
                                updated_at=when, submitted_at=when + timedelta(days=2) if submitted else None)
                 s.add(a)
@@ -181,7 +182,7 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
                         first_answers.append(row)
                         demo_first = a
                     s.add(Answer(assessment_id=a.id, revision=1, updated_at=when, **row))
-                    s.add(AnswerEvent(assessment_id=a.id, question_id=row["question_id"], source="demo", at=when,
+                    s.add(AnswerEvent(assessment_id=a.id, question_id=row["question_id"], source=AnswerSource.DEMO, at=when,
                                       new_level=row["level"], new_na=row["is_na"],
                                       new_justification=row["justification"], new_note=row["note"]))
                     n_answers += 1
@@ -198,11 +199,11 @@ def seed_demo(engine: Engine, *, seed: int = 2024, if_empty: bool = False) -> Se
 
 # (status, owner, due date offset from the seed's "now" in days, completed offset, drop reason)
 _DEMO_ACTIONS = (
-    ("done", "org1", -150, -160, ""),
-    ("done", "resp1", -120, -110, ""),
-    ("in_progress", "resp1", -20, None, ""),
-    ("planned", "org1", 240, None, ""),
-    ("dropped", "org1", None, None, "由集团统一制度覆盖，本公司不再单独建设"),
+    (ActionStatus.DONE, "org1", -150, -160, ""),
+    (ActionStatus.DONE, "resp1", -120, -110, ""),
+    (ActionStatus.IN_PROGRESS, "resp1", -20, None, ""),
+    (ActionStatus.PLANNED, "org1", 240, None, ""),
+    (ActionStatus.DROPPED, "org1", None, None, "由集团统一制度覆盖，本公司不再单独建设"),
 )
 
 

@@ -29,6 +29,7 @@ from openpyxl.chart import RadarChart, Reference
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
 
+from enums import ActionStatus, AssessmentForm
 from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT, AnswerLike
 from i18n import LANGUAGE_NAMES, catalog, t
@@ -338,14 +339,14 @@ def _actions(w: _Writer, actions: Sequence[SummaryAction], today: date) -> None:
                    w.cell(ws, a.owner_name or t("actions.no_owner", w.lang)), w.cell(ws, a.due_date, DAY),
                    w.cell(ws, t(f"actions.status.{a.status}", w.lang)), w.cell(ws, _yes_no(w, a.overdue(today))),
                    w.cell(ws, a.completed_at, WHEN),
-                   w.cell(ws, a.drop_reason if a.status == "dropped" else a.notes, style="sum_wrap")])
+                   w.cell(ws, a.drop_reason if a.status == ActionStatus.DROPPED else a.notes, style="sum_wrap")])
 
 
 def _applies(w: _Writer, question: Any, applicable: set[str]) -> str:
     """"Yes", or why the question was not asked: outside the short form, or not for this profile."""
     if question.id in applicable:
         return _yes_no(w, True)
-    if w.result.form == "core" and not question.core:
+    if w.result.form == AssessmentForm.CORE and not question.core:
         return w.tr("applies_not_core")
     return w.tr("applies_not_profile")
 

@@ -75,6 +75,7 @@ for i in range({n}):
 def run() -> list[dict[str, Any]]:
     from db.engine import make_engine
     from db.migrate import upgrade
+    from enums import AnswerSource
     from questionnaires import get_questionnaire
     from services.access import load_actor
     from services.accounts import create_user
@@ -97,7 +98,7 @@ def run() -> list[dict[str, Any]]:
         view = create_assessment(engine, who, org.id, form="full", title="benchmark")
         # Half the questionnaire answered, as in the middle of a real session.
         save_answers_bulk(engine, who, view.id, [AnswerInputData(x.id, i % 6) for i, x in
-                                                 enumerate(q.questions()[: len(q.questions()) // 2])], source="cli")
+                                                 enumerate(q.questions()[: len(q.questions()) // 2])], source=AnswerSource.CLI)
         previous = os.environ.get("DATABASE_URL")
         os.environ["DATABASE_URL"] = url
         try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from enums import ActionStatus, AssessmentForm
 from i18n import t
 from questionnaires import Questionnaire
 from reports.charts import radar_svg
@@ -211,7 +212,7 @@ def context(data: ManagementReportData, *, charts: bool = True) -> dict[str, Any
                      "question": _text(question.text, data.lang), "level": g.level, "target": w.score(g.target),
                      "gap": w.score(g.gap), "critical": g.critical, "advice": _text(advice, data.lang)})
     bands = {b: sum(1 for g in r.gaps if g.band == b) for b in ("high", "medium", "low")}
-    counts = {s: sum(1 for a in data.actions if a.status == s) for s in ("planned", "in_progress", "done", "dropped")}
+    counts = {s: sum(1 for a in data.actions if a.status == s) for s in ActionStatus}
     answers = [{"id": a.question_id, "question": _text(q.question(a.question_id).text, data.lang),
                 "answer": w.answer(a.level, a.na), "justification": a.justification, "note": a.note,
                 "evidence": list(a.evidence)} for a in data.answers]
@@ -234,7 +235,7 @@ def context(data: ManagementReportData, *, charts: bool = True) -> dict[str, Any
         "status": w.t(f"reports.status_{data.status}"), "submitted_at": w.time(data.submitted_at),
         "generated_at": w.time(data.generated_at),
         "questionnaire": f"{_text(q.meta.title, data.lang)} · {q.version}",
-        "form": w.t("common.core_form") if data.form == "core" else w.t("common.full_form"),
+        "form": w.t("common.core_form") if data.form == AssessmentForm.CORE else w.t("common.full_form"),
         "overall": w.score(r.overall.score), "overall_level": w.unit_level(r.overall),
         "completeness": format_percent(r.completeness), "to_target": format_percent(r.percent_to_target),
         "preset": _text(preset.name, data.lang), "preset_description": _text(preset.description, data.lang),

@@ -13,18 +13,18 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from enums import AssessmentForm
 from questionnaires.schema import Questionnaire
 from scoring.frame import Groups, QuestionFrame, profile_groups, question_frame
 from scoring.types import AnswerInput, AssessmentResult, Band, GapRow, UnitKind, UnitScore, WhyItem
 
 EPS = 1e-9  # floating tolerance for level = floor(score) and for the band thresholds
 HIGH, MEDIUM = 4.0, 2.0  # band thresholds on priority
-FORMS = ("full", "core")
 BANDS: tuple[Band, ...] = ("low", "medium", "high")  # index = band code 0, 1, 2 (-1 = no gap)
 
 
@@ -123,11 +123,11 @@ class CohortScores:
         n = len(self.index)
         profiles = profile_groups(f, self._profiles)
 
-        bad_forms = sorted(set(pd.unique(forms)) - set(FORMS), key=str)
+        bad_forms = sorted(set(pd.unique(forms)) - set(AssessmentForm), key=str)
         if bad_forms:
-            raise ValueError(f"unknown form(s) {', '.join(map(repr, bad_forms))}; use 'full' or 'core'")
+            raise ValueError(f"unknown form(s) {', '.join(map(repr, bad_forms))}; use {' or '.join(map(repr, map(str, AssessmentForm)))}")
         applicable = profiles.applies.T[:, profiles.codes]
-        core_rows = forms == "core"
+        core_rows = forms == AssessmentForm.CORE
         if core_rows.any():
             applicable &= ~(core_rows[None, :] & ~f.core[:, None])
 
@@ -352,7 +352,7 @@ class CohortScores:
             questionnaire_version=f.version,
             profile=dict(self._profiles[i] or {}),
             target_preset=f.preset_ids[self.preset_idx[i]],
-            form=self.forms[i],
+            form=AssessmentForm(self.forms[i]),
             overall=overall,
             dimensions=dims,
             subdimensions=subs,
@@ -390,7 +390,7 @@ def score_assessment(
     profile: dict[str, Any],
     answers: Mapping[str, AnswerInput],
     target_preset: str | None = None,
-    form: Literal["full", "core"] = "full",
+    form: AssessmentForm = AssessmentForm.FULL,
 ) -> AssessmentResult:
     """Score one assessment by the documented method (a one-row run of the cohort pass).
 
@@ -481,8 +481,8 @@ def score_cohort(questionnaire: Questionnaire, assessments: pd.DataFrame, answer
     n = len(index)
     presets = (assessments["target_preset"].to_numpy(dtype=object) if "target_preset" in assessments.columns
                else np.full(n, None, dtype=object))
-    forms = (assessments["form"].fillna("full").to_numpy(dtype=object) if "form" in assessments.columns
-             else np.full(n, "full", dtype=object))
+    forms = (assessments["form"].fillna(AssessmentForm.FULL).to_numpy(dtype=object) if "form" in assessments.columns
+             else np.full(n, AssessmentForm.FULL, dtype=object))
 
     rows = _ids_to_positions(index, answers["assessment_id"], "assessment id")
     cols = _ids_to_positions(frame.ids, answers["question_id"], "question id")

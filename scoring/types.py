@@ -10,9 +10,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from enums import AssessmentForm
+
 UnitKind = Literal["overall", "dimension", "subdimension", "principle", "stage"]
 Band = Literal["high", "medium", "low"]
-Form = Literal["full", "core"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class AssessmentResult:
     questionnaire_version: str
     profile: dict[str, Any]
     target_preset: str
-    form: Form
+    form: AssessmentForm
     overall: UnitScore
     dimensions: tuple[UnitScore, ...]
     subdimensions: tuple[UnitScore, ...]

@@ -9,7 +9,8 @@ from sqlalchemy import Engine, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import AssociationAdmin, Membership, OrgRole, User
+from db.models import AssociationAdmin, Membership, User
+from enums import OrgRole
 from services.errors import Forbidden, NotFound
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import ACCOUNTS_LOCK, ORG_ADMINS_LOCK, read_session, serialise, write_session
-from db.models import Association, AssociationAdmin, Membership, Organisation, OrgRole, User
+from db.models import Association, AssociationAdmin, Membership, Organisation, User
+from enums import OrgRole
 from services.access import Actor
 from services.accounts import new_user, set_password, taken_meanwhile, user_named
 from services.audit import log_admin_event

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import (
-    ACTION_STATUSES,
     ActionItem,
     ActionQuestion,
     Assessment,
@@ -31,6 +30,7 @@ from db.models import (
     User,
     utcnow,
 )
+from enums import ActionStatus, AssessmentStatus
 from questionnaires import get_questionnaire
 from scoring.types import AssessmentResult
 from services.access import Actor
@@ -40,7 +40,6 @@ from services.text import control_character
 
 MAX_TITLE = 200
 MAX_NOTES = 5000
-OPEN_STATUSES = ("planned", "in_progress")
 MAX_ID = 2**63 - 1
 
 
@@ -72,7 +71,7 @@ class ActionView:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return ActionStatus(self.status).is_open
 
     def overdue(self, today: date) -> bool:
         """Still open after its due date."""
@@ -192,10 +191,10 @@ def done_since(s: Session, a: AssessmentLike) -> dict[str, list[ActionView]]:
     statement when nothing was done, three otherwise)."""
     previous = select(func.max(Assessment.submitted_at)).where(
         Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
-        Assessment.status == "submitted", Assessment.submitted_at <= a.created_at).scalar_subquery()
-    stmt = select(ActionItem).where(ActionItem.organisation_id == a.organisation_id, ActionItem.status == "done",
+        Assessment.status == AssessmentStatus.SUBMITTED, Assessment.submitted_at <= a.created_at).scalar_subquery()
+    stmt = select(ActionItem).where(ActionItem.organisation_id == a.organisation_id, ActionItem.status == ActionStatus.DONE,
                                     or_(previous.is_(None), ActionItem.completed_at > previous))
-    if a.status == "submitted" and a.submitted_at is not None:
+    if a.status == AssessmentStatus.SUBMITTED and a.submitted_at is not None:
         stmt = stmt.where(ActionItem.completed_at <= a.submitted_at)
     views = _views(s, list(s.scalars(stmt.order_by(ActionItem.completed_at, ActionItem.id))))
     out: dict[str, list[ActionView]] = {}
@@ -316,7 +315,7 @@ def create_action(engine: Engine, actor: Actor, org_id: int, *, title: str, ques
             raise InvalidInput(problems=problems)
         now = utcnow()
         row = ActionItem(organisation_id=org_id, title=title.strip(), notes=(notes or "").strip(), owner_id=owner_id,
-                         due_date=due_date, status="planned", drop_reason="", source_assessment_id=from_assessment,
+                         due_date=due_date, status=ActionStatus.PLANNED, drop_reason="", source_assessment_id=from_assessment,
                          origin_level=origin_level, origin_target=origin_target, created_by=actor.user_id,
                          created_at=now, updated_at=now)
         s.add(row)
@@ -339,7 +338,7 @@ def update_action(engine: Engine, actor: Actor, action_id: int, *, title: str | 
     Completing stamps ``completed_at`` (what "done since the last assessment" reads); reopening
     a done action clears it. Dropping needs a reason.
     """
-    if status is not None and status not in ACTION_STATUSES:
+    if status is not None and status not in tuple(ActionStatus):
         raise InvalidInput(problems=[Problem("action_status", {"status": str(status)})])
     problems = _check_text(title, notes, drop_reason)
     with write_session(engine) as s:
@@ -352,7 +351,7 @@ def update_action(engine: Engine, actor: Actor, action_id: int, *, title: str | 
             problems += unknown
         new_status = status or row.status
         reason = (drop_reason if drop_reason is not None else row.drop_reason or "").strip()
-        if new_status == "dropped" and not reason:
+        if new_status == ActionStatus.DROPPED and not reason:
             problems.append(Problem("action_drop_reason"))
         if problems:
             raise InvalidInput(problems=problems)
@@ -364,11 +363,11 @@ def update_action(engine: Engine, actor: Actor, action_id: int, *, title: str | 
             row.owner_id = owner_id  # type: ignore[assignment]
         if due_date is not _UNSET:
             row.due_date = due_date  # type: ignore[assignment]
-        row.drop_reason = reason if new_status == "dropped" else ""
+        row.drop_reason = reason if new_status == ActionStatus.DROPPED else ""
         if new_status != row.status:
             _log(s, actor, "action_status_changed", row, old=row.status, new=new_status,
-                 **({"reason": reason} if new_status == "dropped" else {}))
-            row.completed_at = utcnow() if new_status == "done" else None
+                 **({"reason": reason} if new_status == ActionStatus.DROPPED else {}))
+            row.completed_at = utcnow() if new_status == ActionStatus.DONE else None
             row.status = new_status
         if ids is not None:
             for link in s.scalars(select(ActionQuestion).where(ActionQuestion.action_id == row.id)):

@@ -13,22 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Answer, AnswerEvent, Assessment, AssessmentStatus, EventLog, Organisation, User, utcnow
+from db.models import Answer, AnswerEvent, Assessment, EventLog, Organisation, User, utcnow
+from enums import AnswerSource, AssessmentStatus
 from questionnaires import Questionnaire, get_questionnaire
 from questionnaires.answer_rule import MAX_TEXT, AnswerFields, answer_problems
 from services.access import Actor
 from services.errors import InvalidInput, NotFound, Problem, StateError
 
-__all__ = ["MAX_TEXT", "AnswerInputData", "AnswerValues", "AnswerView", "Source", "load", "load_rows", "stored",
+__all__ = ["MAX_TEXT", "AnswerInputData", "AnswerValues", "AnswerView", "load", "load_rows", "stored",
            "submit", "validate", "values", "view", "write", "write_row"]
 
-# "carried": copied from an assessment on an older questionnaire version, to be confirmed; "confirmed": confirmed as is
-Source = Literal["ui", "import", "cli", "demo", "restore", "carried", "confirmed"]
 AnswerValues = tuple[int | None, bool, str, str]  # level, N/A, justification, note (as stored)
 
 
@@ -144,7 +143,7 @@ def stored(row: Answer) -> AnswerValues:
     return row.level, bool(row.is_na), row.justification or "", row.note or ""
 
 
-def write(s: Session, actor: Actor, a: Assessment, answers: Iterable[AnswerInputData], source: Source) -> int:
+def write(s: Session, actor: Actor, a: Assessment, answers: Iterable[AnswerInputData], source: AnswerSource) -> int:
     """Write answers and their audit events into a draft inside the caller's transaction; returns rows changed.
 
     The one way answers are written in bulk (bulk saves, Excel imports, association imports): the
@@ -174,7 +173,7 @@ def write(s: Session, actor: Actor, a: Assessment, answers: Iterable[AnswerInput
 
 
 def write_row(s: Session, actor: Actor, assessment_id: int, question_id: str, row: Answer | None,
-              new: AnswerValues, source: Source) -> Answer:
+              new: AnswerValues, source: AnswerSource) -> Answer:
     """Write one changed answer with a new revision and its audit event (old → new); the one row writer."""
     event = AnswerEvent(assessment_id=assessment_id, question_id=question_id, user_id=actor.user_id, source=source,
                         new_level=new[0], new_na=new[1], new_justification=new[2], new_note=new[3])

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from db.engine import write_session
 from db.models import EventLog, Organisation, utcnow
+from enums import AssessmentStatus
 from services.access import Actor
 from services.actions import valid_id
 from services.answers import load as _load
@@ -22,7 +23,7 @@ def rename_assessment(engine: Engine, actor: Actor, assessment_id: int, title: s
     new = clean_name(title, problem="assessment_title")
     with write_session(engine) as s:
         a = _load(s, actor, valid_id(assessment_id, "assessment"), for_update=True)
-        if a.status != "draft" and not actor.can_admin_org(a.organisation_id):
+        if a.status != AssessmentStatus.DRAFT and not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         org = s.get(Organisation, a.organisation_id)
         assert org is not None

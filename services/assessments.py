@@ -27,22 +27,20 @@ from db.models import (
     Answer,
     AnswerEvent,
     Assessment,
-    AssessmentStatus,
     BenchmarkRound,
     EventLog,
     EvidenceFile,
     Organisation,
-    RoundStatus,
-    Sharing,
     User,
     utcnow,
 )
+from enums import AnswerSource, AssessmentForm, AssessmentStatus, RoundStatus, Sharing
 from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
 from questionnaires.migration import CarriedAnswer, CarryPlan, MigrationError, get_migration
 from scoring.types import AssessmentResult
 from services import answers, carry
 from services.access import Actor
-from services.answers import AnswerInputData, AnswerView, Source
+from services.answers import AnswerInputData, AnswerView
 from services.carry import CarryReport
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.results import score_stored
@@ -156,16 +154,16 @@ def load_answers(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, 
 
 # --- lifecycle --------------------------------------------------------------------------------------
 
-def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = "full", title: str = "",
+def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = AssessmentForm.FULL, title: str = "",
                       carry_forward_from: int | None = None, round_id: int | None = None,
                       sharing: str | None = None, questionnaire_id: str | None = None,
-                      source: Source = "ui") -> AssessmentView:
+                      source: AnswerSource = AnswerSource.UI) -> AssessmentView:
     """Start a draft; optionally copy the answers (not the audit trail) of an earlier assessment.
 
     An organisation has one assessment per round; a second one (e.g. two clicks racing) is a StateError.
     """
     actor.require_org(org_id)
-    if form not in ("full", "core"):
+    if form not in tuple(AssessmentForm):
         raise InvalidInput(problems=[Problem("form")])
     if sharing is not None and sharing not in tuple(Sharing):
         raise InvalidInput(problems=[Problem("sharing")])
@@ -181,7 +179,7 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
 
 def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, title: str,
                        carry_forward_from: int | None, round_id: int | None, sharing: str | None,
-                       questionnaire_id: str | None, source: Source) -> AssessmentView:
+                       questionnaire_id: str | None, source: AnswerSource) -> AssessmentView:
     with write_session(engine) as s:
         org = s.get(Organisation, org_id)
         if org is None:
@@ -224,7 +222,7 @@ class NoCarryMapping(StateError):
 
 
 def carry_forward(engine: Engine, actor: Actor, assessment_id: int, *, title: str = "", form: str | None = None,
-                  source: Source = "ui") -> AssessmentView:
+                  source: AnswerSource = AnswerSource.UI) -> AssessmentView:
     """A new draft in the organisation of assessment ``assessment_id``, on the newest version of its questionnaire,
     with its answers carried through the declared mapping (:func:`create_assessment` with ``carry_forward_from``).
 
@@ -241,10 +239,7 @@ def carry_forward(engine: Engine, actor: Actor, assessment_id: int, *, title: st
                              carry_forward_from=src.id, questionnaire_id=src.questionnaire_id, source=source)
 
 
-CARRIED: Source = "carried"  # AnswerEvent.source of an answer carried across versions that the user must confirm
-
-
-def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: Questionnaire, source: Source) -> None:
+def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: Questionnaire, source: AnswerSource) -> None:
     """Copy ``src``'s answers into ``a``. Across questionnaire versions the declared mapping decides
     (questionnaires/migration.py): unchanged questions keep their answer, reworded/split/merged ones get it flagged
     "carried, please confirm" (event source ``carried``), removed ones are recorded as dropped, new ones stay open
@@ -264,7 +259,7 @@ def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: 
                               for k, v in old.items()})
     for qid, c in plan.carried.items():
         answers.write_row(s, actor, a.id, qid, None, (c.level, c.na, c.justification, c.note),
-                          CARRIED if c.confirm else source)
+                          AnswerSource.CARRIED if c.confirm else source)
     carry.record(s, actor, a, from_assessment=src.id, from_version=src.questionnaire_version,
                  carried=carry.lines(plan.carried), changed=set(plan.carried),
                  dropped=[carry.Dropped(k, old[k].level, bool(old[k].is_na)) for k in plan.dropped], new=plan.new)
@@ -299,7 +294,7 @@ def confirm_carried(engine: Engine, actor: Actor, assessment_id: int, question_i
         for qid in todo:
             row = rows[qid]
             values = answers.stored(row)
-            s.add(AnswerEvent(assessment_id=a.id, question_id=qid, user_id=actor.user_id, source="confirmed",
+            s.add(AnswerEvent(assessment_id=a.id, question_id=qid, user_id=actor.user_id, source=AnswerSource.CONFIRMED,
                               old_level=values[0], old_na=values[1], old_justification=values[2], old_note=values[3],
                               new_level=values[0], new_na=values[1], new_justification=values[2],
                               new_note=values[3]))
@@ -388,7 +383,7 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int, *,
 # --- answers ----------------------------------------------------------------------------------------
 
 def save_answer(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData, *,
-                expected_revision: int | None, source: Source = "ui") -> AnswerView:
+                expected_revision: int | None, source: AnswerSource = AnswerSource.UI) -> AnswerView:
     """Store one answer if nobody changed it since the caller read ``expected_revision``.
 
     ``expected_revision`` is the revision the user saw (None: the user saw no stored answer). A
@@ -399,7 +394,7 @@ def save_answer(engine: Engine, actor: Actor, assessment_id: int, data: AnswerIn
 
 
 def save_answer_and_read(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData, *,
-                         expected_revision: int | None, source: Source = "ui") -> AssessmentState:
+                         expected_revision: int | None, source: AnswerSource = AnswerSource.UI) -> AssessmentState:
     """:func:`save_answer`, returning the assessment's state right after the save, from the same transaction.
 
     The page that saved needs nothing else to draw itself again (the questionnaire's autosave).
@@ -416,7 +411,7 @@ def save_answer_and_read(engine: Engine, actor: Actor, assessment_id: int, data:
 
 
 def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData,
-                      expected_revision: int | None, source: Source) -> AssessmentState:
+                      expected_revision: int | None, source: AnswerSource) -> AssessmentState:
     with write_session(engine) as s:
         # The assessment row is locked (PostgreSQL; SQLite's writers are serialised by BEGIN IMMEDIATE):
         # every writer of its answers takes this lock first, so the answers read next cannot change
@@ -447,7 +442,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
 
 
 def save_answers_bulk(engine: Engine, actor: Actor, assessment_id: int, given: Iterable[AnswerInputData], *,
-                      source: Source) -> int:
+                      source: AnswerSource) -> int:
     """Replace answers in one transaction (imports, restore): all or nothing; returns rows changed."""
     with write_session(engine) as s:
         return answers.write(s, actor, answers.load(s, actor, assessment_id, for_update=True), given, source)

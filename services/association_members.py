@@ -12,7 +12,8 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
 from db.engine import write_session
-from db.models import AssociationMember, EventLog, Membership, Organisation, OrgRole, User
+from db.models import AssociationMember, EventLog, Membership, Organisation, User
+from enums import OrgRole
 from services.access import Actor
 from services.associations import admin_association, user_by_name
 from services.errors import NotFound

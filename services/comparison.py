@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import snapshot_session
 from db.models import AnswerEvent, Assessment, Organisation, User
+from enums import AssessmentStatus
 from scoring.display import format_score
 from scoring.types import AssessmentResult, UnitScore
 from services import answers
@@ -74,10 +75,10 @@ def classify(previous: float | None, current: float | None) -> tuple[float | Non
 
 def _previous_id(s: Session, a: Assessment) -> int | None:
     """The organisation's latest assessment submitted before ``a`` (by submission, else creation)."""
-    cutoff = a.submitted_at if a.status == "submitted" and a.submitted_at is not None else a.created_at
+    cutoff = a.submitted_at if a.status == AssessmentStatus.SUBMITTED and a.submitted_at is not None else a.created_at
     return s.scalar(select(Assessment.id).where(
         Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
-        Assessment.status == "submitted", Assessment.submitted_at < cutoff,
+        Assessment.status == AssessmentStatus.SUBMITTED, Assessment.submitted_at < cutoff,
     ).order_by(Assessment.submitted_at.desc(), Assessment.id.desc()).limit(1))
 
 

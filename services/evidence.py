@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
 from db.models import EventLog, EvidenceFile, User, utcnow
+from enums import AssessmentStatus
 from questionnaires import get_questionnaire
 from services.access import Actor
 from services.actions import valid_id
@@ -134,7 +135,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
         a = _load(s, actor, valid_id(assessment_id, "assessment"))
         org_id, status = a.organisation_id, a.status
         questionnaire = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
-    if status != "draft":
+    if status != AssessmentStatus.DRAFT:
         raise StateError("submitted", object="assessment", id=assessment_id)
     if question_id not in {x.id for x in questionnaire.questions()}:
         raise InvalidInput(problems=[Problem("evidence_question", {"question": str(question_id)[:40]})])
@@ -148,7 +149,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
     try:
         with write_session(engine) as s:
             a = _load(s, actor, assessment_id, for_update=True)
-            if a.status != "draft":
+            if a.status != AssessmentStatus.DRAFT:
                 raise StateError("submitted", object="assessment", id=assessment_id)
             used = s.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))
                             .where(EvidenceFile.organisation_id == org_id)) or 0
@@ -219,7 +220,7 @@ def remove_evidence(engine: Engine, actor: Actor, evidence_id: int, *, store: Ev
         if not (actor.can_admin_org(row.organisation_id) or (actor.user_id and row.uploaded_by == actor.user_id)):
             raise Forbidden(object="evidence", id=evidence_id)
         a = _load(s, actor, row.assessment_id, for_update=True)
-        if a.status != "draft":
+        if a.status != AssessmentStatus.DRAFT:
             raise StateError("submitted", object="assessment", id=a.id)
         key = row.storage_key
         s.add(EventLog(user_id=actor.user_id, action="evidence_removed", object_type="evidence", object_id=row.id,

@@ -38,7 +38,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import write_session
-from db.models import Answer, Assessment, AssessmentStatus, EventLog, Organisation, User
+from db.models import Answer, Assessment, EventLog, Organisation, User
+from enums import AnswerSource, AssessmentForm, AssessmentStatus
 from excel.contract import ANSWER_COLUMNS, META_SHEET, letter
 from excel.problems import Problem, ShownAnswer, ShownUser, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
@@ -46,8 +47,8 @@ from questionnaires import Questionnaire, get_questionnaire, versions
 from questionnaires.migration import MigrationError, get_migration
 from services import answers, carry
 from services.access import Actor
-from services.answers import AnswerInputData, AnswerValues, Source
-from services.assessments import CARRIED, AssessmentView, get_assessment, load_answers
+from services.answers import AnswerInputData, AnswerValues
+from services.assessments import AssessmentView, get_assessment, load_answers
 from services.carry import CarryLine, Dropped
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.organisations import validate_profile
@@ -264,7 +265,7 @@ def new_draft(s: Session, actor: Actor, org_id: int, q: Questionnaire, title: st
     """A new full-form draft of ``q`` inside the caller's transaction (the caller checked access)."""
     a = Assessment(organisation_id=org_id, title=clean_text(title, problem="title_control", max_length=200),
                    questionnaire_id=q.id,
-                   questionnaire_version=q.version, form="full", status=AssessmentStatus.DRAFT, round_id=round_id, sharing=sharing,
+                   questionnaire_version=q.version, form=AssessmentForm.FULL, status=AssessmentStatus.DRAFT, round_id=round_id, sharing=sharing,
                    created_by=actor.user_id)
     s.add(a)
     s.flush()
@@ -351,7 +352,7 @@ def check_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, as
 
 
 def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, assessment_id: int | None = None,
-                    source: Source = "import", update_profile: bool = False, title: str = "",
+                    source: AnswerSource = AnswerSource.IMPORT, update_profile: bool = False, title: str = "",
                     overwrite_newer: Overwrite = False) -> ImportReport:
     """Validate, then store: a new draft (``assessment_id`` None) or the answers of an existing draft.
 
@@ -393,7 +394,7 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
             to_confirm = _to_confirm(plan, stored)
             changed = answers.write(s, actor, a, [d for d, _ in plan.rows if d.question_id not in flagged], source)
             if flagged:  # the answers to confirm, with their own source in the answer history
-                changed += answers.write(s, actor, a, [d for d, _ in plan.rows if d.question_id in flagged], CARRIED)
+                changed += answers.write(s, actor, a, [d for d, _ in plan.rows if d.question_id in flagged], AnswerSource.CARRIED)
             if plan.mapped_from:
                 carry.record(s, actor, a, from_assessment=None, from_version=plan.mapped_from, carried=plan.carried,
                              changed=_written(plan, stored), dropped=plan.dropped, new=plan.new)

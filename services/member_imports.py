@@ -34,15 +34,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import (
-    Assessment,
-    AssessmentStatus,
-    BenchmarkRound,
-    EventLog,
-    Organisation,
-    RoundStatus,
-    Sharing,
-)
+from db.models import Assessment, BenchmarkRound, EventLog, Organisation
+from enums import AnswerSource, AssessmentStatus, RoundStatus, Sharing
 from excel.contract import META_SHEET
 from excel.problems import Problem, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
@@ -50,7 +43,6 @@ from i18n import t
 from questionnaires import Questionnaire, get_questionnaire
 from services import answers
 from services.access import Actor
-from services.answers import Source
 from services.association_members import register_member, registered_members
 from services.associations import admin_association
 from services.errors import InvalidInput, NotFound, StateError
@@ -104,7 +96,7 @@ def name_key(name: str) -> str:
 
 def import_member_workbooks(engine: Engine, actor: Actor, association_id: int, files: Sequence[tuple[str, bytes]],
                             *, round_id: int | None = None, sharing: str = Sharing.ANONYMOUS, submit: bool = False,
-                            source: Source = "import") -> list[MemberImportReport]:
+                            source: AnswerSource = AnswerSource.IMPORT) -> list[MemberImportReport]:
     """Import each ``(file name, bytes)`` as a member of the association; one report per file, in order.
 
     Raises NotFound before reading any file unless the actor administers the association (and the
@@ -148,7 +140,7 @@ def _file_problems(filled: FilledTemplate, q: Questionnaire, target: _Target) ->
 
 
 def _import_one(engine: Engine, actor: Actor, target: _Target, file: str, data: bytes,
-                source: Source) -> MemberImportReport:
+                source: AnswerSource) -> MemberImportReport:
     try:
         filled = read_template(data, require_name=True, require_profile=True)
     except WorkbookRejected as exc:
@@ -168,7 +160,7 @@ def _import_one(engine: Engine, actor: Actor, target: _Target, file: str, data: 
 
 
 def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: FilledTemplate, q: Questionnaire,
-           source: Source) -> tuple[int, bool, int, str, int]:
+           source: AnswerSource) -> tuple[int, bool, int, str, int]:
     """One transaction: the member (new or matched), its assessment and answers; nothing on any refusal."""
     profile = validate_profile(filled.profile, q.id)
     name = filled.organisation_name

@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import ORG_ADMINS_LOCK, read_session, serialise, write_session
-from db.models import Membership, Organisation, OrgRole, User
+from db.models import Membership, Organisation, User
+from enums import OrgRole
 from services.access import Actor
 from services.accounts import ChangedMeanwhile, new_user, taken_meanwhile, user_named
 from services.audit import log_admin_event

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import Assessment, Membership, Organisation, OrgRole, User
+from db.models import Assessment, Membership, Organisation, User
+from enums import OrgRole
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor, actor_in
 from services.errors import InvalidInput, NotFound, Problem

@@ -43,17 +43,15 @@ from benchmarking.statistics import (
 from db.engine import read_session, write_session
 from db.models import (
     Assessment,
-    AssessmentStatus,
     Association,
     AssociationAdmin,
     AssociationMember,
     BenchmarkRelease,
     BenchmarkRound,
     Membership,
-    RoundStatus,
-    Sharing,
     utcnow,
 )
+from enums import AssessmentStatus, ReleaseKind, RoundStatus, Sharing
 from privacy.parameters import MAX_RELEASE_EPSILON, MIN_RELEASE_EPSILON, ROUND_BUDGET
 from privacy.release import ReleasedStatistics, build_release
 from privacy.utility import typical_median_error
@@ -215,13 +213,13 @@ def _epsilon(a: Association) -> float:
     return min(max(float(a.release_epsilon), MIN_RELEASE_EPSILON), MAX_RELEASE_EPSILON)
 
 
-def _store(s: Session, actor: Actor | None, r: BenchmarkRound, a: Association, kind: str) -> BenchmarkRelease:
+def _store(s: Session, actor: Actor | None, r: BenchmarkRound, a: Association, kind: ReleaseKind) -> BenchmarkRelease:
     """Compute and store a release, or — for a final release without budget — re-publish the latest at no cost."""
     latest = _latest(s, r.id)
     affordable = _spent(s, r.id) + _epsilon(a) <= ROUND_BUDGET + _BUDGET_SLACK
     if affordable:
         stats, part, identified, independent = compute_release(s, r, a)
-    elif kind == "final" and latest is not None:
+    elif kind == ReleaseKind.FINAL and latest is not None:
         previous = ReleasedStatistics.from_json(latest.statistics)
         stats = dataclasses.replace(previous, ledger=())
         part, identified, independent = latest.participation, latest.identified.get("rows", []), \
@@ -241,7 +239,7 @@ def _store(s: Session, actor: Actor | None, r: BenchmarkRound, a: Association, k
 
 def publish_final(s: Session, actor: Actor, r: BenchmarkRound, a: Association) -> None:
     """The final release of a round being closed, inside the caller's (closing) transaction."""
-    _store(s, actor, r, a, "final")
+    _store(s, actor, r, a, ReleaseKind.FINAL)
 
 
 def publish_release(engine: Engine, actor: Actor, round_id: int) -> PublishedRelease:
@@ -260,7 +258,7 @@ def publish_release(engine: Engine, actor: Actor, round_id: int) -> PublishedRel
         new = independent_submitted(s, r, latest.published_at if latest else None)
         if new < a.min_group_size:
             raise StateError("too few new submissions", object="round", id=round_id, new=new, needed=a.min_group_size)
-        row = _store(s, actor, r, a, "interim")
+        row = _store(s, actor, r, a, ReleaseKind.INTERIM)
         return PublishedRelease(round_view(r, a.name), _stored(row))
 
 
@@ -288,7 +286,7 @@ def current_release(engine: Engine, round_id: int) -> StoredRelease | None:
         if row is None:
             a = s.get(Association, r.association_id)
             assert a is not None
-            row = _store(s, None, r, a, "final" if r.status == RoundStatus.CLOSED else "interim")
+            row = _store(s, None, r, a, ReleaseKind.FINAL if r.status == RoundStatus.CLOSED else ReleaseKind.INTERIM)
         return _stored(row)
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session
-from db.models import Answer, Assessment, AssessmentStatus, Organisation
+from db.models import Answer, Assessment, Organisation
+from enums import AssessmentForm, AssessmentStatus
 from questionnaires import Questionnaire, get_questionnaire
 from questionnaires.migration import MigrationError, get_migration
 from scoring import score_assessment, score_cohort
@@ -38,7 +39,7 @@ def score_stored(a: Assessment, org: Organisation, stored: Iterable[AnswerView])
     profile = effective_profile(a, org)
     given = {x.question_id: AnswerInput(level=x.level, na=x.na) for x in stored}
     return score_assessment(q, profile, given, target_preset=effective_preset(a, org, q, profile),
-                            form=a.form)  # type: ignore[arg-type]
+                            form=AssessmentForm(a.form))
 
 
 def assessment_result(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentResult:

@@ -13,7 +13,8 @@ from sqlalchemy import and_, case, func, null, select
 from sqlalchemy.orm import Session
 
 from benchmarking.statistics import SUBMISSION_COLUMNS
-from db.models import Answer, Assessment, AssessmentStatus, AssociationMember, Organisation, Sharing
+from db.models import Answer, Assessment, AssociationMember, Organisation
+from enums import AssessmentStatus, Sharing
 
 
 def load_submissions(s: Session, association_id: int, round_ids: list[int], *, with_names: bool) -> pd.DataFrame:

@@ -12,16 +12,8 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import (
-    Assessment,
-    AssessmentStatus,
-    Association,
-    AssociationMember,
-    BenchmarkRound,
-    Organisation,
-    RoundStatus,
-    Sharing,
-)
+from db.models import Assessment, Association, AssociationMember, BenchmarkRound, Organisation
+from enums import AssessmentStatus, RoundStatus, Sharing
 from services import answers as answer_service
 from services import assessments as assessment_service
 from services.access import Actor

@@ -9,15 +9,8 @@ from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import (
-    Assessment,
-    AssessmentStatus,
-    Association,
-    AssociationMember,
-    BenchmarkRound,
-    RoundStatus,
-    utcnow,
-)
+from db.models import Assessment, Association, AssociationMember, BenchmarkRound, utcnow
+from enums import AssessmentStatus, RoundStatus
 from questionnaires import DEFAULT_ID, get_questionnaire
 from services.access import Actor
 from services.assessments import AssessmentView
@@ -103,13 +96,13 @@ def open_round(engine: Engine, actor: Actor, association_id: int, name: str, *,
         return round_view(r, a.name)
 
 
-def _set_status(engine: Engine, actor: Actor, round_id: int, status: str) -> RoundView:
+def _set_status(engine: Engine, actor: Actor, round_id: int, status: RoundStatus) -> RoundView:
     with write_session(engine) as s:
         r, a = admin_round(s, actor, round_id)
         if r.status == status:
             raise StateError(f"round already {status}", object="round", id=round_id)
         r.status = status
-        log_event(s, actor, f"round_{'closed' if status == 'closed' else 'reopened'}", "round", r.id)
+        log_event(s, actor, f"round_{'closed' if status == RoundStatus.CLOSED else 'reopened'}", "round", r.id)
         s.flush()
         if status == RoundStatus.CLOSED:
             # Imported here: releases builds on this module's round helpers.

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import read_session
 from db.models import EventLog
+from enums import AnswerSource
 from services.actions import create_action, done_since_previous, list_actions, prefill_from, update_action
 from services.assessments import AnswerInputData, create_assessment, save_answers_bulk, submit
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -32,7 +33,7 @@ def problem_codes(exc: InvalidInput) -> list[str]:
 def _answered(engine: Engine, member: Member, levels: int = 1) -> int:
     aid = new_assessment(engine, member)
     save_answers_bulk(engine, member.actor(engine), aid, [
-        AnswerInputData(x.id, level=levels) for x in q().questions()], source="cli")
+        AnswerInputData(x.id, level=levels) for x in q().questions()], source=AnswerSource.CLI)
     return aid
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from db.models import utcnow
+from enums import AnswerSource
 from excel import audit_csv
 from i18n import t
 from services import audit
@@ -284,7 +285,7 @@ def test_system_actor_changes_are_attributed_to_the_system(engine: Engine, team:
                                                            system: Actor) -> None:
     lead, _, _ = team
     aid = new_assessment(engine, lead)
-    save_answer(engine, system, aid, AnswerInputData("GOV-INS-05", level=1), expected_revision=None, source="cli")
+    save_answer(engine, system, aid, AnswerInputData("GOV-INS-05", level=1), expected_revision=None, source=AnswerSource.CLI)
     rows = audit_csv.history_rows(audit.audit_history(engine, lead.actor(engine), aid),
                                   audit.question_texts(engine, lead.actor(engine), aid, "en"), "en")
     assert rows[0]["user"] == t("members.history.system", "en") and rows[0]["source"] == "Command line"

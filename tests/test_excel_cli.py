@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cli.main import main as aigov
+from enums import AnswerSource
 from excel.reader import read_template
 from questionnaires import get_questionnaire
 from services.access import Actor
@@ -97,7 +98,7 @@ def test_import_messages_in_chinese(org: int, tmp_path: Path, capsys: pytest.Cap
 def test_import_into_a_draft_and_update_the_profile(engine: Engine, system: Actor, org: int, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     draft = create_assessment(engine, system, org)
-    save_answers_bulk(engine, system, draft.id, [AnswerInputData(IDS[0], 1)], source="ui")
+    save_answers_bulk(engine, system, draft.id, [AnswerInputData(IDS[0], 1)], source=AnswerSource.UI)
     profile = {**Q.default_profile(), "sector": "energy", "high_impact": True}
     path = tmp_path / "filled.xlsx"
     path.write_bytes(filled_template({IDS[0]: (4, "", "")}, profile=profile))

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from db.engine import read_session
 from db.models import Base
+from enums import AnswerSource
 from excel.problems import WorkbookRejected
 from excel.reader import read_template
 from questionnaires import get_questionnaire
@@ -274,7 +275,7 @@ def stored(engine: Engine, system: Actor) -> tuple[int, int]:
     org = create_organisation(engine, system, "演示科技有限公司", Q.default_profile())
     draft = create_assessment(engine, system, org.id, title="草稿")
     save_answers_bulk(engine, system, draft.id, [AnswerInputData(IDS[0], 2, note="已有答案"),
-                                                 AnswerInputData(IDS[1], None, True, "不适用理由")], source="ui")
+                                                 AnswerInputData(IDS[1], None, True, "不适用理由")], source=AnswerSource.UI)
     return org.id, draft.id
 
 

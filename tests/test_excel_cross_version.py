@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from db.engine import make_engine, read_session
 from db.models import Answer, AnswerEvent, Assessment, EventLog
+from enums import AnswerSource
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
@@ -98,7 +99,7 @@ def _setup(engine: Engine, system: Actor) -> tuple[int, int]:
     draft = create_assessment(engine, system, org, title="2026")
     assert draft.questionnaire_version == "1.1.0"
     save_answers_bulk(engine, system, draft.id, [AnswerInputData(q, level=lv, na=na) for q, (lv, na) in STORED.items()],
-                      source="ui")
+                      source=AnswerSource.UI)
     return org, draft.id
 
 

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
+from enums import AnswerSource
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
@@ -86,7 +87,7 @@ def test_upload_bad_file_lists_every_problem_and_stores_nothing(engine: Engine, 
 
 def test_import_into_an_existing_draft(engine: Engine, lead: dict[str, Any]) -> None:
     draft = create_assessment(engine, lead["actor"], lead["org"], title="草稿")
-    save_answers_bulk(engine, lead["actor"], draft.id, [AnswerInputData(IDS[0], 1)], source="ui")
+    save_answers_bulk(engine, lead["actor"], draft.id, [AnswerInputData(IDS[0], 1)], source=AnswerSource.UI)
     at = _page(lead)
     at.selectbox(key="excel_target").set_value(draft.id).run()
     at.file_uploader(key="excel_upload_0").set_value(("f.xlsx", filled_template({IDS[0]: (3, "", "")}), XLSX)).run()
@@ -98,7 +99,7 @@ def test_import_into_an_existing_draft(engine: Engine, lead: dict[str, Any]) -> 
 
 def test_summary_export_of_a_chosen_assessment(engine: Engine, lead: dict[str, Any], downloads: Downloads) -> None:
     a = create_assessment(engine, lead["actor"], lead["org"], title="年度评估")
-    save_answers_bulk(engine, lead["actor"], a.id, [AnswerInputData(x, 3) for x in IDS[:10]], source="ui")
+    save_answers_bulk(engine, lead["actor"], a.id, [AnswerInputData(x, 3) for x in IDS[:10]], source=AnswerSource.UI)
     at = _page(lead)
     at.radio(key="excel_export_lang").set_value("en").run()
     assert not at.exception, at.exception

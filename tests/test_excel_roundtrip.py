@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from db.engine import read_session
 from db.models import AnswerEvent, Assessment, EventLog
+from enums import AnswerSource
 from excel.cells import decode_text
 from excel.summary import ANSWER_SHEET_COLUMNS
 from questionnaires import get_questionnaire
@@ -74,7 +75,7 @@ def org(engine: Engine, system: Actor) -> int:
 
 def test_summary_to_template_to_import_gives_identical_answers(engine: Engine, system: Actor, org: int) -> None:
     source = create_assessment(engine, system, org, title="原始评估")
-    save_answers_bulk(engine, system, source.id, _stored_answers(), source="ui")
+    save_answers_bulk(engine, system, source.id, _stored_answers(), source=AnswerSource.UI)
     original = load_answers(engine, system, source.id)
 
     # A user copies level, justification and note from the summary into a fresh template.
@@ -101,7 +102,7 @@ def test_summary_to_template_to_import_gives_identical_answers(engine: Engine, s
 
 def test_offline_editing_of_a_draft_round_trips(engine: Engine, system: Actor, org: int) -> None:
     draft = create_assessment(engine, system, org)
-    save_answers_bulk(engine, system, draft.id, _stored_answers(), source="ui")
+    save_answers_bulk(engine, system, draft.id, _stored_answers(), source=AnswerSource.UI)
     before = load_answers(engine, system, draft.id)
     data = org_template_xlsx(engine, system, org, "en", assessment_id=draft.id)
 
@@ -127,7 +128,7 @@ def test_offline_editing_of_a_draft_round_trips(engine: Engine, system: Actor, o
 
 def test_blank_rows_leave_stored_answers_untouched(engine: Engine, system: Actor, org: int) -> None:
     draft = create_assessment(engine, system, org)
-    save_answers_bulk(engine, system, draft.id, [AnswerInputData(IDS[0], 4, note="保留")], source="ui")
+    save_answers_bulk(engine, system, draft.id, [AnswerInputData(IDS[0], 4, note="保留")], source=AnswerSource.UI)
     report = import_workbook(engine, system, org, filled_template({IDS[1]: (2, "", "")}), assessment_id=draft.id)
     assert report.ok and report.changed == 1 and report.blank == len(IDS) - 1
     stored = load_answers(engine, system, draft.id)
@@ -136,7 +137,7 @@ def test_blank_rows_leave_stored_answers_untouched(engine: Engine, system: Actor
 
 def test_new_draft_is_created_and_filled_in_one_transaction_with_audit_events(engine: Engine, system: Actor,
                                                                                org: int) -> None:
-    report = import_workbook(engine, system, org, filled_template(), source="import", title="协会收集")
+    report = import_workbook(engine, system, org, filled_template(), source=AnswerSource.IMPORT, title="协会收集")
     assert report.ok and report.created and report.changed == len(IDS)
     view = list_assessments(engine, system, org)[0]
     assert (view.id, view.title, view.status, view.questionnaire_version) == (
@@ -171,7 +172,7 @@ def test_submitted_or_foreign_targets_are_refused(engine: Engine, system: Actor,
     from services.errors import NotFound
 
     done = create_assessment(engine, system, org)
-    save_answers_bulk(engine, system, done.id, [AnswerInputData(IDS[0], 1)], source="ui")
+    save_answers_bulk(engine, system, done.id, [AnswerInputData(IDS[0], 1)], source=AnswerSource.UI)
     submit(engine, system, done.id)
     report = check_workbook(engine, system, org, filled_template(), assessment_id=done.id)
     assert not report.ok and [p.code for p in report.problems] == ["assessment_submitted"]
@@ -190,7 +191,7 @@ def test_an_empty_template_is_not_imported(engine: Engine, system: Actor, org: i
 def test_answers_and_profile_of_an_existing_draft_change_in_one_transaction(engine: Engine, system: Actor, org: int,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     draft = create_assessment(engine, system, org)
-    save_answers_bulk(engine, system, draft.id, [AnswerInputData(IDS[0], 1)], source="ui")
+    save_answers_bulk(engine, system, draft.id, [AnswerInputData(IDS[0], 1)], source=AnswerSource.UI)
     other = {**PROFILE, "sector": "finance"}
     data = filled_template({IDS[0]: (4, "", "")}, profile=other)
 

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
+from enums import AnswerSource
 from excel.cells import decode_text
 from excel.summary import SummaryInfo, build_summary
 from i18n import t
@@ -63,7 +64,7 @@ def stored(engine: Engine, system: Actor) -> dict[str, Any]:
     add_member(engine, system, org.id, "resp", "respondent")
     lead = load_actor(engine, lead_id)
     a = create_assessment(engine, lead, org.id, title="2024 年度自评估")
-    save_answers_bulk(engine, lead, a.id, _answers(), source="ui")
+    save_answers_bulk(engine, lead, a.id, _answers(), source=AnswerSource.UI)
     return {"org": org.id, "id": a.id, "lead": lead, "resp": load_actor(engine, resp_id)}
 
 
@@ -152,7 +153,7 @@ def test_not_scored_is_an_empty_score_and_words_never_zero(engine: Engine, syste
     org = create_organisation(engine, system, "新组织", Q.default_profile())
     a = create_assessment(engine, system, org.id)
     first = Q.dimensions[0].subdimensions[0].questions[0]
-    save_answers_bulk(engine, system, a.id, [AnswerInputData(first.id, 3)], source="ui")
+    save_answers_bulk(engine, system, a.id, [AnswerInputData(first.id, 3)], source=AnswerSource.UI)
     wb = load_workbook(io.BytesIO(summary_xlsx(engine, system, a.id, "en")))
     rows = {r[1]: r for r in _rows(wb["Scores"]) if r[0] == "Dimension"}
     assert rows[Q.dimensions[0].id][3] == 3 and rows[Q.dimensions[0].id][7] == f"3 {Q.t(Q.meta.scale[3].name, 'en')}"

@@ -30,6 +30,7 @@ from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
 from app import PAGES
+from enums import AnswerSource
 from i18n import t
 from questionnaires import get_questionnaire
 from services import (
@@ -206,7 +207,7 @@ ASSESSMENT_CASES = [
                                                            AnswerInputData(w.questions[0], level=0), expected_revision=1)),
     Case("save_answers_bulk", "answers",
          lambda w, a, t_: assessments.save_answers_bulk(w.engine, a, _asm(w, t_),
-                                                        [AnswerInputData(w.questions[5], level=5)], source="import")),
+                                                        [AnswerInputData(w.questions[5], level=5)], source=AnswerSource.IMPORT)),
     Case("history", "answers", lambda w, a, t_: assessments.history(w.engine, a, _asm(w, t_))),
     Case("audit_history", "answers", lambda w, a, t_: audit.audit_history(w.engine, a, _asm(w, t_))),
     Case("question_texts", "assessment", lambda w, a, t_: audit.question_texts(w.engine, a, _asm(w, t_), "en")),

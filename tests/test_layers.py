@@ -32,6 +32,9 @@ FORBIDDEN = {
     # the one Problem type sits just above i18n, so every layer may raise it
     "problems": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "questionnaires",
                  "scoring", "charts", "demo", "reports", "benchmarking", "privacy", "openpyxl"},
+    # the enumerations sit below everything: db builds its CHECK constraints from them, every layer compares with them
+    "enums": {"streamlit", "sqlalchemy", "db", "services", "app_pages", "excel", "cli", "questionnaires", "scoring",
+              "charts", "demo", "reports", "benchmarking", "privacy", "openpyxl", "i18n", "problems"},
     "app_pages": {"sqlalchemy", "db"},  # pages call services; they never touch the database layer
 }
 

@@ -26,6 +26,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import Engine
 
 import i18n
+from enums import AnswerSource
 from i18n import WORD_JOINER, escape_markdown
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
@@ -197,10 +198,10 @@ def hostile_world(engine: Engine) -> HostileWorld:
                else AnswerInputData(x.id, level=i % 6, note=EVIL, justification=EVIL)
                for i, x in enumerate(q.questions())]
     in_round = start_round_assessment(engine, lead_actor, org.id, rnd.id, sharing="identified").id
-    save_answers_bulk(engine, lead_actor, in_round, answers, source="ui")
+    save_answers_bulk(engine, lead_actor, in_round, answers, source=AnswerSource.UI)
     submit_to_round(engine, lead_actor, in_round)
     titled = create_assessment(engine, lead_actor, org.id, title="Title " + EVIL).id
-    save_answers_bulk(engine, load_actor(engine, rita), titled, answers[:20], source="ui")
+    save_answers_bulk(engine, load_actor(engine, rita), titled, answers[:20], source=AnswerSource.UI)
     submit(engine, lead_actor, titled)
     return HostileWorld(root, lead, rita, secretary, org.id, in_round, titled)
 

@@ -15,6 +15,7 @@ from cli.main import main as aigov
 from db.engine import read_session
 from db.models import Answer, Assessment, Organisation
 from demo.seed import DEMO_ORG_NAME, seed_demo
+from enums import AssessmentForm
 from questionnaires import get_questionnaire
 from questionnaires.migration import MigrationError, get_migration, validate_mapping
 from scoring import AnswerInput, score_assessment
@@ -176,7 +177,7 @@ def test_a_1_0_0_assessment_still_scores_on_1_0_0(engine: Engine) -> None:
         profile, preset = dict(a.profile_snapshot or {}), a.target_preset
     q = get_questionnaire(version="1.0.0")
     alone = score_assessment(q, profile, {r.question_id: AnswerInput(r.level, bool(r.is_na)) for r in rows},
-                             preset or q.default_preset(profile), "full")
+                             preset or q.default_preset(profile), AssessmentForm.FULL)
     assert alone.overall.score == result.overall.score
     assert "GOV-INS-01" in {r.question_id for r in rows}
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from enums import AssessmentForm
 from questionnaires import load_questionnaire
 from questionnaires.schema import Questionnaire
 from scoring import (
@@ -27,7 +28,6 @@ from scoring import (
     score_assessment,
     score_cohort,
 )
-from scoring.types import Form
 from tests.scoring_reference import assert_matches, reference_score
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
@@ -47,7 +47,7 @@ profiles = st.fixed_dictionaries({
 answer_values = st.one_of(st.none(), st.just("na"), st.integers(0, 5))
 answer_sets = st.fixed_dictionaries({qid: answer_values for qid in IDS})
 presets = st.sampled_from([None, *PRESETS])
-FORMS: tuple[Form, ...] = ("full", "core")
+FORMS = tuple(AssessmentForm)
 forms = st.sampled_from(FORMS)
 
 
@@ -65,7 +65,7 @@ def as_file_answers(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {qid: ({"na": True} if v == "na" else {"level": v}) for qid, v in raw.items() if v is not None}
 
 
-Member = tuple[dict[str, Any], dict[str, Any], str | None, Form]  # profile, raw answers, preset, form
+Member = tuple[dict[str, Any], dict[str, Any], str | None, AssessmentForm]  # profile, raw answers, preset, form
 
 
 def _cohort_equals_alone_and_reference(q: Questionnaire, members: Sequence[Member]) -> None:

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine
 
 from db.engine import make_engine
+from enums import AnswerSource
 from services.actions import create_action
 from services.assessments import AnswerInputData, save_answers_bulk, submit
 from tests.support.sql_counter import SqlCount, counting_sql
@@ -51,7 +52,7 @@ def _half_answered(url: str) -> tuple[Member, int]:
         aid = new_assessment(engine, admin)
         half = q().questions()[: len(q().questions()) // 2]
         save_answers_bulk(engine, admin.actor(engine), aid, [AnswerInputData(x.id, i % 6) for i, x in enumerate(half)],
-                          source="cli")
+                          source=AnswerSource.CLI)
     finally:
         engine.dispose()
     return admin, aid
@@ -102,7 +103,7 @@ def test_a_results_page_run_reads_the_assessment_once_in_one_transaction(app_any
         submit(engine, who, previous)
         aid = new_assessment(engine, admin, carry_forward_from=previous)
         first = q().questions()[0]
-        save_answers_bulk(engine, who, aid, [AnswerInputData(first.id, 5)], source="cli")
+        save_answers_bulk(engine, who, aid, [AnswerInputData(first.id, 5)], source=AnswerSource.CLI)
         create_action(engine, who, admin.org_id, title="Write the AI policy", question_ids=[first.id],
                       owner_id=admin.user_id)
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from db.engine import make_engine
+from enums import AnswerSource
 from services.access import load_actor
 from services.accounts import create_user
 from services.assessments import (
@@ -49,7 +50,7 @@ def test_control_characters_are_refused_everywhere_text_enters(any_db_url: str) 
         with pytest.raises(InvalidInput) as bulk:  # imports go through the same rule, all or nothing
             save_answers_bulk(engine, actor, aid, [AnswerInputData("GOV-INS-02", 1),
                                                    AnswerInputData("GOV-INS-03", None, True, "bell\x07")],
-                              source="import")
+                              source=AnswerSource.IMPORT)
         assert any("GOV-INS-03: justification contains the control character U+0007" in p
                    for p in bulk.value.problems)
         with pytest.raises(InvalidInput, match="name: contains the control character U"):

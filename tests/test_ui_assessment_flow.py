@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from enums import AnswerSource
 from services.access import Actor
 from services.assessments import AnswerInputData, save_answers_bulk, submit
 from services.organisations import get_organisation, list_organisations
@@ -188,7 +189,7 @@ def test_another_organisations_assessment_id_shows_not_found_and_none_of_its_dat
     bob = org_admin(engine, "bobby", "保密科技有限公司")
     secret = new_assessment(engine, bob, title="绝密评估-2025")
     save_answers_bulk(engine, bob.actor(engine), secret,
-                      [AnswerInputData(x.id, 4, note="董事会纪要-机密") for x in q().questions()[:8]], source="cli")
+                      [AnswerInputData(x.id, 4, note="董事会纪要-机密") for x in q().questions()[:8]], source=AnswerSource.CLI)
     new_assessment(engine, alice, title="Alpha review")
     for page in ("questionnaire", "results"):
         for raw in (str(secret), "abc", "999999"):
@@ -274,7 +275,7 @@ def test_next_unanswered_goes_to_the_first_open_question_from_the_current_page_o
     pages = _pages(engine, alice, aid)
     skipped = pages[0].question_ids[1]
     answered = [x for p in pages[:2] for x in p.question_ids if x != skipped]
-    save_answers_bulk(engine, alice.actor(engine), aid, [AnswerInputData(x, 2) for x in answered], source="cli")
+    save_answers_bulk(engine, alice.actor(engine), aid, [AnswerInputData(x, 2) for x in answered], source=AnswerSource.CLI)
     at = open_page(alice, "questionnaire", assessment=aid)
     at.button(key="q_next_open").click().run()  # from page 1: the skipped question on this page
     assert at.selectbox(key=f"q_jump_{aid}").value == pages[0].id
@@ -282,11 +283,11 @@ def test_next_unanswered_goes_to_the_first_open_question_from_the_current_page_o
     at.button(key="q_next_open").click().run()  # from page 2 (all answered): page 3 comes first
     assert answer_keys(at) == list(pages[2].question_ids)
     save_answers_bulk(engine, alice.actor(engine), aid,
-                      [AnswerInputData(x, 1) for p in pages[2:] for x in p.question_ids], source="cli")
+                      [AnswerInputData(x, 1) for p in pages[2:] for x in p.question_ids], source=AnswerSource.CLI)
     at.selectbox(key=f"q_jump_{aid}").set_value(pages[-1].id).run()
     at.button(key="q_next_open").click().run()  # from the last page: wraps around to the skipped one
     assert answer_keys(at) == list(pages[0].question_ids)
-    save_answers_bulk(engine, alice.actor(engine), aid, [AnswerInputData(skipped, 3)], source="cli")
+    save_answers_bulk(engine, alice.actor(engine), aid, [AnswerInputData(skipped, 3)], source=AnswerSource.CLI)
     at.run()
     assert at.button(key="q_next_open").disabled  # nothing left to answer
 
@@ -363,7 +364,7 @@ def test_a_submitted_assessment_is_shown_read_only(app_db: str, engine: Engine) 
     alice = org_admin(engine)
     aid = new_assessment(engine, alice)
     save_answers_bulk(engine, alice.actor(engine), aid, [AnswerInputData(x.id, 3) for x in q().questions()[:4]],
-                      source="cli")
+                      source=AnswerSource.CLI)
     submit(engine, alice.actor(engine), aid)
     at = open_page(alice, "questionnaire", assessment=aid)
     assert msg("questionnaire.read_only") in texts(at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from enums import AnswerSource
 from services.access import Actor
 from services.assessments import AnswerInputData, get_assessment, list_assessments, save_answers_bulk, submit
 from services.errors import NotFound
@@ -21,7 +22,7 @@ def test_the_list_shows_each_assessment_with_its_engine_score(app_db: str, engin
     alice = org_admin(engine)
     first = new_assessment(engine, alice, title="2024 自评")
     save_answers_bulk(engine, alice.actor(engine), first, [AnswerInputData(x.id, 2) for x in q().questions()[:9]],
-                      source="cli")
+                      source=AnswerSource.CLI)
     second = new_assessment(engine, alice, title="2025 自评", form="core")
     at = open_page(alice, "assessments")
     table = next(df.value for df in at.dataframe if msg("assessments.col_title") in df.value.columns)
@@ -36,7 +37,7 @@ def test_start_a_short_form_assessment_carrying_the_last_answers_forward(app_db:
     alice = org_admin(engine)
     old = new_assessment(engine, alice, title="上一轮")
     save_answers_bulk(engine, alice.actor(engine), old,
-                      [AnswerInputData(x.id, 4, note="沿用") for x in q().questions()[:6]], source="cli")
+                      [AnswerInputData(x.id, 4, note="沿用") for x in q().questions()[:6]], source=AnswerSource.CLI)
     newer = new_assessment(engine, alice, title="试填")  # a later, empty one: the choice is not only the latest
     at = open_page(alice, "assessments")
     options = at.selectbox(key="new_carry").options  # none, then every earlier assessment, newest first

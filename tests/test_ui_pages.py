@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import Engine
 
+from enums import AnswerSource
 from services.accounts import create_user
 from services.assessments import AnswerInputData, save_answers_bulk, submit
 from tests.ui_flow import (
@@ -36,7 +37,7 @@ def _state(engine: Engine, state: str) -> tuple[Member, int | None]:
     aid = new_assessment(engine, alice, title="进行中")
     save_answers_bulk(engine, alice.actor(engine), aid, [
         AnswerInputData(x.id, i % 6) if i % 9 else AnswerInputData(x.id, na=True, justification="不涉及")
-        for i, x in enumerate(q().questions()[:30])], source="cli")
+        for i, x in enumerate(q().questions()[:30])], source=AnswerSource.CLI)
     if state == "draft":
         return alice, aid
     submit(engine, alice.actor(engine), aid)

@@ -13,6 +13,7 @@ import openpyxl
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from enums import AnswerSource
 from services.assessments import AnswerInputData, save_answers_bulk, submit
 from services.organisations import list_organisations
 from services.sign_in import authenticate
@@ -32,7 +33,7 @@ def _charts(at: AppTest) -> dict[str, dict[str, Any]]:
 def _answer(engine: Engine, member: Member, aid: int, levels: dict[str, int | None]) -> None:
     save_answers_bulk(engine, member.actor(engine), aid, [
         AnswerInputData(qid, level, na=level is None, justification="不涉及" if level is None else "")
-        for qid, level in levels.items()], source="cli")
+        for qid, level in levels.items()], source=AnswerSource.CLI)
 
 
 def _spread() -> dict[str, int | None]:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from db.engine import make_engine
 from db.models import User
 from demo.seed import DEMO_ORG_NAME
+from enums import AnswerSource
 from i18n import t
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
@@ -64,7 +65,7 @@ def test_every_workbook_downloaded_in_chinese_has_no_english_and_no_raw_codes(de
     core = create_assessment(demo, system, org.id, form="core", title="精简版自评")
     q = get_questionnaire()
     save_answers_bulk(demo, system, core.id, [AnswerInputData(x.id, 2) for x in q.questions() if x.core][:5],
-                      source="import")
+                      source=AnswerSource.IMPORT)
     association = list_administered(demo, system)[0]
     rnd = list_rounds(demo, system, association.id)[0].round
     member = next(m for m in member_rounds(demo, system, org.id) if m.assessment_id and m.status == "submitted")
@@ -96,7 +97,7 @@ def test_summary_says_why_a_question_was_not_asked_and_long_sheets_filter_and_fr
     org = create_organisation(engine, who, "星河/智能 科技:有限公司", profile)
     who = load_actor(engine, user.id)
     a = create_assessment(engine, who, org.id, form="core")
-    save_answers_bulk(engine, who, a.id, [AnswerInputData(x.id, 3) for x in q.questions() if x.core][:3], source="ui")
+    save_answers_bulk(engine, who, a.id, [AnswerInputData(x.id, 3) for x in q.questions() if x.core][:3], source=AnswerSource.UI)
     data = summary_xlsx(engine, who, a.id, "zh")
 
     full = create_assessment(engine, who, org.id, form="full")

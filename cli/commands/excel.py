@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from cli.commands.assessment import print_carried
 from cli.context import acting, object_id, open_database, service_error
 from cli.main import CLIError
+from enums import AnswerSource, Sharing
 from excel.problems import Problem
 from excel.safety import MAX_UPLOAD_BYTES, UnsafeXMLParser, require_defusedxml
 from i18n import LANGUAGES, t
@@ -71,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --assessment: also overwrite answers changed in the app since the file was downloaded "
                         "(without it such a file is refused, nothing written)")
     i.add_argument("--round", type=object_id("round"), metavar="ID", help="with --association: put the assessments into this open round")
-    i.add_argument("--sharing", choices=("anonymous", "identified"), default="anonymous",
+    i.add_argument("--sharing", choices=list(Sharing), default=Sharing.ANONYMOUS,
                    help="with --round: how the members share in the round (default anonymous)")
     i.add_argument("--submit", action="store_true", help="with --round: submit the assessments into the round")
     i.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the messages (default en)")
@@ -132,13 +133,13 @@ def _import(args: argparse.Namespace) -> int:
     misplaced = ([("--assessment", args.assessment is not None), ("--update-profile", args.update_profile),
                   ("--overwrite-newer", args.overwrite_newer)]
                  if args.association is not None else
-                 [("--round", args.round is not None), ("--sharing", args.sharing != "anonymous"),
+                 [("--round", args.round is not None), ("--sharing", args.sharing != Sharing.ANONYMOUS),
                   ("--submit", args.submit)])
     for flag, given in misplaced:
         if given:
             other = "--org" if args.association is not None else "--association"
             raise _error(f"{flag} goes with {other}; leave it out or import with {other}.")
-    if args.association is not None and args.round is None and (args.submit or args.sharing != "anonymous"):
+    if args.association is not None and args.round is None and (args.submit or args.sharing != Sharing.ANONYMOUS):
         raise _error("--submit and --sharing need --round: name the open round to submit into "
                      "(aigov round list --association ID).")
     if args.assessment is not None and len(args.files) > 1:
@@ -161,7 +162,7 @@ def _import(args: argparse.Namespace) -> int:
         else:
             try:
                 report = import_workbook(engine, actor, args.org, data, assessment_id=args.assessment,
-                                         source="cli", update_profile=args.update_profile,
+                                         source=AnswerSource.CLI, update_profile=args.update_profile,
                                          title=t("excel.page.new_title", args.lang, file=path.name),
                                          overwrite_newer=args.overwrite_newer)
             except NotFound as exc:
@@ -191,7 +192,7 @@ def _import_members(engine: Engine, actor: Actor, args: argparse.Namespace) -> i
             readable.append((str(path), data))
     try:
         reports = import_member_workbooks(engine, actor, args.association, readable, round_id=args.round,
-                                          sharing=args.sharing, submit=args.submit, source="cli")
+                                          sharing=args.sharing, submit=args.submit, source=AnswerSource.CLI)
     except NotFound as exc:
         if exc.values.get("object") == "round":
             raise _error(f"--round {args.round}: association {args.association} has no such round "

@@ -28,6 +28,7 @@ from pydantic import (
 
 from cli.commands.questionnaire import problems_error
 from cli.main import CLIError
+from enums import AssessmentForm
 from i18n import catalog, t
 from problems import Problem, shown
 from questionnaires import DEFAULT_ID, QuestionnaireError, get_questionnaire, load_questionnaire
@@ -62,7 +63,7 @@ class ScoreInput:
     profile: dict[str, Any]
     answers: dict[str, AnswerInput]
     target_preset: str | None
-    form: str
+    form: AssessmentForm
     ignored: tuple[str, ...]  # answered questions that do not apply (left out of everything)
 
 
@@ -211,8 +212,8 @@ def validate_answers_file(data: Any, q: Questionnaire, file: str = "answers.json
     if preset is not None and preset not in presets:
         problem("answers_unknown_preset", "target_preset", {"preset": shown(preset), "choices": ", ".join(presets),
                                                             "close": _close(str(preset), presets)})
-    form = data.get("form", "full")
-    if form not in ("full", "core"):
+    form = data.get("form", AssessmentForm.FULL)
+    if form not in tuple(AssessmentForm):
         problem("answers_unknown_form", "form", {"form": shown(form)})
 
     raw = data.get("answers")
@@ -261,12 +262,12 @@ def validate_answers_file(data: Any, q: Questionnaire, file: str = "answers.json
         return None, problems
 
     assert isinstance(profile, dict)
-    core_only = form == "core"
+    core_only = form == AssessmentForm.CORE
     ignored = tuple(
         question.id for question in q.questions()
         if question.id in answers and answers[question.id].answered
         and (not q.applies(question, profile) or (core_only and not question.core)))
-    return ScoreInput(profile, answers, preset, form, ignored), []
+    return ScoreInput(profile, answers, preset, AssessmentForm(form), ignored), []
 
 
 # --- output ---------------------------------------------------------------------------------------------
@@ -351,7 +352,7 @@ def _score(args: argparse.Namespace) -> int:
         raise CLIError(_refusal(path, exc, args.lang)) from exc
     except QuestionnaireError as exc:
         raise problems_error(exc.problems, args.lang) from exc
-    result = score_assessment(q, parsed.profile, parsed.answers, parsed.target_preset, parsed.form)  # type: ignore[arg-type]
+    result = score_assessment(q, parsed.profile, parsed.answers, parsed.target_preset, parsed.form)
     if parsed.ignored:
         print(f"aigov: note: {_labels(args.lang)['ignored']}: {', '.join(parsed.ignored)}", file=sys.stderr)
     if args.json:

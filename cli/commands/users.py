@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
-from db.models import AnswerSource, OrgRole
+from enums import AnswerSource, OrgRole
 from excel.audit_csv import history_csv, history_headers, history_rows
 from services import account_admin, association_admins, audit, invitations, members
 from services.access import Actor

@@ -17,6 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import Engine
 
+from enums import AnswerSource
 from i18n import t
 from services.access import Actor, load_actor
 from services.accounts import create_user
@@ -75,7 +76,7 @@ def test_gap_to_action_to_next_assessment_and_pdf(live_server: str, engine: Engi
     who = load_actor(engine, lead.id)
     add_member(engine, Actor.system(), org.id, "rita", "respondent")
     aid = create_assessment(engine, who, org.id, title="2026 review").id
-    save_answers_bulk(engine, who, aid, [AnswerInputData(x.id, level=1) for x in q().questions()], source="cli")
+    save_answers_bulk(engine, who, aid, [AnswerInputData(x.id, level=1) for x in q().questions()], source=AnswerSource.CLI)
 
     page.goto(f"{live_server}/results?assessment={aid}&lang=en")
     page.get_by_label(en("auth.username"), exact=True).fill("lead")

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import Engine
 
+from enums import AssessmentForm
 from i18n import t
 from questionnaires import get_questionnaire
 from scoring import AnswerInput, score_assessment
@@ -157,7 +158,7 @@ def test_short_form_assessment_in_chinese_from_empty_database(live_server: str, 
         nxt.click()
         page.wait_for_function("url => window.location.href !== url", arg=before)
         _settle(page)
-    want = score_assessment(q, org.profile, given, target_preset=q.default_preset(org.profile), form="core")
+    want = score_assessment(q, org.profile, given, target_preset=q.default_preset(org.profile), form=AssessmentForm.CORE)
     assert sorted(given) == sorted(want.applicable)
     assert not want.to_answer
     expect(page.get_by_text(zh("questionnaire.progress", answered=len(given), applicable=len(given),

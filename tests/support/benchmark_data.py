@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
+from enums import AnswerSource
 from questionnaires import get_questionnaire
 from services.access import Actor, load_actor
 from services.accounts import create_user
@@ -69,7 +70,7 @@ class Cohort:
         answers = [AnswerInputData(x.id, na=True, justification=f"not relevant: {note}") if x.id in na
                    else AnswerInputData(x.id, level=(levels or {}).get(x.id, level), note=note)
                    for x in get_questionnaire().questions()]
-        save_answers_bulk(self.engine, self.member(name), assessment_id, answers, source="ui")
+        save_answers_bulk(self.engine, self.member(name), assessment_id, answers, source=AnswerSource.UI)
 
     def submit(self, name: str, level: int, *, sharing: str = "anonymous", note: str = "",
                levels: dict[str, int] | None = None, na: tuple[str, ...] = (), round_id: int | None = None) -> int:
