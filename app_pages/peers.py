@@ -34,7 +34,7 @@ from enums import AssessmentStatus
 from questionnaires import Questionnaire
 from services.access import Actor
 from services.assessments import list_assessments
-from services.associations import join_association, member_associations
+from services.associations import AssociationView, join_association, leave_association, member_associations
 from services.benchmark_workbooks import peer_xlsx
 from services.errors import NotFound
 from services.exports import file_label
@@ -57,6 +57,47 @@ def _join(who: Actor, org_id: int) -> None:
         if st.form_submit_button(tr("benchmark.peers.join_button")) and \
                 (a := attempt(lambda: join_association(engine(), who, org_id, code))) is not None:
             st.success(tr("benchmark.peers.joined", name=a.name))
+
+
+LEAVING = "peers_leaving"  # the association whose leaving waits for the administrator's confirmation
+
+
+def _leave(who: Actor, org_id: int, assocs: list[AssociationView]) -> None:
+    """Leave an association (organisation administrators): pick it, read what leaving does, confirm.
+
+    What happens to the organisation's submissions follows docs/benchmarking.md ("Leaving"): they
+    stay its own, drop out of the association's next releases, and releases already published stay
+    as they were. The confirmation says so before anything changes.
+    """
+    if not who.can_admin_org(org_id):
+        return
+    by_id = {a.id: a for a in assocs}
+    pending = by_id.get(st.session_state.get(LEAVING, -1))
+    if pending is not None:
+        with st.container(border=True):
+            st.warning(tr("benchmark.peers.leave_confirm", name=pending.name))
+            yes, no = st.columns(2)
+            if yes.button(tr("benchmark.peers.leave_confirm_button"), key="leave_yes", type="primary"):
+                st.session_state.pop(LEAVING, None)
+
+                def leave() -> bool:
+                    leave_association(engine(), who, org_id, pending.id)
+                    return True
+
+                if attempt(leave):
+                    st.query_params.pop("round", None)  # a round of the association just left is no longer shown
+                    flash(tr("benchmark.peers.left", name=pending.name), rerun=True)
+            if no.button(tr("common.cancel"), key="leave_no"):
+                st.session_state.pop(LEAVING, None)
+                st.rerun()
+        return
+    with st.expander(tr("benchmark.peers.leave_heading")):
+        names = {a.id: a.name for a in assocs}
+        pick = st.selectbox(tr("benchmark.peers.leave_pick"), list(names), format_func=names.__getitem__,
+                            key="leave_pick")
+        if st.button(tr("benchmark.peers.leave_button"), key="leave_ask"):
+            st.session_state[LEAVING] = pick
+            st.rerun()
 
 
 def _sharing_label(mode: str) -> str:
@@ -197,6 +238,7 @@ def main() -> None:
         st.info(tr("benchmark.peers.no_association"))
         return
     st.caption(tr("benchmark.peers.member_of", names="、".join(a.name for a in assocs)))
+    _leave(who, org_id, assocs)
     rounds = member_rounds(engine(), who, org_id)
     if not rounds:
         st.info(tr("benchmark.peers.no_rounds"))

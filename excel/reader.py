@@ -76,7 +76,6 @@ class FilledTemplate:
     profile: dict[str, Any]  # the fields filled in, as option ids / booleans / lists of ids
     profile_gaps: tuple[Problem, ...]  # blank profile cells: a problem only when the profile is to be saved
     answers: tuple[TemplateAnswer, ...]  # in questionnaire order
-    format_version: str = TEMPLATE_FORMAT_VERSION
     organisation_name: str = ""  # as typed, trimmed; checked only where a member is registered from it
     organisation_cell: str = ""  # e.g. "D2" on the profile sheet; "" for format 1, which has no name row
     # Format 3, a template pre-filled from a draft: that draft's id and each stored answer's revision at
@@ -493,7 +492,7 @@ def _read(wb: Any, problems: list[Problem], require_name: bool,
     if problems or found_answers is None or found_profile is None:
         return None
     return FilledTemplate(q.id, q.version, lang, found_answers[1], found_profile[1], profile.values,
-                          tuple(profile.gaps), tuple(answers), version, profile.name, profile.name_cell,
+                          tuple(profile.gaps), tuple(answers), profile.name, profile.name_cell,
                           base_id, base_revisions, _generated_at(meta),
                           meta.get("questionnaire_version", ("", ""))[1])
 

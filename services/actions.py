@@ -147,11 +147,6 @@ def actions_of(s: Session, org_id: int) -> list[ActionView]:
     return sorted(_views(s, rows), key=_sort_key)
 
 
-def get_action(engine: Engine, actor: Actor, action_id: int) -> ActionView:
-    with read_session(engine) as s:
-        return _views(s, [_load_action(s, actor, action_id)])[0]
-
-
 def owners_of(s: Session, org_id: int) -> list[Owner]:
     """Active members of the organisation, who may own an action (for an organisation the caller's session may read)."""
     rows = s.execute(select(User.id, User.username, User.display_name)
@@ -159,18 +154,6 @@ def owners_of(s: Session, org_id: int) -> list[Owner]:
                      .where(Membership.organisation_id == org_id, User.is_active.is_(True))
                      .order_by(User.username))
     return [Owner(uid, name, display or "") for uid, name, display in rows]
-
-
-def done_since_previous(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, list[ActionView]]:
-    """Per question: the organisation's actions completed since its previous submitted assessment.
-
-    "Previous" is the latest assessment submitted before this one was created; without one, every
-    completed action counts. For a submitted assessment, actions completed after its submission are
-    left out (they belong to the next one).
-    """
-    with read_session(engine) as s:
-        a = _load(s, actor, valid_id(assessment_id, "assessment"))
-        return done_since(s, a)
 
 
 class AssessmentLike(Protocol):
@@ -187,8 +170,14 @@ class AssessmentLike(Protocol):
 
 
 def done_since(s: Session, a: AssessmentLike) -> dict[str, list[ActionView]]:
-    """:func:`done_since_previous` inside the caller's session, for an assessment it may read (one
-    statement when nothing was done, three otherwise)."""
+    """Per question: the organisation's actions completed since its previous submitted assessment, read in
+    the caller's session for an assessment the caller may read (one statement when nothing was done, three
+    otherwise).
+
+    "Previous" is the latest assessment submitted before this one was created; without one, every
+    completed action counts. For a submitted assessment, actions completed after its submission are
+    left out (they belong to the next one).
+    """
     previous = select(func.max(Assessment.submitted_at)).where(
         Assessment.organisation_id == a.organisation_id, Assessment.id != a.id,
         Assessment.status == AssessmentStatus.SUBMITTED, Assessment.submitted_at <= a.created_at).scalar_subquery()

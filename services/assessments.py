@@ -382,22 +382,14 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int, *,
 
 # --- answers ----------------------------------------------------------------------------------------
 
-def save_answer(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData, *,
-                expected_revision: int | None, source: AnswerSource = AnswerSource.UI) -> AnswerView:
-    """Store one answer if nobody changed it since the caller read ``expected_revision``.
-
-    ``expected_revision`` is the revision the user saw (None: the user saw no stored answer). A
-    mismatch raises ConflictError with the stored value; an identical value is a no-op.
-    """
-    return save_answer_and_read(engine, actor, assessment_id, data, expected_revision=expected_revision,
-                                source=source).answers[data.question_id]
-
-
 def save_answer_and_read(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData, *,
                          expected_revision: int | None, source: AnswerSource = AnswerSource.UI) -> AssessmentState:
-    """:func:`save_answer`, returning the assessment's state right after the save, from the same transaction.
+    """Store one answer if nobody changed it since the caller read ``expected_revision``; returns the
+    assessment's state right after the save, from the same transaction.
 
-    The page that saved needs nothing else to draw itself again (the questionnaire's autosave).
+    ``expected_revision`` is the revision the user saw (None: the user saw no stored answer). A
+    mismatch raises ConflictError with the stored value; an identical value is a no-op. The page
+    that saved needs nothing else to draw itself again (the questionnaire's autosave).
     """
     for attempt in range(2):
         try:

@@ -16,7 +16,6 @@ from db.models import AssociationMember, EventLog, Membership, Organisation, Use
 from enums import OrgRole
 from services.access import Actor
 from services.associations import admin_association, user_by_name
-from services.errors import NotFound
 from services.events import log_event
 from services.organisations import validate_profile
 from services.text import clean_name
@@ -56,8 +55,8 @@ def register_member(s: Session, actor: Actor, association_id: int, name: str, pr
 def registered_members(s: Session, association_id: int) -> list[tuple[Organisation, bool]]:
     """Current members that this association registered itself, each with whether it has an account yet.
 
-    An organisation that joined with the invitation code, or that a platform administrator added,
-    is not among them: the association learns nothing about it from this list.
+    An organisation that joined with the invitation code is not among them: the association learns
+    nothing about it from this list.
     """
     ids = {oid for oid, detail in s.execute(
         select(EventLog.object_id, EventLog.detail)
@@ -68,16 +67,3 @@ def registered_members(s: Session, association_id: int) -> list[tuple[Organisati
     with_accounts = set(s.scalars(select(Membership.organisation_id).where(Membership.organisation_id.in_(ids or [-1]))))
     orgs = s.scalars(select(Organisation).where(Organisation.id.in_(ids or [-1])).order_by(Organisation.id))
     return [(org, org.id in with_accounts) for org in orgs]
-
-
-def add_member_organisation(engine: Engine, actor: Actor, association_id: int, org_id: int) -> None:
-    """Add an existing organisation; the actor must administer both (e.g. a platform administrator)."""
-    actor.require_org(org_id, admin=True)
-    with write_session(engine) as s:
-        admin_association(s, actor, association_id)
-        if s.get(Organisation, org_id) is None:
-            raise NotFound(object="organisation", id=org_id)
-        if s.get(AssociationMember, (association_id, org_id)) is None:
-            s.add(AssociationMember(association_id=association_id, organisation_id=org_id))
-            log_event(s, actor, "association_member_added", "organisation", org_id, association_id=association_id)
-

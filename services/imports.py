@@ -12,7 +12,7 @@ Concurrent edits: a template pre-filled from a draft (format 3) records that dra
 revision at download. Imported back into that draft, a row whose stored answer was changed in the
 app since the download and that differs from it is a conflict (``changed_since_download``): nothing
 is written unless the caller passes ``overwrite_newer=True``. The check runs again inside the write
-transaction, under the same locks as :func:`services.assessments.save_answer`, so an answer saved
+transaction, under the same locks as :func:`services.assessments.save_answer_and_read`, so an answer saved
 between the check and the write is caught too. A file without that record (a blank template,
 formats 1–2, or one made from another assessment) is not refused; its report lists the stored
 answers it replaces with a different value (``replaces``), so the user can be told before confirming.
@@ -239,7 +239,7 @@ def _stored_in_session(s: Session, assessment_id: int) -> dict[str, _StoredAnswe
 
     ``answers.load(for_update=True)`` locks the assessment row on PostgreSQL, as every answer save does first,
     and SQLite's write transactions are serialised (BEGIN IMMEDIATE): no answer can change between this
-    read and the write. The answer rows are locked as well, as save_answer locks the row it saves.
+    read and the write. The answer rows are locked as well, as save_answer_and_read locks the row it saves.
     """
     stmt = select(Answer).where(Answer.assessment_id == assessment_id)
     if s.bind is not None and s.bind.dialect.name == "postgresql":

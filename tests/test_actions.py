@@ -16,8 +16,9 @@ from streamlit.testing.v1 import AppTest
 from db.engine import read_session
 from db.models import EventLog
 from enums import AnswerSource
-from services.actions import create_action, done_since_previous, list_actions, prefill_from, update_action
-from services.assessments import AnswerInputData, create_assessment, save_answers_bulk, submit
+from services.actions import create_action, list_actions, prefill_from, update_action
+from services.answer_extras import question_extras
+from services.assessments import AnswerInputData, create_assessment, get_assessment, save_answers_bulk, submit
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
 from services.results import assessment_result
 from tests.ui_flow import Member, msg, new_assessment, open_page, org_admin, q, respondent
@@ -122,7 +123,7 @@ def test_done_actions_show_in_the_next_assessment_only(engine: Engine) -> None:
     update_action(engine, who, after.id, status="done")
     still_open = create_action(engine, who, alice.org_id, title="not done", question_ids=[gap])
     nxt = create_assessment(engine, who, alice.org_id, carry_forward_from=first).id
-    shown = done_since_previous(engine, who, nxt)
+    shown = question_extras(engine, get_assessment(engine, who, nxt)).done_since
     assert [v.title for v in shown[gap]] == ["done between the assessments"]
     assert still_open.id not in {v.id for v in shown[gap]}
 
@@ -161,7 +162,7 @@ def test_results_page_create_from_gap_assign_complete_and_see_it_next_time(app_d
 
     submit(engine, alice.actor(engine), aid)
     nxt = create_assessment(engine, alice.actor(engine), alice.org_id, carry_forward_from=aid).id
-    shown = done_since_previous(engine, alice.actor(engine), nxt)
+    shown = question_extras(engine, get_assessment(engine, alice.actor(engine), nxt)).done_since
     assert shown == {}, "completed before the previous submission: it belongs to that assessment"
     update_action(engine, alice.actor(engine), action_id, status="in_progress")
     update_action(engine, alice.actor(engine), action_id, status="done")

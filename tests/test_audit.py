@@ -26,11 +26,11 @@ from services.assessments import (
     create_assessment,
     history,
     load_answers,
-    save_answer,
 )
 from services.errors import Forbidden
 from services.exports import org_template_xlsx, summary_xlsx
 from services.imports import import_workbook
+from tests.support.answers import save_answer
 from tests.support.apptest import app_test, page_texts
 from tests.ui_flow import Member, new_assessment, open_page, org_admin, respondent
 

@@ -219,8 +219,9 @@ def test_a_dump_taken_while_people_answer_is_consistent(any_db_url: str, tmp_pat
     """One snapshot: every answer's revision matches its audit rows, although saves continue meanwhile."""
     import threading
 
-    from services.assessments import AnswerInputData, create_assessment, save_answer
+    from services.assessments import AnswerInputData, create_assessment
     from services.organisations import create_organisation
+    from tests.support.answers import save_answer
 
     engine = make_engine(any_db_url)
     profile = {"ai_roles": ["user"], "genai_public": False, "high_impact": False, "sector": "ict", "size": "small"}

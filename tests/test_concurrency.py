@@ -17,9 +17,10 @@ from db.engine import make_engine, write_session
 from db.models import AnswerEvent, Membership
 from services.access import Actor, load_actor
 from services.accounts import create_user
-from services.assessments import AnswerInputData, create_assessment, load_answers, save_answer, submit
+from services.assessments import AnswerInputData, create_assessment, load_answers, submit
 from services.errors import ConflictError, StateError
 from services.organisations import create_organisation
+from tests.support.answers import save_answer
 
 THREADS, SAVES = 20, 50
 QUESTIONS = ("GOV-INS-05", "GOV-INS-02", "GOV-INS-03", "GOV-CUL-01", "GOV-CUL-02")  # few: heavy contention

@@ -18,11 +18,12 @@ from db.engine import read_session, write_session
 from db.models import Assessment, User
 from services.access import Actor, load_actor
 from services.accounts import create_user
-from services.assessments import AnswerInputData, create_assessment, save_answer
+from services.assessments import AnswerInputData, create_assessment
 from services.associations import create_association
 from services.errors import InvalidInput, Problem
 from services.organisations import create_organisation
 from services.single_sign_on import sso_actor
+from tests.support.answers import save_answer
 from tests.support.cli import run_cli
 from tests.ui_flow import PASSWORD, q
 

@@ -29,7 +29,8 @@ WRITER = """
 import sys
 from db.engine import make_engine
 from services.access import Actor
-from services.assessments import AnswerInputData, save_answer
+from services.assessments import AnswerInputData
+from tests.support.answers import save_answer
 url, aid, questions = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
 engine, seen = make_engine(url), {}
 for i in range(100_000):

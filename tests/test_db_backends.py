@@ -28,13 +28,13 @@ from services.assessments import (
     list_assessments,
     load_answers,
     reopen,
-    save_answer,
     submit,
 )
 from services.errors import ConflictError, Forbidden, NotFound, StateError
 from services.organisations import create_organisation, get_organisation, update_organisation
 from services.results import assessment_result
 from services.sign_in import authenticate
+from tests.support.answers import save_answer
 
 PROFILE = {"ai_roles": ["app_provider", "user"], "genai_public": True, "high_impact": False, "sector": "ict",
            "size": "small"}

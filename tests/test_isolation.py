@@ -139,7 +139,8 @@ def _asm(w: World, t_: str) -> int:
 
 def _gap(w: World, t_: str) -> str:
     """The question of the tenant's action: a gap of its assessment."""
-    return actions.get_action(w.engine, Actor.system(), w.actions[t_]).question_ids[0]
+    return next(v for v in actions.list_actions(w.engine, Actor.system(), w.orgs[t_])
+                if v.id == w.actions[t_]).question_ids[0]
 
 
 def _own_org(w: World, a: Actor, t_: str) -> int:
@@ -199,9 +200,6 @@ ASSESSMENT_CASES = [
     Case("carry_forward", "answers", lambda w, a, t_: assessments.carry_forward(w.engine, a, _asm(w, t_))),
     Case("confirm_carried", "answers",
          lambda w, a, t_: assessments.confirm_carried(w.engine, a, _asm(w, t_), [w.questions[0]])),
-    Case("save_answer", "answers",
-         lambda w, a, t_: assessments.save_answer(w.engine, a, _asm(w, t_), AnswerInputData(w.questions[0], level=0),
-                                                  expected_revision=1)),
     Case("save_answer_and_read", "answers",
          lambda w, a, t_: assessments.save_answer_and_read(w.engine, a, _asm(w, t_),
                                                            AnswerInputData(w.questions[0], level=0), expected_revision=1)),
@@ -231,8 +229,6 @@ ASSESSMENT_CASES = [
          lambda w, a, t_: member_comparison(w.engine, a, _asm(w, t_))),
     Case("peer_summary", "assessment", lambda w, a, t_: peer_summary(w.engine, a, _asm(w, t_))),
     Case("peer_xlsx", "export", lambda w, a, t_: peer_xlsx(w.engine, a, _asm(w, t_), "zh")),
-    Case("done_since_previous", "actions",
-         lambda w, a, t_: actions.done_since_previous(w.engine, a, _asm(w, t_))),
     Case("create_action_from_foreign_assessment", "actions",
          lambda w, a, t_: actions.create_action(w.engine, a, _own_org(w, a, t_), title="from their gap",
                                                 question_ids=[_gap(w, t_)], from_assessment=_asm(w, t_))),
@@ -252,7 +248,6 @@ ASSESSMENT_CASES = [
 
 # Objects addressed by their own ids: an action of the plan, an evidence file.
 OBJECT_CASES = [
-    Case("get_action", "actions", lambda w, a, t_: actions.get_action(w.engine, a, w.actions[t_])),
     Case("update_action", "actions",
          lambda w, a, t_: actions.update_action(w.engine, a, w.actions[t_], title="hijacked", status="done")),
     Case("delete_action", "actions", lambda w, a, t_: actions.delete_action(w.engine, a, w.actions[t_])),
@@ -339,7 +334,7 @@ def test_registry_covers_every_public_service_function() -> None:
         "load_submissions", "load_answers_frame", "effective_profile", "effective_preset", "history_rows",
         "history_csv", "history_headers", "filter_changes", "list_users", "create_account", "user_id_for",
         "set_active", "reset_password", "set_platform_admin", "list_all_organisations", "association_admins",
-        "recent_events", "event_actions", "add_member_organisation",
+        "recent_events", "event_actions",
         "answer_invitation",  # one's own invitations only; others' are NotFound (tests/test_invitations.py)
     }
     missing = []

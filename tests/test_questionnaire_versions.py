@@ -27,9 +27,9 @@ from services.assessments import (
     confirm_carried,
     create_assessment,
     load_answers,
-    save_answer,
 )
 from services.results import assessment_result
+from tests.support.answers import save_answer
 
 ROOT = Path(__file__).resolve().parents[1] / "questionnaires"
 FAMILY = ROOT / "caict-aigov"

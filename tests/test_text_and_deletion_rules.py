@@ -21,12 +21,12 @@ from services.assessments import (
     list_assessments,
     load_answers,
     reopen,
-    save_answer,
     save_answers_bulk,
     submit,
 )
 from services.errors import InvalidInput, StateError
 from services.organisations import create_organisation, list_organisations
+from tests.support.answers import save_answer
 
 PROFILE = {"ai_roles": ["user"], "genai_public": False, "high_impact": False, "sector": "ict", "size": "small"}
 

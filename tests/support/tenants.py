@@ -26,15 +26,15 @@ from questionnaires import get_questionnaire
 from services import actions, evidence
 from services.access import Actor, load_actor
 from services.accounts import create_user
-from services.assessments import AnswerInputData, save_answer
-from services.association_members import add_member_organisation
-from services.associations import create_association
+from services.assessments import AnswerInputData
+from services.associations import create_association, join_association
 from services.members import add_member
 from services.organisations import create_organisation
 from services.results import assessment_result
 from services.round_members import start_round_assessment
 from services.rounds import open_round
 from services.storage import FileStore
+from tests.support.answers import save_answer
 from tests.support.databases import fresh_sqlite
 
 USERS = ("admin_a", "resp_a", "resp_a2", "admin_b", "resp_b", "admin_c", "admin_x", "admin_y", "nobody", "platform")
@@ -94,8 +94,8 @@ def build_world(url: str, evidence_dir: Path | None = None) -> World:
                                             admin_username=admin_name)
         w.associations[assoc] = view.id
         w.invite_codes[assoc] = view.invite_code or ""
-    for tenant in ("A", "B"):
-        add_member_organisation(engine, system, w.associations["X"], w.orgs[tenant])
+    for tenant, admin_name in (("A", "admin_a"), ("B", "admin_b")):  # both join X with its invitation code
+        join_association(engine, w.actor(admin_name), w.orgs[tenant], w.invite_codes["X"])
     w.rounds["X"] = open_round(engine, w.actor("admin_x"), w.associations["X"], "2026 年度测评",
                                          deadline=None).id
     q = get_questionnaire()
