@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -17,6 +18,7 @@ from db.engine import DatabaseURLError
 from services.access import Actor, actor_for_cli
 from services.database import open_database as services_open_database
 from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from services.files import write_whole
 from services.ids import looks_like_id, parse_id
 
 
@@ -33,6 +35,28 @@ def object_id(kind: str) -> Callable[[str], int]:
                                          "commands show")
     parse.__name__ = f"{kind}_id"
     return parse
+
+
+def out_file(raw: str, example: str) -> Path:
+    """The ``--out`` path of the file a command writes, checked before any work is done: a file name ending
+    as ``example`` does (``report.pdf``: ``.pdf``), in a folder that exists."""
+    path = Path(raw).expanduser()
+    suffix = Path(example).suffix
+    if path.is_dir():
+        raise CLIError(f"--out {raw}: is a folder; give a file name, e.g. {path / example}")
+    if path.suffix.lower() != suffix:
+        raise CLIError(f"--out {raw}: give a file name ending in {suffix}, e.g. {example}")
+    if not path.parent.is_dir():
+        raise CLIError(f"--out {raw}: the folder {path.parent} does not exist; create it or choose another path")
+    return path
+
+
+def write_out(path: Path, data: bytes) -> None:
+    """Write a command's output file whole or not at all (a reader never sees half a workbook or PDF)."""
+    try:
+        write_whole(path, data)
+    except OSError as exc:
+        raise CLIError(f"--out {path}: cannot write the file ({exc.strerror or exc}); choose another path") from exc
 
 
 def as_user_option() -> argparse.ArgumentParser:

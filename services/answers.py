@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from db.models import Answer, AnswerEvent, Assessment, EventLog, Organisation, User, utcnow
@@ -28,6 +28,7 @@ from services.errors import InvalidInput, NotFound, Problem, StateError
 __all__ = ["MAX_TEXT", "AnswerInputData", "AnswerValues", "AnswerView", "load", "load_rows", "stored",
            "submit", "validate", "values", "view", "write", "write_row"]
 
+_Ts = TypeVarTuple("_Ts")
 AnswerValues = tuple[int | None, bool, str, str]  # level, N/A, justification, note (as stored)
 
 
@@ -67,26 +68,28 @@ def load(s: Session, actor: Actor, assessment_id: int, *, for_update: bool = Fal
     by BEGIN IMMEDIATE): every writer of an assessment's answers takes this lock first, so writes to
     one assessment queue behind each other and a read after it sees no concurrent change.
     """
-    stmt = select(Assessment).where(Assessment.id == assessment_id)
-    if for_update and s.bind is not None and s.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    a = s.scalars(stmt).first()
-    if a is None or not actor.can_read_org(a.organisation_id):
-        raise NotFound(object="assessment", id=assessment_id)
-    return a
+    return _readable(s, actor, assessment_id, select(Assessment), for_update)[0]
 
 
-def load_with_organisation(s: Session, actor: Actor, assessment_id: int, *,
-                           for_update: bool = False) -> tuple[Assessment, Organisation]:
-    """:func:`load` and the assessment's organisation in one statement (the lock, if any, is the assessment's)."""
-    stmt = (select(Assessment, Organisation).join(Organisation, Organisation.id == Assessment.organisation_id)
-            .where(Assessment.id == assessment_id))
+def _readable(s: Session, actor: Actor, assessment_id: int, stmt: Select[Assessment, *_Ts],
+              for_update: bool) -> Row[Assessment, *_Ts]:
+    """The one row ``stmt`` (an assessment first, then what was selected with it) reads for ``assessment_id``,
+    the assessment locked on PostgreSQL if ``for_update``; NotFound unless the actor may read it."""
+    stmt = stmt.where(Assessment.id == assessment_id)
     if for_update and s.bind is not None and s.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Assessment)
     row = s.execute(stmt).first()
     if row is None or not actor.can_read_org(row[0].organisation_id):
         raise NotFound(object="assessment", id=assessment_id)
-    return row[0], row[1]
+    return row
+
+
+def load_with_organisation(s: Session, actor: Actor, assessment_id: int, *,
+                           for_update: bool = False) -> tuple[Assessment, Organisation]:
+    """:func:`load` and the assessment's organisation in one statement (the lock, if any, is the assessment's)."""
+    stmt = select(Assessment, Organisation).join(Organisation, Organisation.id == Assessment.organisation_id)
+    a, org = _readable(s, actor, assessment_id, stmt, for_update)
+    return a, org
 
 
 def load_for_page(s: Session, actor: Actor, assessment_id: int, *,
@@ -101,14 +104,9 @@ def load_for_page(s: Session, actor: Actor, assessment_id: int, *,
                .where(EventLog.action == "answers_carried_forward", EventLog.object_type == "assessment",
                       EventLog.object_id == Assessment.id)
                .order_by(EventLog.id.desc()).limit(1).scalar_subquery())
-    stmt = (select(Assessment, Organisation, carried).join(Organisation, Organisation.id == Assessment.organisation_id)
-            .where(Assessment.id == assessment_id))
-    if for_update and s.bind is not None and s.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Assessment)
-    row = s.execute(stmt).first()
-    if row is None or not actor.can_read_org(row[0].organisation_id):
-        raise NotFound(object="assessment", id=assessment_id)
-    return row[0], row[1], row[2]
+    stmt = select(Assessment, Organisation, carried).join(Organisation, Organisation.id == Assessment.organisation_id)
+    a, org, detail = _readable(s, actor, assessment_id, stmt, for_update)
+    return a, org, detail
 
 
 def load_rows(s: Session, assessment_id: int) -> dict[str, tuple[Answer, str | None]]:

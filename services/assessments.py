@@ -43,6 +43,7 @@ from services.access import Actor
 from services.answers import AnswerInputData, AnswerView
 from services.carry import CarryReport
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
+from services.organisations import organisation_row
 from services.results import score_stored
 from services.storage import EvidenceStore, default_store
 from services.text import clean_text
@@ -138,9 +139,7 @@ def list_assessments(engine: Engine, actor: Actor, org_id: int) -> list[Assessme
     """An organisation's assessments, newest first."""
     actor.require_org(org_id)
     with read_session(engine) as s:
-        org = s.get(Organisation, org_id)
-        if org is None:
-            raise NotFound(object="organisation", id=org_id)
+        org = organisation_row(s, org_id)
         rows = s.scalars(select(Assessment).where(Assessment.organisation_id == org_id)
                          .order_by(Assessment.created_at.desc(), Assessment.id.desc()))
         return [assessment_view(a, org.name) for a in rows]
@@ -181,9 +180,7 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
                        carry_forward_from: int | None, round_id: int | None, sharing: str | None,
                        questionnaire_id: str | None, source: AnswerSource) -> AssessmentView:
     with write_session(engine) as s:
-        org = s.get(Organisation, org_id)
-        if org is None:
-            raise NotFound(object="organisation", id=org_id)
+        org = organisation_row(s, org_id)
         qid, version = questionnaire_id, None
         if round_id is not None:
             rnd = s.get(BenchmarkRound, round_id)

@@ -25,8 +25,6 @@ import base64
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from sqlalchemy.sql import sqltypes
 
 from db.engine import is_sqlite, make_engine
 from db.migrate import current_revision, downgrade, head_revision, known_revisions, upgrade
+from services.files import write_whole
 from services.storage import EvidenceStore, StorageError, default_store
 
 FORMAT = "aigov-dump"
@@ -158,16 +157,7 @@ def _write_atomically(out: Path, data: bytes) -> None:
         raise BackupError(f"folder {out.parent} does not exist; create it or choose another --out path")
     if out.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)  # mode 0600: the dump holds hashes
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(out, data)  # mode 0600: the dump holds password hashes
 
 
 # --- reading and checking a dump ---------------------------------------------------------------------

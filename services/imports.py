@@ -38,7 +38,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.engine import write_session
-from db.models import Answer, Assessment, EventLog, Organisation, User
+from db.models import Answer, Assessment, EventLog, User
 from enums import AnswerSource, AssessmentForm, AssessmentStatus
 from excel.contract import ANSWER_COLUMNS, META_SHEET, letter
 from excel.problems import Problem, ShownAnswer, ShownUser, WorkbookRejected
@@ -51,7 +51,7 @@ from services.answers import AnswerInputData, AnswerValues
 from services.assessments import AssessmentView, get_assessment, load_answers
 from services.carry import CarryLine, Dropped
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.organisations import validate_profile
+from services.organisations import organisation_row, validate_profile
 from services.text import clean_text
 
 CONFLICT = "changed_since_download"  # the problem code of an answer changed in the app since the download
@@ -371,9 +371,7 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
     plan, stored = _Plan(_file_rows(filled)), {}
     try:
         with write_session(engine) as s:
-            org = s.get(Organisation, org_id)
-            if org is None:
-                raise NotFound(object="organisation", id=org_id)
+            org = organisation_row(s, org_id)
             if assessment_id is None:
                 a = new_draft(s, actor, org_id, q, title)
             else:

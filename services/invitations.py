@@ -29,6 +29,7 @@ from services.accounts import find_user
 from services.audit import log_admin_event
 from services.errors import Forbidden, NotFound
 from services.members import check_role
+from services.organisations import organisation_row
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,7 @@ def invite_member(engine: Engine, actor: Actor, org_id: int, username: str, role
     try:
         with write_session(engine) as s:
             serialise(s, ORG_ADMINS_LOCK, org_id)
-            if s.get(Organisation, org_id) is None:
-                raise NotFound(object="organisation", id=org_id)
+            organisation_row(s, org_id)
             user = find_user(s, username)
             if user is None or not user.is_active or s.get(Membership, (user.id, org_id)) is not None:
                 return

@@ -25,12 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import ORG_ADMINS_LOCK, read_session, serialise, write_session
-from db.models import Membership, Organisation, User
+from db.models import Membership, User
 from enums import OrgRole
 from services.access import Actor
 from services.accounts import ChangedMeanwhile, new_user, taken_meanwhile, user_named
 from services.audit import log_admin_event
 from services.errors import InvalidInput, NotFound, Problem, StateError
+from services.organisations import organisation_row
 
 ORG_ROLES: tuple[OrgRole, ...] = tuple(OrgRole)  # in the order the pages offer them
 
@@ -58,13 +59,6 @@ def check_role(role: str) -> None:
         raise InvalidInput(problems=[Problem("role_unknown", {"role": role, "choices": " or ".join(ORG_ROLES)})])
 
 
-def _org(s: Session, org_id: int) -> Organisation:
-    org = s.get(Organisation, org_id)
-    if org is None:
-        raise NotFound(object="organisation", id=org_id)
-    return org
-
-
 def _member_view(m: Membership, u: User) -> MemberView:
     return MemberView(u.id, u.username, u.display_name, u.email, m.role, bool(u.is_active), u.last_login_at)
 
@@ -73,7 +67,7 @@ def list_members(engine: Engine, actor: Actor, org_id: int) -> list[MemberView]:
     """The organisation's members with their roles (organisation administrators)."""
     actor.require_org_admin(org_id)
     with read_session(engine) as s:
-        _org(s, org_id)
+        organisation_row(s, org_id)
         rows = s.execute(select(Membership, User).join(User, User.id == Membership.user_id)
                          .where(Membership.organisation_id == org_id)
                          .order_by(Membership.role, func.lower(User.username)))
@@ -101,7 +95,7 @@ def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: s
     try:
         with write_session(engine) as s:
             serialise(s, ORG_ADMINS_LOCK, org_id)
-            _org(s, org_id)
+            organisation_row(s, org_id)
             user = user_named(s, username)
             m = s.get(Membership, (user.id, org_id))
             if m is None:
@@ -128,7 +122,7 @@ def _set_role(s: Session, actor: Actor, org_id: int, m: Membership, user: User, 
 
 def _member(s: Session, org_id: int, user_id: int) -> tuple[Membership, User]:
     """A member of an existing organisation, or NotFound."""
-    _org(s, org_id)
+    organisation_row(s, org_id)
     m = s.get(Membership, (user_id, org_id))
     user = s.get(User, user_id)
     if m is None or user is None:
@@ -171,7 +165,7 @@ def create_colleague(engine: Engine, actor: Actor, org_id: int, username: str, p
     actor.require_org_admin(org_id)
     try:
         with write_session(engine) as s:
-            _org(s, org_id)
+            organisation_row(s, org_id)
             user = new_user(s, username, password, display_name=display_name)
             m = Membership(user_id=user.id, organisation_id=org_id, role=role)
             s.add(m)

@@ -69,12 +69,18 @@ def create_organisation(engine: Engine, actor: Actor, name: str, profile: dict[s
         return _view(org)
 
 
+def organisation_row(s: Session, org_id: int) -> Organisation:
+    """The organisation's row in the caller's session; NotFound when there is none (the caller checked access)."""
+    org = s.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(object="organisation", id=org_id)
+    return org
+
+
 def get_organisation(engine: Engine, actor: Actor, org_id: int) -> OrganisationView:
     actor.require_org(org_id)
     with read_session(engine) as s:
-        org = s.get(Organisation, org_id)
-        if org is None:
-            raise NotFound(object="organisation", id=org_id)
+        org = organisation_row(s, org_id)
         return _view(org)
 
 
@@ -109,9 +115,7 @@ def update_organisation(engine: Engine, actor: Actor, org_id: int, *, name: str 
 
         raise Forbidden(object="organisation", id=org_id)
     with write_session(engine) as s:
-        org = s.get(Organisation, org_id)
-        if org is None:
-            raise NotFound(object="organisation", id=org_id)
+        org = organisation_row(s, org_id)
         if name is not None:
             org.name = clean_name(name, problem="org_name")
         if profile is not None:

@@ -3,8 +3,8 @@
 The database holds what an evidence file *is* (name, type, size, SHA-256, uploader, time) and a
 ``storage_key``; an :class:`EvidenceStore` holds the bytes under that key. The default
 :class:`FileStore` writes under ``<data directory>/evidence`` (``AIGOV_EVIDENCE_DIR`` overrides it;
-the data directory is ``AIGOV_DATA_DIR``, default ``data``), one file per key, written to a
-temporary name, flushed to disk and renamed, so a crash never leaves half a file under a key.
+the data directory is ``AIGOV_DATA_DIR``, default ``data``), one file per key, written whole
+or not at all (:func:`services.files.write_whole`), so a crash never leaves half a file under a key.
 An object store can be added later by implementing the same four methods.
 
 Keys are made by the service (``<organisation id>/<random hex>``), never from a user's file name.
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Protocol
+
+from services.files import write_whole
 
 _KEY = re.compile(r"^[0-9]{1,19}/[0-9a-f]{32}$")
 
@@ -55,16 +56,7 @@ class FileStore:
     def put(self, key: str, data: bytes) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_whole(target, data)
 
     def get(self, key: str) -> bytes:
         try:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cli.context import as_user_option, object_id, run_as
+from cli.context import as_user_option, object_id, out_file, run_as, write_out
 from cli.main import CLIError
 from privacy.parameters import MAX_RELEASE_EPSILON, MIN_RELEASE_EPSILON
 from services.access import Actor
@@ -110,25 +109,10 @@ def _run(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
     return run_as(args, body)
 
 
-def _out_path(raw: str) -> Path:
-    path = Path(raw)
-    if path.suffix.lower() != ".xlsx":
-        raise _error(f"--out {raw}: the file name must end in .xlsx (e.g. benchmark.xlsx)")
-    if not path.parent.exists():
-        raise _error(f"--out {raw}: the folder {path.parent} does not exist; create it or choose another path")
-    return path
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # a reader never sees half a workbook
-
-
 # --- export ----------------------------------------------------------------------------------------
 
 def _export_benchmark(args: argparse.Namespace) -> int:
-    path = _out_path(args.out)
+    path = out_file(args.out, "benchmark.xlsx")
 
     def body(engine: Engine, actor: Actor) -> int:
         dash = round_dashboard(engine, actor, args.round)  # read once: the summary and the workbook agree
@@ -137,7 +121,7 @@ def _export_benchmark(args: argparse.Namespace) -> int:
             raise _error(f"--round {args.round}: nothing is released for this round yet; close it "
                          f"(aigov round close {args.round}) or publish an interim release "
                          f"(aigov round publish {args.round})")
-        _write(path, benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
+        write_out(path, benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
         state = "too few to show" if s.suppressed else f"{s.participation.submitted} submitted"
         error = "" if s.typical_error is None else f", typical error of a round median ±{s.typical_error:.2f}"
         print(f"wrote {path}: round {dash.round.id} '{dash.round.name}' release #{release.seq} "
@@ -149,10 +133,10 @@ def _export_benchmark(args: argparse.Namespace) -> int:
 
 
 def _export_peer(args: argparse.Namespace) -> int:
-    path = _out_path(args.out)
+    path = out_file(args.out, "peer-comparison.xlsx")
 
     def body(engine: Engine, actor: Actor) -> int:
-        _write(path, peer_xlsx(engine, actor, args.assessment, args.lang, args.segment))
+        write_out(path, peer_xlsx(engine, actor, args.assessment, args.lang, args.segment))
         print(f"wrote {path}: peer comparison of assessment {args.assessment}")
         return 0
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cli.commands.assessment import print_carried
-from cli.context import acting, object_id, open_database, service_error
+from cli.context import acting, object_id, open_database, out_file, service_error, write_out
 from cli.main import CLIError
 from enums import AnswerSource, Sharing
 from excel.problems import Problem
@@ -86,11 +86,7 @@ def _error(message: str) -> Exception:
 
 
 def _template(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if out.suffix.lower() != ".xlsx":
-        raise _error(f"--out {out}: the template is an .xlsx workbook; give a file name ending in .xlsx.")
-    if not out.parent.is_dir():
-        raise _error(f"--out {out}: folder {out.parent} does not exist; create it or choose another path.")
+    out = out_file(args.out, "template.xlsx")
     if args.questionnaire not in available():
         raise _error(f"--questionnaire {args.questionnaire}: no shipped questionnaire has this id; "
                      f"use one of {', '.join(available())}.")
@@ -109,10 +105,7 @@ def _template(args: argparse.Namespace) -> int:
             data = org_template_xlsx(engine, who, args.org, args.lang, assessment_id=args.assessment)
         except ServiceError as exc:
             raise service_error(exc, who) from exc
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise _error(f"--out {out}: cannot write the file ({exc.strerror}); choose another path.") from exc
+    write_out(out, data)
     print(t("excel.cli.template_written", "en", path=out, questionnaire=q.id, version=q.version, lang=args.lang,
             count=len(q.questions())))
     return 0

@@ -9,12 +9,10 @@ The same services as the pages' downloads (services.reports, services.round_repo
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cli.context import as_user_option, run_as
-from cli.main import CLIError
+from cli.context import as_user_option, out_file, run_as, write_out
 from services.access import Actor
 
 
@@ -34,28 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_report)
 
 
-def out_path(raw: str) -> Path:
-    path = Path(raw)
-    if path.suffix.lower() != ".pdf":
-        raise CLIError(f"--out {raw}: the file name must end in .pdf (e.g. report.pdf)")
-    if path.is_dir():
-        raise CLIError(f"--out {raw}: is a folder; give a file name, e.g. {path / 'report.pdf'}")
-    if not path.parent.exists():
-        raise CLIError(f"--out {raw}: the folder {path.parent} does not exist; create it or choose another path")
-    return path
-
-
-def write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # a reader never sees half a PDF
-
-
 def _report(args: argparse.Namespace) -> int:
     from services.reports import management_report_pdf
     from services.round_report import round_report_pdf
 
-    path = out_path(args.out)
+    path = out_file(args.out, "report.pdf")
 
     def body(engine: Engine, actor: Actor) -> int:
         if args.round is not None:
@@ -64,7 +45,7 @@ def _report(args: argparse.Namespace) -> int:
         else:
             data = management_report_pdf(engine, actor, args.assessment, args.lang)
             what = f"management report of assessment {args.assessment}"
-        write(path, data)
+        write_out(path, data)
         print(f"wrote {path}: {what} ({args.lang}, {len(data)} bytes)")
         return 0
 

@@ -64,8 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     pw.set_defaults(func=_passwd)
 
-    for name, helptext, func in (("grant", "give an account a role", _grant),
-                                 ("revoke", "take a role away from an account", _revoke)):
+    for name, helptext in (("grant", "give an account a role"), ("revoke", "take a role away from an account")):
         g = usub.add_parser(name, parents=[who], help=helptext)
         g.add_argument("username")
         target = g.add_mutually_exclusive_group(required=True)
@@ -74,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         target.add_argument("--platform-admin", action="store_true", help="platform administrator")
         if name == "grant":
             g.add_argument("--role", choices=list(OrgRole), default=OrgRole.RESPONDENT, help="role in --org")
-        g.set_defaults(func=func)
+        g.set_defaults(func=_role, grant=name == "grant")
 
     for name, active in (("deactivate", False), ("activate", True)):
         d = usub.add_parser(name, parents=[who], help=f"{name} an account")
@@ -205,42 +204,39 @@ def _answer(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
-def _grant(args: argparse.Namespace) -> int:
-    def body(engine: Engine, actor: Actor) -> int:
-        if args.org is not None and not actor.is_platform_admin:  # an organisation administrator invites
-            invitations.invite_member(engine, actor, args.org, args.username, args.role)
-            print(f"if an account named {args.username.strip()} exists and is not a member yet, its owner now has "
-                  f"an invitation to organisation {args.org} as {args.role} (aigov users invitations --as-user NAME)")
-        elif args.org is not None:
-            m = members.add_member(engine, actor, args.org, args.username, args.role)
-            print(f"{m.username} is {m.role} of organisation {args.org}")
-        elif args.association is not None:
-            association_admins.add_association_admin(engine, actor, args.association, args.username)
-            print(f"{args.username} administers association {args.association}")
-        else:
-            account_admin.set_platform_admin(engine, actor, account_admin.user_id_for(engine, actor, args.username), True)
-            print(f"{args.username} is a platform administrator")
-        return 0
-    return _run(args, body)
-
-
-def _revoke(args: argparse.Namespace) -> int:
+def _role(args: argparse.Namespace) -> int:
+    """``users grant`` and ``users revoke`` (``args.grant``): one role of an account, in the one place it is named."""
     def body(engine: Engine, actor: Actor) -> int:
         if args.org is not None:
-            current = {m.username.lower(): m for m in members.list_members(engine, actor, args.org)}
-            m = current.get(args.username.strip().lower())
-            if m is None:
-                raise _error(f"{args.username} is not a member of organisation {args.org}")
-            members.remove_member(engine, actor, args.org, m.user_id)
-            print(f"{m.username} removed from organisation {args.org}")
+            print(_grant_in_org(engine, actor, args) if args.grant else _revoke_in_org(engine, actor, args))
         elif args.association is not None:
-            association_admins.remove_association_admin(engine, actor, args.association, args.username)
-            print(f"{args.username} no longer administers association {args.association}")
+            change = association_admins.add_association_admin if args.grant else association_admins.remove_association_admin
+            change(engine, actor, args.association, args.username)
+            print(f"{args.username} {'administers' if args.grant else 'no longer administers'} association {args.association}")
         else:
-            account_admin.set_platform_admin(engine, actor, account_admin.user_id_for(engine, actor, args.username), False)
-            print(f"{args.username} is no longer a platform administrator")
+            account_admin.set_platform_admin(engine, actor, account_admin.user_id_for(engine, actor, args.username),
+                                             args.grant)
+            print(f"{args.username} is {'a' if args.grant else 'no longer a'} platform administrator")
         return 0
     return _run(args, body)
+
+
+def _grant_in_org(engine: Engine, actor: Actor, args: argparse.Namespace) -> str:
+    if not actor.is_platform_admin:  # an organisation administrator invites; the owner of the account accepts
+        invitations.invite_member(engine, actor, args.org, args.username, args.role)
+        return (f"if an account named {args.username.strip()} exists and is not a member yet, its owner now has "
+                f"an invitation to organisation {args.org} as {args.role} (aigov users invitations --as-user NAME)")
+    m = members.add_member(engine, actor, args.org, args.username, args.role)
+    return f"{m.username} is {m.role} of organisation {args.org}"
+
+
+def _revoke_in_org(engine: Engine, actor: Actor, args: argparse.Namespace) -> str:
+    current = {m.username.lower(): m for m in members.list_members(engine, actor, args.org)}
+    m = current.get(args.username.strip().lower())
+    if m is None:
+        raise _error(f"{args.username} is not a member of organisation {args.org}")
+    members.remove_member(engine, actor, args.org, m.user_id)
+    return f"{m.username} removed from organisation {args.org}"
 
 
 def _set_active(args: argparse.Namespace) -> int:
