@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
+from enums import AnswerSource, AssessmentForm
 from i18n import LANGUAGES, t
 from services.access import Actor
 from services.assessments import (
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                     "stay unanswered. Prints what was carried. Assessment ID is not changed.")
     c.add_argument("id", type=object_id("assessment"), metavar="ID", help="the earlier assessment (aigov assessment list)")
     c.add_argument("--title", default="", help="title of the new assessment (default: none)")
-    c.add_argument("--form", choices=("full", "core"),
+    c.add_argument("--form", choices=list(AssessmentForm),
                    help="full questionnaire or the short (core) form (default: the earlier assessment's form)")
     c.set_defaults(func=_carry)
 
@@ -101,7 +102,7 @@ def _list(args: argparse.Namespace) -> int:
 def _carry(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
         try:
-            view = carry_forward(engine, actor, args.id, title=args.title, form=args.form, source="cli")
+            view = carry_forward(engine, actor, args.id, title=args.title, form=args.form, source=AnswerSource.CLI)
         except (NothingToCarry, NoCarryMapping) as exc:
             raise _said(exc, args.lang) from exc
         report = carry_report(engine, actor, view.id)
