@@ -75,7 +75,7 @@ for i in range({n}):
 def run() -> list[dict[str, Any]]:
     from db.engine import make_engine
     from db.migrate import upgrade
-    from enums import AnswerSource
+    from enums import AnswerSource, AssessmentForm
     from questionnaires import get_questionnaire
     from services.access import load_actor
     from services.accounts import create_user
@@ -95,7 +95,7 @@ def run() -> list[dict[str, Any]]:
         user = create_user(engine, "bench", "bench-password-1")
         org = create_organisation(engine, load_actor(engine, user.id), "Benchmark Ltd", profile)
         who = load_actor(engine, user.id)
-        view = create_assessment(engine, who, org.id, form="full", title="benchmark")
+        view = create_assessment(engine, who, org.id, form=AssessmentForm.FULL, title="benchmark")
         # Half the questionnaire answered, as in the middle of a real session.
         save_answers_bulk(engine, who, view.id, [AnswerInputData(x.id, i % 6) for i, x in
                                                  enumerate(q.questions()[: len(q.questions()) // 2])], source=AnswerSource.CLI)
