@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -59,8 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with escaped_output():  # no raw control character of a user's text reaches the terminal
-        return _run(argv)
+    try:
+        with escaped_output():  # no raw control character of a user's text reaches the terminal
+            return _run(argv)
+    except BrokenPipeError:
+        # `aigov … | head` closed the pipe: stop quietly, as Unix tools do. Pointing stdout at /dev/null keeps
+        # the interpreter's final flush from raising the same error again (Python's documented recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _run(argv: Sequence[str] | None) -> int:

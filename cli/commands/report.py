@@ -12,7 +12,7 @@ import argparse
 
 from sqlalchemy import Engine
 
-from cli.context import as_user_option, out_file, run_as, write_out
+from cli.context import as_user_option, object_id, out_file, run_as, write_out
 from services.access import Actor
 
 
@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "--round ID: the association's round report (participation, distributions, "
                                    "segments, common gaps, trend, method and privacy; aggregates only).")
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--assessment", type=int, metavar="ID", help="the assessment (see `aigov users history`)")
-    what.add_argument("--round", type=int, metavar="ID", help="the round (see `aigov round list`)")
+    what.add_argument("--assessment", type=object_id("assessment"), metavar="ID", help="the assessment (see `aigov users history`)")
+    what.add_argument("--round", type=object_id("round"), metavar="ID", help="the round (see `aigov round list`)")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
     p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the report (default zh)")
     p.set_defaults(func=_report)
