@@ -10,7 +10,6 @@ by default; ``--as-user NAME`` acts as that account with exactly its roles.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import Engine
@@ -33,10 +32,6 @@ from services.peer_comparison import SEGMENTS
 from services.releases import publish_release, round_ledger
 from services.round_dashboard import round_dashboard
 from services.rounds import RoundView, close_round, list_rounds, open_round, reopen_round
-
-
-def _error(message: str) -> Exception:
-    return CLIError(message)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -103,12 +98,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     al.set_defaults(func=_association_list)
 
 
-# --- plumbing --------------------------------------------------------------------------------------
-
-def _run(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
-    return run_as(args, body)
-
-
 # --- export ----------------------------------------------------------------------------------------
 
 def _export_benchmark(args: argparse.Namespace) -> int:
@@ -118,7 +107,7 @@ def _export_benchmark(args: argparse.Namespace) -> int:
         dash = round_dashboard(engine, actor, args.round)  # read once: the summary and the workbook agree
         s, release = dash.stats, dash.release
         if s is None or release is None:
-            raise _error(f"--round {args.round}: nothing is released for this round yet; close it "
+            raise CLIError(f"--round {args.round}: nothing is released for this round yet; close it "
                          f"(aigov round close {args.round}) or publish an interim release "
                          f"(aigov round publish {args.round})")
         write_out(path, benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
@@ -129,7 +118,7 @@ def _export_benchmark(args: argparse.Namespace) -> int:
               f"privacy-protected estimates at ε = {release.epsilon:g}{error})")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _export_peer(args: argparse.Namespace) -> int:
@@ -140,7 +129,7 @@ def _export_peer(args: argparse.Namespace) -> int:
         print(f"wrote {path}: peer comparison of assessment {args.assessment}")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 # --- rounds ----------------------------------------------------------------------------------------
@@ -151,7 +140,7 @@ def _deadline(raw: str | None) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise _error(f"--deadline {raw}: not a date; write it as YYYY-MM-DD, e.g. 2026-12-31") from None
+        raise CLIError(f"--deadline {raw}: not a date; write it as YYYY-MM-DD, e.g. 2026-12-31") from None
 
 
 def _round_line(r: RoundView) -> str:
@@ -166,7 +155,7 @@ def _round_open(args: argparse.Namespace) -> int:
         print("opened " + _round_line(open_round(engine, actor, args.association, args.name, deadline=deadline)))
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _round_status(args: argparse.Namespace) -> int:
@@ -176,24 +165,24 @@ def _round_status(args: argparse.Namespace) -> int:
         print(f"{'closed' if args.status_action == 'close' else 'reopened'} " + _round_line(change(engine, actor, args.round)))
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _round_publish(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
         ledger = round_ledger(engine, actor, args.round)
         if not ledger.affordable:
-            raise _error(f"round {args.round}: the privacy budget left ({ledger.remaining:.2f} of {ledger.budget:g}) "
+            raise CLIError(f"round {args.round}: the privacy budget left ({ledger.remaining:.2f} of {ledger.budget:g}) "
                          f"cannot pay for a release at ε = {ledger.release_epsilon:g}")
         if ledger.new_independent < ledger.needed:
-            raise _error(f"round {args.round}: an interim release needs {ledger.needed} new independent submissions "
+            raise CLIError(f"round {args.round}: an interim release needs {ledger.needed} new independent submissions "
                          f"since the last release; there are {ledger.new_independent}. Wait for more, or close the round")
         done = publish_release(engine, actor, args.round)
         e = done.release.entry
         print(f"published release #{e.seq} of round {args.round} (ε spent {e.spent:.2f})")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _round_ledger(args: argparse.Namespace) -> int:
@@ -208,7 +197,7 @@ def _round_ledger(args: argparse.Namespace) -> int:
             print("  no releases yet")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _round_list(args: argparse.Namespace) -> int:
@@ -229,7 +218,7 @@ def _round_list(args: argparse.Namespace) -> int:
                 print(f"  {r.id:>5}  {r.status:<7} {deadline:<10} {s.invited:>7} {s.started:>7} {s.submitted:>9}  {r.name}")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 # --- associations ----------------------------------------------------------------------------------
@@ -242,7 +231,7 @@ def _association_create(args: argparse.Namespace) -> int:
               f"smallest group shown {a.min_group_size}")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _association_epsilon(args: argparse.Namespace) -> int:
@@ -251,7 +240,7 @@ def _association_epsilon(args: argparse.Namespace) -> int:
         print(f"association {a.id} '{a.name}': each release now spends at most ε = {a.release_epsilon:g}")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _association_threshold(args: argparse.Namespace) -> int:
@@ -260,7 +249,7 @@ def _association_threshold(args: argparse.Namespace) -> int:
         print(f"association {a.id} '{a.name}': smallest group shown is now {a.min_group_size}")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _association_list(args: argparse.Namespace) -> int:
@@ -273,4 +262,4 @@ def _association_list(args: argparse.Namespace) -> int:
                   f"code {a.invite_code}")
         return 0
 
-    return _run(args, body)
+    return run_as(args, body)

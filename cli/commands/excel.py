@@ -81,21 +81,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.set_defaults(func=_import)
 
 
-def _error(message: str) -> Exception:
-    return CLIError(message)
-
 
 def _template(args: argparse.Namespace) -> int:
     out = out_file(args.out, "template.xlsx")
     if args.questionnaire not in available():
-        raise _error(f"--questionnaire {args.questionnaire}: no shipped questionnaire has this id; "
+        raise CLIError(f"--questionnaire {args.questionnaire}: no shipped questionnaire has this id; "
                      f"use one of {', '.join(available())}.")
     try:
         q = get_questionnaire(args.questionnaire)
     except QuestionnaireError as exc:
-        raise _error(str(exc)) from exc
+        raise CLIError(str(exc)) from exc
     if args.assessment is not None and args.org is None:
-        raise _error("--assessment goes with --org: name the organisation whose draft to pre-fill.")
+        raise CLIError("--assessment goes with --org: name the organisation whose draft to pre-fill.")
     if args.org is None:
         data = template_xlsx(args.lang, questionnaire_id=q.id)
     else:
@@ -131,17 +128,17 @@ def _import(args: argparse.Namespace) -> int:
     for flag, given in misplaced:
         if given:
             other = "--org" if args.association is not None else "--association"
-            raise _error(f"{flag} goes with {other}; leave it out or import with {other}.")
+            raise CLIError(f"{flag} goes with {other}; leave it out or import with {other}.")
     if args.association is not None and args.round is None and (args.submit or args.sharing != Sharing.ANONYMOUS):
-        raise _error("--submit and --sharing need --round: name the open round to submit into "
+        raise CLIError("--submit and --sharing need --round: name the open round to submit into "
                      "(aigov round list --association ID).")
     if args.assessment is not None and len(args.files) > 1:
-        raise _error("--assessment takes one file: each file would replace the same answers. "
+        raise CLIError("--assessment takes one file: each file would replace the same answers. "
                      "Import one file into the assessment, or leave out --assessment to create one draft per file.")
     try:
         require_defusedxml()  # the installation's fault, not a file's: one message, not a traceback per file
     except UnsafeXMLParser as exc:
-        raise _error(f"no file was read: {exc}.") from exc
+        raise CLIError(f"no file was read: {exc}.") from exc
     engine = open_database()
     actor = acting(engine, args.as_user)
     if args.association is not None:
@@ -160,7 +157,7 @@ def _import(args: argparse.Namespace) -> int:
                                          overwrite_newer=args.overwrite_newer)
             except NotFound as exc:
                 what = exc.values.get("object", "organisation")
-                raise _error(f"--{'assessment' if what == 'assessment' else 'org'} "
+                raise CLIError(f"--{'assessment' if what == 'assessment' else 'org'} "
                              f"{exc.values.get('id')}: no such {what}.") from exc
             except InvalidInput as exc:  # its problems as they are: located, and said in --lang
                 report = ImportReport(False, tuple(exc.problems))
@@ -188,14 +185,14 @@ def _import_members(engine: Engine, actor: Actor, args: argparse.Namespace) -> i
                                           sharing=args.sharing, submit=args.submit, source=AnswerSource.CLI)
     except NotFound as exc:
         if exc.values.get("object") == "round":
-            raise _error(f"--round {args.round}: association {args.association} has no such round "
+            raise CLIError(f"--round {args.round}: association {args.association} has no such round "
                          f"(aigov round list --association {args.association}).") from exc
-        raise _error(f"--association {args.association}: no such association.") from exc
+        raise CLIError(f"--association {args.association}: no such association.") from exc
     except StateError as exc:
-        raise _error(f"--round {args.round}: the round is closed; reopen it (aigov round reopen {args.round}) "
+        raise CLIError(f"--round {args.round}: the round is closed; reopen it (aigov round reopen {args.round}) "
                      "or import without --round.") from exc
     except InvalidInput as exc:
-        raise _error("; ".join(exc.problems)) from exc
+        raise CLIError("; ".join(exc.problems)) from exc
     in_order = iter(reports)  # one report per readable file, in the order given
     ok = 0
     for path in paths:

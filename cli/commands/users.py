@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -31,9 +31,6 @@ DESCRIPTION = (
     "of other tenants are then 'not found'. Passwords are asked for on a terminal or read from standard "
     "input with --password-stdin, never taken as arguments.")
 
-
-def _error(message: str) -> Exception:
-    return CLIError(message)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -105,21 +102,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # --- plumbing --------------------------------------------------------------------------------------
 
-def _run(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
-    return run_as(args, body)
-
-
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
         if not line.strip():
-            raise _error("--password-stdin: standard input is empty; pipe the password in (one line)")
+            raise CLIError("--password-stdin: standard input is empty; pipe the password in (one line)")
         return line.rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise _error("no password given: run in a terminal to be asked, or pipe it in with --password-stdin")
+        raise CLIError("no password given: run in a terminal to be asked, or pipe it in with --password-stdin")
     first = getpass.getpass("New password: ")
     if first != getpass.getpass("Repeat the password: "):
-        raise _error("the two passwords differ; nothing was changed")
+        raise CLIError("the two passwords differ; nothing was changed")
     return first
 
 
@@ -155,12 +148,12 @@ def _list(args: argparse.Namespace) -> int:
                  "; ".join(f"{n} ({r})" for n, r in u.organisations), "; ".join(u.associations))
                 for u in account_admin.list_users(engine, actor, args.search)))
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _create(args: argparse.Namespace) -> int:
     if args.org is not None and (args.sso_only or args.email or args.platform_admin):
-        raise _error("--org creates a colleague's account with a password only (no --email, --sso-only or "
+        raise CLIError("--org creates a colleague's account with a password only (no --email, --sso-only or "
                      "--platform-admin); create the account without --org, then `aigov users grant NAME --org ID`")
     password = None if args.sso_only else _password(args)
 
@@ -174,7 +167,7 @@ def _create(args: argparse.Namespace) -> int:
                                      email=args.email, platform_admin=args.platform_admin)
         print(f"created {args.username.strip()}" + (" (platform administrator)" if args.platform_admin else ""))
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _passwd(args: argparse.Namespace) -> int:
@@ -184,7 +177,7 @@ def _passwd(args: argparse.Namespace) -> int:
         account_admin.reset_password(engine, actor, account_admin.user_id_for(engine, actor, args.username), password)
         print(f"password of {args.username} set; any lock-out is lifted")
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _invitations(args: argparse.Namespace) -> int:
@@ -193,7 +186,7 @@ def _invitations(args: argparse.Namespace) -> int:
                ((i.id, i.organisation_id, i.organisation_name, i.role, i.invited_by or "", _when(i.created_at))
                 for i in invitations.my_invitations(engine, actor)))
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _answer(args: argparse.Namespace) -> int:
@@ -201,7 +194,7 @@ def _answer(args: argparse.Namespace) -> int:
         invitations.answer_invitation(engine, actor, args.invitation, accept=args.accept)
         print(f"invitation {args.invitation} {'accepted' if args.accept else 'declined'}")
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _role(args: argparse.Namespace) -> int:
@@ -218,7 +211,7 @@ def _role(args: argparse.Namespace) -> int:
                                              args.grant)
             print(f"{args.username} is {'a' if args.grant else 'no longer a'} platform administrator")
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _grant_in_org(engine: Engine, actor: Actor, args: argparse.Namespace) -> str:
@@ -234,7 +227,7 @@ def _revoke_in_org(engine: Engine, actor: Actor, args: argparse.Namespace) -> st
     current = {m.username.lower(): m for m in members.list_members(engine, actor, args.org)}
     m = current.get(args.username.strip().lower())
     if m is None:
-        raise _error(f"{args.username} is not a member of organisation {args.org}")
+        raise CLIError(f"{args.username} is not a member of organisation {args.org}")
     members.remove_member(engine, actor, args.org, m.user_id)
     return f"{m.username} removed from organisation {args.org}"
 
@@ -244,7 +237,7 @@ def _set_active(args: argparse.Namespace) -> int:
         account_admin.set_active(engine, actor, account_admin.user_id_for(engine, actor, args.username), args.active)
         print(f"{args.username} {'activated' if args.active else 'deactivated'}")
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _history(args: argparse.Namespace) -> int:
@@ -263,7 +256,7 @@ def _history(args: argparse.Namespace) -> int:
         rows = history_rows(changes, audit.question_texts(engine, actor, args.assessment, args.lang), args.lang)
         _table(headers.values(), (r.values() for r in rows))
         return 0
-    return _run(args, body)
+    return run_as(args, body)
 
 
 def _events(args: argparse.Namespace) -> int:
@@ -273,4 +266,4 @@ def _events(args: argparse.Namespace) -> int:
                  ", ".join(f"{k}={v}" for k, v in e.detail.items()))
                 for e in audit.recent_events(engine, actor, limit=args.limit, actions=args.action)))
         return 0
-    return _run(args, body)
+    return run_as(args, body)
