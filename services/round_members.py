@@ -118,7 +118,7 @@ def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) 
 
 
 def submit_to_round(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
-    """Submit an assessment that is in a round, while the round is open."""
+    """Submit an assessment that is in a round, while the round is open and its organisation a member."""
     with read_session(engine) as s:
         a = answer_service.load(s, actor, assessment_id)
         if a.round_id is None:
@@ -126,5 +126,8 @@ def submit_to_round(engine: Engine, actor: Actor, assessment_id: int) -> Assessm
         r = s.get(BenchmarkRound, a.round_id)
         if r is None or r.status != RoundStatus.OPEN:
             raise StateError("round closed", object="round", id=a.round_id)
+        if s.get(AssociationMember, (r.association_id, a.organisation_id)) is None:
+            # It left the association: its submission would not count, and accepting it would say it did.
+            raise StateError("not a member of the round's association", object="round", id=a.round_id)
     return assessment_service.submit(engine, actor, assessment_id)
 

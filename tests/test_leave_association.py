@@ -7,6 +7,7 @@ as they were. The administrator reads that before confirming; a respondent has n
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -14,9 +15,11 @@ from enums import AssessmentStatus, OrgRole, Sharing
 from services.access import Actor
 from services.accounts import create_user
 from services.assessments import get_assessment
-from services.associations import member_associations
+from services.associations import leave_association, member_associations
+from services.errors import StateError
 from services.members import add_member
 from services.releases import get_published_release
+from services.round_members import start_round_assessment, submit_to_round
 from services.rounds import close_round
 from tests.support.apptest import app_test
 from tests.support.benchmark_data import PASSWORD, Cohort, cohort, profile, rendered_text
@@ -106,3 +109,21 @@ def test_a_respondent_cannot_leave_for_the_organisation(app_db: str, engine: Eng
     assert "Your organisation is a member of: Alliance of assoc-admin" in rendered_text(at)
     assert not any(b.key in ("leave_ask", "leave_yes") for b in at.button)
     assert not any(e.label == "Leave an association" for e in at.expander)
+
+
+def test_after_leaving_a_draft_in_the_open_round_cannot_be_submitted_there(engine: Engine) -> None:
+    """A draft started in the round before leaving: submitting it afterwards is refused (it would not
+    count, so accepting it would mislead), and the draft stays a draft with its answers."""
+    c = cohort(engine)
+    c.add(LEAVER, profile())
+    org_id, _ = c.orgs[LEAVER]
+    who = c.member(LEAVER)
+    draft = start_round_assessment(engine, who, org_id, c.round_id)
+    c.answer(LEAVER, draft.id, 3)
+    (association,) = member_associations(engine, who, org_id)
+    leave_association(engine, who, org_id, association.id)
+    before = get_assessment(engine, c.member(LEAVER), draft.id)
+    with pytest.raises(StateError):
+        submit_to_round(engine, c.member(LEAVER), draft.id)
+    after = get_assessment(engine, c.member(LEAVER), draft.id)
+    assert after.status == AssessmentStatus.DRAFT and after.version_id == before.version_id  # nothing written
