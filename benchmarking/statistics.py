@@ -267,13 +267,14 @@ def top_gaps(cohort: CohortScores) -> list[tuple[str, ...]]:
     Ties keep the questionnaire's order. A member therefore counts toward at most
     GAP_CONTRIBUTION questions of the common gaps, which bounds what one member can change.
     """
-    ids = np.asarray(cohort.frame.questions["id"].to_numpy(), dtype=object)
+    ids = np.asarray([str(x) for x in cohort.frame.questions["id"]], dtype=object)
     high = cohort.band == 2
     # One stable sort of every row: high gaps by descending priority (ties in questionnaire order), the rest last.
     order = np.argsort(np.where(high, -np.nan_to_num(cohort.priority), np.inf), axis=1,
                        kind="stable")[:, :GAP_CONTRIBUTION]
-    keep = np.take_along_axis(high, order, axis=1)
-    return [tuple(str(x) for x in row[k]) for row, k in zip(ids[order], keep, strict=True)]
+    # High gaps sort first, so the kept ones are a prefix of each row: cut each row at its count of them.
+    counts = np.take_along_axis(high, order, axis=1).sum(axis=1).tolist()
+    return [tuple(row[:n]) for row, n in zip(ids[order].tolist(), counts, strict=True)]
 
 
 def release_cohort(q: Questionnaire, latest: pd.DataFrame, answers: pd.DataFrame,

@@ -114,7 +114,8 @@ def _bare_write(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
 
 
 def _round_stats() -> tuple[Any, Any]:
-    """DashboardStats of a synthetic round of N_ORGS identified organisations (computed once, not timed)."""
+    """DashboardStats of a synthetic round of N_ORGS organisations, one in ten identified and the others
+    anonymous and independent, as a real round is (computed once, not timed)."""
     from benchmarking.statistics import (
         dashboard_view,
         identified_rows,
@@ -133,7 +134,8 @@ def _round_stats() -> tuple[Any, Any]:
     roles = [o.id for o in q.profile_field("ai_roles").options]
     subs = pd.DataFrame({
         "round_id": 1, "assessment_id": np.arange(1, N_ORGS + 1), "organisation_id": np.arange(1, N_ORGS + 1),
-        "status": "submitted", "sharing": "identified", "form": "full", "target_preset": None,
+        "status": "submitted", "form": "full", "target_preset": None,
+        "sharing": ["identified" if i % 10 == 0 else "anonymous" for i in range(N_ORGS)],
         "profile": [{"ai_roles": [roles[i % 3]], "genai_public": bool(i % 2), "high_impact": bool(i % 5 == 0),
                      "sector": sectors[i % len(sectors)], "size": sizes[i % len(sizes)]} for i in range(N_ORGS)],
         "submitted_at": pd.Timestamp("2025-06-30"), "name": [f"成员企业 {i:04d}" for i in range(N_ORGS)],
@@ -145,9 +147,8 @@ def _round_stats() -> tuple[Any, Any]:
         "level": rng.integers(0, 6, N_ORGS * len(ids)).astype(float),
         "na": False,
     })
-    # A release as services/releases.py computes it (identified members are shown by name; the
-    # release itself has no independent member, so its statistics are hidden — the workbook's size
-    # is its identified-members sheet and its segment tables).
+    # A release as services/releases.py computes it: statistics over the independent anonymous
+    # members (every table and chart shown), identified members by name.
     latest = latest_submissions(subs)
     cohort, scored, scores = release_cohort(q, latest, answers, ())
     release = build_release(cohort, epsilon=2.0, min_group=5)
