@@ -4,8 +4,8 @@
 * the answer's evidence files: list, download, attach (drafts only), remove (uploader or
   organisation administrator).
 
-Loaded once per run for the whole assessment (:func:`load_extras`), drawn per question by
-:meth:`QuestionExtras.render` inside the question's box. File names and action titles are user
+Read with the answers, once per run for the whole assessment (:func:`load_extras` takes them from the
+page's state), drawn per question by :meth:`QuestionExtras.render` inside the question's box. File names and action titles are user
 text: shown with ``st.text`` and in labels, never as Markdown.
 """
 
@@ -20,8 +20,7 @@ from app_pages.action_plan import done_since_lines, show_done_since
 from app_pages.assessment_context import fmt_time
 from app_pages.common import engine, lang, tr, tr_plain
 from services.access import Actor
-from services.answer_extras import question_extras
-from services.assessments import AssessmentView
+from services.assessments import AssessmentState
 from services.errors import InvalidInput, ServiceError, problem_text
 from services.evidence import (
     EvidenceView,
@@ -114,7 +113,10 @@ class QuestionExtras:
         st.rerun(scope="fragment")
 
 
-def load_extras(who: Actor, view: AssessmentView) -> QuestionExtras:
-    """The extras of ``view`` (read for ``who`` on this run: the page's one access-checked read)."""
-    extras = question_extras(engine(), view)
+def load_extras(who: Actor, state: AssessmentState) -> QuestionExtras:
+    """The extras ``state`` carries (read for ``who`` with the answers: the page's one access-checked read)."""
+    extras = state.extras
+    if extras is None:  # a reader that leaves them out (the results page's) is not the questionnaire's
+        raise RuntimeError("the questionnaire's state must come from assessment_state or save_answer_and_read")
+    view = state.view
     return QuestionExtras(who, view.id, view.organisation_id, done_since_lines(extras.done_since), extras.evidence)

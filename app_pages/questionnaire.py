@@ -473,7 +473,7 @@ def _body(view: AssessmentView, read_only: bool) -> None:
                   a.note if a else "")
     else:
         _sync(view.id, questions, answers)
-    extras = load_extras(actor(), state.view)
+    extras = load_extras(actor(), state)
     st.header(f"{page.dimension.id} {qt(page.dimension.name)}", anchor=False)
     for section in page.sections:
         st.subheader(f"{section.sub.id} {qt(section.sub.name)}", anchor=False)

@@ -1,20 +1,18 @@
-"""What the questionnaire shows beside the answers, read in one transaction: done actions and evidence.
+"""What the questionnaire shows beside the answers: done actions and evidence, per question.
 
-The questionnaire page reads its assessment once per run (services.assessments.assessment_state,
-access-checked for the signed-in user); :func:`question_extras` takes that view and adds, in one
-more read, the organisation's actions completed since the previous assessment and the answers'
-evidence files, so the page stays within its statement budget (tests/test_statement_counts.py).
+Read inside the transaction that reads (or saves) the assessment's answers
+(services.assessments.assessment_state and save_answer_and_read, both access-checked for the
+signed-in user), so a questionnaire page run and an answer change each read them with the answers
+from one snapshot, at no extra transaction (tests/test_statement_counts.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from db.engine import read_session
-from services.actions import ActionView, done_since
-from services.assessments import AssessmentView
+from services.actions import ActionView, AssessmentLike, done_since
 from services.evidence import EvidenceView, evidence_of
 
 
@@ -24,7 +22,11 @@ class QuestionExtras:
     evidence: dict[str, list[EvidenceView]]  # question id → evidence files, oldest first
 
 
-def question_extras(engine: Engine, view: AssessmentView) -> QuestionExtras:
-    """Extras of an assessment whose ``view`` came from an access-checked read in this request."""
-    with read_session(engine) as s:
-        return QuestionExtras(done_since(s, view), evidence_of(s, view.id))
+def question_extras(s: Session, a: AssessmentLike) -> QuestionExtras:
+    """The extras of ``a``, read in the caller's session, which checked that its actor may read ``a``.
+
+    Who may see them is who may read the assessment: an actor who may read its organisation (the
+    same rule as services.actions.list_actions and services.evidence.list_evidence). Two statements
+    when no action was done since the previous assessment, four otherwise.
+    """
+    return QuestionExtras(done_since(s, a), evidence_of(s, a.id))

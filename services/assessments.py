@@ -5,9 +5,10 @@ given. Each answer row carries a ``revision``; a save names the revision the use
 save over a newer revision is refused with a :class:`~services.errors.ConflictError` holding the
 other value, so two people answering at once never overwrite each other silently.
 
-What a page shows of an assessment (its metadata, answers and result) is read in one transaction by
-:func:`assessment_state`, and a save returns the same state as it stands after the save, read in
-the save's own transaction: one answer change is one write transaction, not a write and re-reads.
+What the questionnaire shows of an assessment (its metadata, answers, result, and per question the
+done actions and evidence files) is read in one transaction by :func:`assessment_state`, and a save
+returns the same state as it stands after the save, read in the save's own transaction: one answer
+change is one write transaction, not a write and re-reads.
 The rules and writers of answers inside a transaction are :mod:`services.answers`.
 """
 
@@ -40,6 +41,7 @@ from questionnaires.migration import CarriedAnswer, CarryPlan, MigrationError, g
 from scoring.types import AssessmentResult
 from services import answers, carry
 from services.access import Actor
+from services.answer_extras import QuestionExtras, question_extras
 from services.answers import AnswerInputData, AnswerView
 from services.carry import CarryReport
 from services.errors import Conflict, ConflictError, Forbidden, InvalidInput, NotFound, Problem, StateError
@@ -81,20 +83,24 @@ class AssessmentState:
     """What the questionnaire and results pages show of one assessment, read in one transaction.
 
     The view, every stored answer (with its revision and author) and the scoring engine's result of
-    exactly those answers: nothing on the page can come from two different moments.
+    exactly those answers: nothing on the page can come from two different moments. ``extras`` (per
+    question, the actions done since the previous assessment and the evidence files) are read by the
+    questionnaire's reads, :func:`assessment_state` and :func:`save_answer_and_read`; None where the
+    reader does not show them (the results page, exports).
     """
 
     view: AssessmentView
     answers: dict[str, AnswerView]
     result: AssessmentResult
     carry: CarryReport | None = None  # answers carried from an assessment on another questionnaire version
+    extras: QuestionExtras | None = None
 
 
 def _state(a: Assessment, org: Organisation, rows: dict[str, tuple[Answer, str | None]],
-           carried: dict[str, Any] | None = None) -> AssessmentState:
+           carried: dict[str, Any] | None = None, extras: QuestionExtras | None = None) -> AssessmentState:
     stored = {qid: answers.view(row, name) for qid, (row, name) in rows.items()}
     return AssessmentState(assessment_view(a, org.name), stored, score_stored(a, org, stored.values()),
-                           carry.report(carried, {qid: x.revision for qid, x in stored.items()}))
+                           carry.report(carried, {qid: x.revision for qid, x in stored.items()}), extras)
 
 
 def questionnaire_for(view: AssessmentView | Assessment) -> Questionnaire:
@@ -110,15 +116,17 @@ def get_assessment(engine: Engine, actor: Actor, assessment_id: int) -> Assessme
 
 
 def assessment_state(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentState:
-    """The assessment, its answers, its result and its carry-forward record from one read snapshot (two statements)."""
+    """The assessment, its answers, its result, its carry-forward record and the questionnaire's extras (done
+    actions and evidence per question) from one read snapshot (four statements, six if actions were done)."""
     with snapshot_session(engine) as s:
         a, org, carried = answers.load_for_page(s, actor, assessment_id)
-        return assessment_state_in(s, a, org, carried)
+        return _state(a, org, answers.load_rows(s, a.id), carried, question_extras(s, a))
 
 
 def assessment_state_in(s: Session, a: Assessment, org: Organisation,
                         carried: dict[str, Any] | None = None) -> AssessmentState:
-    """:func:`assessment_state` inside the caller's read of ``a`` (access-checked): one statement, the answers."""
+    """:func:`assessment_state` without the extras, inside the caller's read of ``a`` (access-checked): one
+    statement, the answers."""
     return _state(a, org, answers.load_rows(s, a.id), carried)
 
 
@@ -272,7 +280,9 @@ class _Carry:
 
 def carry_report(engine: Engine, actor: Actor, assessment_id: int) -> CarryReport | None:
     """The carry-forward record of an assessment, or None if it was not started from another one."""
-    return assessment_state(engine, actor, assessment_id).carry
+    with snapshot_session(engine) as s:
+        a, org, carried = answers.load_for_page(s, actor, assessment_id)
+        return assessment_state_in(s, a, org, carried).carry
 
 
 def confirm_carried(engine: Engine, actor: Actor, assessment_id: int, question_ids: Iterable[str]) -> int:
@@ -382,7 +392,7 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int, *,
 def save_answer_and_read(engine: Engine, actor: Actor, assessment_id: int, data: AnswerInputData, *,
                          expected_revision: int | None, source: AnswerSource = AnswerSource.UI) -> AssessmentState:
     """Store one answer if nobody changed it since the caller read ``expected_revision``; returns the
-    assessment's state right after the save, from the same transaction.
+    assessment's state right after the save, with the questionnaire's extras, from the same transaction.
 
     ``expected_revision`` is the revision the user saw (None: the user saw no stored answer). A
     mismatch raises ConflictError with the stored value; an identical value is a no-op. The page
@@ -416,7 +426,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         new = answers.values(data)
         if row is not None:
             if answers.stored(row) == new:
-                return _state(a, org, rows, carried)
+                return _state(a, org, rows, carried, question_extras(s, a))
             if expected_revision != row.revision:
                 raise ConflictError(Conflict(data.question_id, row.level, bool(row.is_na), row.justification or "",
                                              row.note or "", row.revision, author))
@@ -427,7 +437,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         a.updated_at = utcnow()
         s.flush()
         rows[data.question_id] = (row, actor.username if actor.user_id else None)
-        return _state(a, org, rows, carried)
+        return _state(a, org, rows, carried, question_extras(s, a))
 
 
 def save_answers_bulk(engine: Engine, actor: Actor, assessment_id: int, given: Iterable[AnswerInputData], *,

@@ -16,9 +16,15 @@ from streamlit.testing.v1 import AppTest
 from db.engine import read_session
 from db.models import EventLog
 from enums import AnswerSource
-from services.actions import create_action, list_actions, prefill_from, update_action
-from services.answer_extras import question_extras
-from services.assessments import AnswerInputData, create_assessment, get_assessment, save_answers_bulk, submit
+from services.access import Actor
+from services.actions import ActionView, create_action, list_actions, prefill_from, update_action
+from services.assessments import (
+    AnswerInputData,
+    assessment_state,
+    create_assessment,
+    save_answers_bulk,
+    submit,
+)
 from services.errors import Forbidden, InvalidInput, NotFound, Problem
 from services.results import assessment_result
 from tests.ui_flow import Member, msg, new_assessment, open_page, org_admin, q, respondent
@@ -111,6 +117,13 @@ def test_status_rules_completion_drop_reason_and_overdue(engine: Engine) -> None
         update_action(engine, who, 2**70, status="done")
 
 
+def _done_since(engine: Engine, who: Actor, assessment_id: int) -> dict[str, list[ActionView]]:
+    """What the questionnaire shows beside each question: read with its answers (services.assessments)."""
+    extras = assessment_state(engine, who, assessment_id).extras
+    assert extras is not None
+    return extras.done_since
+
+
 def test_done_actions_show_in_the_next_assessment_only(engine: Engine) -> None:
     alice = org_admin(engine)
     who = alice.actor(engine)
@@ -123,7 +136,7 @@ def test_done_actions_show_in_the_next_assessment_only(engine: Engine) -> None:
     update_action(engine, who, after.id, status="done")
     still_open = create_action(engine, who, alice.org_id, title="not done", question_ids=[gap])
     nxt = create_assessment(engine, who, alice.org_id, carry_forward_from=first).id
-    shown = question_extras(engine, get_assessment(engine, who, nxt)).done_since
+    shown = _done_since(engine, who, nxt)
     assert [v.title for v in shown[gap]] == ["done between the assessments"]
     assert still_open.id not in {v.id for v in shown[gap]}
 
@@ -162,7 +175,7 @@ def test_results_page_create_from_gap_assign_complete_and_see_it_next_time(app_d
 
     submit(engine, alice.actor(engine), aid)
     nxt = create_assessment(engine, alice.actor(engine), alice.org_id, carry_forward_from=aid).id
-    shown = question_extras(engine, get_assessment(engine, alice.actor(engine), nxt)).done_since
+    shown = _done_since(engine, alice.actor(engine), nxt)
     assert shown == {}, "completed before the previous submission: it belongs to that assessment"
     update_action(engine, alice.actor(engine), action_id, status="in_progress")
     update_action(engine, alice.actor(engine), action_id, status="done")
