@@ -13,8 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from cli.commands.questionnaire import problems_error
 from cli.main import CLIError
 from db.engine import DatabaseURLError
+from i18n import DEFAULT_LANGUAGE, catalog, t
 from services.access import Actor, actor_for_cli
 from services.database import open_database as services_open_database
 from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
@@ -82,23 +84,38 @@ def acting(engine: Engine, username: str | None) -> Actor:
         raise CLIError(f"--as-user {username}: there is no active account with this name") from exc
 
 
-def service_error(exc: ServiceError, actor: Actor) -> CLIError:
-    """One clear line for a service error (not-found never says whether the object exists)."""
+def service_error(exc: ServiceError, actor: Actor, lang: str = DEFAULT_LANGUAGE) -> CLIError:
+    """One clear message for a service error in ``lang`` (not-found never says whether the object exists).
+
+    Invalid input prints each of its problems located and with its code, as every command prints problems
+    (:func:`cli.commands.questionnaire.problems_error`)."""
     if isinstance(exc, NotFound):
-        what = exc.values.get("object", "object")
-        return CLIError(f"{what} {exc.values.get('id', '')}: not found, or {actor.username} may not see it")
+        return CLIError(t("cli.errors.not_found", lang, object=object_name(exc.values.get("object"), lang),
+                          id=exc.values.get("id", ""), user=actor.username))
     if isinstance(exc, Forbidden):
-        return CLIError(f"{actor.username} is not allowed to do this")
-    if isinstance(exc, InvalidInput):
-        return CLIError("; ".join(exc.problems))
+        return CLIError(t("cli.errors.forbidden", lang, user=actor.username))
+    if isinstance(exc, InvalidInput) and exc.problems:
+        return problems_error(exc.problems, lang)
     return CLIError(str(exc))
 
 
+def object_name(kind: object, lang: str) -> str:
+    """The name of a kind of object ("assessment", "round" …) in ``lang``; an unnamed kind is "object"."""
+    key = f"cli.objects.{kind or 'object'}"
+    return t(key, lang) if key in catalog(lang) else str(kind)
+
+
+def command_language(args: argparse.Namespace) -> str:
+    """The language a command speaks: its ``--lang``, else the default language of every command without one."""
+    return getattr(args, "lang", None) or DEFAULT_LANGUAGE
+
+
 def run_as(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> int:
-    """Run a command body as ``args.as_user``, turning service errors into CLIError (exit status 2)."""
+    """Run a command body as ``args.as_user``, turning service errors into CLIError (exit status 2) said in the
+    command's language."""
     engine = open_database()
     actor = acting(engine, getattr(args, "as_user", None))
     try:
         return body(engine, actor)
     except ServiceError as exc:
-        raise service_error(exc, actor) from exc
+        raise service_error(exc, actor, command_language(args)) from exc

@@ -14,7 +14,7 @@ The rules and writers of answers inside a transaction are :mod:`services.answers
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -221,9 +221,16 @@ class NothingToCarry(StateError):
 
 class NoCarryMapping(StateError):
     """No declared mapping leads from the earlier assessment's version to the new one's (an older or unknown
-    version): answers carry forward only along a shipped mapping, never back to an older version."""
+    version): answers carry forward only along a shipped mapping, never back to an older version.
+
+    ``problems`` says why no mapping could be used (none is shipped, or the shipped one is invalid), each located
+    in the mapping file, for a caller to say in its language."""
 
     key = "assessments.carry_no_mapping"
+
+    def __init__(self, problems: Sequence[Problem], **values: Any):
+        self.problems = list(problems)
+        super().__init__("", **values)
 
 
 def carry_forward(engine: Engine, actor: Actor, assessment_id: int, *, title: str = "", form: str | None = None,
@@ -258,7 +265,7 @@ def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: 
         try:
             mapping = get_migration(q.id, src.questionnaire_version, q.version)
         except MigrationError as exc:
-            raise NoCarryMapping("; ".join(exc.problems), id=src.id, old=src.questionnaire_version,
+            raise NoCarryMapping(exc.problems, id=src.id, old=src.questionnaire_version,
                                  new=q.version) from exc
         plan = mapping.carry({k: _Carry(v.level, bool(v.is_na), v.justification or "", v.note or "")
                               for k, v in old.items()})

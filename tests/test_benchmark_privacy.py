@@ -150,7 +150,7 @@ def test_command_line_export_refuses_a_member(engine, built, db_url, monkeypatch
     member = c.member(IDENT).username
     out = tmp_path / "bench.xlsx"
     assert cli_main(["export", "benchmark", "--round", str(c.round_id), "--out", str(out), "--as-user", member]) == 2
-    assert "not found" in capsys.readouterr().err and not out.exists()
+    assert "不存在" in capsys.readouterr().err and not out.exists()  # said in the default language (zh)
 
 
 def test_identified_scores_cannot_unmask_a_lone_anonymous_member(engine):

@@ -44,7 +44,7 @@ def test_template_writes_a_readable_workbook(tmp_path: Path, capsys: pytest.Capt
 @pytest.mark.parametrize(("args", "message"), [
     (["--out", "template.csv"], "ending in .xlsx"),
     (["--out", "no/such/folder/t.xlsx"], "does not exist"),
-    (["--out", "t.xlsx", "--questionnaire", "nope"], "no shipped questionnaire"),
+    (["--out", "t.xlsx", "--questionnaire", "nope"], "[questionnaire_unknown]"),
 ])
 def test_template_bad_arguments_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:

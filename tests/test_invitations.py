@@ -118,7 +118,7 @@ def test_the_command_line_invites_lists_and_answers(engine: Engine, lead: Member
     assert code == 0, err
     inv_id = out.splitlines()[1].split("\t")[0]
     code, _out, err = run_cli(["users", "accept", inv_id, "--as-user", "lead"])
-    assert code == 2 and "not found" in err  # not lead's invitation
+    assert code == 2 and "不存在" in err  # in the default language (zh): not lead's invitation
     code, out, err = run_cli(["users", "accept", inv_id, "--as-user", "wang"])
     assert code == 0 and "accepted" in out, err
     assert load_actor(engine, wang_id).org_roles == {lead.org_id: "respondent"}

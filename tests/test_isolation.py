@@ -520,6 +520,8 @@ CLI_CASES += [
     ("assessment confirm", lambda w, t_, f: ["assessment", "confirm", str(w.assessments[t_]), "--all"], ("A", "B")),
 ]
 ID_OPTIONS = {"org", "assessment", "round", "association"}
+# "not found" as a command says it in English or, by default and with --lang zh, in Chinese (i18n cli.errors)
+NOT_FOUND = re.compile(r"not found|no such|不存在", re.I)
 
 CLI_PARAMS = [pytest.param(label, make, tenant, viewer, id=f"{label}-{tenant}-{viewer}")
               for label, make, tenants in CLI_CASES for tenant in tenants
@@ -537,12 +539,12 @@ def test_commands_answer_not_found_with_as_user(world: World, tmp_path: Path, mo
         f"aigov {label} has no --as-user: every command that takes an id must accept it "
         "(services.access.actor_for_cli) so that it can be run with a user's rights")
     assert code == 2, f"aigov {label} --as-user {viewer}: exit {code}\n{out}\n{err}"
-    assert re.search(r"not found|no such", err, re.I), f"aigov {label} --as-user {viewer}: {err}"
+    assert NOT_FOUND.search(err), f"aigov {label} --as-user {viewer}: {err}"
     leaked = [s for s in secrets_for(world, tenant, viewer) if s in out + err]
     assert not leaked, f"aigov {label} --as-user {viewer} printed {leaked}"
     # The owner running the same command reaches the object (so the refusal is not a broken command).
     code, out, err = _cli([*make(world, tenant, template), "--as-user", OWNER[tenant]])
-    assert not re.search(r"not found|no such", err, re.I), f"aigov {label} --as-user {OWNER[tenant]}: {err}"
+    assert not NOT_FOUND.search(err), f"aigov {label} --as-user {OWNER[tenant]}: {err}"
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[

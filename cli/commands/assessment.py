@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Engine
 
+from cli.commands.questionnaire import problem_lines
 from cli.context import as_user_option, object_id, run_as
 from cli.main import CLIError
 from enums import AnswerSource, AssessmentForm
@@ -85,7 +86,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _said(exc: NothingToCarry | NoCarryMapping, lang: str) -> CLIError:
-    return CLIError(t(exc.key, lang, **exc.values))
+    """Why nothing was carried, in ``lang``; for a missing or invalid mapping, its problems below, each located in
+    the mapping file and with its code."""
+    said = t(exc.key, lang, **exc.values)
+    if isinstance(exc, NoCarryMapping) and exc.problems:
+        said += "\n" + problem_lines(exc.problems, lang)
+    return CLIError(said)
 
 
 def _list(args: argparse.Namespace) -> int:

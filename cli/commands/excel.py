@@ -19,10 +19,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cli.commands.assessment import print_carried
-from cli.context import acting, object_id, open_database, out_file, service_error, write_out
+from cli.commands.questionnaire import problems_error
+from cli.context import acting, object_id, object_name, open_database, out_file, service_error, write_out
 from cli.main import CLIError
 from enums import AnswerSource, Sharing
-from excel.problems import Problem
+from excel.problems import Problem, shown
 from excel.safety import MAX_UPLOAD_BYTES, UnsafeXMLParser, require_defusedxml
 from i18n import LANGUAGES, t
 from questionnaires import DEFAULT_ID, QuestionnaireError, available, get_questionnaire
@@ -85,12 +86,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _template(args: argparse.Namespace) -> int:
     out = out_file(args.out, "template.xlsx")
     if args.questionnaire not in available():
-        raise CLIError(f"--questionnaire {args.questionnaire}: no shipped questionnaire has this id; "
-                     f"use one of {', '.join(available())}.")
+        raise problems_error([Problem("questionnaire_unknown", {"id": shown(args.questionnaire),
+                                                               "default": ", ".join(available())},
+                                      field="questionnaire")], args.lang)
     try:
         q = get_questionnaire(args.questionnaire)
     except QuestionnaireError as exc:
-        raise CLIError(str(exc)) from exc
+        raise problems_error(exc.problems, args.lang) from exc
     if args.assessment is not None and args.org is None:
         raise CLIError("--assessment goes with --org: name the organisation whose draft to pre-fill.")
     if args.org is None:
@@ -101,7 +103,7 @@ def _template(args: argparse.Namespace) -> int:
         try:
             data = org_template_xlsx(engine, who, args.org, args.lang, assessment_id=args.assessment)
         except ServiceError as exc:
-            raise service_error(exc, who) from exc
+            raise service_error(exc, who, args.lang) from exc
     write_out(out, data)
     print(t("excel.cli.template_written", "en", path=out, questionnaire=q.id, version=q.version, lang=args.lang,
             count=len(q.questions())))
@@ -157,8 +159,8 @@ def _import(args: argparse.Namespace) -> int:
                                          overwrite_newer=args.overwrite_newer)
             except NotFound as exc:
                 what = exc.values.get("object", "organisation")
-                raise CLIError(f"--{'assessment' if what == 'assessment' else 'org'} "
-                             f"{exc.values.get('id')}: no such {what}.") from exc
+                raise _no_such("--assessment" if what == "assessment" else "--org", exc.values.get("id"),
+                               what, args.lang) from exc
             except InvalidInput as exc:  # its problems as they are: located, and said in --lang
                 report = ImportReport(False, tuple(exc.problems))
             except ServiceError as exc:
@@ -167,6 +169,11 @@ def _import(args: argparse.Namespace) -> int:
     if len(args.files) > 1:
         print(t("excel.cli.summary", args.lang, ok=ok, total=len(args.files)))
     return 0 if ok == len(args.files) else 2
+
+
+def _no_such(option: str, value: object, kind: str, lang: str) -> CLIError:
+    """An option naming an object that does not exist (or that the acting account may not see), in ``lang``."""
+    return CLIError(t("cli.errors.no_such", lang, option=option, id=value, object=object_name(kind, lang)))
 
 
 def _import_members(engine: Engine, actor: Actor, args: argparse.Namespace) -> int:
@@ -185,14 +192,13 @@ def _import_members(engine: Engine, actor: Actor, args: argparse.Namespace) -> i
                                           sharing=args.sharing, submit=args.submit, source=AnswerSource.CLI)
     except NotFound as exc:
         if exc.values.get("object") == "round":
-            raise CLIError(f"--round {args.round}: association {args.association} has no such round "
-                         f"(aigov round list --association {args.association}).") from exc
-        raise CLIError(f"--association {args.association}: no such association.") from exc
+            raise CLIError(t("cli.errors.no_such_round", args.lang, round=args.round,
+                             association=args.association)) from exc
+        raise _no_such("--association", args.association, "association", args.lang) from exc
     except StateError as exc:
-        raise CLIError(f"--round {args.round}: the round is closed; reopen it (aigov round reopen {args.round}) "
-                     "or import without --round.") from exc
+        raise CLIError(t("cli.errors.round_closed", args.lang, round=args.round)) from exc
     except InvalidInput as exc:
-        raise CLIError("; ".join(exc.problems)) from exc
+        raise problems_error(exc.problems, args.lang) from exc
     in_order = iter(reports)  # one report per readable file, in the order given
     ok = 0
     for path in paths:
