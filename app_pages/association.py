@@ -36,7 +36,7 @@ from benchmarking.labels import (
     estimate_note,
     segment_field_name,
     segment_value_name,
-    unit_name,
+    unit_label,
 )
 from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats
 from benchmarking.tables import distribution_table, gaps_table, identified_table, segment_table, trend_table
@@ -84,7 +84,8 @@ EXPORT = "benchmark_xlsx"  # (stamp, workbook bytes) of the last prepared benchm
 
 
 def _label(q: Questionnaire, unit: str) -> str:
-    return unit_name(q, unit, lang())
+    """A unit on a chart axis: its name alone (the rule in Questionnaire.unit_labels)."""
+    return unit_label(q, unit, lang(), with_code=False)
 
 
 def _url_id(name: str) -> int | None:

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.assessment_context import fmt_time, level_name
-from app_pages.common import fmt_score, qt, tr, tr_plain
+from app_pages.common import fmt_score, lang, qt, tr, tr_plain
 from charts import radar
 from questionnaires import Questionnaire
 from scoring.display import format_delta
@@ -32,15 +32,6 @@ def change_text(u: UnitDelta) -> str:
     if u.change == "no_change":
         return tr_plain("compare.no_change")
     return format_delta(u.delta)
-
-
-def _names(q: Questionnaire) -> dict[str, str]:
-    names = {}
-    for d in q.dimensions:
-        names[d.id] = f"{d.id} {qt(d.name)}"
-        for s in d.subdimensions:
-            names[s.id] = f"{s.id} {qt(s.name)}"
-    return names
 
 
 def _question_text(q: Questionnaire, qid: str) -> str:
@@ -68,19 +59,19 @@ def render_comparison(view: AssessmentView, q: Questionnaire, comp: Comparison |
     if comp is None:
         st.info(tr("results.no_previous"))
         return
-    names = _names(q)
+    labels, axes = q.unit_labels(lang()), q.unit_labels(lang(), with_code=False)  # table vs chart axis
     st.caption(tr("compare.against", id=comp.previous_id, at=fmt_time(comp.previous_submitted_at)))
     st.text(comp.previous_title or tr_plain("assessments.untitled"))
     dims = [u for u in comp.units if u.kind == "dimension"]
     left, right = st.columns([4, 3], gap="medium")
     with left:
-        st.plotly_chart(radar([names.get(u.id, u.id) for u in dims], [
+        st.plotly_chart(radar([axes.get((u.kind, u.id), u.id) for u in dims], [
             ("previous", tr_plain("compare.series_previous", id=comp.previous_id), [u.previous for u in dims]),
             ("current", tr_plain("compare.series_current", id=view.id), [u.current for u in dims]),
         ], title=tr("compare.radar")), width="stretch", key="radar_compare")
     with right:
         st.dataframe(pd.DataFrame([{
-            tr("results.col_unit"): tr_plain("results.overall") if u.kind == "overall" else names.get(u.id, u.id),
+            tr("results.col_unit"): tr_plain("results.overall") if u.kind == "overall" else labels.get((u.kind, u.id), u.id),
             tr("results.col_previous"): fmt_score(u.previous),
             tr("results.col_current"): fmt_score(u.current),
             tr("compare.col_change"): change_text(u),

@@ -26,7 +26,7 @@ from app_pages.common import (
     tr,
     tr_plain,
 )
-from benchmarking.labels import close_first_help, estimate_note, group_name, segment_field_name, unit_name
+from benchmarking.labels import close_first_help, estimate_note, group_name, segment_field_name, unit_label
 from benchmarking.statistics import MemberStats
 from benchmarking.tables import close_first_table, position_table
 from charts.benchmark import band_radar
@@ -183,7 +183,7 @@ def _comparison(who: Actor, mr: MemberRound) -> None:
     st.info(estimate_note(lang(), s.epsilon, s.typical_error))
     dims = [u for u in s.own if u != "overall"]
     st.plotly_chart(band_radar(
-        [unit_name(q, d, lang()) for d in dims], median=[s.units[d].median for d in dims],
+        [unit_label(q, d, lang(), with_code=False) for d in dims], median=[s.units[d].median for d in dims],
         p25=[s.units[d].p25 for d in dims], p75=[s.units[d].p75 for d in dims], own=[s.own[d] for d in dims],
         show_p75_line=True, too_few=tr("benchmark.too_few"), title=tr("benchmark.peers.radar_title"),
         names={"band": tr("benchmark.band"), "median": tr("benchmark.peers.peer_median"),

@@ -17,6 +17,7 @@ from app_pages.common import (
     engine,
     flash,
     guarded,
+    lang,
     qt,
     questionnaire,
     set_current_org,
@@ -95,7 +96,8 @@ def _form(prefix: str, disabled: bool) -> None:
     st.selectbox(tr("profile.target_preset"), list(labels), format_func=labels.__getitem__, key=f"{prefix}preset",
                  disabled=disabled)
     chosen = presets.get(st.session_state.get(f"{prefix}preset", AUTO), implied)
-    levels = " · ".join(f"{d.id} {qt(d.name)} {chosen.levels.get(d.id, 0):g}" for d in q.dimensions)
+    names = q.unit_labels(lang())
+    levels = " · ".join(f"{names[('dimension', d.id)]} {chosen.levels.get(d.id, 0):g}" for d in q.dimensions)
     st.info(tr("profile.preset_summary", name=qt(chosen.name), description=qt(chosen.description),
                levels=levels, critical=f"{chosen.critical:g}"))
     _applicability(profile)

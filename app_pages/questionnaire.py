@@ -366,8 +366,8 @@ def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, re
         st.info(tr("questionnaire.read_only"))
     carried_notice(view)
     overall = result.overall
-    names = {d.id: qt(d.name) for d in q.dimensions}
-    per_dimension = " · ".join(tr("questionnaire.dimension_progress", name=names[u.id], answered=u.answered,
+    names = q.unit_labels(lang())
+    per_dimension = " · ".join(tr("questionnaire.dimension_progress", name=names[("dimension", u.id)], answered=u.answered,
                                   applicable=u.applicable) for u in result.dimensions)
     st.progress(overall.completeness or 0.0,
                 text=tr("questionnaire.progress", answered=overall.answered, applicable=overall.applicable,
@@ -376,10 +376,11 @@ def _header(q: Questionnaire, view: AssessmentView, result: AssessmentResult, re
 
 def _menu(q: Questionnaire, aid: int, pages: list[QuestionPage], current: str, done: set[str]) -> None:
     """The jump list, "next unanswered" and the rating rule, side by side (one row of the header)."""
+    names = q.unit_labels(lang())
+
     def label(p: QuestionPage) -> str:
-        subs = "、".join(qt(s.sub.name) for s in p.sections) if lang() == "zh" else \
-            ", ".join(qt(s.sub.name) for s in p.sections)
-        return tr_plain("questionnaire.jump_option", n=pages.index(p) + 1, label=f"{p.dimension.id} {qt(p.dimension.name)}",
+        subs = ("、" if lang() == "zh" else ", ").join(names[("subdimension", s.sub.id)] for s in p.sections)
+        return tr_plain("questionnaire.jump_option", n=pages.index(p) + 1, label=names[("dimension", p.dimension.id)],
                   subs=subs, answered=sum(i in done for i in p.question_ids), total=len(p.question_ids))
     menu = {p.id: label(p) for p in pages}
     left, right, rule = st.columns([7, 2, 2], vertical_alignment="bottom")
@@ -474,9 +475,10 @@ def _body(view: AssessmentView, read_only: bool) -> None:
     else:
         _sync(view.id, questions, answers)
     extras = load_extras(actor(), state)
-    st.header(f"{page.dimension.id} {qt(page.dimension.name)}", anchor=False)
+    names = q.unit_labels(lang())
+    st.header(names[("dimension", page.dimension.id)], anchor=False)
     for section in page.sections:
-        st.subheader(f"{section.sub.id} {qt(section.sub.name)}", anchor=False)
+        st.subheader(names[("subdimension", section.sub.id)], anchor=False)
         lines = [qt(section.sub.description)]
         if section.hidden:
             lines.append(tr("questionnaire.hidden", n=section.hidden))

@@ -78,9 +78,10 @@ def _read(who: Actor, assessment_id: int) -> AssessmentState:
 
 # --- labels --------------------------------------------------------------------------------------------
 
-def _names(q: Questionnaire) -> dict[tuple[str, str], str]:
-    """Display names of every unit, keyed by (kind, id)."""
-    return {("overall", "overall"): tr("results.overall"), **q.unit_names(lang())}
+def _names(q: Questionnaire, *, with_code: bool = True) -> dict[tuple[str, str], str]:
+    """Every unit's label, keyed by (kind, id), by the questionnaire's one rule (Questionnaire.unit_labels): tables
+    and selectors "GOV 治理能力", chart axes and legends (``with_code=False``) the name alone."""
+    return {("overall", "overall"): tr("results.overall"), **q.unit_labels(lang(), with_code=with_code)}
 
 
 def _axis_label(name: str, unit: UnitScore) -> str:
@@ -129,10 +130,10 @@ def _peer(who: Actor, view: AssessmentView) -> PeerSummary | None:
 
 
 def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: AssessmentView) -> None:
-    names = _names(q)
+    names, axes = _names(q), _names(q, with_code=False)
     st.subheader(tr("results.dimensions_heading"))
     left, right = st.columns([4, 3], gap="medium")
-    labels = [_axis_label(f"{u.id} {names[('dimension', u.id)]}", u) for u in result.dimensions]
+    labels = [_axis_label(axes[("dimension", u.id)], u) for u in result.dimensions]
     targets = [shown_target(q, result, u) for u in result.dimensions]  # the one rule (scoring/targets.py)
     series: list[tuple[str, str, Sequence[float | None]]] = [
         ("current", tr("results.series_current"), [u.score for u in result.dimensions]),
@@ -148,7 +149,7 @@ def _dimensions(q: Questionnaire, result: AssessmentResult, who: Actor, view: As
             _peer_note(q, peer, names)
     with right:
         rows = [{
-            tr("common.dimension"): f"{u.id} {names[('dimension', u.id)]}",
+            tr("common.dimension"): names[("dimension", u.id)],
             tr("common.score"): fmt_score(u.score),
             tr("common.level"): unit_level(q, u),
             tr("common.target"): fmt_score(target),
@@ -171,7 +172,7 @@ def _peer_note(q: Questionnaire, peer: PeerSummary, names: dict[tuple[str, str],
     st.caption(tr("results.peer_note", round=peer.round_name, peers="—" if peer.peers is None else peer.peers,
                   segment=segment))
     st.caption(estimate_note(lang(), peer.epsilon, peer.typical_error))
-    hidden = [f"{d.id} {names[('dimension', d.id)]}" for d in q.dimensions
+    hidden = [names[("dimension", d.id)] for d in q.dimensions
               if d.id in peer.dimensions and peer.dimensions[d.id].suppressed]
     if hidden:
         st.caption(tr("results.peer_dimension_hidden", dimensions="、".join(hidden) if lang() == "zh" else
@@ -180,11 +181,11 @@ def _peer_note(q: Questionnaire, peer: PeerSummary, names: dict[tuple[str, str],
 
 def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
     """Sub-dimension radar (full width: 15 axes), then principles radar beside the lifecycle bars."""
-    names = _names(q)
+    axes = _names(q, with_code=False)
     st.subheader(tr("results.detail_heading"))
     subs = [u for u in result.subdimensions if u.applicable]
     st.plotly_chart(radar(
-        [_axis_label(names[("subdimension", u.id)], u) for u in subs],
+        [_axis_label(axes[("subdimension", u.id)], u) for u in subs],
         [("current", tr("results.series_current"), [u.score for u in subs]),
          ("target", tr("results.series_target"),
           [shown_target(q, result, u) for u in subs])],
@@ -193,14 +194,14 @@ def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
     principles = [u for u in result.principles if u.applicable]
     with left:
         st.plotly_chart(radar(
-            [_axis_label(names[("principle", u.id)], u) for u in principles],
+            [_axis_label(axes[("principle", u.id)], u) for u in principles],
             [("current", tr("results.series_current"), [u.score for u in principles]),
              ("target", tr("results.series_target"), [u.target for u in principles])],
             title=tr("results.radar_principles"), height=500), width="stretch", key="radar_principles")
     stages = [u for u in result.stages if u.applicable]
     with right:
         st.plotly_chart(stage_bars(
-            [_axis_label(names[("stage", u.id)], u) for u in stages],
+            [_axis_label(axes[("stage", u.id)], u) for u in stages],
             (tr("results.series_current"), [u.score for u in stages]),
             (tr("results.series_target"), [u.target for u in stages]),
             title=tr("results.stages_chart"), height=500), width="stretch", key="stage_bars")
@@ -208,14 +209,14 @@ def _sub_and_principles(q: Questionnaire, result: AssessmentResult) -> None:
 
 def _gap_rows(q: Questionnaire, result: AssessmentResult) -> list[dict[str, Any]]:
     """Every gap with the texts a reader needs, in the engine's priority order."""
-    dim_names = {d.id: f"{d.id} {qt(d.name)}" for d in q.dimensions}
-    sub_names = {s.id: qt(s.name) for d in q.dimensions for s in d.subdimensions}
+    names = _names(q)
     rows = []
     for rank, g in enumerate(result.gaps, 1):
         question = q.question(g.question_id)
         advice = g.recommendation or question.recommendations[g.level]  # type: ignore[index]
         rows.append({"rank": rank, "gap": g, "question": qt(question.text), "advice": qt(advice),
-                     "dimension": dim_names[g.dimension_id], "subdimension": sub_names[g.subdimension_id]})
+                     "dimension": names[("dimension", g.dimension_id)],
+                     "subdimension": names[("subdimension", g.subdimension_id)]})
     return rows
 
 
@@ -240,7 +241,7 @@ def _gaps(q: Questionnaire, result: AssessmentResult) -> None:
         return
     all_rows = _gap_rows(q, result)
     _top_gaps(all_rows)
-    dim_names = {d.id: f"{d.id} {qt(d.name)}" for d in q.dimensions}
+    dim_names = {d.id: q.unit_label("dimension", d.id, lang()) for d in q.dimensions}
     f1, f2, f3 = st.columns([1, 2, 1], vertical_alignment="bottom")
     keep_choice("gap_band", list(BANDS))
     keep_choice("gap_dimension", list(dim_names))
@@ -296,13 +297,14 @@ def _to_answer(q: Questionnaire, result: AssessmentResult, view: AssessmentView)
     by_sub: dict[str, list[str]] = {}
     for qid in result.to_answer:
         by_sub.setdefault(q.dimension_of(qid)[1].id, []).append(qid)
+    names = _names(q)
     for d in q.dimensions:
         for s in d.subdimensions:
             if s.id in by_sub:
                 ids = by_sub[s.id]
                 st.page_link("app_pages/questionnaire.py", icon=":material/edit_note:",
                              query_params={"assessment": str(view.id), "sub": s.id},
-                             label=tr("results.to_answer_link", sub=f"{d.id} {qt(d.name)} › {qt(s.name)}",
+                             label=tr("results.to_answer_link", sub=f"{names[('dimension', d.id)]} › {names[('subdimension', s.id)]}",
                                       n=len(ids), ids=", ".join(ids)))
 
 
@@ -311,7 +313,7 @@ def _why_questions_below(q: Questionnaire, result: AssessmentResult, u: UnitScor
     """The questions behind a roll-up: each scored sub-dimension's answered questions, with their weights."""
     dims = {d.id: {s.id for s in d.subdimensions} for d in q.dimensions}
     subs = [s for s in result.subdimensions if s.score is not None and (u.kind == "overall" or s.id in dims[u.id])]
-    rows = [{tr("results.kind_subdimension"): f"{s.id} {names[('subdimension', s.id)]}",
+    rows = [{tr("results.kind_subdimension"): names[("subdimension", s.id)],
              tr("results.col_question_id"): w.id, tr("common.question"): qt(q.question(w.id).text),
              tr("results.col_weight"): w.weight, tr("results.col_level"): level_name(q, int(w.level))}
             for s in subs for w in s.why if w.level is not None]
@@ -337,7 +339,7 @@ def _why(q: Questionnaire, result: AssessmentResult, view: AssessmentView) -> No
                    target=fmt_score(u.target), applicable=u.applicable, answered=u.answered, na=u.na))
     if u.kind in ("overall", "dimension"):
         child = "dimension" if u.kind == "overall" else "subdimension"
-        rows = [{tr(f"results.kind_{child}"): f"{w.id} {names[(child, w.id)]}", tr("results.col_weight"): w.weight,
+        rows = [{tr(f"results.kind_{child}"): names[(child, w.id)], tr("results.col_weight"): w.weight,
                  tr("common.score"): fmt_score(w.level)} for w in u.why]
         st.caption(tr("results.why_rollup"))
     else:
@@ -366,7 +368,7 @@ def _history(q: Questionnaire, result: AssessmentResult, view: AssessmentView, p
     names = _names(q)
     current = {u.id: u.score for u in result.dimensions}
     rows = [("overall", tr_plain("results.overall"), prev.overall, result.overall.score)]
-    rows += [(d.id, f"{d.id} {names[('dimension', d.id)]}", prev.dimensions.get(d.id), current.get(d.id))
+    rows += [(d.id, names[("dimension", d.id)], prev.dimensions.get(d.id), current.get(d.id))
              for d in q.dimensions]
     st.caption(tr("results.compared_with", id=prev.assessment_id, title=prev.title or tr("assessments.untitled"),
                   at=fmt_time(prev.submitted_at)))
@@ -397,7 +399,8 @@ def _history(q: Questionnaire, result: AssessmentResult, view: AssessmentView, p
         for d in q.dimensions:
             per_dim[d.id].append(current.get(d.id))
     series = [(tr("results.overall"), overall)]
-    series += [(f"{d.id} {names[('dimension', d.id)]}", per_dim[d.id]) for d in q.dimensions]
+    axes = _names(q, with_code=False)  # a chart legend: the name alone
+    series += [(axes[("dimension", d.id)], per_dim[d.id]) for d in q.dimensions]
     st.plotly_chart(trend(labels, series, title=tr("results.trend_chart")), width="stretch", key="trend")
 
 

@@ -7,17 +7,14 @@ from i18n import t
 from questionnaires import Questionnaire
 
 
-def unit_name(q: Questionnaire, unit: str, lang: str) -> str:
-    """"Overall", or a dimension's or sub-dimension's name."""
+def unit_label(q: Questionnaire, unit: str, lang: str, *, with_code: bool = True) -> str:
+    """A benchmark unit (the overall score, a dimension or a sub-dimension, keyed by id alone): "Overall", or the
+    unit's label by the questionnaire's one rule (:meth:`Questionnaire.unit_labels`): tables "GOV 治理体系",
+    chart axes (``with_code=False``) the name alone."""
     if unit == "overall":
         return t("benchmark.overall", lang)
-    names = q.unit_names(lang)
-    return names.get(("dimension", unit)) or names.get(("subdimension", unit)) or unit
-
-
-def unit_label(q: Questionnaire, unit: str, lang: str) -> str:
-    """A unit as tables name it: "Overall", or the code and name ("GOV 治理体系") so a row reads back to the questionnaire."""
-    return unit_name(q, unit, lang) if unit == "overall" else f"{unit} {unit_name(q, unit, lang)}"
+    labels = q.unit_labels(lang, with_code=with_code)
+    return labels.get(("dimension", unit)) or labels.get(("subdimension", unit)) or unit
 
 
 def segment_field_name(field: str, lang: str) -> str:

@@ -135,7 +135,10 @@ class _Writer:
         ):
             self.wb.add_named_style(style)
         self.levels = {s.level: q.t(s.name, lang) for s in q.meta.scale}
-        self.names = {uid: name for (_, uid), name in q.unit_names(lang).items()}
+        # the questionnaire's one rule (Questionnaire.unit_labels): cells "GOV 治理能力"; the scores sheets' name
+        # column, which the radar charts take their axes from and which stands beside its own ID column, the name alone
+        self.names = q.unit_labels(lang)
+        self.axes = q.unit_labels(lang, with_code=False)
 
     def tr(self, key: str, **values: Any) -> str:
         return t(f"excel.summary.{key}", self.lang, **values)
@@ -235,7 +238,7 @@ def _unit_rows(w: _Writer, ws: Any, kind: str, units: Sequence[UnitScore],
         level_name = level_text(u.score, u.level, w.levels, w.lang, w.tr("not_scored"))
         # Principles and stages have internal ids (controllable, rd, …), not ids a reader uses: their name only.
         shown_id = u.id if kind in ("dimension", "subdimension") else None
-        row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, shown_id), w.cell(ws, w.names.get(u.id, u.id)),
+        row = [w.cell(ws, w.tr(f"kind_{kind}")), w.cell(ws, shown_id), w.cell(ws, w.axes[(kind, u.id)]),
                w.cell(ws, u.score, SCORE), w.cell(ws, shown_target(w.q, w.result, u), SCORE),
                w.cell(ws, _gap(u), SCORE),
                w.cell(ws, u.level, INT), w.cell(ws, level_name), w.cell(ws, u.applicable, INT),
@@ -318,7 +321,8 @@ def _gaps(w: _Writer) -> None:
         question = q.question(g.question_id)
         recommendation = q.t(g.recommendation, w.lang) if g.recommendation else ""
         ws.append([w.cell(ws, rank, INT), w.cell(ws, w.tr(f"band_{g.band}")), w.cell(ws, g.question_id),
-                   w.cell(ws, w.names[g.dimension_id]), w.cell(ws, w.names[g.subdimension_id]),
+                   w.cell(ws, w.names[("dimension", g.dimension_id)]),
+                   w.cell(ws, w.names[("subdimension", g.subdimension_id)]),
                    w.cell(ws, q.t(question.text, w.lang), style="sum_wrap"), w.cell(ws, g.level, INT),
                    w.cell(ws, g.target, SCORE), w.cell(ws, g.gap, SCORE), w.cell(ws, g.weight, SCORE),
                    w.cell(ws, _yes_no(w, g.critical)), w.cell(ws, g.priority, SCORE),
@@ -382,8 +386,8 @@ def _answers(w: _Writer, answers: Mapping[str, SummaryAnswer]) -> None:
                 level = w.answer_level(a.level, a.na) if a is not None else None
                 pos = frame.position[question.id]
                 ws.append([
-                    w.cell(ws, question.id), w.cell(ws, f"{d.id} {w.names[d.id]}"),
-                    w.cell(ws, f"{s.id} {w.names[s.id]}"), w.cell(ws, q.t(question.text, w.lang), style="sum_wrap"),
+                    w.cell(ws, question.id), w.cell(ws, w.names[("dimension", d.id)]),
+                    w.cell(ws, w.names[("subdimension", s.id)]), w.cell(ws, q.t(question.text, w.lang), style="sum_wrap"),
                     w.cell(ws, _applies(w, question, applicable)),
                     w.cell(ws, level, INT if isinstance(level, int) else None),
                     w.cell(ws, w.tr("na") if a is not None and a.na else w.level_name(a.level if a else None)),

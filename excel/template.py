@@ -285,13 +285,14 @@ def _write_answers(ws: Worksheet, q: Questionnaire, lang: str, answers: Mapping[
     ws.add_data_validation(level_dv)
     ws.add_data_validation(length_dv)
     row = 2
+    names = q.unit_labels(lang)
     for d in q.dimensions:
         for s in d.subdimensions:
             for question in s.questions:
                 a = answers.get(question.id)
                 level = (NA_TEXT if a.na else a.level) if a is not None else None
-                fixed = {"id": question.id, "dimension": f"{d.id} {q.t(d.name, lang)}",
-                         "subdimension": f"{s.id} {q.t(s.name, lang)}", "question": q.t(question.text, lang),
+                fixed = {"id": question.id, "dimension": names[("dimension", d.id)],
+                         "subdimension": names[("subdimension", s.id)], "question": q.t(question.text, lang),
                          "levels": level_descriptors(question, q, lang), "applies": applies_text(question, q, lang)}
                 given = {"level": level, "justification": a.justification if a else None,
                          "note": a.note if a else None}

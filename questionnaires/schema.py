@@ -351,6 +351,32 @@ class Questionnaire(_Strict):
         names.update({("stage", k): self.t(v, lang) for k, v in self.meta.stages.items()})
         return names
 
+    def unit_labels(self, lang: str, *, with_code: bool = True) -> dict[tuple[str, str], str]:
+        """Every unit's display label in ``lang``, keyed by (kind, id) — the one place a unit's shown name is built.
+
+        The rule every output follows (pages, Excel workbooks, benchmark tables, PDF reports, the CLI):
+
+        - **Text** — table cells, lists, headings, selectors, captions — names a dimension or sub-dimension by its
+          code and name ("GOV 治理能力", ``with_code=True``), so a row reads back to the questionnaire and the Excel
+          answer sheet. A table that gives the code a column of its own (the summary workbook's scores sheets)
+          puts the name alone beside it.
+        - **Chart axes and legends** the app draws (Plotly on pages, SVG in PDFs) show the name alone
+          (``with_code=False``): an axis has little room, and every chart sits beside a table that carries the
+          code. A spreadsheet chart can only take its axis from cells, so an Excel chart shows the labels of the
+          cells it plots.
+        - Principles and stages are always named alone: their ids (``controllable``, ``rd``) are data keys, not
+          codes the report prints.
+
+        "Overall" is not a questionnaire unit; each output takes it from its own catalog.
+        """
+        coded = {"dimension", "subdimension"} if with_code else set()
+        return {(kind, uid): f"{uid} {name}" if kind in coded else name
+                for (kind, uid), name in self.unit_names(lang).items()}
+
+    def unit_label(self, kind: str, unit_id: str, lang: str, *, with_code: bool = True) -> str:
+        """One unit's display label (the rule is in :meth:`unit_labels`); KeyError for an unknown unit."""
+        return self.unit_labels(lang, with_code=with_code)[(kind, unit_id)]
+
     def to_normalised(self) -> dict[str, Any]:
         """The documented JSON shape of ``aigov questionnaire show --json`` (docs/questionnaire.md)."""
         meta = self.meta

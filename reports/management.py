@@ -114,13 +114,10 @@ class _Words:
         self.lang = data.lang
         self.q = data.questionnaire
         self.scale = {s.level: s.name for s in self.q.meta.scale}
-        self.names: dict[tuple[str, str], str] = {("overall", "overall"): self.t("results.overall")}
-        for d in self.q.dimensions:
-            self.names[("dimension", d.id)] = f"{d.id} {_text(d.name, self.lang)}"
-            for s in d.subdimensions:
-                self.names[("subdimension", s.id)] = f"{s.id} {_text(s.name, self.lang)}"
-        for pid, name in self.q.meta.principles.items():
-            self.names[("principle", pid)] = _text(name, self.lang)
+        # the questionnaire's one rule (Questionnaire.unit_labels): tables "GOV 治理能力", chart axes the name alone
+        overall = {("overall", "overall"): self.t("results.overall")}
+        self.names = {**overall, **self.q.unit_labels(self.lang)}
+        self.axes = {**overall, **self.q.unit_labels(self.lang, with_code=False)}
 
     def t(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -155,7 +152,7 @@ def _units(w: _Words, units: tuple[UnitScore, ...]) -> list[dict[str, str]]:
 def _charts(w: _Words, r: AssessmentResult, comparison: ComparisonPart | None, current_id: int) -> dict[str, str]:
     def radar(units: tuple[UnitScore, ...], title: str) -> str:
         shown = [u for u in units if u.applicable]
-        return svg_uri(radar_svg([w.names[(u.kind, u.id)] for u in shown], [
+        return svg_uri(radar_svg([w.axes[(u.kind, u.id)] for u in shown], [
             ("current", w.t("results.series_current"), [u.score for u in shown]),
             ("target", w.t("results.series_target"), [u.target for u in shown])], title=title))
 
@@ -164,7 +161,7 @@ def _charts(w: _Words, r: AssessmentResult, comparison: ComparisonPart | None, c
               "principles": radar(r.principles, w.t("results.radar_principles"))}
     if comparison is not None:
         dims = [u for u in comparison.units if u.kind == "dimension"]
-        charts["comparison"] = svg_uri(radar_svg([w.names[("dimension", u.id)] for u in dims], [
+        charts["comparison"] = svg_uri(radar_svg([w.axes[("dimension", u.id)] for u in dims], [
             ("previous", w.t("compare.series_previous", id=comparison.previous_id), [u.previous for u in dims]),
             ("current", w.t("compare.series_current", id=current_id), [u.current for u in dims])],
             title=w.t("compare.radar")))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from benchmarking.labels import unit_label
 from benchmarking.tables import Cell, Table
 from i18n import t
 from questionnaires import Questionnaire
@@ -58,24 +59,24 @@ def _scores(row: Sequence[Cell]) -> list[float | None]:
     return [c.value if c.kind == "score" and isinstance(c.value, float | int) else None for c in row]
 
 
-def _boxes(table: Table, title: str) -> str | None:
-    """Quantile boxes of the distribution table's shown rows."""
+def _boxes(table: Table, axes: dict[str, str], title: str) -> str | None:
+    """Quantile boxes of the distribution table's shown rows; ``axes`` turns a row's label into its axis name."""
     at = [table.index(k) for k in ("benchmark.stat.p25", "benchmark.stat.median", "benchmark.stat.p75")]
-    shown = [(row[0].text, _scores([row[i] for i in at])) for row in table.rows]
+    shown = [(axes.get(row[0].text, row[0].text), _scores([row[i] for i in at])) for row in table.rows]
     shown = [(name, q) for name, q in shown if q[1] is not None]
     if not shown:
         return None
     return svg_uri(box_svg([n for n, _ in shown], [(q[0], q[1], q[2]) for _, q in shown], title=title))
 
 
-def _segment_bars(tables: Sequence[Table], dims: Sequence[str], title: str) -> str | None:
+def _segment_bars(tables: Sequence[Table], dims: Sequence[str], axes: dict[str, str], title: str) -> str | None:
     """The dimension medians of the first segment field with shown groups (at most four of them)."""
     for table in tables:
         at = [table.index(d) for d in dims]
         shown = [(row[0].text, _scores([row[i] for i in at])) for row in table.rows]
         shown = [(name, v) for name, v in shown if any(x is not None for x in v)]  # a hidden group has none
         if shown:
-            return svg_uri(hbar_svg([table.columns[i].title for i in at], shown[:4],
+            return svg_uri(hbar_svg([axes[table.columns[i].key] for i in at], shown[:4],
                                     title=f"{title} · {table.columns[0].title}"))
     return None
 
@@ -97,9 +98,13 @@ def context(data: RoundReportData, *, charts: bool = True) -> dict[str, Any]:
         "charts": {},
     }
     if charts and not data.hidden:
+        dims = [d.id for d in q.dimensions]
+        # the tables name a unit "GOV 治理能力", a chart axis the name alone (the rule in Questionnaire.unit_labels)
+        by_id = {u: unit_label(q, u, lang, with_code=False) for u in ("overall", *dims)}
+        by_label = {unit_label(q, u, lang): name for u, name in by_id.items()}
         chart_map = {
-            "dimensions": _boxes(data.distribution, t("reports.distribution_heading", lang)),
-            "segments": _segment_bars(data.segments, [d.id for d in q.dimensions], t("reports.segment_heading", lang)),
+            "dimensions": _boxes(data.distribution, by_label, t("reports.distribution_heading", lang)),
+            "segments": _segment_bars(data.segments, dims, by_id, t("reports.segment_heading", lang)),
         }
         out["charts"] = {k: v for k, v in chart_map.items() if v}
     return out

@@ -458,3 +458,23 @@ def test_cli_show_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no shipped questionnaire" in capsys.readouterr().err
     assert aigov(["questionnaire", "show", "nope"]) == 2  # the text summary's language, Chinese by default
     assert "没有 id 为“nope”的内置问卷" in capsys.readouterr().err
+
+
+def test_a_unit_is_labelled_by_one_rule_code_and_name_in_text_name_alone_on_a_chart() -> None:
+    """Tables, lists and cells read "GOV 治理能力"; chart axes the name; principles and stages never carry their key."""
+    q = get_questionnaire()
+    d = q.dimensions[0]
+    s = d.subdimensions[0]
+    principle, pname = next(iter(q.meta.principles.items()))
+    stage, sname = next(iter(q.meta.stages.items()))
+    for lang in ("zh", "en"):
+        assert q.unit_label("dimension", d.id, lang) == f"{d.id} {d.name[lang]}"
+        assert q.unit_label("subdimension", s.id, lang) == f"{s.id} {s.name[lang]}"
+        assert q.unit_label("dimension", d.id, lang, with_code=False) == d.name[lang]
+        assert q.unit_label("principle", principle, lang) == pname[lang]
+        assert q.unit_label("stage", stage, lang) == sname[lang]
+        labels = q.unit_labels(lang)
+        assert len(labels) == len(q.unit_names(lang)) == (
+            sum(1 + len(x.subdimensions) for x in q.dimensions) + len(q.meta.principles) + len(q.meta.stages))
+    with pytest.raises(KeyError):
+        q.unit_label("dimension", "NOPE", "zh")

@@ -71,6 +71,10 @@ def test_radars_and_stage_bars_draw_the_engines_scores(app_db: str, engine: Engi
     (table,) = (t.value for t in at.table)
     shown = list(table[msg("common.score")])
     assert shown == [msg("common.not_scored") if u.score is None else f"{u.score:.2f}" for u in want.dimensions]
+    # one naming rule: the table names a dimension "GOV 治理能力", the chart axis the name alone
+    assert list(table.index) == [f"{d.id} {d.name['zh']}" for d in q().dimensions]
+    assert labels[0] == q().dimensions[0].name["zh"]  # answered in _spread: scored, so the bare name
+    assert all(not label.startswith(f"{d.id} ") for d, label in zip(q().dimensions, labels[:-1], strict=True))  # closed polygon
 
 
 def test_gap_list_ranks_filters_and_carries_each_recommendation(app_db: str, engine: Engine) -> None:

@@ -106,10 +106,11 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     lang = args.lang
     print(f"{q.t(q.meta.title, lang)} — {q.id} {q.version}")
+    names = q.unit_labels(lang)
     for d in q.dimensions:
-        print(f"{d.id}  {q.t(d.name, lang)}")
+        print(names[("dimension", d.id)])
         for s in d.subdimensions:
-            print(f"  {s.id}  {q.t(s.name, lang)}")
+            print(f"  {names[('subdimension', s.id)]}")
             for question in s.questions:
                 flags = "".join(f for f, on in (("C", question.critical), ("*", question.core)) if on)
                 print(f"    {question.id:<12} {flags:<2} {q.t(question.text, lang)}")

@@ -307,11 +307,10 @@ def print_table(result: AssessmentResult, q: Questionnaire, lang: str) -> None:
     print(f"{lab['target']}: {q.t(preset.name, lang)} ({preset.id}) · {lab['form']}: {lab[result.form]} · "
           f"{lab['complete']}: {_pct(result.completeness)} · {lab['to_target']}: {_pct(result.percent_to_target)}")
     print()
-    names = {uid: name for (_, uid), name in q.unit_names(lang).items()}
-    names["overall"] = lab["overall"]
+    names = {("overall", "overall"): lab["overall"], **q.unit_labels(lang)}  # "GOV 治理能力", as every table
 
     def row(unit: Any, indent: str = "") -> None:
-        label = indent + f"{unit.id if unit.id != 'overall' else ''} {names.get(unit.id, '')}".strip()
+        label = indent + names[(unit.kind, unit.id)]
         level = "" if unit.level is None else f"L{unit.level}"
         target = format_score(shown_target(q, result, unit), "")
         print(f"  {_ljust(label, 38)} {_rjust(_num(unit.score, lab), 10)} {level:>5} {target:>7} "
