@@ -39,26 +39,26 @@ def object_id(kind: str) -> Callable[[str], int]:
     return parse
 
 
-def out_file(raw: str, example: str) -> Path:
+def out_file(raw: str, example: str, lang: str = DEFAULT_LANGUAGE) -> Path:
     """The ``--out`` path of the file a command writes, checked before any work is done: a file name ending
-    as ``example`` does (``report.pdf``: ``.pdf``), in a folder that exists."""
+    as ``example`` does (``report.pdf``: ``.pdf``), in a folder that exists. Refusals are said in ``lang``."""
     path = Path(raw).expanduser()
     suffix = Path(example).suffix
     if path.is_dir():
-        raise CLIError(f"--out {raw}: is a folder; give a file name, e.g. {path / example}")
+        raise CLIError(t("cli.out.folder", lang, out=raw, example=path / example))
     if path.suffix.lower() != suffix:
-        raise CLIError(f"--out {raw}: give a file name ending in {suffix}, e.g. {example}")
+        raise CLIError(t("cli.out.suffix", lang, out=raw, suffix=suffix, example=example))
     if not path.parent.is_dir():
-        raise CLIError(f"--out {raw}: the folder {path.parent} does not exist; create it or choose another path")
+        raise CLIError(t("cli.out.no_folder", lang, out=raw, folder=path.parent))
     return path
 
 
-def write_out(path: Path, data: bytes) -> None:
+def write_out(path: Path, data: bytes, lang: str = DEFAULT_LANGUAGE) -> None:
     """Write a command's output file whole or not at all (a reader never sees half a workbook or PDF)."""
     try:
         write_whole(path, data)
     except OSError as exc:
-        raise CLIError(f"--out {path}: cannot write the file ({exc.strerror or exc}); choose another path") from exc
+        raise CLIError(t("cli.out.cannot_write", lang, out=path, reason=exc.strerror or exc)) from exc
 
 
 def as_user_option() -> argparse.ArgumentParser:
@@ -77,11 +77,12 @@ def open_database() -> Engine:
         raise CLIError(str(exc)) from exc
 
 
-def acting(engine: Engine, username: str | None) -> Actor:
+def acting(engine: Engine, username: str | None, lang: str = DEFAULT_LANGUAGE) -> Actor:
+    """The account ``--as-user`` names (the system operator without it); an unknown name is refused in ``lang``."""
     try:
         return actor_for_cli(engine, username)
     except NotFound as exc:
-        raise CLIError(f"--as-user {username}: there is no active account with this name") from exc
+        raise CLIError(t("cli.errors.no_account", lang, user=username)) from exc
 
 
 def service_error(exc: ServiceError, actor: Actor, lang: str = DEFAULT_LANGUAGE) -> CLIError:
@@ -114,8 +115,9 @@ def run_as(args: argparse.Namespace, body: Callable[[Engine, Actor], int]) -> in
     """Run a command body as ``args.as_user``, turning service errors into CLIError (exit status 2) said in the
     command's language."""
     engine = open_database()
-    actor = acting(engine, getattr(args, "as_user", None))
+    lang = command_language(args)
+    actor = acting(engine, getattr(args, "as_user", None), lang)
     try:
         return body(engine, actor)
     except ServiceError as exc:
-        raise service_error(exc, actor, command_language(args)) from exc
+        raise service_error(exc, actor, lang) from exc

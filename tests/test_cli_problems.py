@@ -1,12 +1,13 @@
 """Every refusal of a command is said in its ``--lang`` (the default language, zh, for a command without one):
 catalogued problems with their code and place, other refusals as the i18n message.
 
-Expected texts are read from the i18n catalogs here (the message of a code, with its placeholders cut off),
+Expected texts are read from the i18n catalogs here (the longest fixed part of a message between placeholders),
 never produced by the code under test; a Chinese refusal must not carry the English message of the same code.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,8 +32,8 @@ def demo(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
 
 
 def fixed_text(key: str, lang: str) -> str:
-    """The part of message ``key`` in ``lang`` before its first placeholder (the words every instance says)."""
-    return catalog(lang)[key].split("{")[0]
+    """The longest part of message ``key`` in ``lang`` between its placeholders (words every instance says)."""
+    return max(re.split(r"\{[^}]*\}", catalog(lang)[key]), key=len)
 
 
 def said(err: str, key: str, lang: str) -> None:
@@ -122,3 +123,20 @@ def test_not_found_is_said_in_the_commands_language(demo: Engine, lang: str) -> 
     code, out, err = run_cli(["import", "--association", "987654", "--lang", lang, "x.xlsx"])
     assert code == 2
     assert {"zh": "--association 987654：不存在此协会。", "en": "--association 987654: no such association."}[lang] in err
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_bad_out_file_and_an_unknown_account_are_said_in_the_commands_language(demo: Engine, tmp_path: Path,
+                                                                                 lang: str) -> None:
+    for out_name, key in (("t.csv", "cli.out.suffix"), ("no/such/folder/t.xlsx", "cli.out.no_folder")):
+        code, out, err = run_cli(["template", "--out", str(tmp_path / out_name), "--lang", lang])
+        assert code == 2 and out == "" and "Traceback" not in err
+        said(err, key, lang)
+    code, out, err = run_cli(["template", "--out", str(tmp_path), "--lang", lang])
+    assert code == 2
+    said(err, "cli.out.folder", lang)
+    _, old, _ = demo_ids(demo)
+    code, out, err = run_cli(["assessment", "carried", str(old), "--as-user", "ghost", "--lang", lang])
+    assert code == 2 and out == ""
+    said(err, "cli.errors.no_account", lang)
+    assert "ghost" in err

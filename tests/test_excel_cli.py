@@ -42,8 +42,8 @@ def test_template_writes_a_readable_workbook(tmp_path: Path, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--out", "template.csv"], "ending in .xlsx"),
-    (["--out", "no/such/folder/t.xlsx"], "does not exist"),
+    (["--out", "template.csv"], "须以 .xlsx 结尾"),
+    (["--out", "no/such/folder/t.xlsx"], "不存在"),
     (["--out", "t.xlsx", "--questionnaire", "nope"], "[questionnaire_unknown]"),
 ])
 def test_template_bad_arguments_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from cli.context import as_user_option, object_id, out_file, run_as, write_out
 from cli.main import CLIError
+from i18n import t
 from privacy.parameters import MAX_RELEASE_EPSILON, MIN_RELEASE_EPSILON
 from services.access import Actor
 from services.associations import (
@@ -101,16 +102,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- export ----------------------------------------------------------------------------------------
 
 def _export_benchmark(args: argparse.Namespace) -> int:
-    path = out_file(args.out, "benchmark.xlsx")
+    path = out_file(args.out, "benchmark.xlsx", args.lang)
 
     def body(engine: Engine, actor: Actor) -> int:
         dash = round_dashboard(engine, actor, args.round)  # read once: the summary and the workbook agree
         s, release = dash.stats, dash.release
         if s is None or release is None:
-            raise CLIError(f"--round {args.round}: nothing is released for this round yet; close it "
-                         f"(aigov round close {args.round}) or publish an interim release "
-                         f"(aigov round publish {args.round})")
-        write_out(path, benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash))
+            raise CLIError(t("cli.errors.nothing_released", args.lang, round=args.round))
+        write_out(path, benchmark_xlsx(engine, actor, args.round, args.lang, dashboard=dash), args.lang)
         state = "too few to show" if s.suppressed else f"{s.participation.submitted} submitted"
         error = "" if s.typical_error is None else f", typical error of a round median ±{s.typical_error:.2f}"
         print(f"wrote {path}: round {dash.round.id} '{dash.round.name}' release #{release.seq} "
@@ -122,10 +121,10 @@ def _export_benchmark(args: argparse.Namespace) -> int:
 
 
 def _export_peer(args: argparse.Namespace) -> int:
-    path = out_file(args.out, "peer-comparison.xlsx")
+    path = out_file(args.out, "peer-comparison.xlsx", args.lang)
 
     def body(engine: Engine, actor: Actor) -> int:
-        write_out(path, peer_xlsx(engine, actor, args.assessment, args.lang, args.segment))
+        write_out(path, peer_xlsx(engine, actor, args.assessment, args.lang, args.segment), args.lang)
         print(f"wrote {path}: peer comparison of assessment {args.assessment}")
         return 0
 

@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _template(args: argparse.Namespace) -> int:
-    out = out_file(args.out, "template.xlsx")
+    out = out_file(args.out, "template.xlsx", args.lang)
     if args.questionnaire not in available():
         raise problems_error([Problem("questionnaire_unknown", {"id": shown(args.questionnaire),
                                                                "default": ", ".join(available())},
@@ -99,12 +99,12 @@ def _template(args: argparse.Namespace) -> int:
         data = template_xlsx(args.lang, questionnaire_id=q.id)
     else:
         engine = open_database()
-        who = acting(engine, args.as_user)
+        who = acting(engine, args.as_user, args.lang)
         try:
             data = org_template_xlsx(engine, who, args.org, args.lang, assessment_id=args.assessment)
         except ServiceError as exc:
             raise service_error(exc, who, args.lang) from exc
-    write_out(out, data)
+    write_out(out, data, args.lang)
     print(t("excel.cli.template_written", "en", path=out, questionnaire=q.id, version=q.version, lang=args.lang,
             count=len(q.questions())))
     return 0
@@ -142,7 +142,7 @@ def _import(args: argparse.Namespace) -> int:
     except UnsafeXMLParser as exc:
         raise CLIError(f"no file was read: {exc}.") from exc
     engine = open_database()
-    actor = acting(engine, args.as_user)
+    actor = acting(engine, args.as_user, args.lang)
     if args.association is not None:
         return _import_members(engine, actor, args)
     ok = 0

@@ -36,7 +36,7 @@ def _report(args: argparse.Namespace) -> int:
     from services.reports import management_report_pdf
     from services.round_report import round_report_pdf
 
-    path = out_file(args.out, "report.pdf")
+    path = out_file(args.out, "report.pdf", args.lang)
 
     def body(engine: Engine, actor: Actor) -> int:
         if args.round is not None:
@@ -45,7 +45,7 @@ def _report(args: argparse.Namespace) -> int:
         else:
             data = management_report_pdf(engine, actor, args.assessment, args.lang)
             what = f"management report of assessment {args.assessment}"
-        write_out(path, data)
+        write_out(path, data, args.lang)
         print(f"wrote {path}: {what} ({args.lang}, {len(data)} bytes)")
         return 0
 
