@@ -140,3 +140,21 @@ def test_a_bad_out_file_and_an_unknown_account_are_said_in_the_commands_language
     assert code == 2 and out == ""
     said(err, "cli.errors.no_account", lang)
     assert "ghost" in err
+
+
+def test_round_commands_without_lang_say_a_bad_date_and_a_refused_release_in_the_default_language(
+        demo: Engine) -> None:
+    with read_session(demo) as s:
+        association = s.scalars(select(Association.id)).first()
+        open_round = s.scalars(select(BenchmarkRound.id).where(BenchmarkRound.status == "open")).first()
+    before = counts(demo)
+    code, out, err = run_cli(["round", "open", "--association", str(association), "--name", "x", "--deadline",
+                              "2026-13-45"])
+    assert code == 2 and out == ""
+    said(err, "problem.deadline_not_date", "zh")
+    assert "2026-13-45" in err and "[deadline_not_date]" in err
+    # the demo's open round had its interim release and no new independent submission since
+    code, out, err = run_cli(["round", "publish", str(open_round)])
+    assert code == 2 and out == ""
+    said(err, "cli.errors.too_few_new", "zh")
+    assert counts(demo) == before

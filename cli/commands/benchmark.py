@@ -14,10 +14,12 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from cli.context import as_user_option, object_id, out_file, run_as, write_out
+from cli.commands.questionnaire import problems_error
+from cli.context import as_user_option, command_language, object_id, out_file, run_as, write_out
 from cli.main import CLIError
 from i18n import t
 from privacy.parameters import MAX_RELEASE_EPSILON, MIN_RELEASE_EPSILON
+from problems import Problem, shown
 from services.access import Actor
 from services.associations import (
     DEFAULT_MIN_GROUP,
@@ -133,13 +135,13 @@ def _export_peer(args: argparse.Namespace) -> int:
 
 # --- rounds ----------------------------------------------------------------------------------------
 
-def _deadline(raw: str | None) -> date | None:
+def _deadline(raw: str | None, lang: str) -> date | None:
     if raw is None:
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise CLIError(f"--deadline {raw}: not a date; write it as YYYY-MM-DD, e.g. 2026-12-31") from None
+        raise problems_error([Problem("deadline_not_date", {"value": shown(raw)}, field="deadline")], lang) from None
 
 
 def _round_line(r: RoundView) -> str:
@@ -148,7 +150,7 @@ def _round_line(r: RoundView) -> str:
 
 
 def _round_open(args: argparse.Namespace) -> int:
-    deadline = _deadline(args.deadline)
+    deadline = _deadline(args.deadline, command_language(args))
 
     def body(engine: Engine, actor: Actor) -> int:
         print("opened " + _round_line(open_round(engine, actor, args.association, args.name, deadline=deadline)))
@@ -171,11 +173,12 @@ def _round_publish(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
         ledger = round_ledger(engine, actor, args.round)
         if not ledger.affordable:
-            raise CLIError(f"round {args.round}: the privacy budget left ({ledger.remaining:.2f} of {ledger.budget:g}) "
-                         f"cannot pay for a release at ε = {ledger.release_epsilon:g}")
+            raise CLIError(t("cli.errors.budget_spent", command_language(args), round=args.round,
+                             remaining=f"{ledger.remaining:.2f}", budget=f"{ledger.budget:g}",
+                             epsilon=f"{ledger.release_epsilon:g}"))
         if ledger.new_independent < ledger.needed:
-            raise CLIError(f"round {args.round}: an interim release needs {ledger.needed} new independent submissions "
-                         f"since the last release; there are {ledger.new_independent}. Wait for more, or close the round")
+            raise CLIError(t("cli.errors.too_few_new", command_language(args), round=args.round, needed=ledger.needed,
+                             new=ledger.new_independent))
         done = publish_release(engine, actor, args.round)
         e = done.release.entry
         print(f"published release #{e.seq} of round {args.round} (ε spent {e.spent:.2f})")
