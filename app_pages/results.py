@@ -91,15 +91,18 @@ def _axis_label(name: str, unit: UnitScore) -> str:
 # --- sections ------------------------------------------------------------------------------------------
 
 def _metrics(q: Questionnaire, result: AssessmentResult) -> None:
-    c = st.columns(5)
-    c[0].metric(tr("results.overall_score"), fmt_score(result.overall.score))
-    c[1].metric(tr("results.overall_level"), unit_level(q, result.overall))
-    c[2].metric(tr("results.completeness"), fmt_pct(result.completeness),
+    # Two rows: the level in words ("2 Managed, part of the way to 3 Defined") needs most of a row, and five
+    # columns on a 1366-pixel screen cut it and the target profile's name to "2 Manag…", "Establis…".
+    top = st.columns([1, 4])
+    top[0].metric(tr("results.overall_score"), fmt_score(result.overall.score))
+    top[1].metric(tr("results.overall_level"), unit_level(q, result.overall))
+    c = st.columns(3)
+    c[0].metric(tr("results.completeness"), fmt_pct(result.completeness),
                 help=tr("results.completeness_help", answered=result.overall.answered,
                         applicable=result.overall.applicable, na=result.overall.na))
-    c[3].metric(tr("results.percent_to_target"), fmt_pct(result.percent_to_target),
+    c[1].metric(tr("results.percent_to_target"), fmt_pct(result.percent_to_target),
                 help=tr("results.percent_to_target_help"))
-    c[4].metric(tr("results.target_preset"), qt(q.preset(result.target_preset).name),
+    c[2].metric(tr("results.target_preset"), qt(q.preset(result.target_preset).name),
                 help=qt(q.preset(result.target_preset).description))
 
 
