@@ -23,6 +23,7 @@ from enums import AnswerSource, AssessmentForm
 from i18n import LANGUAGES, t
 from services.access import Actor
 from services.assessments import (
+    AssessmentView,
     NoCarryMapping,
     NothingToCarry,
     carry_forward,
@@ -117,12 +118,17 @@ def _carry(args: argparse.Namespace) -> int:
                 questionnaire=view.questionnaire_id,
                 version=view.questionnaire_version, form=t(f"cli.score.{view.form}", args.lang), source=args.id,
                 old=report.from_version))
-        print_report(report, args.lang)
-        if report.to_confirm:
-            print(t("cli.carry.confirm_hint", args.lang, id=view.id, org=view.organisation_id))
+        _print_with_hint(report, view, args.lang)
         return 0
 
     return run_as(args, body)
+
+
+def _print_with_hint(report: CarryReport, view: AssessmentView, lang: str) -> None:
+    """The carry report, then how to confirm what is still to confirm."""
+    print_report(report, lang)
+    if report.to_confirm:
+        print(t("cli.carry.confirm_hint", lang, id=view.id, org=view.organisation_id))
 
 
 def _carried(args: argparse.Namespace) -> int:
@@ -135,9 +141,7 @@ def _carried(args: argparse.Namespace) -> int:
         key = "cli.carry.record_file" if report.from_workbook else "cli.carry.record"
         print(t(key, args.lang, id=args.id, questionnaire=view.questionnaire_id, version=report.to_version,
                 source=report.from_assessment, old=report.from_version))
-        print_report(report, args.lang)
-        if report.to_confirm:
-            print(t("cli.carry.confirm_hint", args.lang, id=view.id, org=view.organisation_id))
+        _print_with_hint(report, view, args.lang)
         return 0
 
     return run_as(args, body)
