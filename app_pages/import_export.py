@@ -94,7 +94,9 @@ def _conflicts(report: ImportReport, key: str) -> bool:
 
 
 def _answer(level: int | None, na: bool) -> str:
-    return tr_plain("excel.answer.na") if na else tr_plain("excel.answer.level", level=level)
+    if na:
+        return tr_plain("excel.answer.na")
+    return tr_plain("excel.answer.note_only") if level is None else tr_plain("excel.answer.level", level=level)
 
 
 def _mapping(report: ImportReport) -> None:
@@ -113,7 +115,7 @@ def _mapping(report: ImportReport) -> None:
         tr("excel.page.map_from"): ", ".join(x.from_ids),
         tr("excel.page.map_answer"): _answer(x.level, x.na),
         tr("excel.page.map_status"): status[x.question_id in pending] if x.confirm
-        else tr_plain("excel.page.map_as_is")} for x in report.carried]),
+        else tr_plain("excel.page.map_note_only" if x.note_only else "excel.page.map_as_is")} for x in report.carried]),
         hide_index=True, width="stretch", key="excel_mapping")
 
 

@@ -118,7 +118,11 @@ class Migration:
         return {u for u in set(a) | set(b) if a.get(u) != b.get(u) or not (a.get(u, set()) <= same)}
 
     def carry(self, answers: dict[str, Any]) -> CarryPlan:
-        """Carry old answers (objects with level, na, justification, note) into the new version, as declared."""
+        """Carry old answers (objects with level, na, justification, note) into the new version, as declared.
+
+        What a user wrote down is never lost on the way: an old question with a note but no level yet (or a
+        merged question some of whose parts have no level, so the merged level would be a guess) passes its
+        notes on with the level left open — nothing to confirm, the user still answers it."""
         carried: dict[str, CarriedAnswer] = {}
         dropped: list[str] = []
         new: list[str] = []
@@ -130,12 +134,14 @@ class Migration:
             if s.kind == "removed":
                 dropped.extend(i for i in s.from_ids if i in answers)
                 continue
-            if not given:
+            if not given or (s.kind == "merged" and len(given) < len(s.from_ids)):
+                notes = "\n".join(answers[i].note for i in s.from_ids if i in answers and answers[i].note)
+                if notes:
+                    for qid in s.to_ids:
+                        carried[qid] = CarriedAnswer(None, False, "", notes, False, s.from_ids, s.kind)
                 continue
             if s.kind == "merged":
                 levels = [a.level for a in given if not a.na]
-                if len(given) < len(s.from_ids):
-                    continue  # a merged question is only as good as all its parts; some part is unknown
                 source = min(given, key=lambda a: -1 if a.na else a.level) if levels else given[0]
                 level, na = (min(levels), False) if levels else (None, True)
                 notes = "\n".join(a.note for a in given if a.note)

@@ -46,6 +46,12 @@ class CarryLine:
     na: bool
     confirm: bool                # flagged "carried, please confirm"
 
+    @property
+    def note_only(self) -> bool:
+        """Carried for its note alone: the old question had no level (or a merged part had none), so the
+        user still gives the level; nothing to confirm."""
+        return self.level is None and not self.na
+
 
 @dataclass(frozen=True)
 class Dropped:

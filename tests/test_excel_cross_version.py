@@ -50,6 +50,7 @@ TYPED: dict[str, tuple[Any, str, str]] = {
     "RES-TEC-03": (3, "", ""),                            # split
     "GOV-INS-02": (1, "", ""),                            # reworded; identical to the stored answer
     "GOV-CUL-01": (4, "", "培训记录"),                    # reworded; replaces a stored answer
+    "GOV-INS-03": (None, "", "制度清单起草中"),           # reworded; a note, no level yet: the note carries
 }
 STORED = {"GOV-INS-02": (1, False), "GOV-CUL-01": (2, False), "RES-DIS-04": (3, False)}  # RES-DIS-04 is new in 1.1.0
 
@@ -69,7 +70,7 @@ def _expected() -> tuple[dict[str, tuple[int | None, bool, str, str]], set[str],
         na = level == "N/A"
         for qid in step["to"]:
             out[qid] = (None if na else level, na, justification if na else "", note)
-            if step["kind"] != "same":
+            if step["kind"] != "same" and (na or level is not None):  # a note alone has no level to confirm
                 flagged.add(qid)
     return out, flagged, new
 
@@ -122,6 +123,7 @@ def test_a_1_0_0_workbook_imports_into_a_1_1_0_draft_through_the_mapping(db: Eng
     assert set(preview.to_confirm) == flagged - identical
     assert set(preview.new) == new and preview.dropped == ()
     assert preview.replaces == ("GOV-CUL-01",)
+    assert [x.question_id for x in preview.carried if x.note_only] == ["GOV-INS-03"]  # its note, not lost
 
     done = import_workbook(db, system, org, data, assessment_id=draft)
     assert done.ok and not done.created and done.changed == len(expected) - len(identical)
@@ -179,8 +181,10 @@ def test_the_command_line_prints_the_mapping_and_the_refusal(db: Engine, system:
     assert f"Carried, please confirm ({len(flagged) - 1})" in out
     assert "Mapped, identical to the stored answer, not written (1)\n  reworded  GOV-INS-02 ← GOV-INS-02" in out
     assert f"aigov assessment confirm {draft} --all" in out
+    assert "Notes carried, the level still to give (1)\n  reworded  GOV-INS-03 ← GOV-INS-03  a note, no level yet" in out
     code, out, _ = run_cli(["assessment", "carried", str(draft), "--lang", "zh"])
     assert "答案导入自按 1.0.0 版模板填写的工作簿" in out
+    assert "已沿用备注，等级待填（1）" in out and "GOV-INS-03 ← GOV-INS-03  仅有备注，尚未评级" in out
 
     old_id = import_workbook(db, system, org, old_file.read_bytes()).assessment_id  # a 1.0.0 draft
     before = _counts(db)
@@ -220,6 +224,9 @@ def test_the_page_previews_the_mapping_before_anything_is_stored(engine: Engine,
     assert (row[t("excel.page.map_kind", "en")], row[t("excel.page.map_from", "en")],
             row[t("excel.page.map_answer", "en")], row[t("excel.page.map_status", "en")]) == \
         ("split", "GOV-INS-01", "level 2", "carried, please confirm")
+    noted = table[table[t("excel.page.map_question", "en")] == "GOV-INS-03"].iloc[0]  # a note typed, no level yet
+    assert (noted[t("excel.page.map_answer", "en")], noted[t("excel.page.map_status", "en")]) == \
+        ("a note, no level yet", "note carried; the level is still to give")
     assert load_answers(engine, who, draft) == {}  # nothing stored before the click
     at.button(key="excel_import").click().run()
     assert not at.exception, at.exception

@@ -26,9 +26,12 @@ from services.assessments import (
     carry_report,
     confirm_carried,
     create_assessment,
+    get_assessment,
     load_answers,
+    reopen,
 )
 from services.results import assessment_result
+from services.rounds import reopen_round
 from tests.support.answers import save_answer
 
 ROOT = Path(__file__).resolve().parents[1] / "questionnaires"
@@ -147,6 +150,60 @@ def test_carry_forward_from_a_demo_1_0_0_assessment(engine: Engine) -> None:
     assert {k: (v.level, v.na, v.note) for k, v in after.items()} == \
         {k: (v.level, v.na, v.note) for k, v in before.items()}
     assert all(after[k].revision == before[k].revision + 1 for k in pending)  # confirmed like a save
+
+
+
+def test_a_note_without_a_level_is_carried_forward_not_lost(engine: Engine) -> None:
+    """A respondent wrote notes on questions before giving their level. Carrying forward to 1.1.0 keeps
+    those notes on the mapped questions (both parts of a split one) with the level left open: nothing to
+    confirm, nothing lost; the carry record lists them."""
+    actor, org_id, old_id = _demo_org1(engine)
+    round_id = get_assessment(engine, actor, old_id).round_id
+    assert round_id is not None
+    reopen_round(engine, actor, round_id)  # the 2025 round (on 1.0.0), so its member's assessment can be reopened
+    reopen(engine, actor, old_id)
+    before = load_answers(engine, actor, old_id)
+    for qid, note in (("GOV-INS-01", "伦理委员会章程起草中"), ("GOV-INS-03", "policy list being drafted")):
+        save_answer(engine, actor, old_id, AnswerInputData(qid, level=None, note=note),
+                    expected_revision=before[qid].revision if qid in before else None)
+    new = create_assessment(engine, actor, org_id, carry_forward_from=old_id)
+    carried = load_answers(engine, actor, new.id)
+    for qid, note in (("GOV-INS-05", "伦理委员会章程起草中"), ("GOV-INS-06", "伦理委员会章程起草中"),
+                      ("GOV-INS-03", "policy list being drafted")):
+        assert (carried[qid].level, carried[qid].na, carried[qid].note) == (None, False, note), qid
+    report = carry_report(engine, actor, new.id)
+    assert report is not None and not {"GOV-INS-05", "GOV-INS-06", "GOV-INS-03"} & set(report.to_confirm)
+    lines = {x.question_id: x for x in report.carried}
+    assert lines["GOV-INS-06"].note_only and lines["GOV-INS-06"].from_ids == ("GOV-INS-01",)
+    assert not [x for x in report.carried if x.note_only and x.question_id not in {"GOV-INS-05", "GOV-INS-06",
+                                                                                  "GOV-INS-03"}]
+
+
+def test_notes_of_a_merged_question_with_a_part_unanswered_are_kept_without_a_level() -> None:
+    """A merged question some of whose parts have no level gets no level (it would be a guess) but every
+    part's note; a removed question's note-only answer is reported dropped; a question with nothing is skipped."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Old:
+        level: int | None
+        na: bool = False
+        justification: str = ""
+        note: str = ""
+
+    doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
+    why = {"zh": "测试", "en": "test"}
+    doc["steps"] = [st for st in doc["steps"] if not set(st.get("from", [])) & {"RES-DIS-03", "GOV-CUL-03", "GOV-CUL-04"}]
+    doc["steps"] += [{"kind": "removed", "from": ["RES-DIS-03"], "why": why},
+                     {"kind": "new", "to": ["RES-DIS-03"], "why": why},
+                     {"kind": "merged", "from": ["GOV-CUL-03", "GOV-CUL-04"], "to": ["GOV-CUL-03"], "why": why},
+                     {"kind": "new", "to": ["GOV-CUL-04"], "why": why}]
+    m = validate_mapping(doc, get_questionnaire(version="1.0.0"), get_questionnaire(version="1.1.0"))
+    plan = m.carry({"GOV-CUL-03": Old(3, note="培训记录"), "GOV-CUL-04": Old(None, note="考核方案草稿"),
+                    "RES-DIS-03": Old(None, note="only a note"), "GOV-INS-02": Old(None)})
+    merged = plan.carried["GOV-CUL-03"]
+    assert (merged.level, merged.na, merged.note, merged.confirm) == (None, False, "培训记录\n考核方案草稿", False)
+    assert plan.dropped == ("RES-DIS-03",) and "GOV-INS-02" not in plan.carried
 
 
 def test_reworded_levels_make_every_unit_incomparable_and_carry_the_old_answer(engine: Engine) -> None:

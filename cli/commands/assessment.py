@@ -173,7 +173,10 @@ def _confirm(args: argparse.Namespace) -> int:
 # --- the carry report as text (also `aigov import` of a workbook filled on an older version) ------------------
 
 def answer_text(level: int | None, na: bool, lang: str) -> str:
-    return t("cli.carry.na", lang) if na else t("cli.carry.level", lang, level=level)
+    """A carried or dropped answer in a line: its level, N/A, or — carried for its note alone — no level yet."""
+    if na:
+        return t("cli.carry.na", lang)
+    return t("cli.carry.note_only", lang) if level is None else t("cli.carry.level", lang, level=level)
 
 
 def _lines(title: str, lines: Sequence[CarryLine], lang: str) -> None:
@@ -190,17 +193,20 @@ def _lines(title: str, lines: Sequence[CarryLine], lang: str) -> None:
 def print_carried(carried: Sequence[CarryLine], to_confirm: Iterable[str], dropped: Sequence[Dropped],
                   new: Sequence[str], version: str, lang: str, *, settled: str = "cli.carry.confirmed") -> None:
     """Carried answers grouped as the user acts on them: to confirm, settled (confirmed or changed since; for an
-    import: identical to the stored answer, so not written), carried as they were; then dropped answers and new
-    questions."""
+    import: identical to the stored answer, so not written), carried as they were, notes carried without a level;
+    then dropped answers and new questions."""
     pending = set(to_confirm)
     _lines(t("cli.carry.to_confirm", lang, count=sum(x.question_id in pending for x in carried)),
            [x for x in carried if x.question_id in pending], lang)
     done = [x for x in carried if x.confirm and x.question_id not in pending]
     if done:
         _lines(t(settled, lang, count=len(done)), done, lang)
-    same = [x for x in carried if not x.confirm]
+    same = [x for x in carried if not x.confirm and not x.note_only]
     if same:
         _lines(t("cli.carry.same", lang, count=len(same)), same, lang)
+    notes = [x for x in carried if x.note_only]
+    if notes:
+        _lines(t("cli.carry.notes", lang, count=len(notes)), notes, lang)
     print(t("cli.carry.dropped", lang, count=len(dropped)))
     for d in dropped:
         print(t("cli.carry.dropped_line", lang, question=d.question_id, answer=answer_text(d.level, d.na, lang)))
