@@ -393,9 +393,10 @@ def import_workbook(engine: Engine, actor: Actor, org_id: int, data: bytes, *, a
             changed = answers.write(s, actor, a, [d for d, _ in plan.rows if d.question_id not in flagged], source)
             if flagged:  # the answers to confirm, with their own source in the answer history
                 changed += answers.write(s, actor, a, [d for d, _ in plan.rows if d.question_id in flagged], AnswerSource.CARRIED)
-            if plan.mapped_from:
+            written = _written(plan, stored)
+            if plan.mapped_from and written:  # a re-import that writes nothing adds no record: the last one stands
                 carry.record(s, actor, a, from_assessment=None, from_version=plan.mapped_from, carried=plan.carried,
-                             changed=_written(plan, stored), dropped=plan.dropped, new=plan.new)
+                             changed=written, dropped=plan.dropped, new=plan.new)
             if profile is not None:
                 if not actor.can_admin_org(org_id):  # roles are re-read per request; checked again inside
                     raise Forbidden(object="organisation", id=org_id)

@@ -140,6 +140,11 @@ def test_a_1_0_0_workbook_imports_into_a_1_1_0_draft_through_the_mapping(db: Eng
     report = carry_report(db, system, draft)
     assert report is not None and report.from_workbook and report.from_version == "1.0.0"
     assert set(report.to_confirm) == flagged - identical and set(report.new) == new
+    # the same file again writes nothing and adds no carry record: the report and the history stay as they were
+    events = _counts(db)["event_log"]
+    again = import_workbook(db, system, org, data, assessment_id=draft)
+    assert again.ok and again.changed == 0 and carry_report(db, system, draft) == report
+    assert _counts(db)["event_log"] == events + 1  # the import itself is logged, no second carry record
 
     # the same file again writes nothing and forgets nothing still to confirm
     again = import_workbook(db, system, org, data, assessment_id=draft)
