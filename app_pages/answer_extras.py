@@ -19,6 +19,7 @@ import streamlit as st
 from app_pages.action_plan import done_since_lines, show_done_since
 from app_pages.assessment_context import fmt_time
 from app_pages.common import engine, lang, tr, tr_plain
+from i18n import file_size
 from services.access import Actor
 from services.assessments import AssessmentState
 from services.errors import InvalidInput, ServiceError, problem_text
@@ -32,10 +33,6 @@ from services.evidence import (
 
 _MESSAGES = "evidence_messages"  # question id → (kind, text) shown on the next run
 _UPLOADS = "evidence_upload_round"  # question id → counter (a new uploader widget after each upload)
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(n / 1024, 0.1):.1f} KB"
 
 
 @dataclass
@@ -71,7 +68,7 @@ class QuestionExtras:
 
     def _file(self, e: EvidenceView, read_only: bool) -> None:
         left, mid, right = st.columns([6, 1, 1], vertical_alignment="center")
-        left.text(tr_plain("evidence.file_line", file=e.filename, size=_size(e.size), who=e.uploaded_by or "—",
+        left.text(tr_plain("evidence.file_line", file=e.filename, size=file_size(e.size), who=e.uploaded_by or "—",
                      at=fmt_time(e.uploaded_at)))
         left.caption(tr("evidence.sha256", sha=e.sha256))
         who, eid = self.who, e.id

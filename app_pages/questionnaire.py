@@ -507,9 +507,15 @@ def main() -> None:
 
 def carried_notice(view: AssessmentView) -> None:
     """Answers carried from an assessment (or a workbook) on an older version: which to confirm, which were dropped,
-    which are new."""
+    which are new; and, for an assessment started from an earlier one (on any version), what happened to the
+    evidence files of the carried answers."""
     report = page_state(actor(), view.id).carry  # read with the assessment, once per run
-    if report is None or report.from_version == report.to_version:
+    if report is None:
+        return
+    files = [tr(key, **values) for key, values in report.evidence.messages()] if report.evidence is not None else []
+    if report.from_version == report.to_version:
+        if files:
+            st.info("  \n".join(files))
         return
     intro = "questionnaire.carried_intro_workbook" if report.from_workbook else "questionnaire.carried_intro"
     lines = [tr(intro, old=report.from_version, new=report.to_version)]
@@ -519,7 +525,7 @@ def carried_notice(view: AssessmentView) -> None:
         lines.append(tr("questionnaire.carried_dropped", ids=", ".join(d["question"] for d in report.dropped)))
     if report.new:
         lines.append(tr("questionnaire.carried_new", ids=", ".join(report.new)))
-    st.info("  \n".join(lines))
+    st.info("  \n".join(lines + files))
     if report.to_confirm and view.status == AssessmentStatus.DRAFT and st.button(tr("questionnaire.carried_confirm_all"),
                                                                    key="confirm_carried"):
         n = confirm_carried(engine(), actor(), view.id, report.to_confirm)

@@ -90,6 +90,11 @@ class Trusted(str):
     """
 
 
+def file_size(n: int) -> str:
+    """A file's size in bytes as people read it (KB below one megabyte, else MB; the same in every language)."""
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(n / 1024, 0.1):.1f} KB"
+
+
 def escape_markdown(text: str) -> str:
     """``text`` shown literally by any CommonMark/GFM renderer (Streamlit's included).
 

@@ -39,7 +39,7 @@ from enums import AnswerSource, AssessmentForm, AssessmentStatus, RoundStatus, S
 from questionnaires import DEFAULT_ID, Questionnaire, get_questionnaire
 from questionnaires.migration import CarriedAnswer, CarryPlan, MigrationError, get_migration
 from scoring.types import AssessmentResult
-from services import answers, carry
+from services import answers, carry, evidence
 from services.access import Actor
 from services.answer_extras import QuestionExtras, question_extras
 from services.answers import AnswerInputData, AnswerView
@@ -164,8 +164,10 @@ def load_answers(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, 
 def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = AssessmentForm.FULL, title: str = "",
                       carry_forward_from: int | None = None, round_id: int | None = None,
                       sharing: str | None = None, questionnaire_id: str | None = None,
-                      source: AnswerSource = AnswerSource.UI) -> AssessmentView:
-    """Start a draft; optionally copy the answers (not the audit trail) of an earlier assessment.
+                      source: AnswerSource = AnswerSource.UI, store: EvidenceStore | None = None) -> AssessmentView:
+    """Start a draft; optionally copy the answers (not the audit trail) of an earlier assessment, with the
+    evidence files of the answers it carries (:func:`services.evidence.carry_evidence`; their bytes are copied in
+    ``store``, the configured one by default, and removed again if the new assessment cannot be stored).
 
     An organisation has one assessment per round; a second one (e.g. two clicks racing) is a StateError.
     """
@@ -177,7 +179,7 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
     try:
         return _create_assessment(engine, actor, org_id, form=form, title=title,
                                   carry_forward_from=carry_forward_from, round_id=round_id, sharing=sharing,
-                                  questionnaire_id=questionnaire_id, source=source)
+                                  questionnaire_id=questionnaire_id, source=source, store=store or default_store())
     except IntegrityError as exc:
         if round_id is None:
             raise
@@ -186,7 +188,21 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
 
 def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, title: str,
                        carry_forward_from: int | None, round_id: int | None, sharing: str | None,
-                       questionnaire_id: str | None, source: AnswerSource) -> AssessmentView:
+                       questionnaire_id: str | None, source: AnswerSource, store: EvidenceStore) -> AssessmentView:
+    written: list[str] = []  # evidence copies' keys: removed again if the transaction fails (as an upload does)
+    try:
+        return _create_in(engine, actor, org_id, form=form, title=title, carry_forward_from=carry_forward_from,
+                          round_id=round_id, sharing=sharing, questionnaire_id=questionnaire_id, source=source,
+                          store=store, written=written)
+    except BaseException:
+        for key in written:
+            store.delete(key)
+        raise
+
+
+def _create_in(engine: Engine, actor: Actor, org_id: int, *, form: str, title: str, carry_forward_from: int | None,
+               round_id: int | None, sharing: str | None, questionnaire_id: str | None, source: AnswerSource,
+               store: EvidenceStore, written: list[str]) -> AssessmentView:
     with write_session(engine) as s:
         org = organisation_row(s, org_id)
         qid, version = questionnaire_id, None
@@ -209,7 +225,7 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
             src = answers.load(s, actor, carry_forward_from)
             if src.organisation_id != org_id:
                 raise NotFound(object="assessment", id=carry_forward_from)
-            _carry_forward(s, actor, src, a, q, source)
+            _carry_forward(s, actor, src, a, q, source, store, written)
         return assessment_view(a, org.name)
 
 
@@ -251,11 +267,13 @@ def carry_forward(engine: Engine, actor: Actor, assessment_id: int, *, title: st
                              carry_forward_from=src.id, questionnaire_id=src.questionnaire_id, source=source)
 
 
-def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: Questionnaire, source: AnswerSource) -> None:
+def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: Questionnaire, source: AnswerSource,
+                   store: EvidenceStore, written: list[str]) -> None:
     """Copy ``src``'s answers into ``a``. Across questionnaire versions the declared mapping decides
     (questionnaires/migration.py): unchanged questions keep their answer, reworded/split/merged ones get it flagged
     "carried, please confirm" (event source ``carried``), removed ones are recorded as dropped, new ones stay open
-    (the record: :mod:`services.carry`)."""
+    (the record: :mod:`services.carry`). The evidence files follow the answers along the same steps, their copies' keys appended to ``written``
+    (:func:`services.evidence.carry_evidence`)."""
     old = {x.question_id: x for x in s.scalars(select(Answer).where(Answer.assessment_id == src.id))}
     if src.questionnaire_id == q.id and src.questionnaire_version == q.version:
         asked = {y.id for y in q.questions()}
@@ -272,9 +290,11 @@ def _carry_forward(s: Session, actor: Actor, src: Assessment, a: Assessment, q: 
     for qid, c in plan.carried.items():
         answers.write_row(s, actor, a.id, qid, None, (c.level, c.na, c.justification, c.note),
                           AnswerSource.CARRIED if c.confirm else source)
+    files = evidence.carry_evidence(s, src.id, a, {qid: c.from_ids for qid, c in plan.carried.items()}, store, written)
     carry.record(s, actor, a, from_assessment=src.id, from_version=src.questionnaire_version,
                  carried=carry.lines(plan.carried), changed=set(plan.carried),
-                 dropped=[carry.Dropped(k, old[k].level, bool(old[k].is_na)) for k in plan.dropped], new=plan.new)
+                 dropped=[carry.Dropped(k, old[k].level, bool(old[k].is_na)) for k in plan.dropped], new=plan.new,
+                 evidence=files)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,10 @@ template imported into the assessment (:mod:`services.imports`). Either way the 
   it was carried. An answer is still to confirm while its revision is the recorded one: saving it again
   (with a change) or confirming it as it is (:func:`services.assessments.confirm_carried`) moves it on;
 - ``dropped``: answers of old questions removed in the new version; ``new``: questions with no predecessor,
-  left unanswered.
+  left unanswered;
+- ``evidence`` (a new assessment started from an earlier one only): what carrying the evidence files did —
+  how many files and bytes were copied, which files were skipped and why, and whether none was copied because
+  the copies would exceed the organisation's limit (:func:`services.evidence.carry_evidence`).
 
 A later record (a second import) keeps the earlier record's answers still to confirm that it does not
 overwrite, so nothing flagged is forgotten. Records written before ``revisions`` existed flagged answers at
@@ -29,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Answer, Assessment, EventLog
+from i18n import file_size
 from questionnaires.migration import CarriedAnswer
 from services.access import Actor
 
@@ -63,6 +67,39 @@ class Dropped:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """An evidence file of the earlier assessment not carried: its stored bytes are missing or no longer match
+    the SHA-256 recorded at upload (``reason``: ``missing`` or ``changed``), so no corrupt copy is made."""
+
+    question_id: str  # in the earlier assessment
+    filename: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EvidenceCarry:
+    """What carrying the evidence files of the carried answers into a new assessment did."""
+
+    files: int                         # new evidence files (a file carried to two questions counts twice)
+    bytes: int                         # their total size
+    skipped: tuple[SkippedFile, ...]   # files left behind because their bytes are missing or changed
+    over_quota: dict[str, Any] | None = None  # none copied: {count, need, used, max} in bytes; else None
+
+    def messages(self) -> list[tuple[str, dict[str, Any]]]:
+        """What to tell the user, as (catalog key, values) — the questionnaire page and ``aigov assessment
+        carry/carried`` say the same."""
+        if self.over_quota is not None:
+            q = self.over_quota
+            return [("evidence.carry.over_quota", {"count": q["count"], "need": file_size(q["need"]),
+                                                   "used": file_size(q["used"]), "max": file_size(q["max"])})]
+        out: list[tuple[str, dict[str, Any]]] = [("evidence.carry.copied", {"count": self.files,
+                                                                            "size": file_size(self.bytes)})]
+        out += [(f"evidence.carry.skipped_{x.reason}", {"file": x.filename, "question": x.question_id})
+                for x in self.skipped]
+        return out
+
+
+@dataclass(frozen=True)
 class CarryReport:
     """What carrying answers forward did, and what is still to confirm (shown until every flagged answer is)."""
 
@@ -73,6 +110,7 @@ class CarryReport:
     dropped: tuple[dict[str, Any], ...]  # answers of questions removed in this version ({question, level, na})
     new: tuple[str, ...]          # questions new in this version (start unanswered)
     carried: tuple[CarryLine, ...] = ()  # every answer written through the mapping (empty in records before 2026-12)
+    evidence: EvidenceCarry | None = None  # evidence files carried with the answers (None: there were none)
 
     @property
     def from_workbook(self) -> bool:
@@ -93,7 +131,17 @@ def report(detail: dict[str, Any] | None, revisions: Mapping[str, int]) -> Carry
         str(detail["from_version"]), str(detail["to_version"]), pending(detail, revisions),
         tuple(detail.get("dropped", [])), tuple(detail.get("new", [])),
         tuple(CarryLine(str(x["question"]), str(x["kind"]), tuple(x["from"]), x["level"], bool(x["na"]),
-                        bool(x["confirm"])) for x in detail.get("carried", [])))
+                        bool(x["confirm"])) for x in detail.get("carried", [])),
+        _evidence(detail.get("evidence")))
+
+
+def _evidence(detail: Mapping[str, Any] | None) -> EvidenceCarry | None:
+    if not detail:
+        return None
+    return EvidenceCarry(int(detail["files"]), int(detail["bytes"]),
+                         tuple(SkippedFile(str(x["question"]), str(x["file"]), str(x["reason"]))
+                               for x in detail.get("skipped", [])),
+                         dict(detail["over_quota"]) if detail.get("over_quota") else None)
 
 
 def pending(detail: Mapping[str, Any] | None, revisions: Mapping[str, int]) -> tuple[str, ...]:
@@ -114,13 +162,14 @@ def latest(s: Session, assessment_id: int) -> dict[str, Any] | None:
 
 def record(s: Session, actor: Actor, a: Assessment, *, from_assessment: int | None, from_version: str,
            carried: Iterable[CarryLine], changed: Collection[str], dropped: Iterable[Dropped],
-           new: Iterable[str]) -> None:
+           new: Iterable[str], evidence: EvidenceCarry | None = None) -> None:
     """Record what was carried into ``a``, after the answers were written, in the same transaction.
 
     ``carried``: every answer of the carry (also those equal to what was stored); ``changed``: the questions
     whose stored answer the carry wrote. A flagged answer is to confirm only if the carry wrote it; one it
     left as it was keeps its own state, and answers still to confirm from an earlier record stay so unless
-    this carry wrote them.
+    this carry wrote them. ``evidence``: what carrying the evidence files did (a new assessment started from an
+    earlier one that had evidence files on the carried answers), recorded with the answers in this one entry.
     """
     s.flush()
     rows = {r.question_id: r.revision for r in s.scalars(select(Answer).where(Answer.assessment_id == a.id))}
@@ -135,4 +184,8 @@ def record(s: Session, actor: Actor, a: Assessment, *, from_assessment: int | No
         "carried": [{"question": x.question_id, "kind": x.kind, "from": list(x.from_ids), "level": x.level,
                      "na": x.na, "confirm": x.confirm} for x in carried],
         "dropped": [{"question": d.question_id, "level": d.level, "na": d.na} for d in dropped],
-        "new": list(new)}))
+        "new": list(new),
+        **({"evidence": {"files": evidence.files, "bytes": evidence.bytes,
+                         "skipped": [{"question": x.question_id, "file": x.filename, "reason": x.reason}
+                                     for x in evidence.skipped],
+                         "over_quota": evidence.over_quota}} if evidence is not None else {})}))

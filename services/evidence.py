@@ -17,6 +17,24 @@ document, an empty file, a file too big, or a flood filling the disk. So:
 
 Evidence belongs to one answer (assessment × question) and, like answers, is frozen once the
 assessment is submitted (reopen it to change its evidence).
+
+Carrying forward. A new assessment started from an earlier one (:func:`services.assessments.create_assessment`
+with ``carry_forward_from``) gets the evidence files of the answers it carries (:func:`carry_evidence`): a file
+follows the same mapping step as its answer and note — to the same question on the same version; across
+versions to each question the answer (or its note alone) went to, so both parts of a split question get it and a
+merged question gets every part's files. Files of a question whose answer is not carried (removed in the new
+version, or never answered and without a note) stay behind. The same rules as an upload hold for each copy:
+
+* a copy is a new row of the new assessment with its own random key, the bytes copied through the store, never
+  shared, so removing one copy never touches another; name, type, size, SHA-256, uploader and upload time are
+  the original's (it is the same document);
+* the bytes read back must match the recorded SHA-256: a file whose bytes are missing or changed is skipped and
+  reported, never copied corrupt;
+* the organisation's limit holds for the copies together: if all of them would exceed it, none is copied (the
+  answers still are) and the carry report says so — never a partial copy;
+* the copies' bytes are written before their rows, and removed again by the caller if the transaction fails;
+* what was copied (files, bytes) and skipped is written to the event log with the carry record
+  (:mod:`services.carry`).
 """
 
 from __future__ import annotations
@@ -25,6 +43,7 @@ import hashlib
 import os
 import secrets
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
@@ -33,12 +52,13 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import read_session, write_session
-from db.models import EventLog, EvidenceFile, User, utcnow
+from db.models import Assessment, EventLog, EvidenceFile, User, utcnow
 from enums import AssessmentStatus
 from questionnaires import get_questionnaire
 from services.access import Actor
 from services.actions import valid_id
 from services.answers import load as _load
+from services.carry import EvidenceCarry, SkippedFile
 from services.errors import Forbidden, InvalidInput, NotFound, Problem, StateError
 from services.filetypes import detect, name_fits
 from services.storage import EvidenceStore, StorageError, default_store
@@ -141,7 +161,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
         raise InvalidInput(problems=[Problem("evidence_question", {"question": str(question_id)[:40]})])
     name, media_type = check_upload(filename, data, lim)
     digest = hashlib.sha256(data).hexdigest()
-    key = f"{org_id}/{secrets.token_hex(16)}"
+    key = _new_key(org_id)
     try:
         store.put(key, data)
     except OSError as exc:
@@ -151,8 +171,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
             a = _load(s, actor, assessment_id, for_update=True)
             if a.status != AssessmentStatus.DRAFT:
                 raise StateError("submitted", object="assessment", id=assessment_id)
-            used = s.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))
-                            .where(EvidenceFile.organisation_id == org_id)) or 0
+            used = _used(s, org_id)
             if used + len(data) > lim.max_org_bytes:
                 raise InvalidInput(problems=[Problem("evidence_quota", {"file": name, "used_mb": f"{used / MB:.1f}", "max_mb": f"{lim.max_org_bytes / MB:g}"})])
             row = EvidenceFile(organisation_id=org_id, assessment_id=assessment_id, question_id=question_id,
@@ -168,6 +187,64 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
     except BaseException:
         store.delete(key)
         raise
+
+
+def _new_key(org_id: int) -> str:
+    """A fresh storage key in the organisation's folder (random, never derived from a file name)."""
+    return f"{org_id}/{secrets.token_hex(16)}"
+
+
+def _used(s: Session, org_id: int) -> int:
+    """Bytes of evidence the organisation keeps now (what its limit counts)."""
+    return s.scalar(select(func.coalesce(func.sum(EvidenceFile.size), 0))
+                    .where(EvidenceFile.organisation_id == org_id)) or 0
+
+
+def carry_evidence(s: Session, src_id: int, a: Assessment, sources: Mapping[str, Sequence[str]],
+                   store: EvidenceStore, written: list[str]) -> EvidenceCarry | None:
+    """Copy the evidence files of assessment ``src_id`` into the new assessment ``a`` of the same organisation,
+    inside the caller's transaction (the module docstring says the rules).
+
+    ``sources``: each carried question of ``a`` → the question(s) of ``src_id`` its answer came from (the carry
+    plan's steps). Every key written is appended to ``written`` before its bytes are, so the caller removes the
+    copies if its transaction fails. None when the carried answers have no evidence files."""
+    targets: dict[str, list[str]] = {}
+    for qid, froms in sources.items():
+        for old in froms:
+            targets.setdefault(old, []).append(qid)
+    rows = list(s.scalars(select(EvidenceFile).where(EvidenceFile.assessment_id == src_id,
+                                                     EvidenceFile.question_id.in_(sorted(targets)))
+                          .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)))
+    if not rows:
+        return None
+    copies = [(row, qid) for row in rows for qid in targets[row.question_id]]
+    need = sum(row.size for row, _ in copies)
+    used, limit = _used(s, a.organisation_id), limits().max_org_bytes
+    if used + need > limit:
+        return EvidenceCarry(0, 0, (), {"count": len(copies), "need": need, "used": used, "max": limit})
+    done, size, skipped = 0, 0, []
+    for row in rows:
+        try:
+            data = store.get(row.storage_key)
+        except StorageError:
+            skipped.append(SkippedFile(row.question_id, row.filename, "missing"))
+            continue
+        if hashlib.sha256(data).hexdigest() != row.sha256:
+            skipped.append(SkippedFile(row.question_id, row.filename, "changed"))
+            continue
+        for qid in targets[row.question_id]:
+            key = _new_key(a.organisation_id)
+            written.append(key)
+            try:
+                store.put(key, data)
+            except OSError as exc:
+                raise EvidenceUnavailable("storage", file=row.filename) from exc
+            s.add(EvidenceFile(organisation_id=a.organisation_id, assessment_id=a.id, question_id=qid,
+                               filename=row.filename, media_type=row.media_type, size=row.size, sha256=row.sha256,
+                               storage_key=key, uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at))
+            done, size = done + 1, size + row.size
+    s.flush()
+    return EvidenceCarry(done, size, tuple(skipped))
 
 
 def list_evidence(engine: Engine, actor: Actor, assessment_id: int) -> dict[str, list[EvidenceView]]:

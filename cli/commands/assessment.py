@@ -217,6 +217,9 @@ def print_carried(carried: Sequence[CarryLine], to_confirm: Iterable[str], dropp
 
 
 def print_report(report: CarryReport, lang: str) -> None:
+    """The carried answers (:func:`print_carried`), then what happened to their evidence files."""
     print_carried(report.carried, report.to_confirm,
                   [Dropped(str(d["question"]), d.get("level"), bool(d.get("na"))) for d in report.dropped],
                   report.new, report.to_version, lang)
+    for key, values in report.evidence.messages() if report.evidence is not None else ():
+        print(t(key, lang, **values))
