@@ -145,6 +145,19 @@ def _demo_with_files(engine: Engine) -> tuple[Actor, int, int]:
     return actor, org_id, old_id
 
 
+def test_a_note_carried_without_its_level_takes_its_files_along(engine: Engine, store: FileStore) -> None:
+    """The evidence follows the same steps as notes: a question carried for its note alone keeps its files."""
+    actor, org_id, old_id = _demo_with_files(engine)
+    stored = load_answers(engine, actor, old_id)["GOV-INS-03"]
+    save_answer(engine, actor, old_id, AnswerInputData("GOV-INS-03", level=None, note="清单起草中"),
+                expected_revision=stored.revision)
+    upload_evidence(engine, actor, old_id, "GOV-INS-03", "draft-list.txt", b"draft list\n")
+    new = create_assessment(engine, actor, org_id, carry_forward_from=old_id).id
+    [to] = _mapped_to("GOV-INS-03")
+    assert load_answers(engine, actor, new)[to].level is None
+    assert [e.filename for e in list_evidence(engine, actor, new)[to]] == ["draft-list.txt"]
+
+
 def _mapped_to(old_qid: str) -> list[str]:
     doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
     [step] = [s for s in doc["steps"] if old_qid in s.get("from", [])]
