@@ -59,7 +59,7 @@ class ActionView:
     owner_id: int | None
     owner_name: str | None
     due_date: date | None
-    status: str
+    status: ActionStatus
     drop_reason: str
     question_ids: tuple[str, ...]
     source_assessment_id: int | None
@@ -71,7 +71,7 @@ class ActionView:
 
     @property
     def is_open(self) -> bool:
-        return ActionStatus(self.status).is_open
+        return self.status.is_open
 
     def overdue(self, today: date) -> bool:
         """Still open after its due date."""
@@ -112,7 +112,7 @@ def _views(s: Session, rows: Sequence[ActionItem]) -> list[ActionView]:
     names: dict[int, str] = ({uid: n for uid, n in s.execute(select(User.id, User.username).where(User.id.in_(owners)))}
              if owners else {})
     return [ActionView(a.id, a.organisation_id, a.title, a.notes or "", a.owner_id, names.get(a.owner_id) if a.owner_id is not None else None,
-                       a.due_date, a.status, a.drop_reason or "", tuple(links.get(a.id, ())),
+                       a.due_date, ActionStatus(a.status), a.drop_reason or "", tuple(links.get(a.id, ())),
                        a.source_assessment_id, a.origin_level, a.origin_target, a.created_at, a.updated_at,
                        a.completed_at) for a in rows]
 

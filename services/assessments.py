@@ -59,11 +59,11 @@ class AssessmentView:
     title: str
     questionnaire_id: str
     questionnaire_version: str
-    form: str
-    status: str
+    form: AssessmentForm
+    status: AssessmentStatus
     target_preset: str | None
     round_id: int | None
-    sharing: str | None
+    sharing: Sharing | None
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None
@@ -71,11 +71,17 @@ class AssessmentView:
 
 
 def assessment_view(a: Assessment, org_name: str) -> AssessmentView:
-    """The view of a loaded assessment (the caller checked access)."""
+    """The view of a loaded assessment (the caller checked access); the stored texts become their enumerations."""
     return AssessmentView(
-        a.id, a.organisation_id, org_name, a.title, a.questionnaire_id, a.questionnaire_version, a.form,
-        a.status, a.target_preset, a.round_id, a.sharing, a.created_at, a.updated_at, a.submitted_at, a.version_id,
+        a.id, a.organisation_id, org_name, a.title, a.questionnaire_id, a.questionnaire_version,
+        AssessmentForm(a.form), AssessmentStatus(a.status), a.target_preset, a.round_id, sharing_of(a),
+        a.created_at, a.updated_at, a.submitted_at, a.version_id,
     )
+
+
+def sharing_of(a: Assessment) -> Sharing | None:
+    """The assessment's sharing choice as the enumeration (None outside a round)."""
+    return None if a.sharing is None else Sharing(a.sharing)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import write_session
 from db.models import Answer, Assessment, EventLog, User
-from enums import AnswerSource, AssessmentForm, AssessmentStatus
+from enums import AnswerSource, AssessmentForm, AssessmentStatus, Sharing
 from excel.contract import ANSWER_COLUMNS, META_SHEET, letter
 from excel.problems import Problem, ShownAnswer, ShownUser, WorkbookRejected
 from excel.reader import FilledTemplate, read_template
@@ -261,7 +261,7 @@ class _Refused(Exception):
 
 
 def new_draft(s: Session, actor: Actor, org_id: int, q: Questionnaire, title: str, *, round_id: int | None = None,
-              sharing: str | None = None) -> Assessment:
+              sharing: Sharing | None = None) -> Assessment:
     """A new full-form draft of ``q`` inside the caller's transaction (the caller checked access)."""
     a = Assessment(organisation_id=org_id, title=clean_text(title, problem="title_control", max_length=200),
                    questionnaire_id=q.id,

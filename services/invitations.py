@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.engine import ORG_ADMINS_LOCK, read_session, serialise, write_session
 from db.models import Membership, Organisation, OrganisationInvitation, User
+from enums import OrgRole
 from services.access import Actor
 from services.accounts import find_user
 from services.audit import log_admin_event
@@ -37,7 +38,7 @@ class InvitationView:
     id: int
     organisation_id: int
     organisation_name: str
-    role: str
+    role: OrgRole
     invited_by: str | None  # the inviting administrator's user name
     created_at: datetime
 
@@ -79,7 +80,7 @@ def my_invitations(engine: Engine, actor: Actor) -> list[InvitationView]:
                          .outerjoin(User, User.id == OrganisationInvitation.invited_by)
                          .where(OrganisationInvitation.user_id == actor.user_id)
                          .order_by(OrganisationInvitation.created_at.desc(), OrganisationInvitation.id.desc()))
-        return [InvitationView(i.id, i.organisation_id, name, i.role, inviter, i.created_at)
+        return [InvitationView(i.id, i.organisation_id, name, OrgRole(i.role), inviter, i.created_at)
                 for i, name, inviter in rows]
 
 

@@ -63,7 +63,7 @@ class MemberImportReport:
     organisation_id: int | None = None
     created: bool = False  # a new member organisation (else an existing one was updated)
     assessment_id: int | None = None
-    status: str = ""  # draft | submitted
+    status: AssessmentStatus | None = None  # None: the file was refused
     answered: int = 0
     na: int = 0
     changed: int = 0
@@ -78,7 +78,7 @@ class _Target:
     round_id: int | None
     round_name: str
     questionnaire: tuple[str, str] | None  # the round's (id, version)
-    sharing: str
+    sharing: Sharing
     submit: bool
 
 
@@ -119,7 +119,7 @@ def _target(engine: Engine, actor: Actor, association_id: int, round_id: int | N
         if round_id is None:
             if problems:
                 raise InvalidInput(problems=problems)
-            return _Target(association_id, None, "", None, sharing, False)
+            return _Target(association_id, None, "", None, Sharing(sharing), False)
         r = s.get(BenchmarkRound, round_id)
         if r is None or r.association_id != association_id:
             raise NotFound(object="round", id=round_id)
@@ -127,7 +127,8 @@ def _target(engine: Engine, actor: Actor, association_id: int, round_id: int | N
             raise InvalidInput(problems=problems)
         if r.status != RoundStatus.OPEN:
             raise StateError("round closed", object="round", id=round_id)
-        return _Target(association_id, r.id, r.name, (r.questionnaire_id, r.questionnaire_version), sharing, submit)
+        return _Target(association_id, r.id, r.name, (r.questionnaire_id, r.questionnaire_version), Sharing(sharing),
+                       submit)
 
 
 def _file_problems(filled: FilledTemplate, q: Questionnaire, target: _Target) -> list[Problem]:
@@ -160,7 +161,7 @@ def _import_one(engine: Engine, actor: Actor, target: _Target, file: str, data: 
 
 
 def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: FilledTemplate, q: Questionnaire,
-           source: AnswerSource) -> tuple[int, bool, int, str, int]:
+           source: AnswerSource) -> tuple[int, bool, int, AssessmentStatus, int]:
     """One transaction: the member (new or matched), its assessment and answers; nothing on any refusal."""
     profile = validate_profile(filled.profile, q.id)
     name = filled.organisation_name
@@ -185,7 +186,7 @@ def _write(engine: Engine, actor: Actor, target: _Target, file: str, filled: Fil
                        detail={"changed": changed, "association_id": target.association_id,
                                "member_created": created, "submitted": target.submit}))
         s.flush()
-        return org.id, created, a.id, a.status, changed
+        return org.id, created, a.id, AssessmentStatus(a.status), changed
 
 
 def _match(s: Session, association_id: int, filled: FilledTemplate) -> Organisation | None:

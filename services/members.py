@@ -48,7 +48,7 @@ class MemberView:
     username: str
     display_name: str
     email: str | None
-    role: str
+    role: OrgRole
     is_active: bool
     last_login_at: datetime | None
 
@@ -60,7 +60,7 @@ def check_role(role: str) -> None:
 
 
 def _member_view(m: Membership, u: User) -> MemberView:
-    return MemberView(u.id, u.username, u.display_name, u.email, m.role, bool(u.is_active), u.last_login_at)
+    return MemberView(u.id, u.username, u.display_name, u.email, OrgRole(m.role), bool(u.is_active), u.last_login_at)
 
 
 def list_members(engine: Engine, actor: Actor, org_id: int) -> list[MemberView]:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from benchmarking.statistics import Dist, MemberStats, OwnGap, member_view, score_submissions
 from db.engine import read_session
 from db.models import Organisation
+from enums import AssessmentStatus
 from privacy.release import SEGMENT_FIELDS
 from questionnaires import Questionnaire, get_questionnaire
 from services import answers as answer_service
@@ -30,7 +31,7 @@ SEGMENTS = ("auto", "all", "sector", "size", "ai_role")
 class MemberComparison:
     round: RoundView
     assessment_id: int
-    assessment_status: str
+    assessment_status: AssessmentStatus
     organisation_name: str  # the member's own name (it reads its own comparison)
     min_group_size: int
     stats: MemberStats
@@ -87,7 +88,7 @@ def member_comparison(engine: Engine, actor: Actor, assessment_id: int, segment:
         subs = load_submissions(s, a.id, [r.id], with_names=False)
         own_row = subs[subs["assessment_id"] == assessment_id]
         answers = load_answers(s, [], extra_assessment=assessment_id)  # the member's own answers only
-        view, min_group, status = round_view(r, a.name), a.min_group_size, own.status
+        view, min_group, status = round_view(r, a.name), a.min_group_size, AssessmentStatus(own.status)
         org = s.get(Organisation, own.organisation_id)
         org_name = org.name if org else ""
     stored = releases.current_release(engine, view.id)

@@ -72,7 +72,7 @@ class ReleaseEntry:
     """One release in a round's ledger."""
 
     seq: int
-    kind: str  # interim | final
+    kind: ReleaseKind
     published_at: datetime
     epsilon: float  # the ε set for it
     spent: float  # the sum of its mechanisms' ε (0 for a final release that re-publishes the previous figures)
@@ -179,7 +179,7 @@ def _latest(s: Session, round_id: int) -> BenchmarkRelease | None:
 
 
 def _entry(row: BenchmarkRelease) -> ReleaseEntry:
-    return ReleaseEntry(row.seq, row.kind, row.published_at, row.epsilon, row.epsilon_spent)
+    return ReleaseEntry(row.seq, ReleaseKind(row.kind), row.published_at, row.epsilon, row.epsilon_spent)
 
 
 def _stored(row: BenchmarkRelease) -> StoredRelease:

@@ -31,8 +31,8 @@ class MemberRound:
 
     round: RoundView
     assessment_id: int | None
-    status: str | None  # draft | submitted | None (not started)
-    sharing: str | None
+    status: AssessmentStatus | None  # None: not started
+    sharing: Sharing | None
 
 
 def member_round(s: Session, actor: Actor, org_id: int, round_id: int) -> tuple[BenchmarkRound, Association]:
@@ -65,8 +65,9 @@ def member_rounds(engine: Engine, actor: Actor, org_id: int) -> list[MemberRound
         out = []
         for r, assoc_name in rows:
             own = mine.get(r.id)
-            out.append(MemberRound(round_view(r, assoc_name), own.id if own else None, own.status if own else None,
-                                   own.sharing if own else None))
+            out.append(MemberRound(round_view(r, assoc_name), own.id if own else None,
+                                   AssessmentStatus(own.status) if own else None,
+                                   assessment_service.sharing_of(own) if own else None))
         return out
 
 

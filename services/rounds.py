@@ -29,7 +29,7 @@ class RoundView:
     questionnaire_id: str
     questionnaire_version: str
     deadline: datetime | None
-    status: str  # open | closed
+    status: RoundStatus
     created_at: datetime
 
     @property
@@ -49,7 +49,7 @@ class RoundSummary:
 
 def round_view(r: BenchmarkRound, association_name: str) -> RoundView:
     return RoundView(r.id, r.association_id, association_name, r.name, r.questionnaire_id, r.questionnaire_version,
-                     r.deadline, r.status, r.created_at)
+                     r.deadline, RoundStatus(r.status), r.created_at)
 
 
 def admin_round(s: Session, actor: Actor, round_id: int) -> tuple[BenchmarkRound, Association]:

@@ -72,7 +72,7 @@ def test_two_valid_files_register_two_members_and_the_broken_one_stores_nothing(
                                                                                 system: Actor) -> None:
     reports = import_member_workbooks(engine, c.admin(), c.association_id, files(), round_id=c.round_id)
     assert [(r.file, r.ok, r.created, r.status) for r in reports] == [
-        ("甲.xlsx", True, True, "draft"), ("乙.xlsx", True, True, "draft"), ("坏.xlsx", False, False, "")]
+        ("甲.xlsx", True, True, "draft"), ("乙.xlsx", True, True, "draft"), ("坏.xlsx", False, False, None)]
     assert (reports[0].answered, reports[0].na, reports[0].changed) == (len(IDS), 1, len(IDS))
     bad = [(p.code, p.sheet, p.cell) for p in reports[2].problems]
     assert ("member_name_blank", "组织画像", "D2") in bad

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from enums import ReleaseKind
 from privacy.release import Mechanisms, build_release
 
 
@@ -60,7 +61,7 @@ def weaken(monkeypatch: pytest.MonkeyPatch, *, noise: bool = True, independence:
                 from datetime import datetime
 
                 from benchmarking.statistics import Participation
-                entry = releases.ReleaseEntry(0, "interim", datetime(2026, 1, 1), stats.epsilon, stats.spent)
+                entry = releases.ReleaseEntry(0, ReleaseKind.INTERIM, datetime(2026, 1, 1), stats.epsilon, stats.spent)
                 return releases.StoredRelease(round_id, entry, stats, Participation(**part), tuple(identified))
 
         monkeypatch.setattr(releases, "current_release", live)
