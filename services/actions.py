@@ -325,7 +325,7 @@ def update_action(engine: Engine, actor: Actor, action_id: int, *, title: str | 
     """Change what is given (``None``: unchanged; ``owner_id``/``due_date`` may be set to None).
 
     Completing stamps ``completed_at`` (what "done since the last assessment" reads); reopening
-    a done action clears it. Dropping needs a reason.
+    a done action clears it. Dropping needs a reason. ``status`` is text (the page's choice), checked here.
     """
     if status is not None and status not in tuple(ActionStatus):
         raise InvalidInput(problems=[Problem("action_status", {"status": str(status)})])
@@ -338,7 +338,7 @@ def update_action(engine: Engine, actor: Actor, action_id: int, *, title: str | 
         if question_ids is not None:
             ids, unknown = _check_questions(question_ids, _org_questionnaire(s, row.organisation_id))
             problems += unknown
-        new_status = status or row.status
+        new_status = ActionStatus(status or row.status)
         reason = (drop_reason if drop_reason is not None else row.drop_reason or "").strip()
         if new_status == ActionStatus.DROPPED and not reason:
             problems.append(Problem("action_drop_reason"))

@@ -176,6 +176,8 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
     ``store``, the configured one by default, and removed again if the new assessment cannot be stored).
 
     An organisation has one assessment per round; a second one (e.g. two clicks racing) is a StateError.
+    ``form`` and ``sharing`` are text (a page's choice, ``aigov assessment carry --form``): this is where they are
+    checked (InvalidInput ``form`` / ``sharing``) and become their enumerations.
     """
     actor.require_org(org_id)
     if form not in tuple(AssessmentForm):
@@ -183,8 +185,9 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
     if sharing is not None and sharing not in tuple(Sharing):
         raise InvalidInput(problems=[Problem("sharing")])
     try:
-        return _create_assessment(engine, actor, org_id, form=form, title=title,
-                                  carry_forward_from=carry_forward_from, round_id=round_id, sharing=sharing,
+        return _create_assessment(engine, actor, org_id, form=AssessmentForm(form), title=title,
+                                  carry_forward_from=carry_forward_from, round_id=round_id,
+                                  sharing=None if sharing is None else Sharing(sharing),
                                   questionnaire_id=questionnaire_id, source=source, store=store or default_store())
     except IntegrityError as exc:
         if round_id is None:
@@ -192,8 +195,8 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
         raise StateError("already in round", object="round", id=round_id) from exc
 
 
-def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, title: str,
-                       carry_forward_from: int | None, round_id: int | None, sharing: str | None,
+def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: AssessmentForm, title: str,
+                       carry_forward_from: int | None, round_id: int | None, sharing: Sharing | None,
                        questionnaire_id: str | None, source: AnswerSource, store: EvidenceStore) -> AssessmentView:
     written: list[str] = []  # evidence copies' keys: removed again if the transaction fails (as an upload does)
     try:
@@ -206,8 +209,9 @@ def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str, 
         raise
 
 
-def _create_in(engine: Engine, actor: Actor, org_id: int, *, form: str, title: str, carry_forward_from: int | None,
-               round_id: int | None, sharing: str | None, questionnaire_id: str | None, source: AnswerSource,
+def _create_in(engine: Engine, actor: Actor, org_id: int, *, form: AssessmentForm, title: str,
+               carry_forward_from: int | None, round_id: int | None, sharing: Sharing | None,
+               questionnaire_id: str | None, source: AnswerSource,
                store: EvidenceStore, written: list[str]) -> AssessmentView:
     with write_session(engine) as s:
         org = organisation_row(s, org_id)
@@ -262,7 +266,7 @@ def carry_forward(engine: Engine, actor: Actor, assessment_id: int, *, title: st
 
     Refused (:class:`NothingToCarry`) when the earlier assessment is already on the newest version: re-assessing
     on the same version is "start from an earlier assessment" (a copy, nothing to confirm), not a carry across
-    versions. ``form``: the earlier assessment's form unless given.
+    versions. ``form``: the earlier assessment's form unless given (text, checked by :func:`create_assessment`).
     """
     src = get_assessment(engine, actor, assessment_id)
     newest = get_questionnaire(src.questionnaire_id)

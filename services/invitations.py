@@ -49,7 +49,7 @@ def invite_member(engine: Engine, actor: Actor, org_id: int, username: str, role
     Returns nothing and raises nothing about the name: an unknown name, a member, a pending invitation
     (its role is updated) and a new invitation all look the same to the caller.
     """
-    check_role(role)
+    org_role = check_role(role)  # ``role`` is the page's or command's text, checked here
     actor.require_org_admin(org_id)
     try:
         with write_session(engine) as s:
@@ -61,11 +61,11 @@ def invite_member(engine: Engine, actor: Actor, org_id: int, username: str, role
             pending = s.scalars(select(OrganisationInvitation).where(
                 OrganisationInvitation.organisation_id == org_id, OrganisationInvitation.user_id == user.id)).first()
             if pending is None:
-                s.add(OrganisationInvitation(organisation_id=org_id, user_id=user.id, role=role,
+                s.add(OrganisationInvitation(organisation_id=org_id, user_id=user.id, role=org_role,
                                              invited_by=actor.user_id))
             else:
-                pending.role = role
-            log_admin_event(s, actor, "member_invited", "organisation", org_id, user=user.username, role=role)
+                pending.role = org_role
+            log_admin_event(s, actor, "member_invited", "organisation", org_id, user=user.username, role=org_role)
     except IntegrityError:  # the same invitation written at the same moment: it exists, which is the point
         return
 

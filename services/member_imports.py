@@ -101,7 +101,8 @@ def import_member_workbooks(engine: Engine, actor: Actor, association_id: int, f
 
     Raises NotFound before reading any file unless the actor administers the association (and the
     round is one of its rounds), StateError for a closed round and InvalidInput for a bad sharing
-    choice or ``submit`` without a round. File problems come back in the reports.
+    choice (``sharing`` is the page's or ``aigov excel import --sharing``'s text, checked here) or ``submit``
+    without a round. File problems come back in the reports.
     """
     target = _target(engine, actor, association_id, round_id, sharing, submit)
     return [_import_one(engine, actor, target, name, data, source) for name, data in files]

@@ -53,10 +53,16 @@ class MemberView:
     last_login_at: datetime | None
 
 
-def check_role(role: str) -> None:
-    """InvalidInput unless ``role`` is an organisation role."""
+def check_role(role: str) -> OrgRole:
+    """The organisation role ``role`` names; InvalidInput unless it names one.
+
+    The one check of a role given as text (a page's choice, ``aigov users --role``, a test's literal): the
+    functions that take a role take it as ``str`` and call this before anything else, so a bad value is
+    refused with ``role_unknown`` whichever way it came.
+    """
     if role not in ORG_ROLES:
         raise InvalidInput(problems=[Problem("role_unknown", {"role": role, "choices": " or ".join(ORG_ROLES)})])
+    return OrgRole(role)
 
 
 def _member_view(m: Membership, u: User) -> MemberView:
@@ -89,7 +95,7 @@ def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: s
     The same account added twice at once is added once (the second call finds the membership);
     a membership written meanwhile by a path that does not take the lock is ChangedMeanwhile.
     """
-    check_role(role)
+    org_role = check_role(role)
     actor.require_org_admin(org_id)
     actor.require_platform_admin()
     try:
@@ -99,18 +105,18 @@ def add_member(engine: Engine, actor: Actor, org_id: int, username: str, role: s
             user = user_named(s, username)
             m = s.get(Membership, (user.id, org_id))
             if m is None:
-                m = Membership(user_id=user.id, organisation_id=org_id, role=role)
+                m = Membership(user_id=user.id, organisation_id=org_id, role=org_role)
                 s.add(m)
-                log_admin_event(s, actor, "member_added", "organisation", org_id, user=user.username, role=role)
-            elif m.role != role:
-                return _set_role(s, actor, org_id, m, user, role)
+                log_admin_event(s, actor, "member_added", "organisation", org_id, user=user.username, role=org_role)
+            elif m.role != org_role:
+                return _set_role(s, actor, org_id, m, user, org_role)
             return _member_view(m, user)
     except IntegrityError as exc:
         raise ChangedMeanwhile(f"'{username.strip()}' was added to the organisation meanwhile; check the "
                                "member list", object="organisation", id=org_id) from exc
 
 
-def _set_role(s: Session, actor: Actor, org_id: int, m: Membership, user: User, role: str) -> MemberView:
+def _set_role(s: Session, actor: Actor, org_id: int, m: Membership, user: User, role: OrgRole) -> MemberView:
     if m.role == OrgRole.ORG_ADMIN and role != OrgRole.ORG_ADMIN and not admins_left(s, org_id, user.id):
         raise LastAdministrator(f"{user.username} is the organisation's last administrator; make another "
                                 "member administrator first", object="organisation", id=org_id)
@@ -132,12 +138,12 @@ def _member(s: Session, org_id: int, user_id: int) -> tuple[Membership, User]:
 
 def set_member_role(engine: Engine, actor: Actor, org_id: int, user_id: int, role: str) -> MemberView:
     """Change a member's role; the last administrator of an organisation cannot be demoted."""
-    check_role(role)
+    org_role = check_role(role)
     actor.require_org_admin(org_id)
     with write_session(engine) as s:
         serialise(s, ORG_ADMINS_LOCK, org_id)
         m, user = _member(s, org_id, user_id)
-        return _set_role(s, actor, org_id, m, user, role)
+        return _set_role(s, actor, org_id, m, user, org_role)
 
 
 def remove_member(engine: Engine, actor: Actor, org_id: int, user_id: int) -> None:
@@ -161,15 +167,15 @@ def create_colleague(engine: Engine, actor: Actor, org_id: int, username: str, p
     administrator who could set one on an account whose password they know could later sign in as
     whoever signs on with that address. Platform administrators set e-mail addresses.
     """
-    check_role(role)
+    org_role = check_role(role)
     actor.require_org_admin(org_id)
     try:
         with write_session(engine) as s:
             organisation_row(s, org_id)
             user = new_user(s, username, password, display_name=display_name)
-            m = Membership(user_id=user.id, organisation_id=org_id, role=role)
+            m = Membership(user_id=user.id, organisation_id=org_id, role=org_role)
             s.add(m)
-            log_admin_event(s, actor, "user_created", "user", user.id, organisation=org_id, role=role)
+            log_admin_event(s, actor, "user_created", "user", user.id, organisation=org_id, role=org_role)
             return _member_view(m, user)
     except IntegrityError as exc:
         raise taken_meanwhile(username) from exc

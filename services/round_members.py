@@ -71,20 +71,28 @@ def member_rounds(engine: Engine, actor: Actor, org_id: int) -> list[MemberRound
         return out
 
 
-def _check_sharing(actor: Actor, org_id: int, sharing: str) -> None:
+def _sharing(sharing: str) -> Sharing:
+    """The sharing choice ``sharing`` names (a page's choice, as text); InvalidInput ``sharing`` unless it names one."""
     if sharing not in SHARING:
         raise InvalidInput(problems=[Problem("sharing")])
-    if sharing == Sharing.IDENTIFIED and not actor.can_admin_org(org_id):
+    return Sharing(sharing)
+
+
+def _check_sharing(actor: Actor, org_id: int, sharing: str) -> Sharing:
+    choice = _sharing(sharing)
+    if choice == Sharing.IDENTIFIED and not actor.can_admin_org(org_id):
         raise Forbidden(object="organisation", id=org_id)
+    return choice
 
 
 def start_round_assessment(engine: Engine, actor: Actor, org_id: int, round_id: int, *,
                            sharing: str = Sharing.ANONYMOUS, carry_forward_from: int | None = None) -> AssessmentView:
     """Start the organisation's assessment in a round (one per round); sharing defaults to anonymous.
 
-    Being identified is the organisation's decision, so only its administrators may choose it.
+    Being identified is the organisation's decision, so only its administrators may choose it. ``sharing`` is
+    text (the page's choice), checked here.
     """
-    _check_sharing(actor, org_id, sharing)
+    choice = _check_sharing(actor, org_id, sharing)
     with read_session(engine) as s:
         r, _ = member_round(s, actor, org_id, round_id)
         if r.status != RoundStatus.OPEN:
@@ -94,25 +102,25 @@ def start_round_assessment(engine: Engine, actor: Actor, org_id: int, round_id: 
         if existing is not None:
             raise StateError("already in this round", object="assessment", id=existing)
         title = r.name[:200]
-    return assessment_service.create_assessment(engine, actor, org_id, round_id=round_id, sharing=sharing,
+    return assessment_service.create_assessment(engine, actor, org_id, round_id=round_id, sharing=choice,
                                                 carry_forward_from=carry_forward_from, title=title)
 
 
 def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) -> AssessmentView:
-    """Change anonymous ↔ identified before submission (organisation administrators only)."""
+    """Change anonymous ↔ identified before submission (organisation administrators only); ``sharing`` is text
+    (the page's choice), checked here."""
     with write_session(engine) as s:
         a = answer_service.load(s, actor, assessment_id, for_update=True)
-        if sharing not in SHARING:
-            raise InvalidInput(problems=[Problem("sharing")])
+        choice = _sharing(sharing)
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.round_id is None:
             raise StateError("not in a round", object="assessment", id=assessment_id)
         if a.status != AssessmentStatus.DRAFT:
             raise StateError("submitted", object="assessment", id=assessment_id)
-        if a.sharing != sharing:
-            a.sharing = sharing
-            log_event(s, actor, "sharing_changed", "assessment", a.id, sharing=sharing)
+        if a.sharing != choice:
+            a.sharing = choice
+            log_event(s, actor, "sharing_changed", "assessment", a.id, sharing=choice)
         s.flush()
         org = s.get(Organisation, a.organisation_id)
         return assessment_service.assessment_view(a, org.name if org else "")
