@@ -42,6 +42,7 @@ from benchmarking.tables import (
     segment_table,
     trend_table,
 )
+from enums import AssessmentStatus, RoundStatus
 from excel.cells import write_only_cell, write_only_sheet
 from i18n import t
 from questionnaires import Questionnaire
@@ -62,7 +63,7 @@ class RoundInfo:
 
     association: str
     round_name: str
-    status: str
+    status: RoundStatus
     deadline: datetime | None
     questionnaire_id: str
     questionnaire_version: str
@@ -348,7 +349,7 @@ def _trend_sheet(wb: Workbook, q: Questionnaire, stats: DashboardStats, lang: st
 
 # --- the member's one-page comparison --------------------------------------------------------------
 
-def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: str, stats: MemberStats,
+def peer_workbook(q: Questionnaire, info: RoundInfo, organisation: str, status: AssessmentStatus, stats: MemberStats,
                   min_group: int, lang: str) -> bytes:
     """One printable page: own scores against the released peer figures, own position, close-first."""
     wb = Workbook(write_only=True)

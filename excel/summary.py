@@ -29,7 +29,7 @@ from openpyxl.chart import RadarChart, Reference
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
 
-from enums import ActionStatus, AssessmentForm
+from enums import ActionStatus, AssessmentForm, AssessmentStatus
 from excel.cells import write_only_cell, write_only_sheet
 from excel.contract import NA_TEXT, AnswerLike
 from i18n import LANGUAGE_NAMES, catalog, t
@@ -90,7 +90,7 @@ class SummaryAction(Protocol):
     @property
     def due_date(self) -> date | None: ...
     @property
-    def status(self) -> str: ...
+    def status(self) -> ActionStatus: ...
     @property
     def notes(self) -> str: ...
     @property
@@ -107,7 +107,7 @@ class SummaryInfo:
     organisation: str
     assessment_id: int
     title: str
-    status: str  # draft | submitted
+    status: AssessmentStatus
     created_at: datetime | None
     updated_at: datetime | None
     submitted_at: datetime | None

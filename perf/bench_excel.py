@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 
+from enums import AssessmentStatus, RoundStatus
 from excel.contract import META_SHEET, NAME_ROW, sheet_name
 from excel.reader import read_template
 from excel.summary import SummaryInfo, build_summary
@@ -155,7 +156,7 @@ def _round_stats() -> tuple[Any, Any]:
     units = ("overall", *(d.id for d in q.dimensions))
     stats = dashboard_view(q, release, participation(subs, 1, N_ORGS), identified_rows(q, latest, scored, scores),
                            [trend_point(1, "2025 年度测评", datetime(2025, 3, 1), release, units)], None)
-    info = RoundInfo("长三角人工智能产业联盟", "2025 年度测评", "closed", datetime(2025, 6, 30), q.id, q.version,
+    info = RoundInfo("长三角人工智能产业联盟", "2025 年度测评", RoundStatus.CLOSED, datetime(2025, 6, 30), q.id, q.version,
                      datetime(2025, 7, 1))
     return info, stats
 
@@ -165,7 +166,7 @@ def _summary_inputs() -> tuple[Any, ...]:
     rng = random.Random(SEED)
     answers = {x.id: AnswerInput(level=rng.randint(0, 5)) for x in q.questions()}
     result = score_assessment(q, q.default_profile(), answers)
-    info = SummaryInfo("演示科技有限公司", 1, "年度评估", "submitted", datetime(2025, 1, 1), datetime(2025, 1, 2),
+    info = SummaryInfo("演示科技有限公司", 1, "年度评估", AssessmentStatus.SUBMITTED, datetime(2025, 1, 1), datetime(2025, 1, 2),
                        datetime(2025, 1, 3), datetime(2025, 1, 4), "bench")
     return q, result, info
 

@@ -16,6 +16,7 @@ import random
 from datetime import date, datetime
 from typing import Any
 
+from enums import ActionStatus, AssessmentForm, AssessmentStatus, RoundStatus
 from perf import best_of_pair
 from perf.bench_excel import N_ORGS, _round_stats
 from questionnaires import get_questionnaire
@@ -45,7 +46,7 @@ def _management_data() -> ManagementReportData:
                               target_preset=q.default_preset(profile))
     best, worst = strongest_and_weakest(result)
     actions = tuple(ActionLine(i, f"{g.question_id}: 改进行动 {i}", (g.question_id,), "org1", date(2027, 1, i % 28 + 1),
-                               ("planned", "in_progress", "done", "dropped")[i % 4], i % 4 == 1,
+                               tuple(ActionStatus)[i % 4], i % 4 == 1,
                                "集团统一处理" if i % 4 == 3 else "")
                     for i, g in enumerate(result.gaps[:8], 1))
     lines = tuple(AnswerLine(qid, a.level, False, "", "说明 " * (i % 3), (f"证据-{i}.pdf",) if i % 5 == 0 else ())
@@ -54,7 +55,8 @@ def _management_data() -> ManagementReportData:
                              u.score - p.score, "up") for u, p in zip((result.overall, *result.dimensions),
                                                                       (before.overall, *before.dimensions), strict=True))
     comparison = ComparisonPart(1, datetime(2025, 6, 30), units, ())
-    return ManagementReportData("zh", "演示科技有限公司", 2, "2026 年度测评", "submitted", datetime(2026, 6, 30), "full",
+    return ManagementReportData("zh", "演示科技有限公司", 2, "2026 年度测评", AssessmentStatus.SUBMITTED, datetime(2026, 6, 30),
+                                AssessmentForm.FULL,
                                 datetime(2026, 7, 1), q, result, best, worst, actions, lines, comparison)
 
 
@@ -69,7 +71,7 @@ def run() -> list[dict[str, Any]]:
     _, stats = _round_stats()
     q = get_questionnaire()
     round_data = report_data_from(q, stats, association="长三角人工智能产业联盟", round_name="2025 年度测评",
-                                  round_status="closed", published_at=datetime(2025, 7, 1), lang="zh")
+                                  round_status=RoundStatus.CLOSED, published_at=datetime(2025, 7, 1), lang="zh")
     seconds, baseline = best_of_pair(lambda: round_pdf(round_data), lambda: round_pdf(round_data, charts=False),
                                      repeat=3)
     rows.append({

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from enums import ActionStatus, AssessmentForm
+from enums import ActionStatus, AssessmentForm, AssessmentStatus
 from i18n import t
 from questionnaires import Questionnaire
 from reports.charts import radar_svg
@@ -38,7 +38,7 @@ class ActionLine:
     question_ids: tuple[str, ...]
     owner: str | None
     due_date: date | None
-    status: str
+    status: ActionStatus
     overdue: bool
     drop_reason: str
 
@@ -88,9 +88,9 @@ class ManagementReportData:
     organisation: str
     assessment_id: int
     assessment_title: str
-    status: str
+    status: AssessmentStatus
     submitted_at: datetime | None
-    form: str
+    form: AssessmentForm
     generated_at: datetime
     questionnaire: Questionnaire
     result: AssessmentResult

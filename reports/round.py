@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarking.labels import unit_label
 from benchmarking.tables import Cell, Table
+from enums import RoundStatus
 from i18n import t
 from questionnaires import Questionnaire
 from reports.charts import box_svg, hbar_svg
@@ -35,7 +36,7 @@ class RoundReportData:
     lang: str
     association: str
     round_name: str
-    round_status: str
+    round_status: RoundStatus
     published_at: datetime | None
     generated_at: datetime
     min_group_size: int

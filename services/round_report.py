@@ -19,6 +19,7 @@ from benchmarking.statistics import SEGMENT_FIELDS, DashboardStats
 from benchmarking.tables import distribution_table, gaps_table, segment_table, trend_table
 from db.engine import write_session
 from db.models import EventLog
+from enums import RoundStatus
 from questionnaires import Questionnaire, get_questionnaire
 from reports.round import RoundReportData, round_pdf
 from services.access import Actor
@@ -41,7 +42,7 @@ def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
                             now=now)
 
 
-def report_data_from(q: Questionnaire, s: DashboardStats, *, association: str, round_name: str, round_status: str,
+def report_data_from(q: Questionnaire, s: DashboardStats, *, association: str, round_name: str, round_status: RoundStatus,
                      published_at: datetime | None, lang: str, now: datetime | None = None) -> RoundReportData:
     """The report's data from a round's statistics: the dashboard's own tables, aggregates only (the
     identified members' table is not taken), hidden groups hidden as on the page."""

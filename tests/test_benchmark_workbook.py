@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from benchmarking.labels import unit_label
+from enums import AssessmentStatus, RoundStatus
 from excel.benchmark import RoundInfo, benchmark_workbook, peer_workbook
 from i18n import t
 from questionnaires import get_questionnaire
@@ -22,7 +23,7 @@ from tests.support.releases import dashboard_from_frames, member_from_frames
 
 Q = get_questionnaire()
 IDS = [x.id for x in Q.questions()]
-INFO = RoundInfo("长三角联盟", "2026 年度测评", "open", None, Q.id, Q.version, datetime(2026, 7, 1))
+INFO = RoundInfo("长三角联盟", "2026 年度测评", RoundStatus.OPEN, None, Q.id, Q.version, datetime(2026, 7, 1))
 HOSTILE = '=HYPERLINK("http://evil.example","x")'
 
 
@@ -123,7 +124,7 @@ def test_names_that_look_like_formulas_stay_text(round_of_40: Any) -> None:
 def test_peer_comparison_is_one_printable_page_with_a_radar() -> None:
     subs, answers = frames(40)
     stats = member_from_frames(Q, subs, answers, own_assessment_id=2, round_id=1, segment="auto", min_group=5)
-    data = peer_workbook(Q, INFO, HOSTILE, "submitted", stats, 5, "zh")
+    data = peer_workbook(Q, INFO, HOSTILE, AssessmentStatus.SUBMITTED, stats, 5, "zh")
     [radar] = charts(data).values()
     assert kind(radar) == ["radarChart"] and len(refs(radar)) == 4  # own scores and the peer median
     ws = load_workbook(io.BytesIO(data)).active

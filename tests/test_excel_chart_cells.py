@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
+from enums import AssessmentStatus, RoundStatus
 from excel.benchmark import RoundInfo, benchmark_workbook, peer_workbook
 from i18n import t
 from questionnaires import get_questionnaire
@@ -22,7 +23,7 @@ from tests.support.releases import dashboard_from_frames, member_from_frames
 
 Q = get_questionnaire()
 IDS = [x.id for x in Q.questions()]
-INFO = RoundInfo("长三角联盟", "2026 年度测评", "open", None, Q.id, Q.version, datetime(2026, 7, 1))
+INFO = RoundInfo("长三角联盟", "2026 年度测评", RoundStatus.OPEN, None, Q.id, Q.version, datetime(2026, 7, 1))
 ROUNDS = [(1, "2025", datetime(2025, 3, 1)), (2, "2026", datetime(2026, 3, 1))]
 
 
@@ -71,7 +72,7 @@ def test_peer_workbook_radar_leaves_a_gap_for_an_unscored_dimension() -> None:
     subs, answers = _round({2: 40}, skip_dimension_of=own)
     stats = member_from_frames(Q, subs, answers, own_assessment_id=own, round_id=2, segment="all", min_group=5)
     assert stats.own[Q.dimensions[1].id] is None and not stats.suppressed
-    data = peer_workbook(Q, INFO, "本组织", "submitted", stats, 5, "zh")
+    data = peer_workbook(Q, INFO, "本组织", AssessmentStatus.SUBMITTED, stats, 5, "zh")
     plotted = chart_series_cells(data)
     assert plotted and plotted_text(data) == []
     assert any(value is None for _, ref, cell, value in plotted if cell.startswith("B"))  # own score: a gap

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from enums import AnswerSource
+from enums import AnswerSource, AssessmentStatus
 from excel.cells import decode_text
 from excel.summary import SummaryInfo, build_summary
 from i18n import t
@@ -171,7 +171,7 @@ def _with_unscored_dimension(peer: bool) -> bytes:
     answers = {x.id: AnswerInput(level=i % 6) for i, x in enumerate(Q.questions()) if x.id not in skipped}
     result = score_assessment(Q, Q.default_profile(), answers)
     assert result.dimensions[1].score is None and result.dimensions[0].score is not None
-    info = SummaryInfo("组织", 1, "", "submitted", None, None, None, datetime(2025, 1, 1), "tester")
+    info = SummaryInfo("组织", 1, "", AssessmentStatus.SUBMITTED, None, None, None, datetime(2025, 1, 1), "tester")
     median = {d.id: (None if i == 2 else 2.5) for i, d in enumerate(Q.dimensions)} if peer else None
     return build_summary(result, Q, {}, info, "zh", peer_median=median)
 
@@ -272,7 +272,7 @@ def test_peer_median_is_a_third_radar_series() -> None:
     from scoring import AnswerInput, score_assessment
 
     result = score_assessment(Q, Q.default_profile(), {x.id: AnswerInput(level=2) for x in Q.questions()})
-    info = SummaryInfo("组织", 1, "", "submitted", None, None, None, datetime(2025, 1, 1), "tester")
+    info = SummaryInfo("组织", 1, "", AssessmentStatus.SUBMITTED, None, None, None, datetime(2025, 1, 1), "tester")
     data = build_summary(result, Q, {}, info, "en", peer_median={d.id: 2.25 for d in Q.dimensions})
     radar = ET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("xl/charts/chart1.xml")).find(f".//{C}radarChart")
     assert [s.find(f"{C}val//{C}f").text for s in radar.findall(f"{C}ser")] == [
