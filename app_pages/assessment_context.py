@@ -89,7 +89,7 @@ def assessment_questionnaire(view: AssessmentView) -> Questionnaire:
     return questionnaire(view.questionnaire_id, view.questionnaire_version)
 
 
-def form_name(form: str) -> str:
+def form_name(form: AssessmentForm) -> str:
     return tr("common.core_form") if form == AssessmentForm.CORE else tr("common.full_form")
 
 

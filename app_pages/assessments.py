@@ -77,7 +77,7 @@ def _start(who: Actor, org_id: int, rows: list[AssessmentView]) -> None:
             st.switch_page("app_pages/questionnaire.py", query_params={"assessment": str(view.id)})
 
 
-def _form_help(form: str) -> str:
+def _form_help(form: AssessmentForm) -> str:
     q = questionnaire()
     n = len(q.questions()) if form == AssessmentForm.FULL else sum(x.core for x in q.questions())
     return tr("assessments.form_option", form=form_name(form), n=n)

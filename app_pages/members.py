@@ -28,6 +28,7 @@ from app_pages.common import (
     tr,
     tr_plain,
 )
+from enums import OrgRole
 from excel.audit_csv import history_csv, history_headers, history_rows
 from services.access import Actor
 from services.assessments import AssessmentView, list_assessments
@@ -50,7 +51,7 @@ def _flash(message: str) -> None:
     flash(message, rerun=True)
 
 
-def _role(role: str) -> str:
+def _role(role: OrgRole) -> str:
     return tr(f"account.role.{role}")
 
 
