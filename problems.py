@@ -49,6 +49,8 @@ def _catalogue() -> dict[str, Code]:
                                    "that breaks a rule of its schema", "questionnaire_fix."),
         ("answers_file_problem.", "an answers file given to `aigov score` that cannot be scored as it is",
          "answers_file_fix."),
+        ("state.", "an action refused because of the state of what it acts on (a submitted assessment, a closed "
+                   "round, a release the privacy budget cannot pay for)", ""),
     )
     out: dict[str, Code] = {}
     en = catalog("en")

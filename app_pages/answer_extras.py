@@ -22,7 +22,7 @@ from app_pages.common import engine, lang, tr, tr_plain
 from i18n import file_size
 from services.access import Actor
 from services.assessments import AssessmentState
-from services.errors import InvalidInput, ServiceError, problem_text
+from services.errors import InvalidInput, ServiceError, StateError, problem_text
 from services.evidence import (
     EvidenceView,
     download_evidence,
@@ -103,6 +103,8 @@ class QuestionExtras:
             action()
         except InvalidInput as exc:
             messages[qid] = ("error", "\n".join(problem_text(p, lang()) for p in exc.problems))
+        except StateError as exc:  # e.g. submitted meanwhile: which state refuses it
+            messages[qid] = ("error", problem_text(exc.problem, lang()) if exc.problem else tr_plain(exc.key))
         except ServiceError as exc:
             messages[qid] = ("error", tr_plain(exc.key))
         else:

@@ -27,7 +27,7 @@ from questionnaires import Questionnaire, get_questionnaire
 from scoring.display import format_percent, format_score
 from services.access import Actor
 from services.database import database_url, open_database
-from services.errors import InvalidInput, NotFound, ServiceError
+from services.errors import InvalidInput, NotFound, ServiceError, StateError
 from services.ids import parse_id
 from services.organisations import OrganisationView, list_organisations, signed_in
 from services.sessions import (
@@ -376,6 +376,8 @@ def show_error(exc: ServiceError) -> None:
     """A service error as a user message (not-found never reveals whether the object exists)."""
     if isinstance(exc, InvalidInput):
         st.error(tr("errors.invalid") + "\n\n" + "\n".join(f"- {problem_markdown(p)}" for p in exc.problems))
+    elif isinstance(exc, StateError) and exc.problem is not None:  # which state refuses it: "round #3 is closed"
+        st.error(problem_markdown(exc.problem))
     else:
         st.error(tr(exc.key, **{k: v for k, v in exc.values.items() if isinstance(v, str | int | float)}))
 

@@ -181,7 +181,7 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
                                        note=data.note or "—")]
         return
     except ServiceError as exc:
-        errors[data.question_id] = [tr(exc.key)]
+        errors[data.question_id] = [exc.problem if isinstance(exc, StateError) and exc.problem else tr(exc.key)]
         return
     keep_state(state)  # the page drawn next in this run shows the saved state without reading it again
     errors.pop(data.question_id, None)

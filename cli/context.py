@@ -19,7 +19,7 @@ from db.engine import DatabaseURLError
 from i18n import DEFAULT_LANGUAGE, catalog, t
 from services.access import Actor, actor_for_cli
 from services.database import open_database as services_open_database
-from services.errors import Forbidden, InvalidInput, NotFound, ServiceError
+from services.errors import Forbidden, InvalidInput, NotFound, ServiceError, StateError
 from services.files import write_whole
 from services.ids import looks_like_id, parse_id
 
@@ -97,6 +97,8 @@ def service_error(exc: ServiceError, actor: Actor, lang: str = DEFAULT_LANGUAGE)
         return CLIError(t("cli.errors.forbidden", lang, user=actor.username))
     if isinstance(exc, InvalidInput) and exc.problems:
         return problems_error(exc.problems, lang)
+    if isinstance(exc, StateError) and exc.problem is not None:  # which state refuses it, with its code
+        return problems_error([exc.problem], lang)
     return CLIError(str(exc))
 
 

@@ -149,7 +149,7 @@ def write(s: Session, actor: Actor, a: Assessment, answers: Iterable[AnswerInput
     new revision and an :class:`AnswerEvent` with old and new values. Access is the caller's check.
     """
     if a.status != AssessmentStatus.DRAFT:
-        raise StateError("submitted", object="assessment", id=a.id)
+        raise StateError(reason="submitted_cannot_change", object="assessment", id=a.id)
     answers = list(answers)
     q = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
     problems = [p for d in answers for p in validate(q, d)]

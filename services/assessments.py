@@ -192,7 +192,7 @@ def create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: str = 
     except IntegrityError as exc:
         if round_id is None:
             raise
-        raise StateError("already in round", object="round", id=round_id) from exc
+        raise StateError(reason="already_in_round", object="round", id=round_id) from exc
 
 
 def _create_assessment(engine: Engine, actor: Actor, org_id: int, *, form: AssessmentForm, title: str,
@@ -221,7 +221,7 @@ def _create_in(engine: Engine, actor: Actor, org_id: int, *, form: AssessmentFor
             if rnd is None or not _org_in_association(s, org_id, rnd.association_id):
                 raise NotFound(object="round", id=round_id)
             if rnd.status != RoundStatus.OPEN:
-                raise StateError("round closed", object="round", id=round_id)
+                raise StateError(reason="round_closed", object="round", id=round_id)
             qid, version = rnd.questionnaire_id, rnd.questionnaire_version
             sharing = sharing or Sharing.ANONYMOUS
         q = get_questionnaire(qid or DEFAULT_ID, version)
@@ -328,7 +328,7 @@ def confirm_carried(engine: Engine, actor: Actor, assessment_id: int, question_i
     with write_session(engine) as s:
         a = answers.load(s, actor, assessment_id, for_update=True)
         if a.status != AssessmentStatus.DRAFT:
-            raise StateError("submitted", object="assessment", id=assessment_id)
+            raise StateError(reason="submitted_cannot_change", object="assessment", id=assessment_id)
         detail = carry.latest(s, a.id)
         flagged = set((detail or {}).get("confirm", []))
         rows = {r.question_id: r for r in s.scalars(select(Answer).where(
@@ -359,11 +359,11 @@ def submit(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
     with write_session(engine) as s:
         a = answers.load(s, actor, assessment_id, for_update=True)
         if a.status == AssessmentStatus.SUBMITTED:
-            raise StateError("already submitted", object="assessment", id=assessment_id)
+            raise StateError(reason="submitted_cannot_change", object="assessment", id=assessment_id)
         if a.round_id is not None:
             rnd = s.get(BenchmarkRound, a.round_id)
             if rnd is not None and rnd.status != RoundStatus.OPEN:
-                raise StateError("round closed", object="round", id=a.round_id)
+                raise StateError(reason="round_closed", object="round", id=a.round_id)
         org = s.get(Organisation, a.organisation_id)
         assert org is not None
         answers.submit(s, actor, a, org)
@@ -387,7 +387,7 @@ def reopen(engine: Engine, actor: Actor, assessment_id: int) -> AssessmentView:
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.status != AssessmentStatus.SUBMITTED:
-            raise StateError("not submitted", object="assessment", id=assessment_id)
+            raise StateError(reason="not_submitted", object="assessment", id=assessment_id)
         rnd = s.get(BenchmarkRound, a.round_id) if a.round_id is not None else None
         if rnd is not None and rnd.status != RoundStatus.OPEN:
             raise RoundClosedReopen(f"round {rnd.id} '{rnd.name}' is closed: reopening would take this submission out "
@@ -411,7 +411,7 @@ def delete_assessment(engine: Engine, actor: Actor, assessment_id: int, *,
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.status != AssessmentStatus.DRAFT:  # a submitted one is a record (and may sit in a benchmarking round): reopen first
-            raise StateError("submitted", object="assessment", id=assessment_id)
+            raise StateError(reason="submitted_cannot_change", object="assessment", id=assessment_id)
         files = s.execute(select(EvidenceFile.storage_key, EvidenceFile.filename, EvidenceFile.sha256)
                           .where(EvidenceFile.assessment_id == a.id)).all()
         # The answers and their audit trail go with the assessment; the deletion itself stays on record,
@@ -454,7 +454,7 @@ def _save_answer_once(engine: Engine, actor: Actor, assessment_id: int, data: An
         # before this transaction ends.
         a, org, carried = answers.load_for_page(s, actor, assessment_id, for_update=True)
         if a.status != AssessmentStatus.DRAFT:
-            raise StateError("submitted", object="assessment", id=assessment_id)
+            raise StateError(reason="submitted_cannot_change", object="assessment", id=assessment_id)
         problems = answers.validate(get_questionnaire(a.questionnaire_id, a.questionnaire_version), data)
         if problems:
             raise InvalidInput(problems=problems)

@@ -47,7 +47,7 @@ def benchmark_xlsx(engine: Engine, actor: Actor, round_id: int, lang: str, *,
         if dashboard.round.id != round_id:
             raise InvalidInput(problems=[Problem("dashboard_round", {"built": dashboard.round.id, "asked": round_id})])
     if dashboard.stats is None:
-        raise StateError("nothing released yet", object="round", id=round_id)
+        raise StateError(reason="nothing_released", object="round", id=round_id)
     data = benchmark_workbook(get_questionnaire(dashboard.round.questionnaire_id, dashboard.round.questionnaire_version),
                               _info(dashboard.round, dashboard.release), dashboard.stats, lang)
     log_export(engine, actor, "benchmark", "round", round_id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from problems import Problem, problem_text
+from problems import CATALOGUE, Problem, problem_text
 
 __all__ = ["Conflict", "ConflictError", "Forbidden", "InvalidInput", "NotFound", "Problem", "ServiceError",
            "StateError", "problem_text"]
@@ -45,9 +45,21 @@ class InvalidInput(ServiceError):
 
 
 class StateError(ServiceError):
-    """The object is in the wrong state for the action (e.g. editing a submitted assessment)."""
+    """The object is in the wrong state for the action (e.g. editing a submitted assessment).
+
+    Raised with a ``reason``, a catalogued code of the "state" family (``problems.CATALOGUE``), so pages and
+    the command line say *which* state refuses the action in the user's language — "round #3 is closed",
+    not a generic refusal — and nobody parses the message. Subclasses for one situation (the last
+    administrator, a closed round on reopen …) name their own message ``key`` instead.
+    """
 
     key = "errors.state"
+
+    def __init__(self, message: str = "", *, reason: str = "", **values: Any):
+        self.problem = Problem(reason, values) if reason else None
+        if self.problem is not None:
+            self.key = CATALOGUE[reason].key
+        super().__init__(message or (str(self.problem) if self.problem is not None else ""), **values)
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
         org_id, status = a.organisation_id, a.status
         questionnaire = get_questionnaire(a.questionnaire_id, a.questionnaire_version)
     if status != AssessmentStatus.DRAFT:
-        raise StateError("submitted", object="assessment", id=assessment_id)
+        raise StateError(reason="submitted_cannot_change", object="assessment", id=assessment_id)
     if question_id not in {x.id for x in questionnaire.questions()}:
         raise InvalidInput(problems=[Problem("evidence_question", {"question": str(question_id)[:40]})])
     name, media_type = check_upload(filename, data, lim)
@@ -170,7 +170,7 @@ def upload_evidence(engine: Engine, actor: Actor, assessment_id: int, question_i
         with write_session(engine) as s:
             a = _load(s, actor, assessment_id, for_update=True)
             if a.status != AssessmentStatus.DRAFT:
-                raise StateError("submitted", object="assessment", id=assessment_id)
+                raise StateError(reason="submitted_cannot_change", object="assessment", id=assessment_id)
             used = _used(s, org_id)
             if used + len(data) > lim.max_org_bytes:
                 raise InvalidInput(problems=[Problem("evidence_quota", {"file": name, "used_mb": f"{used / MB:.1f}", "max_mb": f"{lim.max_org_bytes / MB:g}"})])
@@ -298,7 +298,7 @@ def remove_evidence(engine: Engine, actor: Actor, evidence_id: int, *, store: Ev
             raise Forbidden(object="evidence", id=evidence_id)
         a = _load(s, actor, row.assessment_id, for_update=True)
         if a.status != AssessmentStatus.DRAFT:
-            raise StateError("submitted", object="assessment", id=a.id)
+            raise StateError(reason="submitted_cannot_change", object="assessment", id=a.id)
         key = row.storage_key
         s.add(EventLog(user_id=actor.user_id, action="evidence_removed", object_type="evidence", object_id=row.id,
                        detail={"assessment_id": row.assessment_id, "question_id": row.question_id,

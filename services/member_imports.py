@@ -127,7 +127,7 @@ def _target(engine: Engine, actor: Actor, association_id: int, round_id: int | N
         if problems:
             raise InvalidInput(problems=problems)
         if r.status != RoundStatus.OPEN:
-            raise StateError("round closed", object="round", id=round_id)
+            raise StateError(reason="round_closed", object="round", id=round_id)
         return _Target(association_id, r.id, r.name, (r.questionnaire_id, r.questionnaire_version), Sharing(sharing),
                        submit)
 

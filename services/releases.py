@@ -119,8 +119,9 @@ class Ledger:
     spent: float
     releases: tuple[ReleaseEntry, ...]
     release_epsilon: float  # the association's ε per release (it may change it within the bounds)
-    new_independent: int  # independent members that submitted since the latest release
+    new_independent: int  # independent members that submitted since the latest release (0 once closed)
     needed: int  # new independent submissions an interim release needs
+    is_open: bool  # a closed round publishes nothing more: its final release stands
 
     @property
     def remaining(self) -> float:
@@ -132,7 +133,7 @@ class Ledger:
 
     @property
     def can_publish(self) -> bool:
-        return self.affordable and self.new_independent >= self.needed
+        return self.is_open and self.affordable and self.new_independent >= self.needed
 
 
 # --- who is independent ---------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def _store(s: Session, actor: Actor | None, r: BenchmarkRound, a: Association, k
         part, identified, independent = latest.participation, latest.identified.get("rows", []), \
             latest.independent_submitted
     else:
-        raise StateError("privacy budget exhausted", object="round", id=r.id)
+        raise StateError(reason="privacy_budget_spent", object="round", id=r.id)
     row = BenchmarkRelease(round_id=r.id, seq=(latest.seq + 1) if latest else 1, kind=kind, epsilon=stats.epsilon,
                            epsilon_spent=stats.spent, independent_submitted=independent, published_at=utcnow(),
                            published_by=actor.user_id if actor else None, statistics=stats.to_json(),
@@ -253,11 +254,11 @@ def publish_release(engine: Engine, actor: Actor, round_id: int) -> PublishedRel
         r, a = admin_round(s, actor, round_id)
         s.refresh(r, with_for_update=True)  # one publication at a time per round
         if r.status != RoundStatus.OPEN:
-            raise StateError("round closed", object="round", id=round_id)
+            raise StateError(reason="round_closed", object="round", id=round_id)
         latest = _latest(s, r.id)
         new = independent_submitted(s, r, latest.published_at if latest else None)
         if new < a.min_group_size:
-            raise StateError("too few new submissions", object="round", id=round_id, new=new, needed=a.min_group_size)
+            raise StateError(reason="too_few_new_submissions", object="round", id=round_id, new=new, needed=a.min_group_size)
         row = _store(s, actor, r, a, ReleaseKind.INTERIM)
         return PublishedRelease(round_view(r, a.name), _stored(row))
 
@@ -312,4 +313,4 @@ def round_ledger(engine: Engine, actor: Actor, round_id: int) -> Ledger:
         since = rows[-1].published_at if rows else None
         new = independent_submitted(s, r, since) if r.status == RoundStatus.OPEN else 0
         return Ledger(r.id, ROUND_BUDGET, float(sum(x.epsilon_spent for x in rows)), tuple(_entry(x) for x in rows),
-                      _epsilon(a), new, a.min_group_size)
+                      _epsilon(a), new, a.min_group_size, r.status == RoundStatus.OPEN)

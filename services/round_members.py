@@ -96,11 +96,11 @@ def start_round_assessment(engine: Engine, actor: Actor, org_id: int, round_id: 
     with read_session(engine) as s:
         r, _ = member_round(s, actor, org_id, round_id)
         if r.status != RoundStatus.OPEN:
-            raise StateError("round closed", object="round", id=round_id)
+            raise StateError(reason="round_closed", object="round", id=round_id)
         existing = s.scalar(select(Assessment.id).where(Assessment.organisation_id == org_id,
                                                         Assessment.round_id == round_id).limit(1))
         if existing is not None:
-            raise StateError("already in this round", object="assessment", id=existing)
+            raise StateError(reason="already_in_round", object="assessment", id=existing)
         title = r.name[:200]
     return assessment_service.create_assessment(engine, actor, org_id, round_id=round_id, sharing=choice,
                                                 carry_forward_from=carry_forward_from, title=title)
@@ -115,9 +115,9 @@ def set_sharing(engine: Engine, actor: Actor, assessment_id: int, sharing: str) 
         if not actor.can_admin_org(a.organisation_id):
             raise Forbidden(object="assessment", id=assessment_id)
         if a.round_id is None:
-            raise StateError("not in a round", object="assessment", id=assessment_id)
+            raise StateError(reason="not_in_round", object="assessment", id=assessment_id)
         if a.status != AssessmentStatus.DRAFT:
-            raise StateError("submitted", object="assessment", id=assessment_id)
+            raise StateError(reason="submitted_cannot_change", object="assessment", id=assessment_id)
         if a.sharing != choice:
             a.sharing = choice
             log_event(s, actor, "sharing_changed", "assessment", a.id, sharing=choice)
@@ -131,12 +131,12 @@ def submit_to_round(engine: Engine, actor: Actor, assessment_id: int) -> Assessm
     with read_session(engine) as s:
         a = answer_service.load(s, actor, assessment_id)
         if a.round_id is None:
-            raise StateError("not in a round", object="assessment", id=assessment_id)
+            raise StateError(reason="not_in_round", object="assessment", id=assessment_id)
         r = s.get(BenchmarkRound, a.round_id)
         if r is None or r.status != RoundStatus.OPEN:
-            raise StateError("round closed", object="round", id=a.round_id)
+            raise StateError(reason="round_closed", object="round", id=a.round_id)
         if s.get(AssociationMember, (r.association_id, a.organisation_id)) is None:
             # It left the association: its submission would not count, and accepting it would say it did.
-            raise StateError("not a member of the round's association", object="round", id=a.round_id)
+            raise StateError(reason="not_round_member", object="round", id=a.round_id)
     return assessment_service.submit(engine, actor, assessment_id)
 

@@ -35,7 +35,7 @@ def round_report_data(engine: Engine, actor: Actor, round_id: int, lang: str, *,
     dash = round_dashboard(engine, actor, valid_id(round_id, "round"))
     view = dash.round
     if dash.stats is None or dash.release is None:
-        raise StateError("nothing released yet", object="round", id=round_id)
+        raise StateError(reason="nothing_released", object="round", id=round_id)
     q = get_questionnaire(view.questionnaire_id, view.questionnaire_version)
     return report_data_from(q, dash.stats, association=dash.association_name, round_name=view.name,
                             round_status=view.status, published_at=dash.release.published_at, lang=lang,

@@ -100,7 +100,8 @@ def _set_status(engine: Engine, actor: Actor, round_id: int, status: RoundStatus
     with write_session(engine) as s:
         r, a = admin_round(s, actor, round_id)
         if r.status == status:
-            raise StateError(f"round already {status}", object="round", id=round_id)
+            raise StateError(reason="round_already_closed" if status == RoundStatus.CLOSED else "round_already_open",
+                             object="round", id=round_id)
         r.status = status
         log_event(s, actor, f"round_{'closed' if status == RoundStatus.CLOSED else 'reopened'}", "round", r.id)
         s.flush()

@@ -76,7 +76,7 @@ def _throttle_key(engine: Engine) -> bytes:
                 s.add(Setting(key=THROTTLE_KEY_SETTING, value=secrets.token_hex(32)))
         except IntegrityError:  # another process made it at the same moment: read theirs
             continue
-    raise StateError("the sign-in throttle key could not be created")
+    raise StateError(reason="sign_in_key_unavailable")
 
 
 def _name_key(engine: Engine, name: str) -> str:

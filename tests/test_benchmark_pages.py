@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from benchmarking.labels import unit_label
+from i18n import t
 from questionnaires import get_questionnaire
 from services.assessments import get_assessment
 from services.associations import get_association, set_min_group_size
@@ -368,3 +369,23 @@ def test_a_refused_reopen_is_explained_in_the_users_language(app_db, engine, mon
         "take its submission out of that round for good, so it stays submitted. Ask the association to reopen the "
         "round first."]
     assert get_assessment(engine, c.member("Member 0"), c.assessments["Member 0"]).status == "submitted"
+
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_submission_refused_because_the_round_closed_meanwhile_says_which_state(app_db, engine, lang):
+    """A member confirms "Submit" after the association closed the round: the page says the round is closed
+    (its number, what that means, who can reopen it) in the page's language — not a generic "not possible in
+    the current state" — and the assessment stays a draft."""
+    c = _large_round(engine)
+    c.add("Late Member", profile("finance"))
+    aid = _take_part(c, "Late Member", "anonymous")
+    org_id, user_id = c.orgs["Late Member"]
+    at = app_test(user_id, lang=lang, org_id=org_id).run()
+    at.switch_page("app_pages/assessments.py").run()
+    _button(at, t("assessments.submit", lang)).click().run()
+    close_round(engine, c.admin(), c.round_id)  # the association, while the member reads the confirmation
+    _button(at, t("assessments.confirm_submit_button", lang)).click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [t("state.round_closed", lang, id=c.round_id)]
+    assert get_assessment(engine, c.member("Late Member"), aid).status == "draft"

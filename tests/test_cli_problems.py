@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from db.engine import make_engine, read_session, write_session
 from db.models import Answer, Assessment, Association, BenchmarkRound, EventLog, Organisation
 from demo.seed import DEMO_ORG_NAME
-from i18n import catalog
+from i18n import catalog, t
 from tests.support.cli import run_cli
 
 TABLES = (Assessment, Answer, BenchmarkRound, EventLog)
@@ -158,3 +158,22 @@ def test_round_commands_without_lang_say_a_bad_date_and_a_refused_release_in_the
     assert code == 2 and out == ""
     said(err, "cli.errors.too_few_new", "zh")
     assert counts(demo) == before
+
+
+def test_a_refusal_by_state_names_the_state_and_its_code_in_the_default_language(demo: Engine) -> None:
+    """"Already open", "closed", "submitted" are said in zh with their catalogued code, not in English words
+    the service happened to use; nothing changes."""
+    with read_session(demo) as s:
+        open_round = s.scalars(select(BenchmarkRound.id).where(BenchmarkRound.status == "open")).first()
+    before = counts(demo)
+    code, out, err = run_cli(["round", "reopen", str(open_round)])
+    assert code == 2 and out == ""
+    assert t("state.round_already_open", "zh", id=open_round) in err and "[round_already_open]" in err
+    assert t("state.round_already_open", "en", id=open_round) not in err
+    code, out, err = run_cli(["round", "close", str(open_round)])
+    assert code == 0
+    after_close = counts(demo)
+    code, out, err = run_cli(["round", "publish", str(open_round)])  # closed: its final release stands
+    assert code == 2 and out == ""
+    assert t("state.round_closed", "zh", id=open_round) in err and "[round_closed]" in err
+    assert counts(demo) == after_close and after_close != before  # the close itself published the final release

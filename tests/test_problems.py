@@ -39,7 +39,8 @@ def _raised_codes() -> dict[str, str]:
     """code → "file:line" of every literal problem code in the source: the first argument of a Problem
     (or of the Excel safety check's Finding, which becomes one; of a questionnaire file's ``source.at``;
     of a schema validator's PydanticCustomError), the second of a questionnaire check's ``c.add(source, code …)``,
-    and the ``problem=`` code a caller hands to the text helpers (services/text.py) that raise it."""
+    the ``problem=`` code a caller hands to the text helpers (services/text.py) that raise it, and the
+    ``reason=`` of a StateError (either branch of a conditional)."""
     found: dict[str, str] = {}
     for path in _source_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -59,6 +60,9 @@ def _raised_codes() -> dict[str, str]:
             if name == "add" and len(node.args) > 1:
                 literals.append(node.args[1])
             literals += [kw.value for kw in node.keywords if kw.arg == "problem"]
+            for kw in node.keywords:
+                if kw.arg == "reason":
+                    literals += [kw.value.body, kw.value.orelse] if isinstance(kw.value, ast.IfExp) else [kw.value]
             if name == "Detected" and len(node.args) > 1:  # an evidence file's refusal: evidence_<code>
                 arg = node.args[1]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -73,7 +77,7 @@ def test_the_scan_finds_the_producers_of_every_layer() -> None:
     """The scan must see services, Excel, the questionnaire profile and the command line, or it proves nothing."""
     codes = _raised_codes()
     assert {"username_taken", "formula", "profile_choose_one", "not_found_file", "zip_bomb", "title_control",
-            "evidence_unknown_type", "action_status"} <= set(codes)
+            "evidence_unknown_type", "action_status", "round_closed", "round_already_open"} <= set(codes)
     assert len(codes) > 60
 
 

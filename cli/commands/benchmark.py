@@ -172,6 +172,8 @@ def _round_status(args: argparse.Namespace) -> int:
 def _round_publish(args: argparse.Namespace) -> int:
     def body(engine: Engine, actor: Actor) -> int:
         ledger = round_ledger(engine, actor, args.round)
+        if not ledger.is_open:  # the service says so, with its code: a closed round's final release stands
+            publish_release(engine, actor, args.round)
         if not ledger.affordable:
             raise CLIError(t("cli.errors.budget_spent", command_language(args), round=args.round,
                              remaining=f"{ledger.remaining:.2f}", budget=f"{ledger.budget:g}",
