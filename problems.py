@@ -182,6 +182,21 @@ def _located(code: str, values: Mapping[str, Any], place: Place, lang: str) -> s
     return f"{where}{separator}{_said(code, values, lang)}"
 
 
+class ServiceError(Exception):
+    """An error meant for the user: an i18n message ``key`` and its values.
+
+    The services raise their own kinds (services/errors.py); it is defined here, below every layer, so the
+    database layer can raise one as well (``db.engine.DatabaseBusy``) and every page and command that shows
+    service errors shows that one too, in the user's language, instead of a traceback.
+    """
+
+    key = "errors.generic"
+
+    def __init__(self, message: str = "", **values: Any):
+        self.values = values
+        super().__init__(message or self.key)
+
+
 def problem_text(problem: str, lang: str) -> str:
     """A problem in ``lang`` when it is a :class:`Problem`, else as it was written."""
     return problem.text(lang) if isinstance(problem, Problem) else problem

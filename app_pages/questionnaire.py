@@ -54,7 +54,7 @@ from services.assessments import (
     confirm_carried,
     save_answer_and_read,
 )
-from services.errors import ConflictError, InvalidInput, ServiceError, StateError
+from services.errors import ConflictError, DatabaseBusy, InvalidInput, ServiceError, StateError
 
 NA = -1  # option value of "not applicable" next to the levels 0..5
 OPTIONS = [0, 1, 2, 3, 4, 5, NA]
@@ -179,6 +179,15 @@ def _save(aid: int, data: AnswerInputData, expected: int | None) -> None:
         errors[data.question_id] = [tr("questionnaire.not_saved_submitted",
                                        mine=_answer_text(q, data.level, data.na, data.justification),
                                        note=data.note or "—")]
+        return
+    except DatabaseBusy:  # other writers held the database past its wait (one overloaded SQLite process)
+        # The level shows what is stored again, so no unsaved choice looks made; typed texts stay in their
+        # fields (the next save carries them) and the message names the choice that was not saved.
+        q = assessment_questionnaire(page_state(who, aid).view)
+        before = _store(SEEN, aid).get(data.question_id)
+        st.session_state[f"ans_{data.question_id}"] = _widget_value(before.level, before.na) if before else None
+        errors[data.question_id] = [tr("questionnaire.not_saved_busy",
+                                       mine=_answer_text(q, data.level, data.na, data.justification))]
         return
     except ServiceError as exc:
         errors[data.question_id] = [exc.problem if isinstance(exc, StateError) and exc.problem else tr(exc.key)]

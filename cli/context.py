@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 
 from cli.commands.questionnaire import problems_error
 from cli.main import CLIError
-from db.engine import DatabaseURLError
+from db.engine import DatabaseSettingError
 from i18n import DEFAULT_LANGUAGE, catalog, t
 from services.access import Actor, actor_for_cli
 from services.database import open_database as services_open_database
-from services.errors import Forbidden, InvalidInput, NotFound, ServiceError, StateError
+from services.errors import DatabaseBusy, Forbidden, InvalidInput, NotFound, ServiceError, StateError
 from services.files import write_whole
 from services.ids import looks_like_id, parse_id
 
@@ -73,7 +73,7 @@ def open_database() -> Engine:
     """The configured database, migrated to head."""
     try:
         return services_open_database()
-    except DatabaseURLError as exc:
+    except DatabaseSettingError as exc:
         raise CLIError(str(exc)) from exc
 
 
@@ -99,6 +99,8 @@ def service_error(exc: ServiceError, actor: Actor, lang: str = DEFAULT_LANGUAGE)
         return problems_error(exc.problems, lang)
     if isinstance(exc, StateError) and exc.problem is not None:  # which state refuses it, with its code
         return problems_error([exc.problem], lang)
+    if isinstance(exc, DatabaseBusy):
+        return CLIError(t(exc.key, lang))
     return CLIError(str(exc))
 
 

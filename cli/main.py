@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError
 
 from cli.output import escaped_output
-from db.engine import DatabaseURLError, database_url, safe_url
+from db.engine import DatabaseSettingError, database_url, is_busy, safe_url
+from i18n import DEFAULT_LANGUAGE, t
 
 COMMAND_MODULES = (
     "cli.commands.db",
@@ -31,10 +32,12 @@ class CLIError(Exception):
     """A user-facing error: printed without a traceback, exit status 2."""
 
 
-def database_problem(exc: DatabaseURLError | OperationalError) -> str:
+def database_problem(exc: DatabaseSettingError | OperationalError) -> str:
     """What went wrong with the database, in one line, without the password."""
-    if isinstance(exc, DatabaseURLError):
+    if isinstance(exc, DatabaseSettingError):
         return str(exc)
+    if is_busy(exc):  # other writers held it past the wait (the schema check at the start of every command too)
+        return t("errors.busy", DEFAULT_LANGUAGE)
     reason = str(exc.orig or exc).strip().splitlines()[0]
     return (f"cannot use the database {safe_url(database_url())}: {reason}. Check DATABASE_URL and that the "
             "database server is running and reachable.")
@@ -78,7 +81,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except CLIError as exc:
         print(f"aigov: error: {exc}", file=sys.stderr)
         return 2
-    except (DatabaseURLError, OperationalError) as exc:  # any command: one line, never a traceback
+    except (DatabaseSettingError, OperationalError) as exc:  # any command: one line, never a traceback
         print(f"aigov: error: {database_problem(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

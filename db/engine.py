@@ -17,13 +17,17 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from problems import ServiceError
 
 DEFAULT_DB_FILE = "data/aigov.db"
 
 
-class DatabaseURLError(ValueError):
-    """DATABASE_URL is malformed or names an unsupported backend."""
+class DatabaseSettingError(ValueError):
+    """A database setting is unusable: DATABASE_URL malformed or naming an unsupported backend, or a
+    malformed AIGOV_SQLITE_BUSY_TIMEOUT_S."""
 
 
 def database_url() -> str:
@@ -52,12 +56,12 @@ def _check_url(url: str) -> None:
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
-        raise DatabaseURLError(
+        raise DatabaseSettingError(
             f"DATABASE_URL {url!r} is not a database URL. Use sqlite:///path/to/file.db "
             "or postgresql+psycopg://user:password@host:5432/dbname."
         ) from exc
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
-        raise DatabaseURLError(
+        raise DatabaseSettingError(
             f"DATABASE_URL backend {parsed.get_backend_name()!r} is not supported. "
             "Use sqlite:///… or postgresql+psycopg://…"
         )
@@ -79,14 +83,34 @@ def _enter_wal(cur) -> None:
             time.sleep(0.05)
 
 
-def _sqlite_pragmas(foreign_keys: bool) -> Callable[..., None]:
+DEFAULT_BUSY_TIMEOUT_S = 15.0
+BUSY_TIMEOUT_VAR = "AIGOV_SQLITE_BUSY_TIMEOUT_S"
+
+
+def busy_timeout_seconds() -> float:
+    """How long a SQLite write waits for other writers before :class:`DatabaseBusy` (``AIGOV_SQLITE_BUSY_TIMEOUT_S``,
+    default 15 s, 0.1 to 600); a malformed value is a clear error, not a silent default."""
+    raw = os.environ.get(BUSY_TIMEOUT_VAR, "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 600:
+        raise DatabaseSettingError(f"{BUSY_TIMEOUT_VAR}={raw!r} is not a number of seconds from 0.1 to 600; "
+                               f"unset it for the default {DEFAULT_BUSY_TIMEOUT_S:g}")
+    return value
+
+
+def _sqlite_pragmas(foreign_keys: bool, busy_ms: int) -> Callable[..., None]:
     def on_connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN (documented SQLite recipe)
         cur = dbapi_conn.cursor()
         fk = "ON" if foreign_keys else "OFF"
         # synchronous=FULL: a commit is on disk before "saved" is shown, even across a power cut
         # (NORMAL survives a process crash only); about 3 ms more per answer save.
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         _enter_wal(cur)
         for pragma in (f"foreign_keys={fk}", "synchronous=FULL"):
             cur.execute(f"PRAGMA {pragma}")
@@ -111,8 +135,9 @@ def make_engine(url: str | None = None, *, sqlite_foreign_keys: bool = True, **k
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas(sqlite_foreign_keys))
+        busy = busy_timeout_seconds()
+        engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_foreign_keys, int(busy * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
@@ -157,16 +182,37 @@ def snapshot_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+class DatabaseBusy(ServiceError):
+    """Other writers kept the database locked longer than a write may wait (SQLite's busy timeout,
+    :func:`busy_timeout_seconds`): nothing of this transaction was written. It happens only when one SQLite
+    process is overloaded; the user is told the change was not saved and to make it again, never shown a
+    traceback."""
+
+    key = "errors.busy"
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """Whether SQLite gave up waiting for its write lock (SQLITE_BUSY and its extended codes)."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return isinstance(exc.orig, sqlite3.OperationalError) and code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A transaction for writes: commits on success, rolls back on any exception.
 
     On SQLite it takes the write lock up front (BEGIN IMMEDIATE) so concurrent writers queue on
-    the busy timeout instead of failing on lock upgrade.
+    the busy timeout instead of failing on lock upgrade; a writer that waited the whole timeout gets
+    :class:`DatabaseBusy` (a service error the pages and commands say in the user's language).
     """
     bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if is_sqlite(engine) else engine
-    with sessionmaker(bind, expire_on_commit=False)() as session, session.begin():
-        yield session
+    try:
+        with sessionmaker(bind, expire_on_commit=False)() as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        if is_busy(exc):
+            raise DatabaseBusy() from exc
+        raise
 
 
 # --- one-at-a-time sections (PostgreSQL advisory locks) --------------------------------------------------

@@ -47,6 +47,7 @@ class Widgets:
     submit: dict[str, str] = field(default_factory=dict)  # form id -> submit button id
     options: dict[str, list[str]] = field(default_factory=dict)  # radio id -> option labels as drawn
     exception: str = ""
+    refusal: str = ""  # an error message the run drew (e.g. "not saved: the database was busy")
 
     def note(self, delta: Any) -> None:
         if not delta.HasField("new_element"):
@@ -55,6 +56,9 @@ class Widgets:
         kind = el.WhichOneof("type")
         if kind == "exception":
             self.exception = el.exception.message or el.exception.type
+            return
+        if kind == "alert" and el.alert.format == el.alert.ERROR:
+            self.refusal = el.alert.body
             return
         if kind not in ("radio", "text_input", "text_area", "button", "selectbox"):
             return
@@ -123,7 +127,7 @@ class Respondent:
         cs.context_info.locale = "zh-CN"
         start = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
-        self._widgets.exception = ""
+        self._widgets.exception = self._widgets.refusal = ""
         deadline = start + STEP_TIMEOUT
         while True:
             remaining = deadline - time.perf_counter()
@@ -151,6 +155,8 @@ class Respondent:
                     continue  # st.rerun(): the next run follows on its own
                 if self._widgets.exception:
                     raise ProtocolError(f"the page raised: {self._widgets.exception}")
+                if self._widgets.refusal:  # told the user it did not save: a failed change, never a lost one
+                    raise ProtocolError(f"the page refused: {self._widgets.refusal[:160]}")
                 return time.perf_counter() - start
 
     async def open(self) -> None:

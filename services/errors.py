@@ -6,20 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from problems import CATALOGUE, Problem, problem_text
+from db.engine import DatabaseBusy
+from problems import CATALOGUE, Problem, ServiceError, problem_text
 
-__all__ = ["Conflict", "ConflictError", "Forbidden", "InvalidInput", "NotFound", "Problem", "ServiceError",
-           "StateError", "problem_text"]
-
-
-class ServiceError(Exception):
-    """Base class: a message meant for the user, with an i18n key and values."""
-
-    key = "errors.generic"
-
-    def __init__(self, message: str = "", **values: Any):
-        self.values = values
-        super().__init__(message or self.key)
+__all__ = ["Conflict", "ConflictError", "DatabaseBusy", "Forbidden", "InvalidInput", "NotFound", "Problem",
+           "ServiceError", "StateError", "problem_text"]
 
 
 class NotFound(ServiceError):

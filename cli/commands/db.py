@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from db.engine import DatabaseURLError, database_url, safe_url
+from db.engine import DatabaseSettingError, database_url, safe_url
 from db.migrate import check, current_revision, head_revision, upgrade
 
 T = TypeVar("T")
@@ -53,7 +53,7 @@ def _upgrade(_args: argparse.Namespace) -> int:
 
     try:
         before, after = upgrade()
-    except DatabaseURLError as exc:
+    except DatabaseSettingError as exc:
         raise CLIError(str(exc)) from exc
     if before == after:
         print(f"{_safe_url()}: schema already at {after} (head); nothing to do")
@@ -82,7 +82,7 @@ def _backup(action: Callable[[Engine], T]) -> T:
 
     try:
         engine = make_engine()
-    except DatabaseURLError as exc:
+    except DatabaseSettingError as exc:
         raise CLIError(str(exc)) from exc
     try:
         return action(engine)
