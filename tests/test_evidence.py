@@ -16,6 +16,7 @@ from services.assessments import delete_assessment, submit
 from services.errors import Forbidden, InvalidInput, Problem, StateError
 from services.evidence import download_evidence, list_evidence, remove_evidence, upload_evidence
 from services.storage import FileStore
+from tests.support.evidence import small_evidence_store
 from tests.test_actions import problem_codes
 from tests.ui_flow import new_assessment, org_admin, q, respondent
 
@@ -67,11 +68,7 @@ BAD_UPLOADS.append(("contract.docx", _plain_zip(), "evidence_unknown_type", "a p
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FileStore:
-    folder = tmp_path / "evidence"
-    monkeypatch.setenv("AIGOV_EVIDENCE_DIR", str(folder))
-    monkeypatch.setenv("AIGOV_EVIDENCE_MAX_FILE_MB", "1")
-    monkeypatch.setenv("AIGOV_EVIDENCE_MAX_ORG_MB", "2")
-    return FileStore(folder)
+    return small_evidence_store(tmp_path, monkeypatch)
 
 
 def _files_on_disk(store: FileStore) -> list[Path]:

@@ -42,6 +42,7 @@ from services.rounds import reopen_round
 from services.storage import FileStore
 from tests.support.answers import save_answer
 from tests.support.cli import run_cli
+from tests.support.evidence import small_evidence_store
 from tests.ui_flow import Member, new_assessment, org_admin, q, respondent
 
 QIDS = [x.id for x in q().questions()]
@@ -53,11 +54,7 @@ SCAN = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FileStore:
-    folder = tmp_path / "evidence"
-    monkeypatch.setenv("AIGOV_EVIDENCE_DIR", str(folder))
-    monkeypatch.setenv("AIGOV_EVIDENCE_MAX_FILE_MB", "1")
-    monkeypatch.setenv("AIGOV_EVIDENCE_MAX_ORG_MB", "2")
-    return FileStore(folder)
+    return small_evidence_store(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Expected values are computed here from the data files (YAML read directly), neve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from db.models import Answer, Assessment, Organisation
 from demo.seed import DEMO_ORG_NAME, seed_demo
 from enums import AssessmentForm
 from questionnaires import get_questionnaire
-from questionnaires.migration import MigrationError, get_migration, validate_mapping
+from questionnaires.migration import Migration, MigrationError, get_migration, validate_mapping
 from scoring import AnswerInput, score_assessment
 from scoring.readiness import framework_readiness
 from services.access import Actor
@@ -179,28 +180,38 @@ def test_a_note_without_a_level_is_carried_forward_not_lost(engine: Engine) -> N
                                                                                   "GOV-INS-03"}]
 
 
-def test_notes_of_a_merged_question_with_a_part_unanswered_are_kept_without_a_level() -> None:
-    """A merged question some of whose parts have no level gets no level (it would be a guess) but every
-    part's note; a removed question's note-only answer is reported dropped; a question with nothing is skipped."""
-    from dataclasses import dataclass
+@dataclass
+class _Old:
+    """An old answer as the mapping reads it."""
 
-    @dataclass
-    class Old:
-        level: int | None
-        na: bool = False
-        justification: str = ""
-        note: str = ""
+    level: int | None
+    na: bool = False
+    justification: str = ""
+    note: str = ""
 
+
+def _variant_mapping() -> Migration:
+    """The shipped 1.0.0→1.1.0 mapping removes, merges and keeps 'same' nothing, so this variant exercises those
+    kinds: RES-DIS-03 removed (its 1.1.0 namesake declared new), GOV-CUL-03 + GOV-CUL-04 merged into GOV-CUL-03,
+    GOV-EXT-01 declared 'same'."""
     doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
     why = {"zh": "测试", "en": "test"}
     doc["steps"] = [st for st in doc["steps"] if not set(st.get("from", [])) & {"RES-DIS-03", "GOV-CUL-03", "GOV-CUL-04"}]
+    doc["steps"] = [{"kind": "same", "from": st["from"], "to": st["to"]} if st.get("from") == ["GOV-EXT-01"] else st
+                    for st in doc["steps"]]
     doc["steps"] += [{"kind": "removed", "from": ["RES-DIS-03"], "why": why},
                      {"kind": "new", "to": ["RES-DIS-03"], "why": why},
                      {"kind": "merged", "from": ["GOV-CUL-03", "GOV-CUL-04"], "to": ["GOV-CUL-03"], "why": why},
                      {"kind": "new", "to": ["GOV-CUL-04"], "why": why}]
-    m = validate_mapping(doc, get_questionnaire(version="1.0.0"), get_questionnaire(version="1.1.0"))
-    plan = m.carry({"GOV-CUL-03": Old(3, note="培训记录"), "GOV-CUL-04": Old(None, note="考核方案草稿"),
-                    "RES-DIS-03": Old(None, note="only a note"), "GOV-INS-02": Old(None)})
+    return validate_mapping(doc, get_questionnaire(version="1.0.0"), get_questionnaire(version="1.1.0"))
+
+
+def test_notes_of_a_merged_question_with_a_part_unanswered_are_kept_without_a_level() -> None:
+    """A merged question some of whose parts have no level gets no level (it would be a guess) but every
+    part's note; a removed question's note-only answer is reported dropped; a question with nothing is skipped."""
+    m = _variant_mapping()
+    plan = m.carry({"GOV-CUL-03": _Old(3, note="培训记录"), "GOV-CUL-04": _Old(None, note="考核方案草稿"),
+                    "RES-DIS-03": _Old(None, note="only a note"), "GOV-INS-02": _Old(None)})
     merged = plan.carried["GOV-CUL-03"]
     assert (merged.level, merged.na, merged.note, merged.confirm) == (None, False, "培训记录\n考核方案草稿", False)
     assert plan.dropped == ("RES-DIS-03",) and "GOV-INS-02" not in plan.carried
@@ -299,30 +310,11 @@ def test_units_not_comparable_across_versions() -> None:
 
 
 def test_carry_plan_drops_removed_answers_and_merges_at_the_lowest_level() -> None:
-    """The shipped 1.0.0→1.1.0 mapping removes, merges and keeps 'same' nothing, so a variant of it exercises those
-    kinds: RES-DIS-03 removed (its 1.1.0 namesake declared new), GOV-CUL-03 + GOV-CUL-04 merged into GOV-CUL-03,
-    GOV-EXT-01 declared 'same' (carried without a confirmation flag)."""
-    from dataclasses import dataclass
-
-    @dataclass
-    class Old:
-        level: int | None
-        na: bool = False
-        justification: str = ""
-        note: str = ""
-
-    doc = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))
-    why = {"zh": "测试", "en": "test"}
-    doc["steps"] = [st for st in doc["steps"] if not set(st.get("from", [])) & {"RES-DIS-03", "GOV-CUL-03", "GOV-CUL-04"}]
-    doc["steps"] = [{"kind": "same", "from": st["from"], "to": st["to"]} if st.get("from") == ["GOV-EXT-01"] else st
-                    for st in doc["steps"]]
-    doc["steps"] += [{"kind": "removed", "from": ["RES-DIS-03"], "why": why},
-                     {"kind": "new", "to": ["RES-DIS-03"], "why": why},
-                     {"kind": "merged", "from": ["GOV-CUL-03", "GOV-CUL-04"], "to": ["GOV-CUL-03"], "why": why},
-                     {"kind": "new", "to": ["GOV-CUL-04"], "why": why}]
-    m = validate_mapping(doc, get_questionnaire(version="1.0.0"), get_questionnaire(version="1.1.0"))
-    plan = m.carry({"RES-DIS-03": Old(4), "GOV-CUL-03": Old(3, note="talks"), "GOV-CUL-04": Old(1),
-                    "GOV-EXT-01": Old(2), "GOV-INS-01": Old(None, na=True, justification="不涉及")})
+    """A variant of the shipped mapping (:func:`_variant_mapping`) exercises removed, merged and 'same': a merged
+    question takes the lowest level, flagged; 'same' is carried without a flag."""
+    m = _variant_mapping()
+    plan = m.carry({"RES-DIS-03": _Old(4), "GOV-CUL-03": _Old(3, note="talks"), "GOV-CUL-04": _Old(1),
+                    "GOV-EXT-01": _Old(2), "GOV-INS-01": _Old(None, na=True, justification="不涉及")})
     assert plan.dropped == ("RES-DIS-03",)
     assert "RES-DIS-03" not in plan.carried and {"RES-DIS-03", "GOV-CUL-04"} <= set(plan.new)
     merged = plan.carried["GOV-CUL-03"]
@@ -332,5 +324,5 @@ def test_carry_plan_drops_removed_answers_and_merges_at_the_lowest_level() -> No
         c = plan.carried[part]
         assert (c.na, c.justification, c.confirm) == (True, "不涉及", True)
     # a merged question with a part not answered is left open: the merged level would be a guess
-    partial = m.carry({"GOV-CUL-03": Old(3)})
+    partial = m.carry({"GOV-CUL-03": _Old(3)})
     assert "GOV-CUL-03" not in partial.carried
